@@ -1,0 +1,6 @@
+//! phe-migrate: moves Public Health England's legacy websites onto GOV.UK.
+//!
+//! The library holds every stage of the pipeline; the binary only parses arguments and
+//! prints. Data flows one way: site configs -> crawl store -> transform -> redirects/audit.
+
+pub mod canonical;
