@@ -204,8 +204,6 @@ impl Canonicalizer {
                 let trimmed = input.trim();
                 if has_http_scheme(trimmed) {
                     trimmed.to_owned()
-                } else if let Some(rest) = trimmed.strip_prefix("//") {
-                    format!("http://{rest}")
                 } else if !trimmed.starts_with('/') && starts_with_domain(trimmed, true) {
                     format!("http://{trimmed}")
                 } else {
@@ -388,11 +386,9 @@ fn split_authority(authority: &str) -> (Option<&str>, &str, Option<&str>) {
         None => (None, authority),
     };
     let port_sep = if hostport.starts_with('[') {
-        hostport.find(']').and_then(|end| {
-            hostport[end..]
-                .starts_with("]:")
-                .then_some(end + 1)
-        })
+        hostport
+            .find(']')
+            .and_then(|end| hostport[end..].starts_with("]:").then_some(end + 1))
     } else {
         hostport.rfind(':')
     };
@@ -705,7 +701,10 @@ mod tests {
             c.canonical_url("http://x{y}.org/"),
             Err(CanonicalError::InvalidHost(_))
         ));
-        assert_eq!(c.canonical_url("http:"), Err(CanonicalError::MissingHierarchy));
+        assert_eq!(
+            c.canonical_url("http:"),
+            Err(CanonicalError::MissingHierarchy)
+        );
     }
 
     #[test]

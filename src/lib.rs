@@ -4,3 +4,9 @@
 //! prints. Data flows one way: site configs -> crawl store -> transform -> redirects/audit.
 
 pub mod canonical;
+pub mod cli;
+pub mod config;
+pub mod diagnostic;
+pub mod error;
+
+pub use error::{Error, Result};

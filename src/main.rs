@@ -1,1 +1,18 @@
-fn main() {}
+//! The `phe-migrate` binary: parses arguments, runs the command, maps errors to exit codes.
+
+use clap::Parser;
+
+fn main() {
+    let cli = phe_migrate::cli::Cli::parse();
+    let stdout = std::io::stdout();
+    let mut out = std::io::LineWriter::new(stdout.lock());
+    let code = match phe_migrate::cli::run(cli, &mut out) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    };
+    drop(out);
+    std::process::exit(code);
+}

@@ -14,25 +14,42 @@ struct Vector {
 
 #[test]
 fn every_transition_vector_passes_in_govuk_mode() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/reference/transition_c14n_vectors.csv");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/reference/transition_c14n_vectors.csv"
+    );
     let mut reader = csv::Reader::from_path(path).expect("vectors file");
     let mut failures = Vec::new();
     let mut count = 0;
     for row in reader.deserialize::<Vector>() {
         let v = row.expect("well-formed vector row");
         count += 1;
-        let c = Canonicalizer::new(SignificantParams::parse(&v.significant_query_params), Mode::Govuk);
+        let c = Canonicalizer::new(
+            SignificantParams::parse(&v.significant_query_params),
+            Mode::Govuk,
+        );
         match c.key(&v.input) {
             Ok(key) if key == v.expected_canonical_path => {}
-            other => failures.push(format!("{} key: {:?} -> {:?}, want {:?}", v.id, v.input, other, v.expected_canonical_path)),
+            other => failures.push(format!(
+                "{} key: {:?} -> {:?}, want {:?}",
+                v.id, v.input, other, v.expected_canonical_path
+            )),
         }
         if !v.expected_canonical_url.starts_with("n/a") {
             match c.canonical_url(&v.input) {
                 Ok(url) if url == v.expected_canonical_url => {}
-                other => failures.push(format!("{} url: {:?} -> {:?}, want {:?}", v.id, v.input, other, v.expected_canonical_url)),
+                other => failures.push(format!(
+                    "{} url: {:?} -> {:?}, want {:?}",
+                    v.id, v.input, other, v.expected_canonical_url
+                )),
             }
         }
     }
     assert!(count >= 50, "only {count} vectors read");
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -1,0 +1,66 @@
+//! Command-line interface: argument definitions and the dispatch to each stage.
+//! Everything here writes to a `Write` given by the caller, so it is testable without a
+//! terminal.
+
+mod canonical_cmd;
+mod fixtures_cmd;
+mod sites_cmd;
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Workspace;
+use crate::error::Result;
+
+/// Moves Public Health England's legacy websites onto GOV.UK: crawl each site, turn its
+/// pages into GOV.UK content, and hand over redirect tables and audits.
+#[derive(Debug, Parser)]
+#[command(
+    name = "phe-migrate",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// The workspace: a folder holding crawl-configs/ and mappings/.
+    #[arg(long, global = true, value_name = "DIR", default_value = ".")]
+    pub workspace: PathBuf,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check and list the estate's site configs (crawl-configs/*.yml).
+    #[command(subcommand)]
+    Sites(sites_cmd::SitesCommand),
+    /// Show the canonical URL and lookup key GOV.UK Transition gives each URL.
+    Canonical(canonical_cmd::CanonicalArgs),
+    /// Serve the bundled demo estate, or generate a large legacy site for benchmarks.
+    #[command(subcommand)]
+    Fixtures(fixtures_cmd::FixturesCommand),
+}
+
+/// Runs a parsed command, writing its normal output to `out`. Returns the exit code.
+pub fn run(cli: Cli, out: &mut dyn Write) -> Result<i32> {
+    let workspace = Workspace::new(&cli.workspace);
+    let result = match cli.command {
+        Command::Sites(cmd) => sites_cmd::run(cmd, &workspace, out),
+        Command::Canonical(args) => canonical_cmd::run(args, &workspace, out),
+        Command::Fixtures(cmd) => fixtures_cmd::run(cmd, &workspace, out),
+    };
+    match result {
+        Err(crate::Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => {
+            Ok(0)
+        }
+        other => other,
+    }
+}
+
+/// Writes to stdout, mapping failures to an I/O error on `<stdout>`.
+pub(crate) fn stdout_error(e: std::io::Error) -> crate::Error {
+    crate::Error::io(std::path::Path::new("<stdout>"), e)
+}

@@ -1,0 +1,407 @@
+//! `phe-migrate sites validate`: the real estate validates, and each kind of mistake in a
+//! broken copy of a real config is caught at the right file:line:column.
+
+mod common;
+
+use common::{phe_migrate, repo_root};
+
+/// The real phe_chimat config, which every case below breaks in one way.
+const CHIMAT: &str = "---
+site: phe_chimat
+whitehall_slug: public-health-england
+homepage: https://www.gov.uk/guidance/phe-data-and-analysis-tools#child-and-maternal-health
+tna_timestamp: 20170302101115
+host: www.chimat.org.uk
+aliases:
+- chimat.org.uk
+options: --query-string rid:qn
+";
+
+/// Writes `text` as `name` in a fresh folder and validates it against the workspace estate.
+fn validate(name: &str, text: &[u8]) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    let output = phe_migrate()
+        .current_dir(repo_root())
+        .args(["sites", "validate"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).replace(&path.display().to_string(), name);
+    (output.status.code().unwrap(), stdout)
+}
+
+#[test]
+fn the_real_estate_validates() {
+    let output = phe_migrate()
+        .current_dir(repo_root())
+        .args(["sites", "validate"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains(" 0 errors"), "{stdout}");
+    // Exactly the three sites GOV.UK marks with stub web archive timestamps.
+    for site in ["phe_cancertoolkit", "phe_ecric", "phe_ndawg"] {
+        assert!(
+            stdout.contains(&format!("crawl-configs/{site}.yml:")) && stdout.contains("is a stub"),
+            "{site} stub not flagged:\n{stdout}"
+        );
+    }
+    assert_eq!(stdout.matches("is a stub").count(), 3, "{stdout}");
+}
+
+#[test]
+fn the_real_estate_has_all_sixty_phe_sites() {
+    let output = phe_migrate()
+        .current_dir(repo_root())
+        .args(["sites", "list", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let mut reader = csv::Reader::from_reader(output.stdout.as_slice());
+    let abbrs: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap()[0].to_owned())
+        .filter(|a| !a.starts_with("demo_"))
+        .collect();
+    assert_eq!(abbrs.len(), 60, "{abbrs:?}");
+    let reference =
+        std::fs::read_to_string(repo_root().join("fixtures/reference/phe_transition_sites.csv"))
+            .unwrap();
+    let mut reference = csv::Reader::from_reader(reference.as_bytes());
+    let expected: Vec<String> = reference
+        .records()
+        .map(|r| r.unwrap()[0].to_owned())
+        .collect();
+    assert_eq!(abbrs, expected);
+}
+
+/// (what is broken, file name, file text, expected exit code, expected line in the output)
+fn cases() -> Vec<(&'static str, &'static str, String, i32, &'static str)> {
+    let with = |from: &str, to: &str| {
+        assert!(CHIMAT.contains(from), "{from}");
+        CHIMAT.replacen(from, to, 1)
+    };
+    vec![
+        (
+            "missing host",
+            "phe_chimat.yml",
+            with("host: www.chimat.org.uk\n", ""),
+            2,
+            "phe_chimat.yml:1:1: error: missing required key `host`",
+        ),
+        (
+            "site differs from file name",
+            "phe_chimat.yml",
+            with("site: phe_chimat", "site: phe_chimatt"),
+            2,
+            "phe_chimat.yml:2:7: error: site `phe_chimatt` does not match the file name `phe_chimat`",
+        ),
+        (
+            "homepage without scheme",
+            "phe_chimat.yml",
+            with("homepage: https://", "homepage: "),
+            2,
+            "phe_chimat.yml:4:11: error: homepage \"www.gov.uk/guidance/phe-data-and-analysis-tools#child-and-maternal-health\" must be a full URL",
+        ),
+        (
+            "upper-case host",
+            "phe_chimat.yml",
+            with("host: www.chimat.org.uk", "host: www.ChiMat.org.uk"),
+            2,
+            "phe_chimat.yml:6:7: error: hostname www.ChiMat.org.uk must be lowercase",
+        ),
+        (
+            "host with a path",
+            "phe_chimat.yml",
+            with("- chimat.org.uk", "- chimat.org.uk/foo/"),
+            2,
+            "phe_chimat.yml:8:3: error: \"chimat.org.uk/foo/\" is an invalid hostname",
+        ),
+        (
+            "host of another site",
+            "phe_chimat.yml",
+            with("- chimat.org.uk", "- hpa.org.uk"),
+            2,
+            "phe_chimat.yml:8:3: error: the hostname hpa.org.uk already exists in site phe_hpa (crawl-configs/phe_hpa.yml:9)",
+        ),
+        (
+            "alias repeats the host",
+            "phe_chimat.yml",
+            with("- chimat.org.uk", "- www.chimat.org.uk"),
+            2,
+            "phe_chimat.yml:8:3: error: host name www.chimat.org.uk is listed twice in this site (first at line 6)",
+        ),
+        (
+            "upper-case query parameter",
+            "phe_chimat.yml",
+            with("rid:qn", "RID:qn"),
+            2,
+            "phe_chimat.yml:9:10: error: query parameter `RID` must be lowercase",
+        ),
+        (
+            "unknown option",
+            "phe_chimat.yml",
+            with(
+                "options: --query-string rid:qn",
+                "options: --querystring rid:qn",
+            ),
+            2,
+            "phe_chimat.yml:9:10: error: options \"--querystring rid:qn\" is not understood",
+        ),
+        (
+            "global with another status",
+            "phe_chimat.yml",
+            format!("{CHIMAT}global: =302 https://www.gov.uk/phe\n"),
+            2,
+            "phe_chimat.yml:10:9: error: global must be `=301 URL` or `=410`",
+        ),
+        (
+            "global redirect without URL",
+            "phe_chimat.yml",
+            format!("{CHIMAT}global: =301\n"),
+            2,
+            "phe_chimat.yml:10:9: error: a global redirect (=301) needs a URL",
+        ),
+        (
+            "global archive with URL",
+            "phe_chimat.yml",
+            format!("{CHIMAT}global: =410 https://www.gov.uk/phe\n"),
+            2,
+            "phe_chimat.yml:10:9: error: a global archive (=410) takes no URL",
+        ),
+        (
+            "global redirect URL without scheme",
+            "phe_chimat.yml",
+            format!("{CHIMAT}global: =301 www.gov.uk/phe\n"),
+            2,
+            "phe_chimat.yml:10:9: error: global redirect \"www.gov.uk/phe\" must be a full URL",
+        ),
+        (
+            "append path without a global redirect",
+            "phe_chimat.yml",
+            format!("{CHIMAT}global_redirect_append_path: true\n"),
+            2,
+            "phe_chimat.yml:10:30: error: global_redirect_append_path is set but there is no `global: =301 URL`",
+        ),
+        (
+            "append path with a query in the URL",
+            "phe_chimat.yml",
+            format!(
+                "{CHIMAT}global: =301 https://www.gov.uk/phe?x=1\nglobal_redirect_append_path: true\n"
+            ),
+            2,
+            "phe_chimat.yml:10:9: error: a global redirect URL may not contain `?` when global_redirect_append_path is set",
+        ),
+        (
+            "malformed timestamp",
+            "phe_chimat.yml",
+            with("20170302101115", "2017030210111"),
+            2,
+            "phe_chimat.yml:5:16: error: tna_timestamp \"2017030210111\" is not a YYYYMMDDhhmmss date and time",
+        ),
+        (
+            "impossible date",
+            "phe_chimat.yml",
+            with("20170302101115", "20170230101115"),
+            2,
+            "phe_chimat.yml:5:16: error: tna_timestamp \"20170230101115\" is not a YYYYMMDDhhmmss date and time",
+        ),
+        (
+            "stub timestamp",
+            "phe_chimat.yml",
+            with("20170302101115", "20201010101010"),
+            0,
+            "phe_chimat.yml:5:16: warning: tna_timestamp 20201010101010 is a stub",
+        ),
+        (
+            "stub timestamp named in a comment",
+            "phe_chimat.yml",
+            with(
+                "20170302101115",
+                "20170605150000 # Stub timestamp - site not in TNA",
+            ),
+            0,
+            "phe_chimat.yml:5:16: warning: tna_timestamp 20170605150000 is a stub",
+        ),
+        (
+            "duplicate key",
+            "phe_chimat.yml",
+            format!("{CHIMAT}tna_timestamp: 20170302101116\n"),
+            2,
+            "phe_chimat.yml:10:1: error: duplicate key `tna_timestamp` (first at line 5); YAML keeps only the last value",
+        ),
+        (
+            "misspelt key",
+            "phe_chimat.yml",
+            with("aliases:", "alias:"),
+            2,
+            "phe_chimat.yml:7:1: error: unknown key `alias`",
+        ),
+        (
+            "legacy key",
+            "phe_chimat.yml",
+            format!("{CHIMAT}furl: www.gov.uk/phe\n"),
+            0,
+            "phe_chimat.yml:10:1: warning: `furl` is an old key that GOV.UK Transition ignores",
+        ),
+        (
+            "YAML syntax error",
+            "phe_chimat.yml",
+            with("- chimat.org.uk", "- [chimat.org.uk"),
+            2,
+            "phe_chimat.yml:9:8: error: YAML syntax error",
+        ),
+        (
+            "wrong type",
+            "phe_chimat.yml",
+            with("aliases:\n- chimat.org.uk", "aliases: chimat.org.uk"),
+            2,
+            "phe_chimat.yml:7:10: error: aliases: invalid type: string \"chimat.org.uk\", expected a sequence",
+        ),
+        (
+            "special redirect strategy",
+            "phe_chimat.yml",
+            format!("{CHIMAT}special_redirect_strategy: via-aka\n"),
+            2,
+            "phe_chimat.yml:10:28: error: special_redirect_strategy \"via-aka\" is not one of via_aka, supplier",
+        ),
+        (
+            "organisation slug",
+            "phe_chimat.yml",
+            with("public-health-england", "Public Health England"),
+            2,
+            "phe_chimat.yml:3:17: error: \"Public Health England\" is not a GOV.UK organisation slug",
+        ),
+        (
+            "empty file",
+            "phe_chimat.yml",
+            String::new(),
+            2,
+            "phe_chimat.yml:1:1: error: file is empty",
+        ),
+        (
+            "crawl: unknown key",
+            "phe_chimat.yml",
+            format!("{CHIMAT}crawl:\n  max_page: 10\n"),
+            2,
+            "phe_chimat.yml:11:3: error: unknown key `crawl.max_page`",
+        ),
+        (
+            "crawl: seed on another host",
+            "phe_chimat.yml",
+            format!("{CHIMAT}crawl:\n  seeds:\n  - /topics/\n  - http://www.hpa.org.uk/x\n"),
+            2,
+            "phe_chimat.yml:13:5: error: crawl.seeds entry \"http://www.hpa.org.uk/x\" is on www.hpa.org.uk, which is not one of this site's hosts",
+        ),
+        (
+            "crawl: bad glob",
+            "phe_chimat.yml",
+            format!("{CHIMAT}crawl:\n  exclude: ['/admin/[a-']\n"),
+            2,
+            "phe_chimat.yml:11:13: error: crawl.exclude pattern \"/admin/[a-\" is not a valid glob",
+        ),
+        (
+            "crawl: zero concurrency",
+            "phe_chimat.yml",
+            format!("{CHIMAT}crawl:\n  concurrency: 0\n"),
+            2,
+            "phe_chimat.yml:11:16: error: crawl.concurrency must be at least 1",
+        ),
+        (
+            "crawl: wrong type",
+            "phe_chimat.yml",
+            format!("{CHIMAT}crawl:\n  max_pages: lots\n"),
+            2,
+            "phe_chimat.yml:11:14: error: crawl.max_pages: invalid type: string \"lots\", expected u64",
+        ),
+        (
+            "content: bad selector",
+            "phe_chimat.yml",
+            format!("{CHIMAT}content:\n  main: ['#content', 'div[']\n"),
+            2,
+            "phe_chimat.yml:11:22: error: content.main selector \"div[\" is not valid CSS",
+        ),
+        (
+            "content: bad date pattern",
+            "phe_chimat.yml",
+            format!("{CHIMAT}content:\n  date_patterns: ['Updated %Q']\n"),
+            2,
+            "phe_chimat.yml:11:19: error: content.date_patterns entry \"Updated %Q\": unknown date field %Q",
+        ),
+    ]
+}
+
+#[test]
+fn each_kind_of_mistake_is_caught_where_it_is() {
+    let mut failures = Vec::new();
+    for (what, name, text, code, expected) in cases() {
+        let (got_code, stdout) = validate(name, text.as_bytes());
+        if got_code != code || !stdout.lines().any(|l| l.starts_with(expected)) {
+            failures.push(format!("{what}: exit {got_code} (want {code}), want a line starting\n  {expected}\ngot:\n{stdout}"));
+        }
+        // Every problem comes with what to do about it.
+        let problems = stdout
+            .lines()
+            .filter(|l| l.contains(": error: ") || l.contains(": warning: "))
+            .count();
+        let helps = stdout
+            .lines()
+            .filter(|l| l.trim_start().starts_with("help: "))
+            .count();
+        if problems != helps {
+            failures.push(format!(
+                "{what}: {problems} problems but {helps} help lines:\n{stdout}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn non_utf8_file_is_reported_not_panicked_on() {
+    let mut bytes = CHIMAT.as_bytes().to_vec();
+    bytes.extend_from_slice(b"homepage_title: Caf\xe9\n");
+    let (code, stdout) = validate("phe_chimat.yml", &bytes);
+    assert_eq!(code, 2);
+    assert!(
+        stdout.contains("phe_chimat.yml:10:20: error: file is not valid UTF-8"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_folder_of_configs_is_checked_as_one_estate() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("demo_one.yml"),
+        CHIMAT
+            .replace("phe_chimat", "demo_one")
+            .replace("chimat.org.uk", "one.org.uk"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("demo_two.yml"),
+        CHIMAT
+            .replace("phe_chimat", "demo_two")
+            .replace("www.chimat.org.uk", "two.org.uk")
+            .replace("- chimat.org.uk", "- www.one.org.uk"),
+    )
+    .unwrap();
+    let output = phe_migrate()
+        .current_dir(repo_root())
+        .args(["sites", "validate"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains(
+            "demo_two.yml:8:3: error: the hostname www.one.org.uk already exists in site demo_one"
+        ),
+        "{stdout}"
+    );
+}
