@@ -8,5 +8,6 @@ pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod error;
+pub mod fixtures;
 
 pub use error::{Error, Result};

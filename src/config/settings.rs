@@ -183,8 +183,8 @@ pub struct ContentSettings {
     pub main: Vec<String>,
     /// CSS selectors removed from the main content (breadcrumbs, "print this page", ...).
     pub strip: Vec<String>,
-    /// Site-name text removed from the end of page titles (e.g. " - HPA").
-    pub title_suffixes: Vec<String>,
+    /// Site-name text removed from the start or end of page titles (e.g. "HPA - ").
+    pub title_strip: Vec<String>,
     /// Patterns for visible dates, e.g. `Last updated: %d %B %Y`.
     pub date_patterns: Vec<String>,
     /// The language of the pages when they do not say.
@@ -196,20 +196,14 @@ impl Default for ContentSettings {
         ContentSettings {
             main: Vec::new(),
             strip: Vec::new(),
-            title_suffixes: Vec::new(),
+            title_strip: Vec::new(),
             date_patterns: Vec::new(),
             language: "en".to_owned(),
         }
     }
 }
 
-pub const CONTENT_KEYS: &[&str] = &[
-    "main",
-    "strip",
-    "title_suffixes",
-    "date_patterns",
-    "language",
-];
+pub const CONTENT_KEYS: &[&str] = &["main", "strip", "title_strip", "date_patterns", "language"];
 
 /// The strftime-style fields a date pattern may use.
 pub const DATE_FIELDS: &[char] = &[
