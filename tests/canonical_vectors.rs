@@ -53,3 +53,39 @@ fn every_transition_vector_passes_in_govuk_mode() {
         failures.join("\n")
     );
 }
+
+#[derive(serde::Deserialize)]
+struct HostVector {
+    id: String,
+    function: String,
+    input: String,
+    expected: String,
+}
+
+/// GOV.UK's AKA-host rules (fixtures/reference/transition_host_vectors.csv): Bouncer's lookup
+/// and Transition's AKA names. Hostname validation rows are covered by `sites validate` tests;
+/// DNS rows concern live hosts.
+#[test]
+fn aka_host_vectors_pass() {
+    use phe_migrate::canonical::{aka_hostname, bouncer_lookup_host};
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/reference/transition_host_vectors.csv"
+    );
+    let mut checked = 0;
+    for row in csv::Reader::from_path(path)
+        .unwrap()
+        .deserialize::<HostVector>()
+    {
+        let v = row.unwrap();
+        let got = match v.function.as_str() {
+            "bouncer_lookup_host" => bouncer_lookup_host(&v.input),
+            "transition_aka_hostname" => aka_hostname(&v.input),
+            "transition_is_aka" => v.input.starts_with("aka").to_string(),
+            _ => continue,
+        };
+        assert_eq!(got, v.expected, "{}", v.id);
+        checked += 1;
+    }
+    assert_eq!(checked, 13);
+}

@@ -130,7 +130,7 @@ fn curl_browses_every_file_of_every_demo_site() {
 #[test]
 fn every_internal_link_resolves_except_the_planted_ones() {
     let estate = estate();
-    let href = regex_lite_hrefs;
+    let href = common::links_in;
     let mut broken = BTreeSet::new();
     let mut html_pages = 0;
     for site in &estate.sites {
@@ -213,20 +213,6 @@ fn every_internal_link_resolves_except_the_planted_ones() {
     .map(str::to_owned)
     .collect();
     assert_eq!(broken, expected);
-}
-
-/// The `href` and `src` values in a page (enough for these well-formed fixtures).
-fn regex_lite_hrefs(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for attr in ["href=\"", "src=\"", "href='", "src='"] {
-        let quote = attr.chars().last().unwrap();
-        for part in text.split(attr).skip(1) {
-            if let Some(value) = part.split(quote).next() {
-                out.push(value.to_owned());
-            }
-        }
-    }
-    out
 }
 
 #[test]

@@ -9,6 +9,7 @@ use clap::{Args, Subcommand};
 use super::stdout_error;
 use crate::config::Workspace;
 use crate::error::{Error, Result};
+use crate::fixtures::generate::{self, GenerateOptions};
 use crate::fixtures::server::{FAULT_EXAMPLES, FAULTS_HOST};
 use crate::fixtures::{self, Estate, FaultRule, FixtureServer, ServerOptions};
 
@@ -17,6 +18,25 @@ pub enum FixturesCommand {
     /// Serve the demo estate over HTTP on loopback, choosing the site by the Host header.
     /// Browse it with e.g. `curl -H 'Host: www.hpa-demo.org.uk' http://127.0.0.1:8080/`.
     Serve(ServeArgs),
+    /// Write a large, realistic legacy site (for benchmarks) that `fixtures serve --estate`
+    /// and nginx can both serve.
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// How many HTML pages.
+    #[arg(long, default_value_t = 1000)]
+    pub pages: u64,
+    /// The folder to write (an estate folder holding one site); must be new or empty.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The site's host name.
+    #[arg(long, default_value = "www.generated-legacy.org.uk")]
+    pub host: String,
+    /// Seed for the page text and links (same seed, same site).
+    #[arg(long, default_value_t = 2013)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]
@@ -41,6 +61,7 @@ pub struct ServeArgs {
 pub fn run(cmd: FixturesCommand, workspace: &Workspace, out: &mut dyn Write) -> Result<i32> {
     match cmd {
         FixturesCommand::Serve(args) => serve(args, workspace, out),
+        FixturesCommand::Generate(args) => generate(args, out),
     }
 }
 
@@ -87,5 +108,33 @@ fn serve(args: ServeArgs, workspace: &Workspace, out: &mut dyn Write) -> Result<
     out.write_all(text.as_bytes()).map_err(stdout_error)?;
     out.flush().map_err(stdout_error)?;
     server.wait();
+    Ok(0)
+}
+
+fn generate(args: GenerateArgs, out: &mut dyn Write) -> Result<i32> {
+    let options = GenerateOptions {
+        pages: args.pages,
+        host: args.host.to_ascii_lowercase(),
+        seed: args.seed,
+    };
+    let site_dir = args.out.join("generated");
+    let site = generate::generate(&site_dir, &options)?;
+    writeln!(
+        out,
+        "Wrote {} pages, {} attachments, {} redirects, {} gone pages and {} broken links to {}\n\
+         A complete crawl requests {} URLs.\n\
+         Serve it: phe-migrate fixtures serve --estate {}\n\
+         With nginx: include {}/nginx-site.conf inside http {{}}",
+        site.pages,
+        site.attachments,
+        site.redirects,
+        site.gone,
+        site.missing_links,
+        site.root.display(),
+        site.crawlable_urls,
+        args.out.display(),
+        site.root.display(),
+    )
+    .map_err(stdout_error)?;
     Ok(0)
 }

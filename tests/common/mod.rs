@@ -13,3 +13,17 @@ pub fn repo_root() -> PathBuf {
 pub fn phe_migrate() -> Command {
     Command::new(env!("CARGO_BIN_EXE_phe-migrate"))
 }
+
+/// The `href` and `src` values in a page (enough for the well-formed fixture pages).
+pub fn links_in(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for attr in ["href=\"", "src=\"", "href='", "src='"] {
+        let quote = attr.chars().last().unwrap();
+        for part in text.split(attr).skip(1) {
+            if let Some(value) = part.split(quote).next() {
+                out.push(value.to_owned());
+            }
+        }
+    }
+    out
+}
