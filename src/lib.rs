@@ -6,8 +6,11 @@
 pub mod canonical;
 pub mod cli;
 pub mod config;
+pub mod crawl;
 pub mod diagnostic;
 pub mod error;
+pub mod extract;
 pub mod fixtures;
+pub mod store;
 
 pub use error::{Error, Result};

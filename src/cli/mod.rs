@@ -3,6 +3,7 @@
 //! terminal.
 
 mod canonical_cmd;
+mod crawl_cmd;
 mod fixtures_cmd;
 mod sites_cmd;
 
@@ -28,6 +29,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR", default_value = ".")]
     pub workspace: PathBuf,
 
+    /// Where results go (default: out/ in the workspace).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -37,6 +42,8 @@ pub enum Command {
     /// Check and list the estate's site configs (crawl-configs/*.yml).
     #[command(subcommand)]
     Sites(sites_cmd::SitesCommand),
+    /// Crawl legacy sites into their stores (out/<abbr>/crawl.db).
+    Crawl(crawl_cmd::CrawlArgs),
     /// Show the canonical URL and lookup key GOV.UK Transition gives each URL.
     Canonical(canonical_cmd::CanonicalArgs),
     /// Serve the bundled demo estate, or generate a large legacy site for benchmarks.
@@ -47,7 +54,12 @@ pub enum Command {
 /// Runs a parsed command, writing its normal output to `out`. Returns the exit code.
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<i32> {
     let workspace = Workspace::new(&cli.workspace);
+    let out_dir = cli
+        .out
+        .clone()
+        .unwrap_or_else(|| workspace.root.join("out"));
     let result = match cli.command {
+        Command::Crawl(args) => crawl_cmd::run(args, &workspace, &out_dir, out),
         Command::Sites(cmd) => sites_cmd::run(cmd, &workspace, out),
         Command::Canonical(args) => canonical_cmd::run(args, &workspace, out),
         Command::Fixtures(cmd) => fixtures_cmd::run(cmd, &workspace, out),

@@ -1,0 +1,869 @@
+//! The crawl stage: a polite, complete, resumable crawl of one legacy site into its store.
+//!
+//! Shape (after lychee): `scope` decides what may be fetched, `fetch` does HTTP with per-host
+//! gates and retries, `robots` and `sitemap` read those files, `extract` finds links, and the
+//! store holds the frontier. One thread owns the store and commits each batch of results in
+//! a transaction; fetches run as tasks on a small tokio runtime. Memory stays flat: the
+//! frontier and the set of known URLs live in SQLite, not in memory.
+
+pub mod fetch;
+pub mod robots;
+pub mod scope;
+pub mod sitemap;
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime};
+
+use url::Url;
+
+use self::fetch::{BodyLimit, Exchange, Fetcher, HostGate};
+use self::robots::Robots;
+use self::scope::{Scope, SkipReason, Verdict, is_attachment_path, is_html_type};
+use crate::canonical::{Canonicalizer, Mode};
+use crate::config::Site;
+use crate::config::settings::AttachmentPolicy;
+use crate::error::{Error, Result};
+use crate::extract::{charset, links};
+use crate::store::{Added, FetchRecord, Job, NewUrl, Store};
+
+/// How to run a crawl, beyond the site's own settings.
+#[derive(Clone, Debug, Default)]
+pub struct CrawlOptions {
+    /// The output folder; the store is `<out>/<abbr>/crawl.db`.
+    pub out_dir: PathBuf,
+    /// Connect to these addresses for these host names (`--resolve HOST=IP:PORT`).
+    pub resolve: Vec<(String, SocketAddr)>,
+    /// Discard an existing store and start again.
+    pub fresh: bool,
+    /// Override the site's `max_pages`.
+    pub max_pages: Option<u64>,
+    /// Override the site's per-host concurrency.
+    pub concurrency: Option<u32>,
+    /// No pause between requests (for loopback benchmarks); robots.txt is still obeyed.
+    pub no_delay: bool,
+    /// Draw a progress bar on stderr.
+    pub progress: bool,
+    /// Base of the retry backoff (default 500 ms).
+    pub retry_base: Option<Duration>,
+}
+
+/// Where a site's crawl store lives.
+pub fn store_path(out_dir: &Path, abbr: &str) -> PathBuf {
+    out_dir.join(abbr).join("crawl.db")
+}
+
+/// What a crawl did, for the terminal and for scripts.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct CrawlSummary {
+    pub site: String,
+    pub store: PathBuf,
+    /// Fetched pages by final status ("error" when no response came).
+    pub pages_by_status: Vec<(String, u64)>,
+    pub pages: u64,
+    pub attachments: u64,
+    pub attachment_bytes: u64,
+    pub bytes: u64,
+    pub redirects: u64,
+    pub redirect_chains: u64,
+    pub redirect_loops: u64,
+    /// URLs recorded but not fetched, by reason (robots, traps, caps).
+    pub skipped: Vec<(String, u64)>,
+    pub failed: u64,
+    pub retries: u64,
+    pub fetched_this_run: u64,
+    pub elapsed_secs: f64,
+}
+
+impl fmt::Display for CrawlSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{}: crawl complete ({})",
+            self.site,
+            self.store.display()
+        )?;
+        let statuses: Vec<String> = self
+            .pages_by_status
+            .iter()
+            .map(|(s, n)| format!("{s}: {n}"))
+            .collect();
+        writeln!(f, "  pages        {} ({})", self.pages, statuses.join(", "))?;
+        writeln!(
+            f,
+            "  attachments  {} ({})",
+            self.attachments,
+            human_bytes(self.attachment_bytes)
+        )?;
+        writeln!(
+            f,
+            "  redirects    {} ({} chains, {} loops)",
+            self.redirects, self.redirect_chains, self.redirect_loops
+        )?;
+        let skipped: Vec<String> = self
+            .skipped
+            .iter()
+            .map(|(r, n)| format!("{r}: {n}"))
+            .collect();
+        let total_skipped: u64 = self.skipped.iter().map(|(_, n)| n).sum();
+        writeln!(
+            f,
+            "  not fetched  {total_skipped}{}",
+            if skipped.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", skipped.join(", "))
+            }
+        )?;
+        writeln!(
+            f,
+            "  errors       {} failed, {} retries",
+            self.failed, self.retries
+        )?;
+        let rate = if self.elapsed_secs > 0.0 {
+            self.fetched_this_run as f64 / self.elapsed_secs
+        } else {
+            0.0
+        };
+        write!(
+            f,
+            "  this run     {} requests, {} downloaded in total, {:.1} s ({rate:.0}/s)",
+            self.fetched_this_run,
+            human_bytes(self.bytes),
+            self.elapsed_secs
+        )
+    }
+}
+
+fn human_bytes(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 => format!("{:.1} GiB", n as f64 / (1u64 << 30) as f64),
+        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64),
+        n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),
+        n => format!("{n} B"),
+    }
+}
+
+/// The largest robots.txt or sitemap read.
+const CONTROL_FILE_LIMIT: u64 = sitemap::MAX_SITEMAP_BYTES;
+
+/// Shared by the fetch tasks.
+struct TaskContext {
+    fetcher: Fetcher,
+    gates: HashMap<String, HostGate>,
+    fallback_gate: HostGate,
+    canonical: Canonicalizer,
+    scope: Scope,
+    max_body: u64,
+    attachment_limit: Option<u64>,
+    attachment_policy: AttachmentPolicy,
+}
+
+impl TaskContext {
+    fn gate(&self, host: &str) -> &HostGate {
+        self.gates
+            .get(&host.to_ascii_lowercase())
+            .unwrap_or(&self.fallback_gate)
+    }
+}
+
+/// What a fetch task found.
+struct Outcome {
+    job: Job,
+    hops: Vec<Exchange>,
+    page: Option<PageInfo>,
+    sitemap: Option<std::result::Result<sitemap::Sitemap, String>>,
+}
+
+struct PageInfo {
+    title: Option<String>,
+    canonical: Option<Url>,
+    meta_refresh: Option<Url>,
+    links: Vec<links::Link>,
+    charset: &'static str,
+    charset_source: &'static str,
+}
+
+/// Crawls one site into `<out>/<abbr>/crawl.db`, resuming a previous crawl if there is one.
+pub fn crawl(site: &Site, options: &CrawlOptions) -> Result<CrawlSummary> {
+    let started = Instant::now();
+    let path = store_path(&options.out_dir, &site.abbr);
+    if options.fresh {
+        for suffix in ["", "-wal", "-shm"] {
+            let file = PathBuf::from(format!("{}{suffix}", path.display()));
+            if file.exists() {
+                std::fs::remove_file(&file).map_err(|e| Error::io(&file, e))?;
+            }
+        }
+    }
+    let store = Store::open(&path)?;
+    match store.meta("site")? {
+        Some(abbr) if abbr != site.abbr => {
+            return Err(Error::Usage(format!(
+                "{} holds a crawl of {abbr}, not {}",
+                path.display(),
+                site.abbr
+            )));
+        }
+        Some(_) => {}
+        None => store.set_meta("site", &site.abbr)?,
+    }
+    store.requeue_in_flight()?;
+
+    let crawl = &site.crawl;
+    let concurrency = options.concurrency.unwrap_or(crawl.concurrency).max(1);
+    let config_delay = if options.no_delay {
+        Duration::ZERO
+    } else {
+        Duration::from_millis(crawl.delay_ms)
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Other(format!("cannot start the async runtime: {e}")))?;
+    let resolve: HashMap<String, SocketAddr> = options.resolve.iter().cloned().collect();
+    let make_context = |delay: Duration| -> Result<TaskContext> {
+        let fetcher = Fetcher::new(
+            &crawl.user_agent,
+            Duration::from_secs(crawl.timeout_secs),
+            crawl.retries,
+            options.retry_base.unwrap_or(Duration::from_millis(500)),
+            resolve.clone(),
+        )
+        .map_err(Error::Other)?;
+        Ok(TaskContext {
+            fetcher,
+            gates: site
+                .hosts()
+                .map(|h| (h.to_owned(), HostGate::new(concurrency, delay)))
+                .collect(),
+            fallback_gate: HostGate::new(concurrency, delay),
+            canonical: site.canonicalizer(Mode::Govuk),
+            scope: Scope::new(site)?,
+            max_body: crawl.max_body_bytes.0,
+            attachment_limit: (crawl.attachments == AttachmentPolicy::Download)
+                .then_some(crawl.attachment_max_bytes.0),
+            attachment_policy: crawl.attachments,
+        })
+    };
+
+    // robots.txt first: nothing else is fetched before its rules are known.
+    let bootstrap = make_context(config_delay)?;
+    let frontier = Frontier {
+        site,
+        canonical: site.canonicalizer(Mode::Govuk),
+        scope: Scope::new(site)?,
+    };
+    let origin = format!("http://{}", site.host);
+    let robots_url =
+        Url::parse(&format!("{origin}/robots.txt")).map_err(|e| Error::Other(e.to_string()))?;
+    let robots_id = store
+        .transaction(|s| {
+            frontier.discover(s, &robots_url, 0, "robots", None, Some("robots"), false)
+        })?
+        .0;
+    if let Some(id) = robots_id
+        && store.final_fetch(id)?.is_none()
+    {
+        let job = Job {
+            id,
+            key: "/robots.txt".into(),
+            url: robots_url.to_string(),
+            depth: 0,
+            kind: "robots".into(),
+        };
+        let outcome = runtime.block_on(process(Arc::new(bootstrap), job));
+        store.transaction(|s| apply(s, &frontier, outcome))?;
+    }
+    let robots = match robots_id
+        .map(|id| store.final_fetch(id))
+        .transpose()?
+        .flatten()
+    {
+        Some(f) => Robots::from_response(
+            robots::agent_token(&crawl.user_agent),
+            f.status,
+            f.body.as_deref().unwrap_or_default(),
+        ),
+        None => Robots::AllowAll,
+    };
+    let robots = match crawl.robots {
+        crate::config::settings::RobotsPolicy::Obey => robots,
+        crate::config::settings::RobotsPolicy::Ignore => Robots::AllowAll,
+    };
+    let delay = match (options.no_delay, robots.crawl_delay()) {
+        (false, Some(crawl_delay)) => config_delay.max(crawl_delay),
+        _ => config_delay,
+    };
+    let context = Arc::new(make_context(delay)?);
+
+    // Seed the frontier once; a resumed crawl keeps its own.
+    if store.meta("seeded")?.is_none() {
+        store.transaction(|s| {
+            let mut starts = vec![(format!("{origin}/"), "start", None)];
+            for seed in &crawl.seeds {
+                starts.push((absolute(&origin, seed), "seed", None));
+            }
+            for sitemap in crawl
+                .sitemaps
+                .iter()
+                .map(|s| absolute(&origin, s))
+                .chain([format!("{origin}/sitemap.xml")])
+                .chain(robots.sitemaps())
+            {
+                starts.push((sitemap, "sitemap", Some("sitemap")));
+            }
+            for (raw, source, kind) in starts {
+                if let Ok(url) = Url::parse(&raw) {
+                    frontier.discover(s, &url, 0, source, None, kind, false)?;
+                }
+            }
+            s.set_meta("seeded", "1")
+        })?;
+    }
+
+    let progress = Progress::new(options.progress, &site.abbr);
+    let max_pages = options.max_pages.unwrap_or(crawl.max_pages);
+    let mut fetched_pages = store.count("SELECT COUNT(*) FROM urls WHERE state IN ('done', 'failed') AND kind IN ('page', 'attachment')")?;
+    let max_in_flight = (concurrency as usize * 2 + 2).max(4);
+    let (tx, rx) = mpsc::channel::<Outcome>();
+    let mut in_flight = 0usize;
+    let mut fetched_this_run = 0u64;
+    let mut hit_max_pages = false;
+    loop {
+        let room = max_in_flight.saturating_sub(in_flight);
+        let jobs = if room > 0 && !hit_max_pages {
+            store.transaction(|s| s.claim(room))?
+        } else {
+            Vec::new()
+        };
+        let claimed = jobs.len();
+        for job in jobs {
+            let counts = job.kind == "page" || job.kind == "attachment";
+            if counts && !robots.allowed(&job.url) {
+                store.set_state(job.id, "skipped", Some(SkipReason::Robots.as_str()))?;
+                continue;
+            }
+            if counts && fetched_pages >= max_pages {
+                hit_max_pages = true;
+                store.set_state(job.id, "queued", None)?;
+                continue;
+            }
+            if counts {
+                fetched_pages += 1;
+            }
+            in_flight += 1;
+            let tx = tx.clone();
+            let context = context.clone();
+            runtime.spawn(async move {
+                let _ = tx.send(process(context, job).await);
+            });
+        }
+        if in_flight == 0 {
+            if claimed == 0 || hit_max_pages {
+                break;
+            }
+            continue;
+        }
+        let Ok(first) = rx.recv_timeout(Duration::from_millis(500)) else {
+            continue;
+        };
+        let mut batch = vec![first];
+        while batch.len() < 64 {
+            match rx.try_recv() {
+                Ok(o) => batch.push(o),
+                Err(_) => break,
+            }
+        }
+        in_flight -= batch.len();
+        let requests: u64 = batch
+            .iter()
+            .map(|o| o.hops.iter().map(|h| u64::from(h.attempts)).sum::<u64>())
+            .sum();
+        fetched_this_run += requests;
+        store.transaction(|s| {
+            for outcome in batch {
+                apply(s, &frontier, outcome)?;
+            }
+            Ok(())
+        })?;
+        progress.update(&store, fetched_this_run);
+    }
+    if hit_max_pages {
+        store.transaction(|s| {
+            for job in s.claim(usize::MAX >> 1)? {
+                s.set_state(job.id, "skipped", Some(SkipReason::MaxPages.as_str()))?;
+            }
+            Ok(())
+        })?;
+    }
+    progress.finish();
+    store.transaction(|s| record_redirect_chains(s, &frontier))?;
+    store.set_meta("finished_at", &httpdate::fmt_http_date(SystemTime::now()))?;
+    summarise(&store, &site.abbr, fetched_this_run, started.elapsed())
+}
+
+fn absolute(origin: &str, path_or_url: &str) -> String {
+    if path_or_url.starts_with('/') {
+        format!("{origin}{path_or_url}")
+    } else {
+        path_or_url.to_owned()
+    }
+}
+
+/// Decides what becomes of each URL the crawl discovers.
+struct Frontier<'a> {
+    site: &'a Site,
+    canonical: Canonicalizer,
+    scope: Scope,
+}
+
+impl Frontier<'_> {
+    /// Records a discovered URL: queued, or skipped with its reason. Returns its id (None
+    /// when it is off-site or unparseable) and whether it is on the site.
+    #[allow(clippy::too_many_arguments)]
+    fn discover(
+        &self,
+        store: &Store,
+        url: &Url,
+        depth: u32,
+        source: &str,
+        found_from: Option<i64>,
+        kind: Option<&str>,
+        in_sitemap: bool,
+    ) -> Result<(Option<i64>, bool)> {
+        let verdict = self.scope.check(url);
+        if verdict == Verdict::OffSite {
+            return Ok((None, false));
+        }
+        let Ok(key) = self.canonical.key(url.as_str()) else {
+            return Ok((None, true));
+        };
+        let path_key = key.split('?').next().unwrap_or("").to_owned();
+        let crawl = &self.site.crawl;
+        let kind = kind.unwrap_or(if is_attachment_path(url) {
+            "attachment"
+        } else {
+            "page"
+        });
+        let control = kind == "robots" || kind == "sitemap";
+        let mut skip = match verdict {
+            Verdict::Skip(reason) if !control => Some(reason),
+            _ => None,
+        };
+        if skip.is_none() && !control && depth > crawl.max_depth {
+            skip = Some(SkipReason::MaxDepth);
+        }
+        if skip.is_none() && kind == "attachment" && crawl.attachments == AttachmentPolicy::Skip {
+            skip = Some(SkipReason::AttachmentsSkipped);
+        }
+        if skip.is_none()
+            && key.contains('?')
+            && store.url_id_for_key(&key)?.is_none()
+            && store.keys_with_path(&path_key)? >= u64::from(crawl.max_query_variants)
+        {
+            skip = Some(SkipReason::TrapQueryVariants);
+        }
+        let added = store.add_url(&NewUrl {
+            key: &key,
+            path_key: &path_key,
+            raw: url.as_str(),
+            depth,
+            source,
+            kind,
+            skip_reason: skip.map(SkipReason::as_str),
+            found_from,
+            in_sitemap,
+        })?;
+        if let (Added::Existing(id), None) = (added, skip) {
+            store.requeue_if_depth_skipped(id, depth)?;
+        }
+        Ok((Some(added.id()), true))
+    }
+}
+
+/// Fetches one URL, following redirects that stay on the same canonical key (a host alias,
+/// a trailing slash, a change of case), and reads what the final response holds.
+async fn process(ctx: Arc<TaskContext>, job: Job) -> Outcome {
+    let mut hops: Vec<Exchange> = Vec::new();
+    let mut outcome = Outcome {
+        job,
+        hops: Vec::new(),
+        page: None,
+        sitemap: None,
+    };
+    let Ok(mut url) = Url::parse(&outcome.job.url) else {
+        return outcome;
+    };
+    let limit = match outcome.job.kind.as_str() {
+        "robots" | "sitemap" => BodyLimit::Any(CONTROL_FILE_LIMIT),
+        "attachment" => match ctx.attachment_policy {
+            AttachmentPolicy::Download => BodyLimit::Any(ctx.attachment_limit.unwrap_or(0)),
+            _ => BodyLimit::Head,
+        },
+        _ => BodyLimit::ByType {
+            page: ctx.max_body,
+            other: ctx.attachment_limit,
+        },
+    };
+    let mut seen: HashSet<String> = HashSet::new();
+    loop {
+        seen.insert(url.to_string());
+        let host = url.host_str().unwrap_or("").to_owned();
+        let exchange = ctx.fetcher.fetch(&url, limit, ctx.gate(&host)).await;
+        let next = exchange.redirect_target().filter(|target| {
+            hops.len() < 5
+                && !seen.contains(target.as_str())
+                && target.host_str().is_some_and(|h| ctx.scope.is_site_host(h))
+                && ctx.canonical.key(target.as_str()).ok().as_deref()
+                    == Some(outcome.job.key.as_str())
+        });
+        hops.push(exchange);
+        match next {
+            Some(target) => url = target,
+            None => break,
+        }
+    }
+    let last = hops.last().expect("at least one hop");
+    let ok = last.status.is_some_and(|s| (200..300).contains(&s)) && last.body_read;
+    if ok {
+        let (body, _) = charset::decode_content(
+            &last.body,
+            last.header("content-encoding"),
+            ctx.max_body.max(CONTROL_FILE_LIMIT),
+        );
+        if outcome.job.kind == "sitemap" {
+            outcome.sitemap = Some(sitemap::parse(&body));
+        } else if outcome.job.kind == "page"
+            && is_html_type(last.header("content-type").unwrap_or(""))
+        {
+            let decoded = charset::decode(&body, last.header("content-type"));
+            let page = links::extract(&decoded.text, &last.url);
+            outcome.page = Some(PageInfo {
+                title: page.title,
+                canonical: page.canonical,
+                meta_refresh: page.meta_refresh.map(|(u, _)| u),
+                links: page.links,
+                charset: decoded.encoding.name(),
+                charset_source: decoded.source.as_str(),
+            });
+        }
+    }
+    outcome.hops = hops;
+    outcome
+}
+
+/// Records one fetch result, and everything it discovered, in the store.
+fn apply(store: &Store, frontier: &Frontier, outcome: Outcome) -> Result<()> {
+    let Outcome {
+        job,
+        hops,
+        page,
+        sitemap,
+    } = outcome;
+    if hops.is_empty() {
+        store.finish_url(job.id, "failed", None, &job.kind)?;
+        store.add_error(job.id, &job.url, 1, "unparseable URL")?;
+        return Ok(());
+    }
+    let last_index = hops.len() - 1;
+    for (i, exchange) in hops.iter().enumerate() {
+        let is_last = i == last_index;
+        let mut location = exchange.redirect_target().map(|u| u.to_string());
+        let mut redirect_kind = location.as_ref().map(|_| "http");
+        if is_last
+            && location.is_none()
+            && let Some(target) = page.as_ref().and_then(|p| p.meta_refresh.as_ref())
+        {
+            location = Some(target.to_string());
+            redirect_kind = Some("meta_refresh");
+        }
+        for (n, error) in exchange.retried_errors.iter().enumerate() {
+            store.add_error(job.id, exchange.url.as_str(), n as u32 + 1, error)?;
+        }
+        if let Some(error) = &exchange.error {
+            store.add_error(job.id, exchange.url.as_str(), exchange.attempts, error)?;
+        }
+        let page_here = if is_last { page.as_ref() } else { None };
+        let content_length = exchange
+            .header("content-length")
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        store.add_fetch(
+            job.id,
+            &FetchRecord {
+                hop: i as u32,
+                url: exchange.url.to_string(),
+                method: exchange.method.to_owned(),
+                status: exchange.status,
+                headers: exchange.headers.clone(),
+                content_type: exchange.header("content-type").map(str::to_owned),
+                location,
+                redirect_kind,
+                last_modified: exchange.header("last-modified").map(str::to_owned),
+                size: if exchange.body_read {
+                    Some(exchange.body.len() as u64)
+                } else {
+                    content_length
+                },
+                body: exchange.body_read.then(|| exchange.body.clone()),
+                body_truncated: exchange.truncated,
+                charset: page_here.map(|p| p.charset.to_owned()),
+                charset_source: page_here.map(|p| p.charset_source),
+                title: page_here.and_then(|p| p.title.clone()),
+                canonical: page_here
+                    .and_then(|p| p.canonical.as_ref())
+                    .map(Url::to_string),
+                attempts: exchange.attempts,
+                error: exchange.error.clone(),
+                elapsed_ms: exchange.elapsed.as_millis() as u64,
+                fetched_at: httpdate::fmt_http_date(exchange.fetched_at),
+            },
+        )?;
+    }
+    let last = &hops[last_index];
+    let state = if last.status.is_some() {
+        "done"
+    } else {
+        "failed"
+    };
+    let kind = match job.kind.as_str() {
+        "page"
+            if last.status.is_some_and(|s| (200..300).contains(&s))
+                && !is_html_type(last.header("content-type").unwrap_or("")) =>
+        {
+            "attachment"
+        }
+        other => other,
+    };
+    store.finish_url(job.id, state, last.status, kind)?;
+
+    // A redirect to another page: that page is known now too (at the same depth: a hop is
+    // not a click).
+    if let Some(target) = last.redirect_target() {
+        frontier.discover(
+            store,
+            &target,
+            job.depth,
+            "redirect",
+            Some(job.id),
+            None,
+            false,
+        )?;
+    }
+    if let Some(page) = page {
+        if let Some(target) = &page.meta_refresh {
+            frontier.discover(
+                store,
+                target,
+                job.depth,
+                "redirect",
+                Some(job.id),
+                None,
+                false,
+            )?;
+        }
+        for link in &page.links {
+            let kind = match link.tag {
+                links::LinkTag::Embed | links::LinkTag::Object
+                    if !is_attachment_path(&link.url) =>
+                {
+                    Some("attachment")
+                }
+                _ => None,
+            };
+            let (to_id, internal) = frontier.discover(
+                store,
+                &link.url,
+                job.depth + 1,
+                "link",
+                Some(job.id),
+                kind,
+                false,
+            )?;
+            store.add_link(
+                job.id,
+                to_id,
+                link.url.as_str(),
+                &link.anchor,
+                &link.rel,
+                link.tag.as_str(),
+                internal,
+            )?;
+        }
+    }
+    match sitemap {
+        Some(Ok(map)) => {
+            for loc in &map.locations {
+                let Ok(url) = Url::parse(loc) else { continue };
+                if map.is_index {
+                    frontier.discover(
+                        store,
+                        &url,
+                        0,
+                        "sitemap",
+                        Some(job.id),
+                        Some("sitemap"),
+                        false,
+                    )?;
+                } else {
+                    frontier.discover(store, &url, 1, "sitemap", Some(job.id), None, true)?;
+                }
+            }
+        }
+        Some(Err(e)) => store.add_error(job.id, &job.url, 0, &format!("sitemap: {e}"))?,
+        None => {}
+    }
+    Ok(())
+}
+
+/// Follows every redirect to its end and records chains (more than one hop) and loops.
+fn record_redirect_chains(store: &Store, frontier: &Frontier) -> Result<()> {
+    store.clear_redirect_chains()?;
+    let edges = store.redirect_edges()?;
+    let statuses: HashMap<i64, Option<u16>> = store.final_statuses()?.into_iter().collect();
+    let targets: HashMap<i64, String> = edges
+        .iter()
+        .map(|(id, loc, _)| (*id, loc.clone()))
+        .collect();
+    for (start, _, _) in &edges {
+        // Every node in `chain` answered with a redirect.
+        let mut chain = vec![*start];
+        let mut current = *start;
+        let end = loop {
+            let location = &targets[&current];
+            let target_id = Url::parse(location)
+                .ok()
+                .filter(|u| frontier.scope.is_site_host(u.host_str().unwrap_or("")))
+                .and_then(|u| frontier.canonical.key(u.as_str()).ok())
+                .map(|k| store.url_id_for_key(&k))
+                .transpose()?
+                .flatten();
+            match target_id {
+                None => break ChainEnd::Elsewhere(location.clone()),
+                Some(id) if chain.contains(&id) => break ChainEnd::Loop,
+                Some(id) if targets.contains_key(&id) => {
+                    chain.push(id);
+                    current = id;
+                }
+                Some(id) => break ChainEnd::Page(id),
+            }
+        };
+        let hops = chain.len() as u32;
+        match end {
+            ChainEnd::Elsewhere(url) => {
+                store.add_redirect_chain(*start, Some(&url), None, hops, false, None)?
+            }
+            ChainEnd::Loop => store.add_redirect_chain(*start, None, None, hops, true, None)?,
+            ChainEnd::Page(id) => {
+                let url = store.url_of(id)?;
+                let status = statuses.get(&id).copied().flatten();
+                store.add_redirect_chain(*start, url.as_deref(), Some(id), hops, false, status)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Where a redirect chain ends.
+enum ChainEnd {
+    /// A page of the site that answers without redirecting.
+    Page(i64),
+    /// Off the site, or a URL never fetched.
+    Elsewhere(String),
+    Loop,
+}
+
+fn summarise(
+    store: &Store,
+    abbr: &str,
+    fetched_this_run: u64,
+    elapsed: Duration,
+) -> Result<CrawlSummary> {
+    let pages_by_status = store
+        .rows("SELECT COALESCE(CAST(status AS TEXT), 'error'), COUNT(*) FROM urls WHERE state IN ('done', 'failed') AND kind = 'page' GROUP BY 1 ORDER BY 1")?
+        .into_iter()
+        .map(|r| (r[0].clone(), r[1].parse().unwrap_or(0)))
+        .collect::<Vec<(String, u64)>>();
+    let skipped = store
+        .rows(
+            "SELECT skip_reason, COUNT(*) FROM urls WHERE state = 'skipped' GROUP BY 1 ORDER BY 1",
+        )?
+        .into_iter()
+        .map(|r| (r[0].clone(), r[1].parse().unwrap_or(0)))
+        .collect();
+    Ok(CrawlSummary {
+        site: abbr.to_owned(),
+        store: store.path().to_path_buf(),
+        pages: pages_by_status.iter().map(|(_, n)| n).sum(),
+        pages_by_status,
+        attachments: store.count("SELECT COUNT(*) FROM urls WHERE kind = 'attachment' AND state IN ('done', 'failed')")?,
+        attachment_bytes: store.count("SELECT COALESCE(SUM(f.size), 0) FROM fetches f JOIN urls u ON u.id = f.url_id WHERE u.kind = 'attachment'")?,
+        bytes: store.count("SELECT COALESCE(SUM(size), 0) FROM fetches WHERE body IS NOT NULL")?,
+        redirects: store.count("SELECT COUNT(*) FROM redirect_chains")?,
+        redirect_chains: store.count("SELECT COUNT(*) FROM redirect_chains WHERE hops > 1 AND is_loop = 0")?,
+        redirect_loops: store.count("SELECT COUNT(*) FROM redirect_chains WHERE is_loop = 1")?,
+        skipped,
+        failed: store.count("SELECT COUNT(*) FROM urls WHERE state = 'failed'")?,
+        retries: store.count("SELECT COUNT(*) FROM errors")?,
+        fetched_this_run,
+        elapsed_secs: elapsed.as_secs_f64(),
+    })
+}
+
+/// The progress bar on stderr: fetched, queued, rate, errors.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    last: std::cell::Cell<Option<Instant>>,
+}
+
+impl Progress {
+    fn new(show: bool, abbr: &str) -> Progress {
+        let bar = show.then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} {prefix:.bold} {pos} requests, {msg} [{elapsed}] {per_sec}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            bar.set_prefix(abbr.to_owned());
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        Progress {
+            bar,
+            last: std::cell::Cell::new(None),
+        }
+    }
+
+    fn update(&self, store: &Store, requests: u64) {
+        let Some(bar) = &self.bar else { return };
+        bar.set_position(requests);
+        if self
+            .last
+            .get()
+            .is_some_and(|t| t.elapsed() < Duration::from_millis(300))
+        {
+            return;
+        }
+        self.last.set(Some(Instant::now()));
+        let queued = store
+            .count("SELECT COUNT(*) FROM urls WHERE state IN ('queued', 'in_flight')")
+            .unwrap_or(0);
+        let errors = store
+            .count("SELECT COUNT(*) FROM urls WHERE state = 'failed'")
+            .unwrap_or(0);
+        bar.set_message(format!("{queued} queued, {errors} errors"));
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

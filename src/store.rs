@@ -1,0 +1,679 @@
+//! The crawl store: one SQLite file (WAL) per site at `out/<abbr>/crawl.db`.
+//!
+//! It holds every URL known for the site under its canonical key (with every raw variant
+//! seen), every HTTP exchange (each redirect hop is its own row), the link graph, skipped
+//! URLs with the reason, failed attempts, and the frontier itself, so that a crawl killed at
+//! any moment resumes where it stopped. Every fetch result is committed in one transaction
+//! with the URLs it discovered: nothing is half-recorded.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::error::{Error, Result};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS urls (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,          -- canonical lookup key (GOV.UK rules, site's params)
+    path_key TEXT NOT NULL,            -- the key without its query, for trap caps
+    url TEXT NOT NULL,                 -- the raw URL fetched for this key (the first seen)
+    depth INTEGER NOT NULL,
+    source TEXT NOT NULL,              -- start | seed | link | sitemap | redirect | robots | list | warc
+    kind TEXT NOT NULL,                -- page | attachment | robots | sitemap
+    state TEXT NOT NULL,               -- queued | in_flight | done | failed | skipped
+    skip_reason TEXT,
+    status INTEGER,                    -- status of the last hop
+    found_from INTEGER,
+    in_sitemap INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS urls_frontier ON urls (state, depth, id);
+CREATE INDEX IF NOT EXISTS urls_path_key ON urls (path_key);
+CREATE TABLE IF NOT EXISTS variants (
+    raw TEXT PRIMARY KEY,              -- every raw URL seen for a key
+    url_id INTEGER NOT NULL REFERENCES urls (id),
+    source TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS variants_url ON variants (url_id);
+CREATE TABLE IF NOT EXISTS fetches (
+    id INTEGER PRIMARY KEY,
+    url_id INTEGER NOT NULL REFERENCES urls (id),
+    hop INTEGER NOT NULL,              -- 0, then 1.. for redirects followed within one key
+    url TEXT NOT NULL,
+    method TEXT NOT NULL,
+    status INTEGER,                    -- NULL when no response arrived
+    headers TEXT,                      -- JSON [[name, value], ...] as received
+    content_type TEXT,
+    location TEXT,                     -- absolute redirect target (HTTP or meta refresh)
+    redirect_kind TEXT,                -- http | meta_refresh
+    last_modified TEXT,
+    size INTEGER,                      -- body bytes received (Content-Length when not fetched)
+    body BLOB,                         -- raw body as received, zlib-compressed
+    body_truncated INTEGER NOT NULL DEFAULT 0,
+    digest TEXT,                       -- sha1:BASE32 of the raw body, as WARC writes it
+    charset TEXT,
+    charset_source TEXT,
+    title TEXT,
+    canonical TEXT,
+    attempts INTEGER NOT NULL,
+    error TEXT,
+    elapsed_ms INTEGER,
+    fetched_at TEXT NOT NULL,
+    UNIQUE (url_id, hop)
+);
+CREATE TABLE IF NOT EXISTS links (
+    from_id INTEGER NOT NULL REFERENCES urls (id),
+    to_id INTEGER REFERENCES urls (id),
+    to_url TEXT NOT NULL,
+    anchor TEXT NOT NULL,
+    rel TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    internal INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS links_from ON links (from_id);
+CREATE INDEX IF NOT EXISTS links_to ON links (to_id);
+CREATE TABLE IF NOT EXISTS errors (
+    url_id INTEGER NOT NULL REFERENCES urls (id),
+    url TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    error TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS redirect_chains (
+    url_id INTEGER PRIMARY KEY REFERENCES urls (id),
+    final_url TEXT,                    -- where the chain ends (NULL for a loop)
+    final_url_id INTEGER,
+    hops INTEGER NOT NULL,
+    is_loop INTEGER NOT NULL,
+    final_status INTEGER
+);
+";
+
+/// The schema version written to `meta`; a store from another version is refused.
+pub const SCHEMA_VERSION: &str = "1";
+
+/// A URL to add to the store.
+#[derive(Clone, Debug)]
+pub struct NewUrl<'a> {
+    pub key: &'a str,
+    pub path_key: &'a str,
+    pub raw: &'a str,
+    pub depth: u32,
+    pub source: &'a str,
+    pub kind: &'a str,
+    /// `None` to queue it; `Some(reason)` to record it as skipped.
+    pub skip_reason: Option<&'a str>,
+    pub found_from: Option<i64>,
+    pub in_sitemap: bool,
+}
+
+/// Whether [`Store::add_url`] created the URL or found its key already there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Added {
+    New(i64),
+    Existing(i64),
+}
+
+impl Added {
+    pub fn id(self) -> i64 {
+        match self {
+            Added::New(id) | Added::Existing(id) => id,
+        }
+    }
+}
+
+/// A queued URL handed to a fetcher.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Job {
+    pub id: i64,
+    pub key: String,
+    pub url: String,
+    pub depth: u32,
+    pub kind: String,
+}
+
+/// One HTTP exchange to record.
+#[derive(Clone, Debug, Default)]
+pub struct FetchRecord {
+    pub hop: u32,
+    pub url: String,
+    pub method: String,
+    pub status: Option<u16>,
+    pub headers: Vec<(String, String)>,
+    pub content_type: Option<String>,
+    pub location: Option<String>,
+    pub redirect_kind: Option<&'static str>,
+    pub last_modified: Option<String>,
+    pub size: Option<u64>,
+    /// The raw body, if it is to be kept.
+    pub body: Option<Vec<u8>>,
+    pub body_truncated: bool,
+    pub charset: Option<String>,
+    pub charset_source: Option<&'static str>,
+    pub title: Option<String>,
+    pub canonical: Option<String>,
+    pub attempts: u32,
+    pub error: Option<String>,
+    pub elapsed_ms: u64,
+    pub fetched_at: String,
+}
+
+/// A stored exchange read back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredFetch {
+    pub url_id: i64,
+    pub hop: u32,
+    pub url: String,
+    pub status: Option<u16>,
+    pub headers: Vec<(String, String)>,
+    pub content_type: Option<String>,
+    pub location: Option<String>,
+    pub digest: Option<String>,
+    pub body: Option<Vec<u8>>,
+    pub fetched_at: String,
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+fn db_error(path: &Path, e: rusqlite::Error) -> Error {
+    Error::Other(format!("{}: {e}", path.display()))
+}
+
+impl Store {
+    /// Opens (or creates) a store, creating its folder.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        let conn = Connection::open(path).map_err(|e| db_error(path, e))?;
+        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;")
+            .map_err(|e| db_error(path, e))?;
+        conn.execute_batch(SCHEMA).map_err(|e| db_error(path, e))?;
+        let store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        match store.meta("schema_version")? {
+            None => store.set_meta("schema_version", SCHEMA_VERSION)?,
+            Some(v) if v == SCHEMA_VERSION => {}
+            Some(v) => {
+                return Err(Error::Other(format!(
+                    "{} was written by another version of phe-migrate (store schema {v}, this one reads {SCHEMA_VERSION}); crawl again with --fresh",
+                    path.display()
+                )));
+            }
+        }
+        Ok(store)
+    }
+
+    /// Opens an existing store read-only.
+    pub fn open_existing(path: &Path) -> Result<Store> {
+        if !path.is_file() {
+            return Err(Error::Usage(format!(
+                "{} does not exist: crawl the site first",
+                path.display()
+            )));
+        }
+        Store::open(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn err(&self, e: rusqlite::Error) -> Error {
+        db_error(&self.path, e)
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.conn
+            .execute("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, value])
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Runs `f` in one transaction: all of it is recorded, or none.
+    pub fn transaction<T>(&self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.err(e))?;
+        match f(self) {
+            Ok(value) => {
+                self.conn.execute_batch("COMMIT").map_err(|e| self.err(e))?;
+                Ok(value)
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    /// URLs claimed by a run that was killed go back to the frontier.
+    pub fn requeue_in_flight(&self) -> Result<usize> {
+        self.conn
+            .execute(
+                "UPDATE urls SET state = 'queued' WHERE state = 'in_flight'",
+                [],
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    /// Adds a URL (or finds its key) and records the raw variant.
+    pub fn add_url(&self, url: &NewUrl) -> Result<Added> {
+        let existing: Option<(i64, u32, String)> = self
+            .conn
+            .prepare_cached("SELECT id, depth, state FROM urls WHERE key = ?1")
+            .and_then(|mut s| {
+                s.query_row([url.key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .optional()
+            })
+            .map_err(|e| self.err(e))?;
+        let added = match existing {
+            Some((id, depth, state)) => {
+                if url.depth < depth && state == "queued" {
+                    self.conn
+                        .prepare_cached("UPDATE urls SET depth = ?2 WHERE id = ?1")
+                        .and_then(|mut s| s.execute(params![id, url.depth]))
+                        .map_err(|e| self.err(e))?;
+                }
+                Added::Existing(id)
+            }
+            None => {
+                let state = if url.skip_reason.is_some() {
+                    "skipped"
+                } else {
+                    "queued"
+                };
+                self.conn
+                    .prepare_cached("INSERT INTO urls (key, path_key, url, depth, source, kind, state, skip_reason, found_from) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
+                    .and_then(|mut s| s.execute(params![url.key, url.path_key, url.raw, url.depth, url.source, url.kind, state, url.skip_reason, url.found_from]))
+                    .map_err(|e| self.err(e))?;
+                Added::New(self.conn.last_insert_rowid())
+            }
+        };
+        if url.in_sitemap {
+            self.conn
+                .prepare_cached("UPDATE urls SET in_sitemap = 1 WHERE id = ?1")
+                .and_then(|mut s| s.execute([added.id()]))
+                .map_err(|e| self.err(e))?;
+        }
+        self.conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO variants (raw, url_id, source) VALUES (?1, ?2, ?3)",
+            )
+            .and_then(|mut s| s.execute(params![url.raw, added.id(), url.source]))
+            .map_err(|e| self.err(e))?;
+        Ok(added)
+    }
+
+    /// A URL skipped for being too deep, found again shallower, goes back to the frontier.
+    pub fn requeue_if_depth_skipped(&self, id: i64, depth: u32) -> Result<()> {
+        self.conn
+            .prepare_cached("UPDATE urls SET state = 'queued', skip_reason = NULL, depth = ?2 WHERE id = ?1 AND state = 'skipped' AND skip_reason = 'max_depth' AND depth > ?2")
+            .and_then(|mut s| s.execute(params![id, depth]))
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    /// The raw URL fetched for a key's id.
+    pub fn url_of(&self, id: i64) -> Result<Option<String>> {
+        self.conn
+            .prepare_cached("SELECT url FROM urls WHERE id = ?1")
+            .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
+            .map_err(|e| self.err(e))
+    }
+
+    /// How many keys share a path (the query-variant trap cap).
+    pub fn keys_with_path(&self, path_key: &str) -> Result<u64> {
+        self.conn
+            .prepare_cached("SELECT COUNT(*) FROM urls WHERE path_key = ?1")
+            .and_then(|mut s| s.query_row([path_key], |r| r.get::<_, i64>(0)))
+            .map(|n| n as u64)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Takes up to `limit` queued URLs, shallowest first, and marks them in flight.
+    pub fn claim(&self, limit: usize) -> Result<Vec<Job>> {
+        let jobs: Vec<Job> = self
+            .conn
+            .prepare_cached("SELECT id, key, url, depth, kind FROM urls WHERE state = 'queued' ORDER BY depth, id LIMIT ?1")
+            .and_then(|mut s| {
+                s.query_map([limit as i64], |r| {
+                    Ok(Job {
+                        id: r.get(0)?,
+                        key: r.get(1)?,
+                        url: r.get(2)?,
+                        depth: r.get(3)?,
+                        kind: r.get(4)?,
+                    })
+                })?
+                .collect()
+            })
+            .map_err(|e| self.err(e))?;
+        for job in &jobs {
+            self.set_state(job.id, "in_flight", None)?;
+        }
+        Ok(jobs)
+    }
+
+    pub fn set_state(&self, id: i64, state: &str, skip_reason: Option<&str>) -> Result<()> {
+        self.conn
+            .prepare_cached("UPDATE urls SET state = ?2, skip_reason = ?3 WHERE id = ?1")
+            .and_then(|mut s| s.execute(params![id, state, skip_reason]))
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Records the outcome of fetching a URL: its final state, status and kind.
+    pub fn finish_url(&self, id: i64, state: &str, status: Option<u16>, kind: &str) -> Result<()> {
+        self.conn
+            .prepare_cached("UPDATE urls SET state = ?2, status = ?3, kind = ?4 WHERE id = ?1")
+            .and_then(|mut s| s.execute(params![id, state, status, kind]))
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn add_fetch(&self, url_id: i64, f: &FetchRecord) -> Result<()> {
+        let headers = serde_json::to_string(&f.headers).unwrap_or_default();
+        let (body, digest) = match &f.body {
+            Some(bytes) => (Some(compress(bytes)), Some(sha1_digest(bytes))),
+            None => (None, None),
+        };
+        self.conn
+            .prepare_cached(
+                "INSERT OR REPLACE INTO fetches (url_id, hop, url, method, status, headers, content_type, location, redirect_kind, last_modified, size, body, body_truncated, digest, charset, charset_source, title, canonical, attempts, error, elapsed_ms, fetched_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    url_id, f.hop, f.url, f.method, f.status, headers, f.content_type, f.location, f.redirect_kind,
+                    f.last_modified, f.size.map(|n| n as i64), body, f.body_truncated, digest, f.charset, f.charset_source, f.title,
+                    f.canonical, f.attempts, f.error, f.elapsed_ms as i64, f.fetched_at
+                ])
+            })
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn add_error(&self, url_id: i64, url: &str, attempt: u32, error: &str) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO errors (url_id, url, attempt, error) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .and_then(|mut s| s.execute(params![url_id, url, attempt, error]))
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_link(
+        &self,
+        from: i64,
+        to: Option<i64>,
+        to_url: &str,
+        anchor: &str,
+        rel: &str,
+        tag: &str,
+        internal: bool,
+    ) -> Result<()> {
+        self.conn
+            .prepare_cached("INSERT INTO links (from_id, to_id, to_url, anchor, rel, tag, internal) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+            .and_then(|mut s| s.execute(params![from, to, to_url, anchor, rel, tag, internal]))
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    /// The last hop recorded for a URL.
+    pub fn final_fetch(&self, url_id: i64) -> Result<Option<StoredFetch>> {
+        self.conn
+            .prepare_cached("SELECT url_id, hop, url, status, headers, content_type, location, digest, body, fetched_at FROM fetches WHERE url_id = ?1 ORDER BY hop DESC LIMIT 1")
+            .and_then(|mut s| s.query_row([url_id], read_fetch).optional())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Every exchange, in URL then hop order.
+    pub fn fetches(&self) -> Result<Vec<StoredFetch>> {
+        self.conn
+            .prepare("SELECT url_id, hop, url, status, headers, content_type, location, digest, body, fetched_at FROM fetches ORDER BY url_id, hop")
+            .and_then(|mut s| s.query_map([], read_fetch)?.collect())
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn url_id_for_key(&self, key: &str) -> Result<Option<i64>> {
+        self.conn
+            .prepare_cached("SELECT id FROM urls WHERE key = ?1")
+            .and_then(|mut s| s.query_row([key], |r| r.get(0)).optional())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Runs a query returning one integer (for summaries and tests).
+    pub fn count(&self, sql: &str) -> Result<u64> {
+        self.conn
+            .query_row(sql, [], |r| r.get::<_, i64>(0))
+            .map(|n| n.max(0) as u64)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Runs a query returning rows of text (for summaries and tests).
+    pub fn rows(&self, sql: &str) -> Result<Vec<Vec<String>>> {
+        let mut stmt = self.conn.prepare(sql).map_err(|e| self.err(e))?;
+        let columns = stmt.column_count();
+        let rows = stmt
+            .query_map([], |r| {
+                (0..columns)
+                    .map(|i| {
+                        let v: rusqlite::types::Value = r.get(i)?;
+                        Ok(match v {
+                            rusqlite::types::Value::Null => String::new(),
+                            rusqlite::types::Value::Integer(n) => n.to_string(),
+                            rusqlite::types::Value::Real(f) => f.to_string(),
+                            rusqlite::types::Value::Text(t) => t,
+                            rusqlite::types::Value::Blob(b) => format!("<{} bytes>", b.len()),
+                        })
+                    })
+                    .collect()
+            })
+            .map_err(|e| self.err(e))?
+            .collect::<rusqlite::Result<Vec<Vec<String>>>>()
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
+    pub fn clear_redirect_chains(&self) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM redirect_chains", [])
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn add_redirect_chain(
+        &self,
+        url_id: i64,
+        final_url: Option<&str>,
+        final_url_id: Option<i64>,
+        hops: u32,
+        is_loop: bool,
+        final_status: Option<u16>,
+    ) -> Result<()> {
+        self.conn
+            .prepare_cached("INSERT OR REPLACE INTO redirect_chains (url_id, final_url, final_url_id, hops, is_loop, final_status) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+            .and_then(|mut s| s.execute(params![url_id, final_url, final_url_id, hops, is_loop, final_status]))
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    /// The redirect edges: every URL whose last hop points elsewhere, with that target.
+    pub fn redirect_edges(&self) -> Result<Vec<(i64, String, Option<u16>)>> {
+        self.conn
+            .prepare(
+                "SELECT f.url_id, f.location, f.status FROM fetches f
+                 JOIN (SELECT url_id, MAX(hop) AS hop FROM fetches GROUP BY url_id) last
+                   ON last.url_id = f.url_id AND last.hop = f.hop
+                 WHERE f.location IS NOT NULL ORDER BY f.url_id",
+            )
+            .and_then(|mut s| {
+                s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .collect()
+            })
+            .map_err(|e| self.err(e))
+    }
+
+    /// Final status of every fetched URL, by id.
+    pub fn final_statuses(&self) -> Result<Vec<(i64, Option<u16>)>> {
+        self.conn
+            .prepare("SELECT id, status FROM urls WHERE state IN ('done', 'failed')")
+            .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+            .map_err(|e| self.err(e))
+    }
+}
+
+fn read_fetch(r: &rusqlite::Row) -> rusqlite::Result<StoredFetch> {
+    let headers: Option<String> = r.get(4)?;
+    let body: Option<Vec<u8>> = r.get(8)?;
+    Ok(StoredFetch {
+        url_id: r.get(0)?,
+        hop: r.get(1)?,
+        url: r.get(2)?,
+        status: r.get(3)?,
+        headers: headers
+            .and_then(|h| serde_json::from_str(&h).ok())
+            .unwrap_or_default(),
+        content_type: r.get(5)?,
+        location: r.get(6)?,
+        digest: r.get(7)?,
+        body: body.map(|b| decompress(&b)),
+        fetched_at: r.get(9)?,
+    })
+}
+
+fn compress(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::ZlibEncoder::new(
+        Vec::with_capacity(bytes.len() / 3),
+        flate2::Compression::fast(),
+    );
+    let _ = encoder.write_all(bytes);
+    encoder.finish().unwrap_or_default()
+}
+
+fn decompress(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() * 3);
+    let _ = flate2::read::ZlibDecoder::new(bytes).read_to_end(&mut out);
+    out
+}
+
+/// `sha1:` plus the RFC 4648 base32 of the SHA-1, the form WARC payload digests take.
+pub fn sha1_digest(bytes: &[u8]) -> String {
+    use sha1::Digest;
+    let hash = sha1::Sha1::digest(bytes);
+    format!("sha1:{}", base32(&hash))
+}
+
+fn base32(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut out = String::with_capacity(bytes.len().div_ceil(5) * 8);
+    let mut buffer: u64 = 0;
+    let mut bits = 0;
+    for &b in bytes {
+        buffer = (buffer << 8) | u64::from(b);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out.push(ALPHABET[((buffer >> bits) & 31) as usize] as char);
+        }
+    }
+    if bits > 0 {
+        out.push(ALPHABET[((buffer << (5 - bits)) & 31) as usize] as char);
+    }
+    while !out.len().is_multiple_of(8) {
+        out.push('=');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base32_matches_rfc4648() {
+        assert_eq!(base32(b"foobar"), "MZXW6YTBOI======");
+        assert_eq!(base32(b"f"), "MY======");
+        // The WARC digest of an empty payload.
+        assert_eq!(sha1_digest(b""), "sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ");
+    }
+
+    #[test]
+    fn urls_variants_and_frontier() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("a/crawl.db")).unwrap();
+        let new = |raw, depth| NewUrl {
+            key: "/a",
+            path_key: "/a",
+            raw,
+            depth,
+            source: "link",
+            kind: "page",
+            skip_reason: None,
+            found_from: None,
+            in_sitemap: false,
+        };
+        assert_eq!(
+            store.add_url(&new("http://x.org/A", 3)).unwrap(),
+            Added::New(1)
+        );
+        assert_eq!(
+            store.add_url(&new("http://www.x.org/a/", 1)).unwrap(),
+            Added::Existing(1)
+        );
+        assert_eq!(store.count("SELECT COUNT(*) FROM variants").unwrap(), 2);
+        assert_eq!(store.count("SELECT depth FROM urls").unwrap(), 1);
+        let jobs = store.claim(10).unwrap();
+        assert_eq!(jobs.len(), 1);
+        assert!(store.claim(10).unwrap().is_empty());
+        assert_eq!(store.requeue_in_flight().unwrap(), 1);
+        let body = b"<html>hello</html>".to_vec();
+        store
+            .add_fetch(
+                1,
+                &FetchRecord {
+                    url: "http://x.org/A".into(),
+                    method: "GET".into(),
+                    status: Some(200),
+                    body: Some(body.clone()),
+                    attempts: 1,
+                    fetched_at: "t".into(),
+                    ..FetchRecord::default()
+                },
+            )
+            .unwrap();
+        let f = store.final_fetch(1).unwrap().unwrap();
+        assert_eq!(f.body, Some(body));
+        assert_eq!(f.status, Some(200));
+    }
+
+    #[test]
+    fn transactions_roll_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("crawl.db")).unwrap();
+        let result: Result<()> = store.transaction(|s| {
+            s.set_meta("x", "1")?;
+            Err(Error::Other("boom".into()))
+        });
+        assert!(result.is_err());
+        assert_eq!(store.meta("x").unwrap(), None);
+    }
+}
