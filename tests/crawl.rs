@@ -1,0 +1,682 @@
+//! The crawl stage against the fixture server, over real HTTP.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::{phe_migrate, repo_root};
+use phe_migrate::config::{Site, Workspace, load_site};
+use phe_migrate::crawl::{self, CrawlOptions};
+use phe_migrate::extract::charset;
+use phe_migrate::fixtures::{Estate, FixtureServer, ServerOptions};
+use phe_migrate::store::Store;
+
+fn demo_server() -> FixtureServer {
+    let estate = Estate::load(&repo_root().join("fixtures/estate")).unwrap();
+    FixtureServer::start(
+        estate,
+        "127.0.0.1:0".parse().unwrap(),
+        ServerOptions::default(),
+    )
+    .unwrap()
+}
+
+fn resolve_all(server: &FixtureServer) -> Vec<(String, SocketAddr)> {
+    let mut hosts: Vec<(String, SocketAddr)> = server
+        .estate()
+        .hosts()
+        .into_iter()
+        .map(|(h, _)| (h.to_owned(), server.addr()))
+        .collect();
+    hosts.push(("faults.test".into(), server.addr()));
+    hosts
+}
+
+fn options(out: &Path, server: &FixtureServer) -> CrawlOptions {
+    CrawlOptions {
+        out_dir: out.to_path_buf(),
+        resolve: resolve_all(server),
+        no_delay: true,
+        retry_base: Some(Duration::from_millis(20)),
+        ..CrawlOptions::default()
+    }
+}
+
+fn demo_site(abbr: &str) -> Site {
+    Workspace::new(repo_root()).resolve_site(abbr).unwrap()
+}
+
+fn one(store: &Store, sql: &str) -> String {
+    store
+        .rows(sql)
+        .unwrap()
+        .into_iter()
+        .next()
+        .and_then(|r| r.into_iter().next())
+        .unwrap_or_default()
+}
+
+fn requested(server: &FixtureServer, host: &str) -> Vec<String> {
+    server
+        .requests()
+        .into_iter()
+        .filter(|r| r.host == host)
+        .map(|r| r.target)
+        .collect()
+}
+
+#[test]
+fn observatory_is_crawled_completely() {
+    let server = demo_server();
+    let out = tempfile::tempdir().unwrap();
+    let summary = crawl::crawl(&demo_site("demo_chobs"), &options(out.path(), &server)).unwrap();
+    let store = Store::open(&crawl::store_path(out.path(), "demo_chobs")).unwrap();
+
+    assert_eq!(
+        summary.pages_by_status,
+        vec![("200".into(), 88), ("301".into(), 3), ("404".into(), 1)],
+        "{summary}"
+    );
+    assert_eq!(summary.attachments, 41);
+    assert_eq!(summary.skipped, vec![("robots".into(), 1)]);
+    assert_eq!(summary.failed, 0);
+
+    // robots.txt: the disallowed search page is recorded, never requested.
+    let www = requested(&server, "www.chobs-demo.org.uk");
+    assert!(
+        !www.iter().any(|t| t.starts_with("/search.aspx")),
+        "{www:?}"
+    );
+    assert_eq!(
+        one(
+            &store,
+            "SELECT skip_reason FROM urls WHERE url LIKE '%/search.aspx?adv=1'"
+        ),
+        "robots"
+    );
+
+    // The page only the sitemap lists was found, and nothing links to it.
+    let orphan = "SELECT id FROM urls WHERE key = '/resource/view.aspx?rid=101999'";
+    assert_eq!(
+        one(
+            &store,
+            &format!("SELECT in_sitemap || '/' || status FROM urls WHERE id = ({orphan})")
+        ),
+        "1/200"
+    );
+    assert_eq!(
+        one(
+            &store,
+            &format!("SELECT COUNT(*) FROM links WHERE to_id = ({orphan})")
+        ),
+        "0"
+    );
+
+    // The redirect chain, each hop recorded.
+    assert_eq!(
+        one(
+            &store,
+            "SELECT c.hops || ' ' || c.final_url || ' ' || c.final_status FROM redirect_chains c JOIN urls u ON u.id = c.url_id WHERE u.key = '/breastfeeding.htm'"
+        ),
+        "2 http://www.chobs-demo.org.uk/topics/breastfeeding.aspx 200"
+    );
+    // Session IDs: every raw variant kept, each page fetched once.
+    let variants: u64 = one(
+        &store,
+        "SELECT COUNT(*) FROM variants WHERE raw LIKE '%ASPSESSIONID=%'",
+    )
+    .parse()
+    .unwrap();
+    assert_eq!(variants, 30);
+    for rid in 101700..101730 {
+        let fetched = www
+            .iter()
+            .filter(|t| {
+                t.to_ascii_lowercase()
+                    .starts_with(&format!("/resource/view.aspx?rid={rid}"))
+            })
+            .count();
+        assert_eq!(fetched, 1, "RID {rid}");
+    }
+    // Query pages are told apart by their significant parameters only.
+    assert_eq!(
+        one(
+            &store,
+            "SELECT COUNT(*) FROM urls WHERE key LIKE '/data/indicator.aspx?qn=%' AND status = 200"
+        ),
+        "10"
+    );
+    // Tools and embeds are in the link graph.
+    for (tag, url) in [
+        ("iframe", "/atlas/ia/atlas.html"),
+        ("embed", "/tools/growthchart.swf"),
+    ] {
+        assert_eq!(
+            one(
+                &store,
+                &format!(
+                    "SELECT COUNT(*) > 0 FROM links WHERE tag = '{tag}' AND to_url LIKE '%{url}'"
+                )
+            ),
+            "1"
+        );
+    }
+    // Outbound links are recorded, not fetched.
+    assert_eq!(
+        one(
+            &store,
+            "SELECT internal FROM links WHERE to_url = 'http://www.partnership-demo.org.uk/childhealth/'"
+        ),
+        "0"
+    );
+    assert!(
+        server
+            .requests()
+            .iter()
+            .all(|r| r.host != "www.partnership-demo.org.uk")
+    );
+    // Every request says who we are.
+    assert!(
+        server
+            .requests()
+            .iter()
+            .all(|r| r.user_agent.starts_with("phe-migrate/"))
+    );
+}
+
+#[test]
+fn topic_site_charsets_loops_refreshes_and_gzipped_sitemaps() {
+    let server = demo_server();
+    let out = tempfile::tempdir().unwrap();
+    let summary = crawl::crawl(&demo_site("demo_hpa"), &options(out.path(), &server)).unwrap();
+    let store = Store::open(&crawl::store_path(out.path(), "demo_hpa")).unwrap();
+    assert_eq!(
+        summary.pages_by_status,
+        vec![
+            ("200".into(), 82),
+            ("302".into(), 2),
+            ("404".into(), 2),
+            ("410".into(), 1)
+        ],
+        "{summary}"
+    );
+    assert_eq!(summary.attachments, 8);
+    assert_eq!(
+        (summary.redirect_loops, summary.skipped.clone()),
+        (2, vec![("robots".into(), 1)])
+    );
+
+    // windows-1252 with no charset anywhere comes out right.
+    let id: i64 = one(
+        &store,
+        "SELECT id FROM urls WHERE key = '/web/hpaweb&hpawebstandard/hpaweb_c/1195733764210'",
+    )
+    .parse()
+    .unwrap();
+    let fetch = store.final_fetch(id).unwrap().unwrap();
+    let text = charset::decode(
+        fetch.body.as_deref().unwrap(),
+        fetch.content_type.as_deref(),
+    )
+    .text;
+    assert!(
+        text.contains("can exceed \u{a3}10,000")
+            && text.contains("Guillain\u{2013}Barr\u{e9}")
+            && text.contains("\u{201c}Letter to parents\u{201d}"),
+        "{text}"
+    );
+    assert_eq!(
+        one(
+            &store,
+            &format!("SELECT charset || ' ' || charset_source FROM fetches WHERE url_id = {id}")
+        ),
+        "windows-1252 detected"
+    );
+    assert_eq!(
+        one(
+            &store,
+            "SELECT COUNT(*) FROM fetches WHERE charset = 'windows-1252' AND charset_source = 'meta'"
+        ),
+        "15"
+    );
+
+    // The 302 loop and the meta refresh are redirects.
+    assert_eq!(
+        one(
+            &store,
+            "SELECT c.is_loop FROM redirect_chains c JOIN urls u ON u.id = c.url_id WHERE u.key = '/publications/archive'"
+        ),
+        "1"
+    );
+    assert_eq!(
+        one(
+            &store,
+            "SELECT redirect_kind || ' ' || location FROM fetches WHERE url LIKE '%/Topics/Legacy/'"
+        ),
+        "meta_refresh http://www.hpa-demo.org.uk/Topics/InfectiousDiseases/InfectionsAZ/"
+    );
+    // The orphan comes from the gzipped sitemap behind the sitemap index.
+    assert_eq!(
+        one(
+            &store,
+            "SELECT in_sitemap || ' ' || status FROM urls WHERE key = '/topics/infectiousdiseases/infectionsaz/hantavirus'"
+        ),
+        "1 200"
+    );
+    // Mixed-case links, aliases and base href all fold into one page each.
+    assert_eq!(
+        one(
+            &store,
+            "SELECT COUNT(*) FROM variants v JOIN urls u ON u.id = v.url_id WHERE u.key = '/topics/infectiousdiseases/infectionsaz/measles'"
+        ),
+        "2"
+    );
+    assert!(
+        !requested(&server, "www.hpa-demo.org.uk")
+            .iter()
+            .any(|t| t.starts_with("/Intranet"))
+    );
+}
+
+#[test]
+fn committee_site_through_the_command_line() {
+    let server = demo_server();
+    let out = tempfile::tempdir().unwrap();
+    let mut cmd = phe_migrate();
+    cmd.current_dir(repo_root())
+        .args(["crawl", "demo_comare", "--no-delay", "--json", "--out"])
+        .arg(out.path());
+    for host in ["www.comare-demo.org.uk", "comare-demo.org.uk"] {
+        cmd.args(["--resolve", &format!("{host}={}", server.addr())]);
+    }
+    let output = cmd.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summaries: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let s = &summaries[0];
+    assert_eq!(
+        s["pages_by_status"],
+        serde_json::json!([["200", 29], ["301", 1]])
+    );
+    assert_eq!(s["attachments"], 16);
+    let store = Store::open(&crawl::store_path(out.path(), "demo_comare")).unwrap();
+    assert_eq!(
+        one(
+            &store,
+            "SELECT status FROM urls WHERE key = '/minutes/2008-11.pdf'"
+        ),
+        "404"
+    );
+    assert_eq!(
+        one(
+            &store,
+            "SELECT COUNT(*) FROM variants WHERE raw LIKE '%PHPSESSID=%'"
+        ),
+        "6"
+    );
+    assert_eq!(
+        one(
+            &store,
+            "SELECT location FROM fetches WHERE url LIKE '%/publications.html'"
+        ),
+        "http://www.comare-demo.org.uk/reports.html"
+    );
+
+    // A bad --resolve is a usage error.
+    let output = phe_migrate()
+        .current_dir(repo_root())
+        .args(["crawl", "demo_comare", "--resolve", "nonsense"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("HOST=IP:PORT"));
+}
+
+/// A workspace holding one config for the built-in faults host.
+fn faults_site(dir: &Path, extra: &str) -> Site {
+    let text = format!(
+        "site: demo_faults\nwhitehall_slug: public-health-england\nhost: faults.test\ntna_timestamp: 20150101000000\nhomepage: https://www.gov.uk/government/organisations/public-health-england\noptions: --query-string page\ncrawl:\n  timeout_secs: 1\n  retries: 2\n  max_body_bytes: 1MB\n  max_query_variants: 5\n  max_repeated_segments: 3\n{extra}"
+    );
+    let path = dir.join("demo_faults.yml");
+    std::fs::write(&path, text).unwrap();
+    let report = load_site(&path);
+    report
+        .site
+        .unwrap_or_else(|| panic!("{:?}", report.diagnostics))
+}
+
+#[test]
+fn every_fault_mode_is_survived_and_recorded() {
+    let server = demo_server();
+    let out = tempfile::tempdir().unwrap();
+    let site = faults_site(out.path(), "");
+    let summary = crawl::crawl(&site, &options(out.path(), &server)).unwrap();
+    let store = Store::open(&crawl::store_path(out.path(), "demo_faults")).unwrap();
+    let row = |path: &str| -> BTreeMap<&'static str, String> {
+        let r = store
+            .rows(&format!(
+                "SELECT u.state, COALESCE(u.status, ''), u.kind, f.attempts, COALESCE(f.error, ''), f.body_truncated, COALESCE(f.size, 0), f.elapsed_ms,
+                        (SELECT COUNT(*) FROM errors e WHERE e.url_id = u.id)
+                 FROM urls u JOIN fetches f ON f.url_id = u.id WHERE u.url = 'http://faults.test{path}' ORDER BY f.hop DESC LIMIT 1"
+            ))
+            .unwrap()
+            .pop()
+            .unwrap_or_else(|| panic!("{path} not crawled"));
+        [
+            "state",
+            "status",
+            "kind",
+            "attempts",
+            "error",
+            "truncated",
+            "size",
+            "elapsed_ms",
+            "errors",
+        ]
+        .into_iter()
+        .zip(r)
+        .collect()
+    };
+    // 503 twice, then the page: two retries, then success.
+    let r = row("/fault/status/503?fail=2");
+    assert_eq!(
+        (
+            r["status"].as_str(),
+            r["attempts"].as_str(),
+            r["errors"].as_str()
+        ),
+        ("200", "3", "2"),
+        "{r:?}"
+    );
+    // 429 with Retry-After: 1 is waited out.
+    let r = row("/fault/retry-after/1?fail=1");
+    assert_eq!((r["status"].as_str(), r["attempts"].as_str()), ("200", "2"));
+    assert!(r["elapsed_ms"].parse::<u64>().unwrap() >= 1000, "{r:?}");
+    // A permanent 500 is retried, then recorded as the server's answer.
+    let r = row("/fault/status/500");
+    assert_eq!(
+        (
+            r["state"].as_str(),
+            r["status"].as_str(),
+            r["attempts"].as_str()
+        ),
+        ("done", "500", "3")
+    );
+    // Resets before any response: retried, then recorded as failed with the reason.
+    let r = row("/fault/reset");
+    assert_eq!(
+        (r["state"].as_str(), r["attempts"].as_str()),
+        ("failed", "3")
+    );
+    assert!(
+        r["error"].contains("connect")
+            || r["error"].contains("reset")
+            || r["error"].contains("request"),
+        "{r:?}"
+    );
+    // Bodies cut short (by reset or by a lying Content-Length) are recorded with the error.
+    for path in ["/fault/reset-mid-body", "/fault/truncate"] {
+        let r = row(path);
+        assert_eq!(
+            (r["status"].as_str(), r["attempts"].as_str()),
+            ("200", "3"),
+            "{path}: {r:?}"
+        );
+        assert!(r["error"].starts_with("body:"), "{path}: {r:?}");
+    }
+    // Too slow: the 1 s timeout fires.
+    let r = row("/fault/delay/1500");
+    assert_eq!(r["state"], "failed");
+    assert!(
+        r["error"].contains("timeout") || r["error"].contains("timed out"),
+        "{r:?}"
+    );
+    // A slow drip that finishes in time is simply a page.
+    assert_eq!(row("/fault/drip/50")["status"], "200");
+    // An HTML page labelled as a PDF is an attachment, as the server says.
+    assert_eq!(
+        row("/fault/wrong-type/application/pdf")["kind"],
+        "attachment"
+    );
+    // 50 MB is cut at max_body_bytes (1 MB) and flagged.
+    let r = row("/fault/big/50MB");
+    assert_eq!(
+        (r["truncated"].as_str(), r["size"].as_str()),
+        ("1", "1000000")
+    );
+    // The gzip bomb is stored as received (about 100 KB), never inflated in full.
+    assert!(row("/fault/gzip-bomb")["size"].parse::<u64>().unwrap() < 200_000);
+    // Invalid UTF-8 and malformed HTML are pages like any other.
+    assert_eq!(row("/fault/invalid-utf8")["status"], "200");
+    assert_eq!(row("/fault/malformed")["status"], "200");
+
+    // The link trap is capped on both axes, and what was capped is reported.
+    let skipped: BTreeMap<String, u64> = summary.skipped.iter().cloned().collect();
+    assert!(
+        skipped.get("trap:query_variants").copied().unwrap_or(0) >= 1,
+        "{summary}"
+    );
+    assert!(
+        skipped.get("trap:repeated_segments").copied().unwrap_or(0) >= 1,
+        "{summary}"
+    );
+    let trap_fetches = requested(&server, "faults.test")
+        .iter()
+        .filter(|t| t.starts_with("/trap/"))
+        .count();
+    assert!(trap_fetches < 60, "{trap_fetches} trap pages fetched");
+}
+
+#[test]
+fn crawl_delay_and_same_page_redirects() {
+    let estate_dir = tempfile::tempdir().unwrap();
+    let site_dir = estate_dir.path().join("slow");
+    std::fs::create_dir_all(site_dir.join("www")).unwrap();
+    std::fs::write(
+        site_dir.join("serve.yml"),
+        "hosts: [www.slow-demo.org.uk]\nindex_files: [index.html]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        site_dir.join("www/robots.txt"),
+        "User-agent: *\nCrawl-delay: 0.3\n",
+    )
+    .unwrap();
+    let links: String = (1..=5)
+        .map(|i| format!("<a href=\"/p{i}.html\">{i}</a>"))
+        .collect::<String>()
+        + "<a href=\"/docs\">docs</a>";
+    std::fs::create_dir_all(site_dir.join("www/docs")).unwrap();
+    std::fs::write(
+        site_dir.join("www/docs/index.html"),
+        "<html><body>docs</body></html>",
+    )
+    .unwrap();
+    std::fs::write(
+        site_dir.join("www/index.html"),
+        format!("<html><body>{links}</body></html>"),
+    )
+    .unwrap();
+    for i in 1..=5 {
+        std::fs::write(
+            site_dir.join(format!("www/p{i}.html")),
+            "<html><body>page</body></html>",
+        )
+        .unwrap();
+    }
+    let server = FixtureServer::start(
+        Estate::load(estate_dir.path()).unwrap(),
+        "127.0.0.1:0".parse().unwrap(),
+        ServerOptions::default(),
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let config = out.path().join("demo_slow.yml");
+    std::fs::write(&config, "site: demo_slow\nwhitehall_slug: public-health-england\nhost: www.slow-demo.org.uk\ntna_timestamp: 20150101000000\nhomepage: https://www.gov.uk/x\ncrawl:\n  concurrency: 4\n  delay_ms: 0\n").unwrap();
+    let site = load_site(&config).site.unwrap();
+    let opts = CrawlOptions {
+        out_dir: out.path().into(),
+        resolve: vec![("www.slow-demo.org.uk".into(), server.addr())],
+        ..CrawlOptions::default()
+    };
+    let started = Instant::now();
+    let summary = crawl::crawl(&site, &opts).unwrap();
+    assert_eq!(summary.pages, 7, "{summary}");
+    // After robots.txt is read, requests start at least 0.3 s apart, whatever the concurrency.
+    let after_robots = server.requests().len() as u32 - 1;
+    assert!(
+        started.elapsed() >= Duration::from_millis(300) * (after_robots - 1),
+        "{after_robots} requests in {:?}",
+        started.elapsed()
+    );
+    // /docs answers 301 to /docs/: the same page (one key), so both hops are recorded under it.
+    let store = Store::open(&crawl::store_path(out.path(), "demo_slow")).unwrap();
+    assert_eq!(
+        store.rows("SELECT f.hop, f.status, f.url FROM fetches f JOIN urls u ON u.id = f.url_id WHERE u.key = '/docs' ORDER BY f.hop").unwrap(),
+        vec![vec!["0".to_owned(), "301".into(), "http://www.slow-demo.org.uk/docs".into()], vec!["1".into(), "200".into(), "http://www.slow-demo.org.uk/docs/".into()]]
+    );
+    assert_eq!(
+        summary.redirects, 0,
+        "a same-page hop is not a redirect between pages"
+    );
+}
+
+/// The same URLs, statuses and bodies, however the crawl was interrupted.
+fn snapshot(store: &Store) -> BTreeSet<(String, String, String, String)> {
+    store
+        .rows("SELECT u.key, u.state, COALESCE(u.status, ''), COALESCE((SELECT GROUP_CONCAT(COALESCE(f.digest, '-'), ' ') FROM fetches f WHERE f.url_id = u.id), '') FROM urls u")
+        .unwrap()
+        .into_iter()
+        .map(|r| (r[0].clone(), r[1].clone(), r[2].clone(), r[3].clone()))
+        .collect()
+}
+
+#[test]
+fn kill_dash_nine_then_resume_matches_an_uninterrupted_crawl() {
+    // A generated site large enough to be killed midway.
+    let estate_dir = tempfile::tempdir().unwrap();
+    let generated = phe_migrate::fixtures::generate::generate(
+        &estate_dir.path().join("generated"),
+        &phe_migrate::fixtures::generate::GenerateOptions {
+            pages: 1500,
+            host: "www.generated-legacy.org.uk".into(),
+            seed: 11,
+        },
+    )
+    .unwrap();
+    let server = FixtureServer::start(
+        Estate::load(estate_dir.path()).unwrap(),
+        "127.0.0.1:0".parse().unwrap(),
+        ServerOptions::default(),
+    )
+    .unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let config = work.path().join("demo_generated.yml");
+    std::fs::write(&config, "site: demo_generated\nwhitehall_slug: public-health-england\nhost: www.generated-legacy.org.uk\ntna_timestamp: 20150101000000\nhomepage: https://www.gov.uk/x\noptions: --query-string id\n").unwrap();
+    let crawl_command = |out: &Path| {
+        let mut cmd = phe_migrate();
+        cmd.args(["crawl"])
+            .arg(&config)
+            .args(["--no-delay", "--quiet", "--concurrency", "2", "--out"])
+            .arg(out);
+        cmd.args([
+            "--resolve",
+            &format!("www.generated-legacy.org.uk={}", server.addr()),
+        ]);
+        cmd
+    };
+
+    let clean_out = work.path().join("clean");
+    assert!(crawl_command(&clean_out).output().unwrap().status.success());
+    let clean = Store::open(&crawl::store_path(&clean_out, "demo_generated")).unwrap();
+    let expected = snapshot(&clean);
+    let requests_for_clean = server.requests().len() as u64;
+    assert_eq!(
+        requests_for_clean, generated.crawlable_urls,
+        "a clean crawl requests each URL once"
+    );
+
+    // Kill the crawl three times at different points, resuming after each.
+    let out = work.path().join("killed");
+    let db = crawl::store_path(&out, "demo_generated");
+    let mut before_kill = Vec::new();
+    for kill_at in [200u64, 700, 1200] {
+        let mut child = crawl_command(&out).spawn().unwrap();
+        let started = Instant::now();
+        loop {
+            let done = Store::open(&db)
+                .ok()
+                .and_then(|s| {
+                    s.count("SELECT COUNT(*) FROM urls WHERE state = 'done'")
+                        .ok()
+                })
+                .unwrap_or(0);
+            if done >= kill_at || started.elapsed() > Duration::from_secs(60) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        let store = Store::open(&db).unwrap();
+        before_kill.push(
+            store
+                .count("SELECT COUNT(*) FROM urls WHERE state = 'done'")
+                .unwrap(),
+        );
+    }
+    let log_before_resume = server.requests().len();
+    let done_before_resume: BTreeSet<String> = Store::open(&db)
+        .unwrap()
+        .rows("SELECT url FROM urls WHERE state IN ('done', 'failed')")
+        .unwrap()
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    let output = crawl_command(&out).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        before_kill.windows(2).all(|w| w[0] < w[1])
+            && *before_kill.last().unwrap() < expected.len() as u64,
+        "killed too late: {before_kill:?}"
+    );
+
+    let resumed = Store::open(&db).unwrap();
+    assert_eq!(
+        snapshot(&resumed),
+        expected,
+        "the resumed crawl differs from the clean one"
+    );
+    // Nothing that was done before the last kill was fetched again.
+    let host = "www.generated-legacy.org.uk";
+    for r in &server.requests()[log_before_resume..] {
+        assert!(
+            !done_before_resume.contains(&format!("http://{host}{}", r.target)),
+            "refetched {}",
+            r.target
+        );
+    }
+    // Nothing duplicated: one row per key and per hop.
+    assert_eq!(
+        resumed.count("SELECT COUNT(*) FROM urls").unwrap(),
+        clean.count("SELECT COUNT(*) FROM urls").unwrap()
+    );
+    assert_eq!(
+        resumed.count("SELECT COUNT(*) FROM fetches").unwrap(),
+        clean.count("SELECT COUNT(*) FROM fetches").unwrap()
+    );
+    assert_eq!(
+        resumed.count("SELECT COUNT(*) FROM links").unwrap(),
+        clean.count("SELECT COUNT(*) FROM links").unwrap()
+    );
+}
