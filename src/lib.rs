@@ -12,5 +12,7 @@ pub mod error;
 pub mod extract;
 pub mod fixtures;
 pub mod store;
+pub mod timefmt;
+pub mod warc;
 
 pub use error::{Error, Result};

@@ -165,6 +165,7 @@ pub struct StoredFetch {
     pub url_id: i64,
     pub hop: u32,
     pub url: String,
+    pub method: String,
     pub status: Option<u16>,
     pub headers: Vec<(String, String)>,
     pub content_type: Option<String>,
@@ -440,7 +441,7 @@ impl Store {
     /// The last hop recorded for a URL.
     pub fn final_fetch(&self, url_id: i64) -> Result<Option<StoredFetch>> {
         self.conn
-            .prepare_cached("SELECT url_id, hop, url, status, headers, content_type, location, digest, body, fetched_at FROM fetches WHERE url_id = ?1 ORDER BY hop DESC LIMIT 1")
+            .prepare_cached("SELECT url_id, hop, url, status, headers, content_type, location, digest, body, fetched_at, method FROM fetches WHERE url_id = ?1 ORDER BY hop DESC LIMIT 1")
             .and_then(|mut s| s.query_row([url_id], read_fetch).optional())
             .map_err(|e| self.err(e))
     }
@@ -448,9 +449,23 @@ impl Store {
     /// Every exchange, in URL then hop order.
     pub fn fetches(&self) -> Result<Vec<StoredFetch>> {
         self.conn
-            .prepare("SELECT url_id, hop, url, status, headers, content_type, location, digest, body, fetched_at FROM fetches ORDER BY url_id, hop")
+            .prepare("SELECT url_id, hop, url, status, headers, content_type, location, digest, body, fetched_at, method FROM fetches ORDER BY url_id, hop")
             .and_then(|mut s| s.query_map([], read_fetch)?.collect())
             .map_err(|e| self.err(e))
+    }
+
+    /// Calls `f` with every exchange, in URL then hop order, one at a time (bodies are not
+    /// all held in memory).
+    pub fn for_each_fetch(&self, mut f: impl FnMut(StoredFetch) -> Result<()>) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT url_id, hop, url, status, headers, content_type, location, digest, body, fetched_at, method FROM fetches ORDER BY url, url_id, hop")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([], read_fetch).map_err(|e| self.err(e))?;
+        for row in rows {
+            f(row.map_err(|e| self.err(e))?)?;
+        }
+        Ok(())
     }
 
     pub fn url_id_for_key(&self, key: &str) -> Result<Option<i64>> {
@@ -557,6 +572,7 @@ fn read_fetch(r: &rusqlite::Row) -> rusqlite::Result<StoredFetch> {
         digest: r.get(7)?,
         body: body.map(|b| decompress(&b)),
         fetched_at: r.get(9)?,
+        method: r.get(10)?,
     })
 }
 

@@ -29,6 +29,10 @@ pub struct CrawlArgs {
     /// Stop after this many pages and attachments (overrides crawl.max_pages).
     #[arg(long, value_name = "N")]
     pub max_pages: Option<u64>,
+    /// Follow links this many levels from the start pages (overrides crawl.max_depth). With
+    /// an imported URL list, --max-depth 0 fetches just the list.
+    #[arg(long, value_name = "N")]
+    pub max_depth: Option<u32>,
     /// Requests in flight per host (overrides crawl.concurrency).
     #[arg(long, value_name = "N")]
     pub concurrency: Option<u32>,
@@ -72,6 +76,7 @@ pub fn run(
         resolve: args.resolve.clone(),
         fresh: args.fresh,
         max_pages: args.max_pages,
+        max_depth: args.max_depth,
         concurrency: args.concurrency,
         no_delay: args.no_delay,
         progress: !args.quiet && std::io::stderr().is_terminal(),

@@ -2,6 +2,7 @@
 //! Everything here writes to a `Write` given by the caller, so it is testable without a
 //! terminal.
 
+mod archive_cmd;
 mod canonical_cmd;
 mod crawl_cmd;
 mod fixtures_cmd;
@@ -44,6 +45,12 @@ pub enum Command {
     Sites(sites_cmd::SitesCommand),
     /// Crawl legacy sites into their stores (out/<abbr>/crawl.db).
     Crawl(crawl_cmd::CrawlArgs),
+    /// Add to a site's crawl store from elsewhere: a WARC file, or a list of URLs.
+    #[command(subcommand)]
+    Import(archive_cmd::ImportCommand),
+    /// Write a site's crawl out in another format (WARC).
+    #[command(subcommand)]
+    Export(archive_cmd::ExportCommand),
     /// Show the canonical URL and lookup key GOV.UK Transition gives each URL.
     Canonical(canonical_cmd::CanonicalArgs),
     /// Serve the bundled demo estate, or generate a large legacy site for benchmarks.
@@ -60,6 +67,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<i32> {
         .unwrap_or_else(|| workspace.root.join("out"));
     let result = match cli.command {
         Command::Crawl(args) => crawl_cmd::run(args, &workspace, &out_dir, out),
+        Command::Import(cmd) => archive_cmd::import(cmd, &workspace, &out_dir, out),
+        Command::Export(cmd) => archive_cmd::export(cmd, &workspace, &out_dir, out),
         Command::Sites(cmd) => sites_cmd::run(cmd, &workspace, out),
         Command::Canonical(args) => canonical_cmd::run(args, &workspace, out),
         Command::Fixtures(cmd) => fixtures_cmd::run(cmd, &workspace, out),

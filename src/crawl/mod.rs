@@ -6,6 +6,7 @@
 //! a transaction; fetches run as tasks on a small tokio runtime. Memory stays flat: the
 //! frontier and the set of known URLs live in SQLite, not in memory.
 
+pub mod archive;
 pub mod fetch;
 pub mod robots;
 pub mod scope;
@@ -42,6 +43,8 @@ pub struct CrawlOptions {
     pub fresh: bool,
     /// Override the site's `max_pages`.
     pub max_pages: Option<u64>,
+    /// Override the site's `max_depth` (0 with an imported URL list: list mode).
+    pub max_depth: Option<u32>,
     /// Override the site's per-host concurrency.
     pub concurrency: Option<u32>,
     /// No pause between requests (for loopback benchmarks); robots.txt is still obeyed.
@@ -174,6 +177,8 @@ impl TaskContext {
 /// What a fetch task found.
 struct Outcome {
     job: Job,
+    /// The hop number of the first exchange (non-zero when continuing an imported page).
+    first_hop: u32,
     hops: Vec<Exchange>,
     page: Option<PageInfo>,
     sitemap: Option<std::result::Result<sitemap::Sitemap, String>>,
@@ -191,6 +196,15 @@ struct PageInfo {
 /// Crawls one site into `<out>/<abbr>/crawl.db`, resuming a previous crawl if there is one.
 pub fn crawl(site: &Site, options: &CrawlOptions) -> Result<CrawlSummary> {
     let started = Instant::now();
+    let mut adjusted;
+    let site = match options.max_depth {
+        Some(depth) => {
+            adjusted = site.clone();
+            adjusted.crawl.max_depth = depth;
+            &adjusted
+        }
+        None => site,
+    };
     let path = store_path(&options.out_dir, &site.abbr);
     if options.fresh {
         for suffix in ["", "-wal", "-shm"] {
@@ -200,19 +214,9 @@ pub fn crawl(site: &Site, options: &CrawlOptions) -> Result<CrawlSummary> {
             }
         }
     }
-    let store = Store::open(&path)?;
-    match store.meta("site")? {
-        Some(abbr) if abbr != site.abbr => {
-            return Err(Error::Usage(format!(
-                "{} holds a crawl of {abbr}, not {}",
-                path.display(),
-                site.abbr
-            )));
-        }
-        Some(_) => {}
-        None => store.set_meta("site", &site.abbr)?,
-    }
+    let store = open_site_store(site, &options.out_dir)?;
     store.requeue_in_flight()?;
+    store.set_meta("user_agent", &site.crawl.user_agent)?;
 
     let crawl = &site.crawl;
     let concurrency = options.concurrency.unwrap_or(crawl.concurrency).max(1);
@@ -408,6 +412,24 @@ pub fn crawl(site: &Site, options: &CrawlOptions) -> Result<CrawlSummary> {
     summarise(&store, &site.abbr, fetched_this_run, started.elapsed())
 }
 
+/// Opens a site's store, refusing one that holds another site's crawl.
+pub fn open_site_store(site: &Site, out_dir: &Path) -> Result<Store> {
+    let path = store_path(out_dir, &site.abbr);
+    let store = Store::open(&path)?;
+    match store.meta("site")? {
+        Some(abbr) if abbr != site.abbr => {
+            return Err(Error::Usage(format!(
+                "{} holds a crawl of {abbr}, not {}",
+                path.display(),
+                site.abbr
+            )));
+        }
+        Some(_) => {}
+        None => store.set_meta("site", &site.abbr)?,
+    }
+    Ok(store)
+}
+
 fn absolute(origin: &str, path_or_url: &str) -> String {
     if path_or_url.starts_with('/') {
         format!("{origin}{path_or_url}")
@@ -424,6 +446,14 @@ struct Frontier<'a> {
 }
 
 impl Frontier<'_> {
+    fn new(site: &Site) -> Result<Frontier<'_>> {
+        Ok(Frontier {
+            site,
+            canonical: site.canonicalizer(Mode::Govuk),
+            scope: Scope::new(site)?,
+        })
+    }
+
     /// Records a discovered URL: queued, or skipped with its reason. Returns its id (None
     /// when it is off-site or unparseable) and whether it is on the site.
     #[allow(clippy::too_many_arguments)]
@@ -493,6 +523,7 @@ async fn process(ctx: Arc<TaskContext>, job: Job) -> Outcome {
     let mut hops: Vec<Exchange> = Vec::new();
     let mut outcome = Outcome {
         job,
+        first_hop: 0,
         hops: Vec::new(),
         page: None,
         sitemap: None,
@@ -529,39 +560,58 @@ async fn process(ctx: Arc<TaskContext>, job: Job) -> Outcome {
             None => break,
         }
     }
-    let last = hops.last().expect("at least one hop");
-    let ok = last.status.is_some_and(|s| (200..300).contains(&s)) && last.body_read;
-    if ok {
-        let (body, _) = charset::decode_content(
-            &last.body,
-            last.header("content-encoding"),
-            ctx.max_body.max(CONTROL_FILE_LIMIT),
-        );
-        if outcome.job.kind == "sitemap" {
-            outcome.sitemap = Some(sitemap::parse(&body));
-        } else if outcome.job.kind == "page"
-            && is_html_type(last.header("content-type").unwrap_or(""))
-        {
-            let decoded = charset::decode(&body, last.header("content-type"));
-            let page = links::extract(&decoded.text, &last.url);
-            outcome.page = Some(PageInfo {
-                title: page.title,
-                canonical: page.canonical,
-                meta_refresh: page.meta_refresh.map(|(u, _)| u),
-                links: page.links,
-                charset: decoded.encoding.name(),
-                charset_source: decoded.source.as_str(),
-            });
-        }
-    }
+    let (page, sitemap) = read_final(&outcome.job.kind, &hops, ctx.max_body);
+    outcome.page = page;
+    outcome.sitemap = sitemap;
     outcome.hops = hops;
     outcome
+}
+
+/// What the last response of a fetch holds: a page's links, or a sitemap's locations.
+fn read_final(
+    kind: &str,
+    hops: &[Exchange],
+    max_body: u64,
+) -> (
+    Option<PageInfo>,
+    Option<std::result::Result<sitemap::Sitemap, String>>,
+) {
+    let Some(last) = hops.last() else {
+        return (None, None);
+    };
+    let ok = last.status.is_some_and(|s| (200..300).contains(&s)) && last.body_read;
+    if !ok {
+        return (None, None);
+    }
+    let (body, _) = charset::decode_content(
+        &last.body,
+        last.header("content-encoding"),
+        max_body.max(CONTROL_FILE_LIMIT),
+    );
+    if kind == "sitemap" {
+        return (None, Some(sitemap::parse(&body)));
+    }
+    if kind != "page" || !is_html_type(last.header("content-type").unwrap_or("")) {
+        return (None, None);
+    }
+    let decoded = charset::decode(&body, last.header("content-type"));
+    let page = links::extract(&decoded.text, &last.url);
+    let info = PageInfo {
+        title: page.title,
+        canonical: page.canonical,
+        meta_refresh: page.meta_refresh.map(|(u, _)| u),
+        links: page.links,
+        charset: decoded.encoding.name(),
+        charset_source: decoded.source.as_str(),
+    };
+    (Some(info), None)
 }
 
 /// Records one fetch result, and everything it discovered, in the store.
 fn apply(store: &Store, frontier: &Frontier, outcome: Outcome) -> Result<()> {
     let Outcome {
         job,
+        first_hop,
         hops,
         page,
         sitemap,
@@ -596,7 +646,7 @@ fn apply(store: &Store, frontier: &Frontier, outcome: Outcome) -> Result<()> {
         store.add_fetch(
             job.id,
             &FetchRecord {
-                hop: i as u32,
+                hop: first_hop + i as u32,
                 url: exchange.url.to_string(),
                 method: exchange.method.to_owned(),
                 status: exchange.status,
