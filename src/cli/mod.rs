@@ -5,6 +5,7 @@
 mod archive_cmd;
 mod canonical_cmd;
 mod crawl_cmd;
+mod demo_cmd;
 mod fixtures_cmd;
 mod sites_cmd;
 
@@ -43,6 +44,8 @@ pub enum Command {
     /// Check and list the estate's site configs (crawl-configs/*.yml).
     #[command(subcommand)]
     Sites(sites_cmd::SitesCommand),
+    /// Serve the bundled demo estate on loopback and run the whole pipeline on it.
+    Demo(demo_cmd::DemoArgs),
     /// Crawl legacy sites into their stores (out/<abbr>/crawl.db).
     Crawl(crawl_cmd::CrawlArgs),
     /// Add to a site's crawl store from elsewhere: a WARC file, or a list of URLs.
@@ -66,6 +69,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<i32> {
         .clone()
         .unwrap_or_else(|| workspace.root.join("out"));
     let result = match cli.command {
+        Command::Demo(args) => demo_cmd::run(args, &workspace, &out_dir, out),
         Command::Crawl(args) => crawl_cmd::run(args, &workspace, &out_dir, out),
         Command::Import(cmd) => archive_cmd::import(cmd, &workspace, &out_dir, out),
         Command::Export(cmd) => archive_cmd::export(cmd, &workspace, &out_dir, out),

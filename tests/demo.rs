@@ -1,0 +1,48 @@
+//! The README's first quick-start command: `phe-migrate demo`, on a fresh output folder.
+
+mod common;
+
+use common::{phe_migrate, repo_root};
+
+#[test]
+fn demo_runs_the_pipeline_on_the_bundled_estate() {
+    let out = tempfile::tempdir().unwrap();
+    let output = phe_migrate()
+        .current_dir(repo_root())
+        .args(["demo", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for line in [
+        "demo_chobs        92           41          3            1       0",
+        "demo_comare       30           16          1            1       0",
+        "demo_hpa          87            8          3            1       0",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in\n{text}");
+    }
+    for site in ["demo_chobs", "demo_comare", "demo_hpa"] {
+        assert!(out.path().join(site).join("crawl.db").is_file());
+        assert!(
+            out.path()
+                .join(site)
+                .join(format!("{site}.warc.gz"))
+                .is_file()
+        );
+    }
+    // A second run resumes: everything is done, nothing is fetched again.
+    let again = phe_migrate()
+        .current_dir(repo_root())
+        .args(["demo", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&again.stdout);
+    assert!(again.status.success());
+    assert_eq!(text.matches("this run     0 requests").count(), 3, "{text}");
+}
