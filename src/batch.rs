@@ -57,7 +57,7 @@ pub fn demo(
     let sites: Vec<Site> = report
         .sites
         .into_iter()
-        .filter(|s| served.iter().any(|h| *h == s.host))
+        .filter(|s| served.contains(&s.host))
         .collect();
     if sites.is_empty() {
         return Err(Error::Usage(format!(
