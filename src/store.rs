@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS urls (
     found_from INTEGER,
     in_sitemap INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS urls_frontier ON urls (state, depth, id);
+CREATE INDEX IF NOT EXISTS urls_queued ON urls (depth, id) WHERE state = 'queued';
 CREATE INDEX IF NOT EXISTS urls_path_key ON urls (path_key);
 CREATE TABLE IF NOT EXISTS variants (
     raw TEXT PRIMARY KEY,              -- every raw URL seen for a key
@@ -72,8 +72,6 @@ CREATE TABLE IF NOT EXISTS links (
     tag TEXT NOT NULL,
     internal INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS links_from ON links (from_id);
-CREATE INDEX IF NOT EXISTS links_to ON links (to_id);
 CREATE TABLE IF NOT EXISTS errors (
     url_id INTEGER NOT NULL REFERENCES urls (id),
     url TEXT NOT NULL,
@@ -90,8 +88,15 @@ CREATE TABLE IF NOT EXISTS redirect_chains (
 );
 ";
 
+/// Indexes built once a crawl finishes (faster than keeping them up to date per insert).
+const QUERY_INDEXES: &str = "
+CREATE INDEX IF NOT EXISTS links_from ON links (from_id);
+CREATE INDEX IF NOT EXISTS links_to ON links (to_id);
+CREATE INDEX IF NOT EXISTS urls_state ON urls (state);
+";
+
 /// The schema version written to `meta`; a store from another version is refused.
-pub const SCHEMA_VERSION: &str = "1";
+pub const SCHEMA_VERSION: &str = "2";
 
 /// A URL to add to the store.
 #[derive(Clone, Debug)]
@@ -106,21 +111,6 @@ pub struct NewUrl<'a> {
     pub skip_reason: Option<&'a str>,
     pub found_from: Option<i64>,
     pub in_sitemap: bool,
-}
-
-/// Whether [`Store::add_url`] created the URL or found its key already there.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Added {
-    New(i64),
-    Existing(i64),
-}
-
-impl Added {
-    pub fn id(self) -> i64 {
-        match self {
-            Added::New(id) | Added::Existing(id) => id,
-        }
-    }
 }
 
 /// A queued URL handed to a fetcher.
@@ -146,8 +136,8 @@ pub struct FetchRecord {
     pub redirect_kind: Option<&'static str>,
     pub last_modified: Option<String>,
     pub size: Option<u64>,
-    /// The raw body, if it is to be kept.
-    pub body: Option<Vec<u8>>,
+    /// The raw body, compressed, if it is to be kept.
+    pub body: Option<StoredBody>,
     pub body_truncated: bool,
     pub charset: Option<String>,
     pub charset_source: Option<&'static str>,
@@ -180,6 +170,21 @@ pub struct Store {
     path: PathBuf,
 }
 
+/// Runs WAL checkpoints on a background thread while it lives.
+pub struct Checkpointer {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 fn db_error(path: &Path, e: rusqlite::Error) -> Error {
     Error::Other(format!("{}: {e}", path.display()))
 }
@@ -193,7 +198,7 @@ impl Store {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
         let conn = Connection::open(path).map_err(|e| db_error(path, e))?;
-        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;")
+        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; PRAGMA wal_autocheckpoint=4096; PRAGMA temp_store=MEMORY;")
             .map_err(|e| db_error(path, e))?;
         conn.execute_batch(SCHEMA).map_err(|e| db_error(path, e))?;
         let store = Store {
@@ -226,6 +231,32 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Moves WAL checkpoints (and their fsyncs) off the writing thread: a second connection
+    /// checkpoints in the background until the returned guard is dropped, which checkpoints
+    /// one last time. Readers and the writer never wait for it (PASSIVE checkpoints).
+    pub fn background_checkpoints(&self) -> Result<Checkpointer> {
+        self.conn
+            .execute_batch("PRAGMA wal_autocheckpoint=0;")
+            .map_err(|e| self.err(e))?;
+        let checkpoint_conn = Connection::open(&self.path).map_err(|e| self.err(e))?;
+        let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("store-checkpoint".into())
+            .spawn(move || {
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                    stop_rx.recv_timeout(std::time::Duration::from_millis(250))
+                {
+                    let _ = checkpoint_conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE);");
+                }
+                let _ = checkpoint_conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
+            })
+            .map_err(|e| Error::Other(format!("cannot start the checkpoint thread: {e}")))?;
+        Ok(Checkpointer {
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        })
     }
 
     fn err(&self, e: rusqlite::Error) -> Error {
@@ -263,6 +294,13 @@ impl Store {
         }
     }
 
+    /// Builds the indexes the reports query by; called when a crawl finishes.
+    pub fn build_query_indexes(&self) -> Result<()> {
+        self.conn
+            .execute_batch(QUERY_INDEXES)
+            .map_err(|e| self.err(e))
+    }
+
     /// URLs claimed by a run that was killed go back to the frontier.
     pub fn requeue_in_flight(&self) -> Result<usize> {
         self.conn
@@ -273,61 +311,90 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// Adds a URL (or finds its key) and records the raw variant.
-    pub fn add_url(&self, url: &NewUrl) -> Result<Added> {
-        let existing: Option<(i64, u32, String)> = self
-            .conn
-            .prepare_cached("SELECT id, depth, state FROM urls WHERE key = ?1")
-            .and_then(|mut s| {
-                s.query_row([url.key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                    .optional()
-            })
-            .map_err(|e| self.err(e))?;
-        let added = match existing {
-            Some((id, depth, state)) => {
-                if url.depth < depth && state == "queued" {
-                    self.conn
-                        .prepare_cached("UPDATE urls SET depth = ?2 WHERE id = ?1")
-                        .and_then(|mut s| s.execute(params![id, url.depth]))
-                        .map_err(|e| self.err(e))?;
-                }
-                Added::Existing(id)
-            }
-            None => {
-                let state = if url.skip_reason.is_some() {
-                    "skipped"
-                } else {
-                    "queued"
-                };
-                self.conn
-                    .prepare_cached("INSERT INTO urls (key, path_key, url, depth, source, kind, state, skip_reason, found_from) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
-                    .and_then(|mut s| s.execute(params![url.key, url.path_key, url.raw, url.depth, url.source, url.kind, state, url.skip_reason, url.found_from]))
-                    .map_err(|e| self.err(e))?;
-                Added::New(self.conn.last_insert_rowid())
-            }
+    /// Inserts a new key (the caller knows it is new) and returns its id.
+    pub fn insert_url(&self, url: &NewUrl) -> Result<i64> {
+        let state = if url.skip_reason.is_some() {
+            "skipped"
+        } else {
+            "queued"
         };
-        if url.in_sitemap {
-            self.conn
-                .prepare_cached("UPDATE urls SET in_sitemap = 1 WHERE id = ?1")
-                .and_then(|mut s| s.execute([added.id()]))
-                .map_err(|e| self.err(e))?;
-        }
+        self.conn
+            .prepare_cached("INSERT INTO urls (key, path_key, url, depth, source, kind, state, skip_reason, found_from, in_sitemap) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")
+            .and_then(|mut s| s.execute(params![url.key, url.path_key, url.raw, url.depth, url.source, url.kind, state, url.skip_reason, url.found_from, url.in_sitemap]))
+            .map_err(|e| self.err(e))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Records a raw URL seen for a key (once; later sightings are ignored).
+    pub fn add_variant(&self, raw: &str, url_id: i64, source: &str) -> Result<()> {
         self.conn
             .prepare_cached(
                 "INSERT OR IGNORE INTO variants (raw, url_id, source) VALUES (?1, ?2, ?3)",
             )
-            .and_then(|mut s| s.execute(params![url.raw, added.id(), url.source]))
-            .map_err(|e| self.err(e))?;
-        Ok(added)
-    }
-
-    /// A URL skipped for being too deep, found again shallower, goes back to the frontier.
-    pub fn requeue_if_depth_skipped(&self, id: i64, depth: u32) -> Result<()> {
-        self.conn
-            .prepare_cached("UPDATE urls SET state = 'queued', skip_reason = NULL, depth = ?2 WHERE id = ?1 AND state = 'skipped' AND skip_reason = 'max_depth' AND depth > ?2")
-            .and_then(|mut s| s.execute(params![id, depth]))
+            .and_then(|mut s| s.execute(params![raw, url_id, source]))
             .map(drop)
             .map_err(|e| self.err(e))
+    }
+
+    pub fn mark_in_sitemap(&self, id: i64) -> Result<()> {
+        self.conn
+            .prepare_cached("UPDATE urls SET in_sitemap = 1 WHERE id = ?1")
+            .and_then(|mut s| s.execute([id]))
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    /// A key found again nearer the start: a queued URL moves up the frontier, and one
+    /// skipped as too deep goes back to it when `requeue` says it is now in range.
+    pub fn lower_depth(&self, id: i64, depth: u32, requeue: bool) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "UPDATE urls SET depth = ?2,
+                    state = CASE WHEN state = 'skipped' AND skip_reason = 'max_depth' AND ?3 THEN 'queued' ELSE state END,
+                    skip_reason = CASE WHEN state = 'skipped' AND skip_reason = 'max_depth' AND ?3 THEN NULL ELSE skip_reason END
+                 WHERE id = ?1 AND depth > ?2 AND (state = 'queued' OR (state = 'skipped' AND skip_reason = 'max_depth'))",
+            )
+            .and_then(|mut s| s.execute(params![id, depth, requeue]))
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Calls `f(id, key, path_key, depth)` for every stored key.
+    pub fn for_each_key(&self, mut f: impl FnMut(i64, &str, &str, u32)) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, key, path_key, depth FROM urls")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, u32>(3)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        for row in rows {
+            let (id, key, path, depth) = row.map_err(|e| self.err(e))?;
+            f(id, &key, &path, depth);
+        }
+        Ok(())
+    }
+
+    /// Calls `f(raw)` for every raw URL variant stored.
+    pub fn for_each_variant(&self, mut f: impl FnMut(&str)) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT raw FROM variants")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(|e| self.err(e))?;
+        for row in rows {
+            f(&row.map_err(|e| self.err(e))?);
+        }
+        Ok(())
     }
 
     /// The raw URL fetched for a key's id.
@@ -335,15 +402,6 @@ impl Store {
         self.conn
             .prepare_cached("SELECT url FROM urls WHERE id = ?1")
             .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
-            .map_err(|e| self.err(e))
-    }
-
-    /// How many keys share a path (the query-variant trap cap).
-    pub fn keys_with_path(&self, path_key: &str) -> Result<u64> {
-        self.conn
-            .prepare_cached("SELECT COUNT(*) FROM urls WHERE path_key = ?1")
-            .and_then(|mut s| s.query_row([path_key], |r| r.get::<_, i64>(0)))
-            .map(|n| n as u64)
             .map_err(|e| self.err(e))
     }
 
@@ -391,7 +449,7 @@ impl Store {
     pub fn add_fetch(&self, url_id: i64, f: &FetchRecord) -> Result<()> {
         let headers = serde_json::to_string(&f.headers).unwrap_or_default();
         let (body, digest) = match &f.body {
-            Some(bytes) => (Some(compress(bytes)), Some(sha1_digest(bytes))),
+            Some(b) => (Some(&b.compressed), Some(&b.digest)),
             None => (None, None),
         };
         self.conn
@@ -576,13 +634,45 @@ fn read_fetch(r: &rusqlite::Row) -> rusqlite::Result<StoredFetch> {
     })
 }
 
+/// A body ready for the store: zlib-compressed, with its digest. Built on the fetch
+/// workers, so the thread that writes the store only writes.
+#[derive(Clone, Debug, Default)]
+pub struct StoredBody {
+    pub compressed: Vec<u8>,
+    pub digest: String,
+}
+
+impl StoredBody {
+    pub fn new(bytes: &[u8]) -> StoredBody {
+        StoredBody {
+            compressed: compress(bytes),
+            digest: sha1_digest(bytes),
+        }
+    }
+}
+
 fn compress(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::ZlibEncoder::new(
-        Vec::with_capacity(bytes.len() / 3),
-        flate2::Compression::fast(),
-    );
-    let _ = encoder.write_all(bytes);
-    encoder.finish().unwrap_or_default()
+    thread_local! {
+        // A compressor's state is hundreds of kilobytes: one per thread, reset between uses.
+        static COMPRESSOR: std::cell::RefCell<flate2::Compress> =
+            std::cell::RefCell::new(flate2::Compress::new(flate2::Compression::fast(), true));
+    }
+    COMPRESSOR.with(|c| {
+        let mut c = c.borrow_mut();
+        c.reset();
+        let mut out = Vec::with_capacity(bytes.len() / 2 + 64);
+        loop {
+            let consumed = c.total_in() as usize;
+            match c.compress_vec(&bytes[consumed..], &mut out, flate2::FlushCompress::Finish) {
+                Ok(flate2::Status::StreamEnd) => return out,
+                Ok(_) => out.reserve(out.capacity().max(1024)),
+                Err(_) => break,
+            }
+        }
+        let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+        let _ = encoder.write_all(bytes);
+        encoder.finish().unwrap_or_default()
+    })
 }
 
 fn decompress(bytes: &[u8]) -> Vec<u8> {
@@ -647,14 +737,11 @@ mod tests {
             found_from: None,
             in_sitemap: false,
         };
-        assert_eq!(
-            store.add_url(&new("http://x.org/A", 3)).unwrap(),
-            Added::New(1)
-        );
-        assert_eq!(
-            store.add_url(&new("http://www.x.org/a/", 1)).unwrap(),
-            Added::Existing(1)
-        );
+        assert_eq!(store.insert_url(&new("http://x.org/A", 3)).unwrap(), 1);
+        store.add_variant("http://x.org/A", 1, "link").unwrap();
+        store.add_variant("http://www.x.org/a/", 1, "link").unwrap();
+        store.add_variant("http://www.x.org/a/", 1, "link").unwrap();
+        store.lower_depth(1, 1, true).unwrap();
         assert_eq!(store.count("SELECT COUNT(*) FROM variants").unwrap(), 2);
         assert_eq!(store.count("SELECT depth FROM urls").unwrap(), 1);
         let jobs = store.claim(10).unwrap();
@@ -669,7 +756,7 @@ mod tests {
                     url: "http://x.org/A".into(),
                     method: "GET".into(),
                     status: Some(200),
-                    body: Some(body.clone()),
+                    body: Some(StoredBody::new(&body)),
                     attempts: 1,
                     fetched_at: "t".into(),
                     ..FetchRecord::default()

@@ -143,7 +143,7 @@ impl Default for CrawlSettings {
             attachments: AttachmentPolicy::Head,
             attachment_max_bytes: ByteSize(50 << 20),
             max_body_bytes: ByteSize(20 << 20),
-            max_query_variants: 100,
+            max_query_variants: 5000,
             max_path_segments: 20,
             max_repeated_segments: 3,
             max_url_length: 2048,

@@ -8,7 +8,8 @@ use std::time::{Duration, SystemTime};
 use url::Url;
 
 use super::fetch::Exchange;
-use super::{Frontier, Outcome, apply, open_site_store, read_final};
+use super::frontier::Frontier;
+use super::{Outcome, Prepared, apply, open_site_store, prepare, read_final};
 use crate::config::Site;
 use crate::diagnostic::{Diagnostic, Position};
 use crate::error::{Error, Result};
@@ -55,7 +56,7 @@ impl std::fmt::Display for ImportSummary {
 /// pages are recorded and queued, so a later `crawl` fills in what the WARC lacks.
 pub fn import_warc(site: &Site, out_dir: &Path, files: &[PathBuf]) -> Result<ImportSummary> {
     let store = open_site_store(site, out_dir)?;
-    let frontier = Frontier::new(site)?;
+    let mut frontier = Frontier::new(site, &store)?;
     let mut summary = ImportSummary {
         site: site.abbr.clone(),
         ..ImportSummary::default()
@@ -73,7 +74,7 @@ pub fn import_warc(site: &Site, out_dir: &Path, files: &[PathBuf]) -> Result<Imp
                         store.transaction(|s| {
                             import_records(
                                 s,
-                                &frontier,
+                                &mut frontier,
                                 site,
                                 std::mem::take(&mut pending),
                                 &mut summary,
@@ -87,7 +88,7 @@ pub fn import_warc(site: &Site, out_dir: &Path, files: &[PathBuf]) -> Result<Imp
                 }
             }
         }
-        store.transaction(|s| import_records(s, &frontier, site, pending, &mut summary))?;
+        store.transaction(|s| import_records(s, &mut frontier, site, pending, &mut summary))?;
     }
     store.transaction(|s| super::record_redirect_chains(s, &frontier))?;
     Ok(summary)
@@ -95,7 +96,7 @@ pub fn import_warc(site: &Site, out_dir: &Path, files: &[PathBuf]) -> Result<Imp
 
 fn import_records(
     store: &Store,
-    frontier: &Frontier,
+    frontier: &mut Frontier,
     site: &Site,
     records: Vec<warc::Record>,
     summary: &mut ImportSummary,
@@ -131,7 +132,8 @@ fn import_records(
         } else {
             None
         };
-        let (Some(id), _) = frontier.discover(store, &url, 0, "warc", None, kind, false)? else {
+        let (Some(id), _) = frontier.discover_url(store, &url, 0, "warc", None, kind, false)?
+        else {
             summary.off_site += 1;
             continue;
         };
@@ -188,17 +190,16 @@ fn import_records(
             depth: 0,
             kind,
         };
-        apply(
-            store,
-            frontier,
-            Outcome {
-                job,
-                hops,
-                page,
-                sitemap,
-                first_hop,
-            },
-        )?;
+        let mut outcome = Outcome {
+            job,
+            hops,
+            page,
+            sitemap,
+            first_hop,
+            prepared: Prepared::default(),
+        };
+        outcome.prepared = prepare(&outcome, &frontier.canonical, &frontier.scope);
+        apply(store, frontier, outcome)?;
         summary.imported += 1;
     }
     Ok(())
@@ -232,7 +233,7 @@ impl std::fmt::Display for UrlImportSummary {
 /// just them: list mode.
 pub fn import_urls(site: &Site, out_dir: &Path, file: &Path) -> Result<UrlImportSummary> {
     let store = open_site_store(site, out_dir)?;
-    let frontier = Frontier::new(site)?;
+    let mut frontier = Frontier::new(site, &store)?;
     let input = std::fs::File::open(file).map_err(|e| Error::io(file, e))?;
     let mut summary = UrlImportSummary {
         site: site.abbr.clone(),
@@ -275,10 +276,8 @@ pub fn import_urls(site: &Site, out_dir: &Path, file: &Path) -> Result<UrlImport
                 .canonical
                 .key(url.as_str())
                 .ok()
-                .map(|k| s.url_id_for_key(&k))
-                .transpose()?
-                .flatten();
-            match frontier.discover(s, &url, 0, "list", None, None, false)? {
+                .and_then(|k| frontier.id_of_key(&k));
+            match frontier.discover_url(s, &url, 0, "list", None, None, false)? {
                 (Some(_), _) if known_before.is_some() => summary.already_known += 1,
                 (Some(_), _) => summary.added += 1,
                 (None, _) => {

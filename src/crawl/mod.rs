@@ -8,6 +8,7 @@
 
 pub mod archive;
 pub mod fetch;
+pub mod frontier;
 pub mod robots;
 pub mod scope;
 pub mod sitemap;
@@ -24,13 +25,15 @@ use url::Url;
 
 use self::fetch::{BodyLimit, Exchange, Fetcher, HostGate};
 use self::robots::Robots;
-use self::scope::{Scope, SkipReason, Verdict, is_attachment_path, is_html_type};
+use self::scope::{Scope, SkipReason, is_html_type};
 use crate::canonical::{Canonicalizer, Mode};
 use crate::config::Site;
 use crate::config::settings::AttachmentPolicy;
 use crate::error::{Error, Result};
 use crate::extract::{charset, links};
-use crate::store::{Added, FetchRecord, Job, NewUrl, Store};
+use crate::store::{FetchRecord, Job, Store, StoredBody};
+
+use self::frontier::{Found, Frontier};
 
 /// How to run a crawl, beyond the site's own settings.
 #[derive(Clone, Debug, Default)]
@@ -182,6 +185,55 @@ struct Outcome {
     hops: Vec<Exchange>,
     page: Option<PageInfo>,
     sitemap: Option<std::result::Result<sitemap::Sitemap, String>>,
+    prepared: Prepared,
+}
+
+/// What the writer thread needs from a result, worked out beforehand on the fetch worker:
+/// compressed bodies and digests, and the scope verdict and key of every URL found.
+#[derive(Default)]
+struct Prepared {
+    /// Per hop: the body to store, if one was read.
+    bodies: Vec<Option<StoredBody>>,
+    redirect: Option<Found>,
+    refresh: Option<Found>,
+    /// One per page link, in order.
+    links: Vec<Found>,
+    sitemap: Vec<Found>,
+}
+
+fn prepare(outcome: &Outcome, canonical: &Canonicalizer, scope: &Scope) -> Prepared {
+    let found = |url: &Url| Found::new(url, canonical, scope);
+    Prepared {
+        bodies: outcome
+            .hops
+            .iter()
+            .map(|h| h.body_read.then(|| StoredBody::new(&h.body)))
+            .collect(),
+        redirect: outcome
+            .hops
+            .last()
+            .and_then(Exchange::redirect_target)
+            .map(|u| found(&u)),
+        refresh: outcome
+            .page
+            .as_ref()
+            .and_then(|p| p.meta_refresh.as_ref())
+            .map(found),
+        links: outcome
+            .page
+            .as_ref()
+            .map(|p| p.links.iter().map(|l| found(&l.url)).collect())
+            .unwrap_or_default(),
+        sitemap: match &outcome.sitemap {
+            Some(Ok(map)) => map
+                .locations
+                .iter()
+                .filter_map(|l| Url::parse(l).ok())
+                .map(|u| found(&u))
+                .collect(),
+            _ => Vec::new(),
+        },
+    }
 }
 
 struct PageInfo {
@@ -258,17 +310,13 @@ pub fn crawl(site: &Site, options: &CrawlOptions) -> Result<CrawlSummary> {
 
     // robots.txt first: nothing else is fetched before its rules are known.
     let bootstrap = make_context(config_delay)?;
-    let frontier = Frontier {
-        site,
-        canonical: site.canonicalizer(Mode::Govuk),
-        scope: Scope::new(site)?,
-    };
+    let mut frontier = Frontier::new(site, &store)?;
     let origin = format!("http://{}", site.host);
     let robots_url =
         Url::parse(&format!("{origin}/robots.txt")).map_err(|e| Error::Other(e.to_string()))?;
     let robots_id = store
         .transaction(|s| {
-            frontier.discover(s, &robots_url, 0, "robots", None, Some("robots"), false)
+            frontier.discover_url(s, &robots_url, 0, "robots", None, Some("robots"), false)
         })?
         .0;
     if let Some(id) = robots_id
@@ -282,7 +330,7 @@ pub fn crawl(site: &Site, options: &CrawlOptions) -> Result<CrawlSummary> {
             kind: "robots".into(),
         };
         let outcome = runtime.block_on(process(Arc::new(bootstrap), job));
-        store.transaction(|s| apply(s, &frontier, outcome))?;
+        store.transaction(|s| apply(s, &mut frontier, outcome))?;
     }
     let robots = match robots_id
         .map(|id| store.final_fetch(id))
@@ -324,7 +372,7 @@ pub fn crawl(site: &Site, options: &CrawlOptions) -> Result<CrawlSummary> {
             }
             for (raw, source, kind) in starts {
                 if let Ok(url) = Url::parse(&raw) {
-                    frontier.discover(s, &url, 0, source, None, kind, false)?;
+                    frontier.discover_url(s, &url, 0, source, None, kind, false)?;
                 }
             }
             s.set_meta("seeded", "1")
@@ -334,33 +382,56 @@ pub fn crawl(site: &Site, options: &CrawlOptions) -> Result<CrawlSummary> {
     let progress = Progress::new(options.progress, &site.abbr);
     let max_pages = options.max_pages.unwrap_or(crawl.max_pages);
     let mut fetched_pages = store.count("SELECT COUNT(*) FROM urls WHERE state IN ('done', 'failed') AND kind IN ('page', 'attachment')")?;
-    let max_in_flight = (concurrency as usize * 2 + 2).max(4);
+    let max_in_flight = concurrency as usize * 4 + 8;
     let (tx, rx) = mpsc::channel::<Outcome>();
     let mut in_flight = 0usize;
     let mut fetched_this_run = 0u64;
     let mut hit_max_pages = false;
+    let checkpoints = store.background_checkpoints()?;
+    let mut failed = 0u64;
+    let mut results: Vec<Outcome> = Vec::new();
     loop {
+        // One transaction records the results that came back and claims the next jobs: few,
+        // large commits (each commit costs SQLite a walk of its page cache).
         let room = max_in_flight.saturating_sub(in_flight);
-        let jobs = if room > 0 && !hit_max_pages {
-            store.transaction(|s| s.claim(room))?
-        } else {
-            Vec::new()
-        };
-        let claimed = jobs.len();
+        let claim_more = room > 0 && !hit_max_pages;
+        let mut requests = 0u64;
+        let (claimed, jobs) = store.transaction(|s| {
+            for outcome in results.drain(..) {
+                requests += outcome
+                    .hops
+                    .iter()
+                    .map(|h| u64::from(h.attempts))
+                    .sum::<u64>();
+                failed += u64::from(outcome.hops.last().is_none_or(|h| h.status.is_none()));
+                apply(s, &mut frontier, outcome)?;
+            }
+            let claimed = if claim_more {
+                s.claim(room)?
+            } else {
+                Vec::new()
+            };
+            let count = claimed.len();
+            let mut jobs = Vec::with_capacity(count);
+            for job in claimed {
+                let counts = job.kind == "page" || job.kind == "attachment";
+                if counts && !robots.allowed(&job.url) {
+                    s.set_state(job.id, "skipped", Some(SkipReason::Robots.as_str()))?;
+                } else if counts && fetched_pages >= max_pages {
+                    hit_max_pages = true;
+                    s.set_state(job.id, "queued", None)?;
+                } else {
+                    if counts {
+                        fetched_pages += 1;
+                    }
+                    jobs.push(job);
+                }
+            }
+            Ok((count, jobs))
+        })?;
+        fetched_this_run += requests;
+        progress.update(&store, fetched_this_run, in_flight, failed);
         for job in jobs {
-            let counts = job.kind == "page" || job.kind == "attachment";
-            if counts && !robots.allowed(&job.url) {
-                store.set_state(job.id, "skipped", Some(SkipReason::Robots.as_str()))?;
-                continue;
-            }
-            if counts && fetched_pages >= max_pages {
-                hit_max_pages = true;
-                store.set_state(job.id, "queued", None)?;
-                continue;
-            }
-            if counts {
-                fetched_pages += 1;
-            }
             in_flight += 1;
             let tx = tx.clone();
             let context = context.clone();
@@ -374,29 +445,19 @@ pub fn crawl(site: &Site, options: &CrawlOptions) -> Result<CrawlSummary> {
             }
             continue;
         }
+        // Gather results for a few milliseconds after the first, while the other fetches go on.
         let Ok(first) = rx.recv_timeout(Duration::from_millis(500)) else {
             continue;
         };
-        let mut batch = vec![first];
-        while batch.len() < 64 {
-            match rx.try_recv() {
-                Ok(o) => batch.push(o),
+        results.push(first);
+        let gather_until = Instant::now() + Duration::from_millis(4);
+        while results.len() < in_flight && results.len() < 256 {
+            match rx.recv_timeout(gather_until.saturating_duration_since(Instant::now())) {
+                Ok(o) => results.push(o),
                 Err(_) => break,
             }
         }
-        in_flight -= batch.len();
-        let requests: u64 = batch
-            .iter()
-            .map(|o| o.hops.iter().map(|h| u64::from(h.attempts)).sum::<u64>())
-            .sum();
-        fetched_this_run += requests;
-        store.transaction(|s| {
-            for outcome in batch {
-                apply(s, &frontier, outcome)?;
-            }
-            Ok(())
-        })?;
-        progress.update(&store, fetched_this_run);
+        in_flight -= results.len();
     }
     if hit_max_pages {
         store.transaction(|s| {
@@ -408,6 +469,8 @@ pub fn crawl(site: &Site, options: &CrawlOptions) -> Result<CrawlSummary> {
     }
     progress.finish();
     store.transaction(|s| record_redirect_chains(s, &frontier))?;
+    store.build_query_indexes()?;
+    drop(checkpoints);
     store.set_meta("finished_at", &httpdate::fmt_http_date(SystemTime::now()))?;
     summarise(&store, &site.abbr, fetched_this_run, started.elapsed())
 }
@@ -438,85 +501,6 @@ fn absolute(origin: &str, path_or_url: &str) -> String {
     }
 }
 
-/// Decides what becomes of each URL the crawl discovers.
-struct Frontier<'a> {
-    site: &'a Site,
-    canonical: Canonicalizer,
-    scope: Scope,
-}
-
-impl Frontier<'_> {
-    fn new(site: &Site) -> Result<Frontier<'_>> {
-        Ok(Frontier {
-            site,
-            canonical: site.canonicalizer(Mode::Govuk),
-            scope: Scope::new(site)?,
-        })
-    }
-
-    /// Records a discovered URL: queued, or skipped with its reason. Returns its id (None
-    /// when it is off-site or unparseable) and whether it is on the site.
-    #[allow(clippy::too_many_arguments)]
-    fn discover(
-        &self,
-        store: &Store,
-        url: &Url,
-        depth: u32,
-        source: &str,
-        found_from: Option<i64>,
-        kind: Option<&str>,
-        in_sitemap: bool,
-    ) -> Result<(Option<i64>, bool)> {
-        let verdict = self.scope.check(url);
-        if verdict == Verdict::OffSite {
-            return Ok((None, false));
-        }
-        let Ok(key) = self.canonical.key(url.as_str()) else {
-            return Ok((None, true));
-        };
-        let path_key = key.split('?').next().unwrap_or("").to_owned();
-        let crawl = &self.site.crawl;
-        let kind = kind.unwrap_or(if is_attachment_path(url) {
-            "attachment"
-        } else {
-            "page"
-        });
-        let control = kind == "robots" || kind == "sitemap";
-        let mut skip = match verdict {
-            Verdict::Skip(reason) if !control => Some(reason),
-            _ => None,
-        };
-        if skip.is_none() && !control && depth > crawl.max_depth {
-            skip = Some(SkipReason::MaxDepth);
-        }
-        if skip.is_none() && kind == "attachment" && crawl.attachments == AttachmentPolicy::Skip {
-            skip = Some(SkipReason::AttachmentsSkipped);
-        }
-        if skip.is_none()
-            && key.contains('?')
-            && store.url_id_for_key(&key)?.is_none()
-            && store.keys_with_path(&path_key)? >= u64::from(crawl.max_query_variants)
-        {
-            skip = Some(SkipReason::TrapQueryVariants);
-        }
-        let added = store.add_url(&NewUrl {
-            key: &key,
-            path_key: &path_key,
-            raw: url.as_str(),
-            depth,
-            source,
-            kind,
-            skip_reason: skip.map(SkipReason::as_str),
-            found_from,
-            in_sitemap,
-        })?;
-        if let (Added::Existing(id), None) = (added, skip) {
-            store.requeue_if_depth_skipped(id, depth)?;
-        }
-        Ok((Some(added.id()), true))
-    }
-}
-
 /// Fetches one URL, following redirects that stay on the same canonical key (a host alias,
 /// a trailing slash, a change of case), and reads what the final response holds.
 async fn process(ctx: Arc<TaskContext>, job: Job) -> Outcome {
@@ -527,6 +511,7 @@ async fn process(ctx: Arc<TaskContext>, job: Job) -> Outcome {
         hops: Vec::new(),
         page: None,
         sitemap: None,
+        prepared: Prepared::default(),
     };
     let Ok(mut url) = Url::parse(&outcome.job.url) else {
         return outcome;
@@ -564,6 +549,7 @@ async fn process(ctx: Arc<TaskContext>, job: Job) -> Outcome {
     outcome.page = page;
     outcome.sitemap = sitemap;
     outcome.hops = hops;
+    outcome.prepared = prepare(&outcome, &ctx.canonical, &ctx.scope);
     outcome
 }
 
@@ -583,11 +569,13 @@ fn read_final(
     if !ok {
         return (None, None);
     }
-    let (body, _) = charset::decode_content(
-        &last.body,
-        last.header("content-encoding"),
-        max_body.max(CONTROL_FILE_LIMIT),
-    );
+    // A compressed body inflates only up to the cap for its kind (a gzip bomb stops there).
+    let limit = if kind == "sitemap" {
+        CONTROL_FILE_LIMIT
+    } else {
+        max_body
+    };
+    let (body, _) = charset::decode_content(&last.body, last.header("content-encoding"), limit);
     if kind == "sitemap" {
         return (None, Some(sitemap::parse(&body)));
     }
@@ -608,14 +596,16 @@ fn read_final(
 }
 
 /// Records one fetch result, and everything it discovered, in the store.
-fn apply(store: &Store, frontier: &Frontier, outcome: Outcome) -> Result<()> {
+fn apply(store: &Store, frontier: &mut Frontier, outcome: Outcome) -> Result<()> {
     let Outcome {
         job,
         first_hop,
         hops,
         page,
         sitemap,
+        prepared,
     } = outcome;
+    let mut bodies = prepared.bodies.into_iter();
     if hops.is_empty() {
         store.finish_url(job.id, "failed", None, &job.kind)?;
         store.add_error(job.id, &job.url, 1, "unparseable URL")?;
@@ -660,7 +650,7 @@ fn apply(store: &Store, frontier: &Frontier, outcome: Outcome) -> Result<()> {
                 } else {
                     content_length
                 },
-                body: exchange.body_read.then(|| exchange.body.clone()),
+                body: bodies.next().flatten(),
                 body_truncated: exchange.truncated,
                 charset: page_here.map(|p| p.charset.to_owned()),
                 charset_source: page_here.map(|p| p.charset_source),
@@ -694,10 +684,13 @@ fn apply(store: &Store, frontier: &Frontier, outcome: Outcome) -> Result<()> {
 
     // A redirect to another page: that page is known now too (at the same depth: a hop is
     // not a click).
-    if let Some(target) = last.redirect_target() {
+    for target in [&prepared.redirect, &prepared.refresh]
+        .into_iter()
+        .flatten()
+    {
         frontier.discover(
             store,
-            &target,
+            target,
             job.depth,
             "redirect",
             Some(job.id),
@@ -706,29 +699,16 @@ fn apply(store: &Store, frontier: &Frontier, outcome: Outcome) -> Result<()> {
         )?;
     }
     if let Some(page) = page {
-        if let Some(target) = &page.meta_refresh {
-            frontier.discover(
-                store,
-                target,
-                job.depth,
-                "redirect",
-                Some(job.id),
-                None,
-                false,
-            )?;
-        }
-        for link in &page.links {
+        for (link, found) in page.links.iter().zip(&prepared.links) {
             let kind = match link.tag {
-                links::LinkTag::Embed | links::LinkTag::Object
-                    if !is_attachment_path(&link.url) =>
-                {
+                links::LinkTag::Embed | links::LinkTag::Object if !found.attachment_path => {
                     Some("attachment")
                 }
                 _ => None,
             };
             let (to_id, internal) = frontier.discover(
                 store,
-                &link.url,
+                found,
                 job.depth + 1,
                 "link",
                 Some(job.id),
@@ -738,7 +718,7 @@ fn apply(store: &Store, frontier: &Frontier, outcome: Outcome) -> Result<()> {
             store.add_link(
                 job.id,
                 to_id,
-                link.url.as_str(),
+                &found.url,
                 &link.anchor,
                 &link.rel,
                 link.tag.as_str(),
@@ -748,12 +728,11 @@ fn apply(store: &Store, frontier: &Frontier, outcome: Outcome) -> Result<()> {
     }
     match sitemap {
         Some(Ok(map)) => {
-            for loc in &map.locations {
-                let Ok(url) = Url::parse(loc) else { continue };
+            for found in &prepared.sitemap {
                 if map.is_index {
                     frontier.discover(
                         store,
-                        &url,
+                        found,
                         0,
                         "sitemap",
                         Some(job.id),
@@ -761,7 +740,7 @@ fn apply(store: &Store, frontier: &Frontier, outcome: Outcome) -> Result<()> {
                         false,
                     )?;
                 } else {
-                    frontier.discover(store, &url, 1, "sitemap", Some(job.id), None, true)?;
+                    frontier.discover(store, found, 1, "sitemap", Some(job.id), None, true)?;
                 }
             }
         }
@@ -790,9 +769,7 @@ fn record_redirect_chains(store: &Store, frontier: &Frontier) -> Result<()> {
                 .ok()
                 .filter(|u| frontier.scope.is_site_host(u.host_str().unwrap_or("")))
                 .and_then(|u| frontier.canonical.key(u.as_str()).ok())
-                .map(|k| store.url_id_for_key(&k))
-                .transpose()?
-                .flatten();
+                .and_then(|k| frontier.id_of_key(&k));
             match target_id {
                 None => break ChainEnd::Elsewhere(location.clone()),
                 Some(id) if chain.contains(&id) => break ChainEnd::Loop,
@@ -891,7 +868,7 @@ impl Progress {
         }
     }
 
-    fn update(&self, store: &Store, requests: u64) {
+    fn update(&self, store: &Store, requests: u64, in_flight: usize, failed: u64) {
         let Some(bar) = &self.bar else { return };
         bar.set_position(requests);
         if self
@@ -902,13 +879,14 @@ impl Progress {
             return;
         }
         self.last.set(Some(Instant::now()));
+        // Counted over the partial index of queued URLs, so cheap however big the site.
         let queued = store
-            .count("SELECT COUNT(*) FROM urls WHERE state IN ('queued', 'in_flight')")
+            .count("SELECT COUNT(*) FROM urls WHERE state = 'queued'")
             .unwrap_or(0);
-        let errors = store
-            .count("SELECT COUNT(*) FROM urls WHERE state = 'failed'")
-            .unwrap_or(0);
-        bar.set_message(format!("{queued} queued, {errors} errors"));
+        bar.set_message(format!(
+            "{} queued, {failed} errors",
+            queued + in_flight as u64
+        ));
     }
 
     fn finish(&self) {

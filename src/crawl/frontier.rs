@@ -1,0 +1,199 @@
+//! What becomes of each URL the crawl finds: queued, skipped with a reason, or (off-site)
+//! only recorded as a link. The writer thread decides; the fetch workers do the costly part
+//! beforehand ([`Found::new`]: scope check, canonical key), and an in-memory index of the
+//! keys and raw URLs already stored (128-bit hashes, tens of bytes a URL) spares the store a
+//! lookup for every link.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use url::Url;
+
+use super::scope::{Scope, SkipReason, Verdict, is_attachment_path};
+use crate::canonical::{Canonicalizer, Mode};
+use crate::config::Site;
+use crate::config::settings::AttachmentPolicy;
+use crate::error::Result;
+use crate::store::{NewUrl, Store};
+
+/// A URL found in a page, a redirect or a sitemap, with its scope verdict and key.
+#[derive(Clone, Debug)]
+pub struct Found {
+    pub url: String,
+    pub verdict: Verdict,
+    /// The canonical key; `None` when off-site or not canonicalisable.
+    pub key: Option<String>,
+    pub attachment_path: bool,
+}
+
+impl Found {
+    pub fn new(url: &Url, canonical: &Canonicalizer, scope: &Scope) -> Found {
+        let verdict = scope.check(url);
+        let key = if verdict == Verdict::OffSite {
+            None
+        } else {
+            canonical.key(url.as_str()).ok()
+        };
+        Found {
+            url: url.to_string(),
+            verdict,
+            key,
+            attachment_path: is_attachment_path(url),
+        }
+    }
+
+    fn path_key(&self) -> &str {
+        self.key
+            .as_deref()
+            .map(|k| k.split('?').next().unwrap_or(""))
+            .unwrap_or("")
+    }
+}
+
+fn hash128(text: &str) -> u128 {
+    let mut a = DefaultHasher::new();
+    (0u8, text).hash(&mut a);
+    let mut b = DefaultHasher::new();
+    (1u8, text).hash(&mut b);
+    (u128::from(a.finish()) << 64) | u128::from(b.finish())
+}
+
+#[derive(Clone, Copy)]
+struct Known {
+    id: i64,
+    depth: u32,
+}
+
+pub struct Frontier<'a> {
+    pub site: &'a Site,
+    pub canonical: Canonicalizer,
+    pub scope: Scope,
+    keys: HashMap<u128, Known>,
+    raws: HashSet<u128>,
+    keys_per_path: HashMap<u128, u32>,
+}
+
+impl<'a> Frontier<'a> {
+    /// A frontier for the site, indexing what the store already holds.
+    pub fn new(site: &'a Site, store: &Store) -> Result<Frontier<'a>> {
+        let mut frontier = Frontier {
+            site,
+            canonical: site.canonicalizer(Mode::Govuk),
+            scope: Scope::new(site)?,
+            keys: HashMap::new(),
+            raws: HashSet::new(),
+            keys_per_path: HashMap::new(),
+        };
+        store.for_each_key(|id, key, path_key, depth| {
+            frontier.keys.insert(hash128(key), Known { id, depth });
+            *frontier.keys_per_path.entry(hash128(path_key)).or_default() += 1;
+        })?;
+        store.for_each_variant(|raw| {
+            frontier.raws.insert(hash128(raw));
+        })?;
+        Ok(frontier)
+    }
+
+    /// The id of a stored key, from memory.
+    pub fn id_of_key(&self, key: &str) -> Option<i64> {
+        self.keys.get(&hash128(key)).map(|k| k.id)
+    }
+
+    /// Convenience for a URL not prepared by a worker.
+    #[allow(clippy::too_many_arguments)]
+    pub fn discover_url(
+        &mut self,
+        store: &Store,
+        url: &Url,
+        depth: u32,
+        source: &str,
+        found_from: Option<i64>,
+        kind: Option<&str>,
+        in_sitemap: bool,
+    ) -> Result<(Option<i64>, bool)> {
+        let found = Found::new(url, &self.canonical, &self.scope);
+        self.discover(store, &found, depth, source, found_from, kind, in_sitemap)
+    }
+
+    /// Records a found URL: queued, or skipped with its reason. Returns its id (None when it
+    /// is off-site or not canonicalisable) and whether it is on the site.
+    #[allow(clippy::too_many_arguments)]
+    pub fn discover(
+        &mut self,
+        store: &Store,
+        found: &Found,
+        depth: u32,
+        source: &str,
+        found_from: Option<i64>,
+        kind: Option<&str>,
+        in_sitemap: bool,
+    ) -> Result<(Option<i64>, bool)> {
+        if found.verdict == Verdict::OffSite {
+            return Ok((None, false));
+        }
+        let Some(key) = found.key.as_deref() else {
+            return Ok((None, true));
+        };
+        let crawl = &self.site.crawl;
+        let kind = kind.unwrap_or(if found.attachment_path {
+            "attachment"
+        } else {
+            "page"
+        });
+        let control = kind == "robots" || kind == "sitemap";
+        let mut skip = match found.verdict {
+            Verdict::Skip(reason) if !control => Some(reason),
+            _ => None,
+        };
+        if skip.is_none() && !control && depth > crawl.max_depth {
+            skip = Some(SkipReason::MaxDepth);
+        }
+        if skip.is_none() && kind == "attachment" && crawl.attachments == AttachmentPolicy::Skip {
+            skip = Some(SkipReason::AttachmentsSkipped);
+        }
+        let key_hash = hash128(key);
+        let raw_hash = hash128(&found.url);
+        if let Some(known) = self.keys.get(&key_hash).copied() {
+            if self.raws.insert(raw_hash) {
+                store.add_variant(&found.url, known.id, source)?;
+            }
+            if in_sitemap {
+                store.mark_in_sitemap(known.id)?;
+            }
+            if depth < known.depth {
+                store.lower_depth(known.id, depth, skip.is_none())?;
+                self.keys.insert(
+                    key_hash,
+                    Known {
+                        id: known.id,
+                        depth,
+                    },
+                );
+            }
+            return Ok((Some(known.id), true));
+        }
+        let path_hash = hash128(found.path_key());
+        if skip.is_none()
+            && key.contains('?')
+            && self.keys_per_path.get(&path_hash).copied().unwrap_or(0) >= crawl.max_query_variants
+        {
+            skip = Some(SkipReason::TrapQueryVariants);
+        }
+        let id = store.insert_url(&NewUrl {
+            key,
+            path_key: found.path_key(),
+            raw: &found.url,
+            depth,
+            source,
+            kind,
+            skip_reason: skip.map(SkipReason::as_str),
+            found_from,
+            in_sitemap,
+        })?;
+        store.add_variant(&found.url, id, source)?;
+        self.keys.insert(key_hash, Known { id, depth });
+        self.raws.insert(raw_hash);
+        *self.keys_per_path.entry(path_hash).or_default() += 1;
+        Ok((Some(id), true))
+    }
+}
