@@ -91,6 +91,7 @@ pub fn import_warc(site: &Site, out_dir: &Path, files: &[PathBuf]) -> Result<Imp
         store.transaction(|s| import_records(s, &mut frontier, site, pending, &mut summary))?;
     }
     store.transaction(|s| super::record_redirect_chains(s, &frontier))?;
+    store.finish_tables()?;
     Ok(summary)
 }
 
@@ -197,6 +198,7 @@ fn import_records(
             sitemap,
             first_hop,
             prepared: Prepared::default(),
+            blocked_by_robots: false,
         };
         outcome.prepared = prepare(&outcome, &frontier.canonical, &frontier.scope);
         apply(store, frontier, outcome)?;

@@ -24,9 +24,12 @@ pub struct Found {
     /// The canonical key; `None` when off-site or not canonicalisable.
     pub key: Option<String>,
     pub attachment_path: bool,
+    /// Hashes of the key, the raw URL and the key's path, for the frontier's index.
+    hashes: (u128, u128, u128),
 }
 
 impl Found {
+    /// Scope, key and hashes, worked out once (on a fetch worker).
     pub fn new(url: &Url, canonical: &Canonicalizer, scope: &Scope) -> Found {
         let verdict = scope.check(url);
         let key = if verdict == Verdict::OffSite {
@@ -34,11 +37,21 @@ impl Found {
         } else {
             canonical.key(url.as_str()).ok()
         };
+        let raw = url.to_string();
+        let hashes = match &key {
+            Some(k) => (
+                hash128(k),
+                hash128(&raw),
+                hash128(k.split('?').next().unwrap_or("")),
+            ),
+            None => (0, 0, 0),
+        };
         Found {
-            url: url.to_string(),
+            url: raw,
             verdict,
             key,
             attachment_path: is_attachment_path(url),
+            hashes,
         }
     }
 
@@ -151,8 +164,7 @@ impl<'a> Frontier<'a> {
         if skip.is_none() && kind == "attachment" && crawl.attachments == AttachmentPolicy::Skip {
             skip = Some(SkipReason::AttachmentsSkipped);
         }
-        let key_hash = hash128(key);
-        let raw_hash = hash128(&found.url);
+        let (key_hash, raw_hash, path_hash) = found.hashes;
         if let Some(known) = self.keys.get(&key_hash).copied() {
             if self.raws.insert(raw_hash) {
                 store.add_variant(&found.url, known.id, source)?;
@@ -172,7 +184,6 @@ impl<'a> Frontier<'a> {
             }
             return Ok((Some(known.id), true));
         }
-        let path_hash = hash128(found.path_key());
         if skip.is_none()
             && key.contains('?')
             && self.keys_per_path.get(&path_hash).copied().unwrap_or(0) >= crawl.max_query_variants

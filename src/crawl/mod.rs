@@ -167,6 +167,7 @@ struct TaskContext {
     max_body: u64,
     attachment_limit: Option<u64>,
     attachment_policy: AttachmentPolicy,
+    robots: Robots,
 }
 
 impl TaskContext {
@@ -186,6 +187,8 @@ struct Outcome {
     page: Option<PageInfo>,
     sitemap: Option<std::result::Result<sitemap::Sitemap, String>>,
     prepared: Prepared,
+    /// robots.txt disallows the URL: nothing was fetched.
+    blocked_by_robots: bool,
 }
 
 /// What the writer thread needs from a result, worked out beforehand on the fetch worker:
@@ -305,6 +308,7 @@ pub fn crawl(site: &Site, options: &CrawlOptions) -> Result<CrawlSummary> {
             attachment_limit: (crawl.attachments == AttachmentPolicy::Download)
                 .then_some(crawl.attachment_max_bytes.0),
             attachment_policy: crawl.attachments,
+            robots: Robots::AllowAll,
         })
     };
 
@@ -352,7 +356,10 @@ pub fn crawl(site: &Site, options: &CrawlOptions) -> Result<CrawlSummary> {
         (false, Some(crawl_delay)) => config_delay.max(crawl_delay),
         _ => config_delay,
     };
-    let context = Arc::new(make_context(delay)?);
+    let sitemaps_from_robots = robots.sitemaps();
+    let mut context = make_context(delay)?;
+    context.robots = robots;
+    let context = Arc::new(context);
 
     // Seed the frontier once; a resumed crawl keeps its own.
     if store.meta("seeded")?.is_none() {
@@ -366,7 +373,7 @@ pub fn crawl(site: &Site, options: &CrawlOptions) -> Result<CrawlSummary> {
                 .iter()
                 .map(|s| absolute(&origin, s))
                 .chain([format!("{origin}/sitemap.xml")])
-                .chain(robots.sitemaps())
+                .chain(sitemaps_from_robots.iter().cloned())
             {
                 starts.push((sitemap, "sitemap", Some("sitemap")));
             }
@@ -415,9 +422,7 @@ pub fn crawl(site: &Site, options: &CrawlOptions) -> Result<CrawlSummary> {
             let mut jobs = Vec::with_capacity(count);
             for job in claimed {
                 let counts = job.kind == "page" || job.kind == "attachment";
-                if counts && !robots.allowed(&job.url) {
-                    s.set_state(job.id, "skipped", Some(SkipReason::Robots.as_str()))?;
-                } else if counts && fetched_pages >= max_pages {
+                if counts && fetched_pages >= max_pages {
                     hit_max_pages = true;
                     s.set_state(job.id, "queued", None)?;
                 } else {
@@ -469,7 +474,7 @@ pub fn crawl(site: &Site, options: &CrawlOptions) -> Result<CrawlSummary> {
     }
     progress.finish();
     store.transaction(|s| record_redirect_chains(s, &frontier))?;
-    store.build_query_indexes()?;
+    store.finish_tables()?;
     drop(checkpoints);
     store.set_meta("finished_at", &httpdate::fmt_http_date(SystemTime::now()))?;
     summarise(&store, &site.abbr, fetched_this_run, started.elapsed())
@@ -512,10 +517,17 @@ async fn process(ctx: Arc<TaskContext>, job: Job) -> Outcome {
         page: None,
         sitemap: None,
         prepared: Prepared::default(),
+        blocked_by_robots: false,
     };
     let Ok(mut url) = Url::parse(&outcome.job.url) else {
         return outcome;
     };
+    if matches!(outcome.job.kind.as_str(), "page" | "attachment")
+        && !ctx.robots.allowed(url.as_str())
+    {
+        outcome.blocked_by_robots = true;
+        return outcome;
+    }
     let limit = match outcome.job.kind.as_str() {
         "robots" | "sitemap" => BodyLimit::Any(CONTROL_FILE_LIMIT),
         "attachment" => match ctx.attachment_policy {
@@ -604,7 +616,11 @@ fn apply(store: &Store, frontier: &mut Frontier, outcome: Outcome) -> Result<()>
         page,
         sitemap,
         prepared,
+        blocked_by_robots,
     } = outcome;
+    if blocked_by_robots {
+        return store.set_state(job.id, "skipped", Some(SkipReason::Robots.as_str()));
+    }
     let mut bodies = prepared.bodies.into_iter();
     if hops.is_empty() {
         store.finish_url(job.id, "failed", None, &job.kind)?;
@@ -699,6 +715,7 @@ fn apply(store: &Store, frontier: &mut Frontier, outcome: Outcome) -> Result<()>
         )?;
     }
     if let Some(page) = page {
+        let mut page_links = Vec::with_capacity(page.links.len());
         for (link, found) in page.links.iter().zip(&prepared.links) {
             let kind = match link.tag {
                 links::LinkTag::Embed | links::LinkTag::Object if !found.attachment_path => {
@@ -715,16 +732,16 @@ fn apply(store: &Store, frontier: &mut Frontier, outcome: Outcome) -> Result<()>
                 kind,
                 false,
             )?;
-            store.add_link(
-                job.id,
+            page_links.push((
                 to_id,
-                &found.url,
-                &link.anchor,
-                &link.rel,
+                found.url.clone(),
+                link.anchor.clone(),
+                link.rel.clone(),
                 link.tag.as_str(),
                 internal,
-            )?;
+            ));
         }
+        store.set_page_links(job.id, &page_links)?;
     }
     match sitemap {
         Some(Ok(map)) => {

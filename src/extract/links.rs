@@ -1,7 +1,13 @@
 //! Links out of a legacy page: anchors, image maps, frames, embedded objects, the canonical
 //! link, and `<meta http-equiv="refresh">` redirects, all resolved against `<base href>`.
 
-use scraper::{ElementRef, Html, Selector};
+use std::cell::RefCell;
+
+use html5ever::tendril::StrTendril;
+use html5ever::tokenizer::states::RawKind;
+use html5ever::tokenizer::{
+    BufferQueue, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
+};
 use url::Url;
 
 /// What kind of element a link came from.
@@ -51,51 +57,22 @@ pub struct PageLinks {
     pub meta_refresh: Option<(Url, u32)>,
 }
 
-struct Selectors {
-    base: Selector,
-    title: Selector,
-    anchors: Selector,
-    frames: Selector,
-    embeds: Selector,
-    objects: Selector,
-    movie_params: Selector,
-    canonical: Selector,
-    meta_refresh: Selector,
-    img_alt: Selector,
-}
-
-fn selectors() -> &'static Selectors {
-    static SELECTORS: std::sync::OnceLock<Selectors> = std::sync::OnceLock::new();
-    SELECTORS.get_or_init(|| {
-        let s = |css: &str| Selector::parse(css).expect("static selector");
-        Selectors {
-            base: s("base[href]"),
-            title: s("title"),
-            anchors: s("a[href], area[href]"),
-            frames: s("frame[src], iframe[src]"),
-            embeds: s("embed[src]"),
-            objects: s("object[data]"),
-            movie_params: s("param[name=movie i][value], param[name=src i][value]"),
-            canonical: s("link[rel~=canonical i][href]"),
-            meta_refresh: s("meta[http-equiv=refresh i][content]"),
-            img_alt: s("img[alt]"),
-        }
-    })
-}
-
 /// Parses `html` (the page at `page_url`) and collects its links.
+///
+/// Only html5ever's tokenizer runs (no tree is built): the crawler needs tags and anchor
+/// text, and the tokenizer is linear in the page, however deep its nesting.
 pub fn extract(html: &str, page_url: &Url) -> PageLinks {
-    let document = Html::parse_document(&super::cap_nesting(html, super::MAX_NESTING));
-    extract_from(&document, page_url)
-}
+    let sink = LinkSink::default();
+    let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
+    let input = BufferQueue::default();
+    input.push_back(StrTendril::from_slice(html));
+    let _ = tokenizer.feed(&input);
+    tokenizer.end();
+    let found = tokenizer.sink.found.into_inner();
 
-/// As [`extract`], on a document already parsed (so a page is parsed once).
-pub fn extract_from(document: &Html, page_url: &Url) -> PageLinks {
-    let s = selectors();
-    let base = document
-        .select(&s.base)
-        .next()
-        .and_then(|b| b.value().attr("href"))
+    let base = found
+        .base
+        .as_deref()
         .and_then(|href| page_url.join(href.trim()).ok())
         .unwrap_or_else(|| page_url.clone());
     let resolve = |href: &str| -> Option<Url> {
@@ -111,97 +88,264 @@ pub fn extract_from(document: &Html, page_url: &Url) -> PageLinks {
         Some(url)
     };
     let mut page = PageLinks {
-        title: document
-            .select(&s.title)
-            .next()
-            .map(|t| collapse_whitespace(&t.text().collect::<String>()))
+        title: found
+            .title
+            .map(|t| collapse_whitespace(&t))
             .filter(|t| !t.is_empty()),
         ..PageLinks::default()
     };
-    let mut push = |url: Option<Url>, element: &ElementRef, tag: LinkTag, anchor: String| {
-        if let Some(url) = url {
+    for raw in found.links {
+        if let Some(url) = resolve(&raw.href) {
+            if raw.tag == LinkTag::Canonical && page.canonical.is_none() {
+                page.canonical = Some(url.clone());
+            }
+            if raw.tag == LinkTag::MetaRefresh {
+                page.meta_refresh = Some((url.clone(), raw.delay));
+            }
             page.links.push(Link {
                 url,
-                anchor,
-                rel: element
-                    .value()
-                    .attr("rel")
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase(),
-                tag,
+                anchor: raw.anchor,
+                rel: raw.rel,
+                tag: raw.tag,
             });
         }
-    };
-    for element in document.select(&s.anchors) {
-        let tag = if element.value().name() == "area" {
-            LinkTag::Area
-        } else {
-            LinkTag::A
-        };
-        let anchor = if tag == LinkTag::Area {
-            element.value().attr("alt").unwrap_or("").to_owned()
-        } else {
-            anchor_text(&element)
-        };
-        push(
-            resolve(element.value().attr("href").unwrap_or("")),
-            &element,
-            tag,
-            anchor,
-        );
     }
-    for element in document.select(&s.frames) {
-        let tag = if element.value().name() == "iframe" {
-            LinkTag::Iframe
-        } else {
-            LinkTag::Frame
-        };
-        let title = element.value().attr("title").unwrap_or("").to_owned();
-        push(
-            resolve(element.value().attr("src").unwrap_or("")),
-            &element,
-            tag,
-            title,
-        );
-    }
-    for element in document.select(&s.embeds) {
-        push(
-            resolve(element.value().attr("src").unwrap_or("")),
-            &element,
-            LinkTag::Embed,
-            String::new(),
-        );
-    }
-    for element in document.select(&s.objects) {
-        push(
-            resolve(element.value().attr("data").unwrap_or("")),
-            &element,
-            LinkTag::Object,
-            String::new(),
-        );
-    }
-    for element in document.select(&s.movie_params) {
-        push(
-            resolve(element.value().attr("value").unwrap_or("")),
-            &element,
-            LinkTag::Object,
-            String::new(),
-        );
-    }
-    if let Some(element) = document.select(&s.canonical).next() {
-        let url = resolve(element.value().attr("href").unwrap_or(""));
-        page.canonical = url.clone();
-        push(url, &element, LinkTag::Canonical, String::new());
-    }
-    if let Some(element) = document.select(&s.meta_refresh).next()
-        && let Some((delay, target)) = parse_refresh(element.value().attr("content").unwrap_or(""))
-        && let Some(url) = resolve(&target)
-    {
-        page.meta_refresh = Some((url.clone(), delay));
-        push(Some(url), &element, LinkTag::MetaRefresh, String::new());
-    }
+    // Links come out grouped by kind, in document order within each kind.
+    page.links.sort_by_key(|l| tag_order(l.tag));
     page
+}
+
+fn tag_order(tag: LinkTag) -> u8 {
+    match tag {
+        LinkTag::A | LinkTag::Area => 0,
+        LinkTag::Frame | LinkTag::Iframe => 1,
+        LinkTag::Embed => 2,
+        LinkTag::Object => 3,
+        LinkTag::Canonical => 4,
+        LinkTag::MetaRefresh => 5,
+    }
+}
+
+/// A link as the tokenizer saw it, before resolution.
+struct RawLink {
+    href: String,
+    anchor: String,
+    rel: String,
+    tag: LinkTag,
+    delay: u32,
+}
+
+#[derive(Default)]
+struct Found {
+    base: Option<String>,
+    title: Option<String>,
+    in_title: bool,
+    links: Vec<RawLink>,
+    /// The open `<a>`, whose text is being collected, and any image alt text inside it.
+    open_anchor: Option<(usize, String)>,
+    seen_canonical: bool,
+    seen_refresh: bool,
+}
+
+#[derive(Default)]
+struct LinkSink {
+    found: RefCell<Found>,
+}
+
+fn attr<'a>(tag: &'a Tag, name: &str) -> Option<&'a str> {
+    tag.attrs
+        .iter()
+        .find(|a| (*a.name.local).eq_ignore_ascii_case(name))
+        .map(|a| &*a.value)
+}
+
+impl TokenSink for LinkSink {
+    type Handle = ();
+
+    fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
+        let mut f = self.found.borrow_mut();
+        match token {
+            Token::TagToken(tag) => {
+                let name: &str = &tag.name;
+                if tag.kind == TagKind::EndTag {
+                    match name {
+                        "a" => finish_anchor(&mut f),
+                        "title" => f.in_title = false,
+                        _ => {}
+                    }
+                    return TokenSinkResult::Continue;
+                }
+                let rel = || attr(&tag, "rel").unwrap_or("").trim().to_ascii_lowercase();
+                match name {
+                    "base" if f.base.is_none() => f.base = attr(&tag, "href").map(str::to_owned),
+                    "title" if f.title.is_none() => {
+                        f.title = Some(String::new());
+                        f.in_title = true;
+                        return TokenSinkResult::RawData(RawKind::Rcdata);
+                    }
+                    "title" | "textarea" => return TokenSinkResult::RawData(RawKind::Rcdata),
+                    "script" => return TokenSinkResult::RawData(RawKind::ScriptData),
+                    // Raw text elements. (<noframes> is parsed as markup: old framesets put
+                    // their fallback links there.)
+                    "style" | "xmp" | "noembed" => {
+                        return TokenSinkResult::RawData(RawKind::Rawtext);
+                    }
+                    "a" => {
+                        finish_anchor(&mut f);
+                        if let Some(href) = attr(&tag, "href") {
+                            let index = f.links.len();
+                            f.links.push(RawLink {
+                                href: href.to_owned(),
+                                anchor: String::new(),
+                                rel: rel(),
+                                tag: LinkTag::A,
+                                delay: 0,
+                            });
+                            f.open_anchor = Some((index, String::new()));
+                        }
+                    }
+                    "area" => {
+                        if let Some(href) = attr(&tag, "href") {
+                            let alt = attr(&tag, "alt").unwrap_or("").to_owned();
+                            f.links.push(RawLink {
+                                href: href.to_owned(),
+                                anchor: alt,
+                                rel: rel(),
+                                tag: LinkTag::Area,
+                                delay: 0,
+                            });
+                        }
+                    }
+                    "img" => {
+                        if let (Some((_, alt)), Some(text)) =
+                            (f.open_anchor.as_mut(), attr(&tag, "alt"))
+                            && alt.is_empty()
+                        {
+                            *alt = text.to_owned();
+                        }
+                    }
+                    "frame" | "iframe" => {
+                        if let Some(src) = attr(&tag, "src") {
+                            let kind = if name == "iframe" {
+                                LinkTag::Iframe
+                            } else {
+                                LinkTag::Frame
+                            };
+                            let title = attr(&tag, "title").unwrap_or("").to_owned();
+                            f.links.push(RawLink {
+                                href: src.to_owned(),
+                                anchor: title,
+                                rel: rel(),
+                                tag: kind,
+                                delay: 0,
+                            });
+                        }
+                        if name == "iframe" {
+                            return TokenSinkResult::RawData(RawKind::Rawtext);
+                        }
+                    }
+                    "embed" => {
+                        if let Some(src) = attr(&tag, "src") {
+                            f.links.push(RawLink {
+                                href: src.to_owned(),
+                                anchor: String::new(),
+                                rel: rel(),
+                                tag: LinkTag::Embed,
+                                delay: 0,
+                            });
+                        }
+                    }
+                    "object" => {
+                        if let Some(data) = attr(&tag, "data") {
+                            f.links.push(RawLink {
+                                href: data.to_owned(),
+                                anchor: String::new(),
+                                rel: rel(),
+                                tag: LinkTag::Object,
+                                delay: 0,
+                            });
+                        }
+                    }
+                    "param" => {
+                        let named = attr(&tag, "name").is_some_and(|n| {
+                            n.eq_ignore_ascii_case("movie") || n.eq_ignore_ascii_case("src")
+                        });
+                        if let (true, Some(value)) = (named, attr(&tag, "value")) {
+                            f.links.push(RawLink {
+                                href: value.to_owned(),
+                                anchor: String::new(),
+                                rel: rel(),
+                                tag: LinkTag::Object,
+                                delay: 0,
+                            });
+                        }
+                    }
+                    "link" => {
+                        let is_canonical = attr(&tag, "rel").is_some_and(|r| {
+                            r.split_ascii_whitespace()
+                                .any(|t| t.eq_ignore_ascii_case("canonical"))
+                        });
+                        if let (true, false, Some(href)) =
+                            (is_canonical, f.seen_canonical, attr(&tag, "href"))
+                        {
+                            f.seen_canonical = true;
+                            f.links.push(RawLink {
+                                href: href.to_owned(),
+                                anchor: String::new(),
+                                rel: rel(),
+                                tag: LinkTag::Canonical,
+                                delay: 0,
+                            });
+                        }
+                    }
+                    "meta" => {
+                        let refresh = attr(&tag, "http-equiv")
+                            .is_some_and(|h| h.trim().eq_ignore_ascii_case("refresh"));
+                        if let (true, false, Some((delay, target))) = (
+                            refresh,
+                            f.seen_refresh,
+                            attr(&tag, "content").and_then(parse_refresh),
+                        ) {
+                            f.seen_refresh = true;
+                            f.links.push(RawLink {
+                                href: target,
+                                anchor: String::new(),
+                                rel: rel(),
+                                tag: LinkTag::MetaRefresh,
+                                delay,
+                            });
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Token::CharacterTokens(text) => {
+                if f.in_title {
+                    if let Some(title) = f.title.as_mut() {
+                        title.push_str(&text);
+                    }
+                } else if let Some((index, _)) = f.open_anchor {
+                    f.links[index].anchor.push_str(&text);
+                }
+            }
+            Token::EOFToken => finish_anchor(&mut f),
+            _ => {}
+        }
+        TokenSinkResult::Continue
+    }
+}
+
+/// Closes the open anchor: its text, whitespace collapsed, or its image's alt text.
+fn finish_anchor(f: &mut Found) {
+    if let Some((index, alt)) = f.open_anchor.take() {
+        let text = collapse_whitespace(&f.links[index].anchor);
+        let text = if text.is_empty() {
+            collapse_whitespace(&alt)
+        } else {
+            text
+        };
+        f.links[index].anchor = truncate(text, 200);
+    }
 }
 
 /// Parses a refresh value such as `0; url=/new/` or `5;URL='page.htm'`.
@@ -219,20 +363,6 @@ pub fn parse_refresh(content: &str) -> Option<(u32, String)> {
     };
     let target = target.trim_matches(|c| c == '\'' || c == '"').trim();
     (!target.is_empty()).then(|| (delay, target.to_owned()))
-}
-
-/// The visible text of a link, or its image's alt text when it has no text.
-fn anchor_text(element: &ElementRef) -> String {
-    let text = collapse_whitespace(&element.text().collect::<String>());
-    if !text.is_empty() {
-        return truncate(text, 200);
-    }
-    element
-        .select(&selectors().img_alt)
-        .next()
-        .and_then(|i| i.value().attr("alt"))
-        .map(|a| truncate(collapse_whitespace(a), 200))
-        .unwrap_or_default()
 }
 
 pub fn collapse_whitespace(text: &str) -> String {
