@@ -12,6 +12,7 @@ pub mod diagnostic;
 pub mod error;
 pub mod extract;
 pub mod fixtures;
+pub mod govspeak;
 pub mod store;
 pub mod timefmt;
 pub mod warc;

@@ -2,6 +2,8 @@
 //! and (for the transform and audits) main content, metadata and data signals.
 
 pub mod charset;
+pub mod content;
+pub mod dates;
 pub mod links;
 
 use std::borrow::Cow;

@@ -1,0 +1,1201 @@
+//! Main content and metadata of a page.
+//!
+//! The main content is the site's `content.main` selectors when one matches, otherwise a
+//! readability-style heuristic (after Mozilla's Readability): drop unlikely parts (menus,
+//! footers, sidebars, banners, hidden and cookie notices), score paragraphs by length and
+//! commas, credit their ancestors, scale by link density, take the best container and the
+//! siblings that belong with it, then drop what still looks like furniture (link lists,
+//! forms, share widgets). Nothing is removed from the DOM: the result is a root element and
+//! a set of nodes to leave out, which the Govspeak converter honours, so each page is parsed
+//! once.
+
+use std::collections::{HashMap, HashSet};
+
+use ego_tree::{NodeId, NodeRef};
+use scraper::{ElementRef, Html, Node, Selector};
+
+use super::dates::{self, Date};
+use crate::config::settings::ContentSettings;
+
+/// A site's content settings with selectors compiled once.
+pub struct ContentRules {
+    main: Vec<Selector>,
+    strip: Vec<Selector>,
+    title_strip: Vec<String>,
+    date_patterns: Vec<String>,
+    language: String,
+}
+
+impl ContentRules {
+    /// Compiles the selectors (already checked when the config was validated).
+    pub fn new(settings: &ContentSettings) -> ContentRules {
+        let compile = |list: &[String]| {
+            list.iter()
+                .filter_map(|s| Selector::parse(s).ok())
+                .collect()
+        };
+        ContentRules {
+            main: compile(&settings.main),
+            strip: compile(&settings.strip),
+            title_strip: settings.title_strip.clone(),
+            date_patterns: settings.date_patterns.clone(),
+            language: settings.language.clone(),
+        }
+    }
+}
+
+impl Default for ContentRules {
+    fn default() -> Self {
+        ContentRules::new(&ContentSettings::default())
+    }
+}
+
+/// What was found on a page.
+#[derive(Clone, Debug)]
+pub struct Extracted {
+    pub title: String,
+    /// Where the title came from: `meta`, `title`, `h1`, `url`.
+    pub title_source: &'static str,
+    pub description: Option<String>,
+    pub published: Option<Date>,
+    pub updated: Option<Date>,
+    pub language: String,
+    /// The element holding the main content.
+    pub main: NodeId,
+    /// Nodes under `main` left out of the content.
+    pub skip: HashSet<NodeId>,
+    /// `selector` or `heuristic`.
+    pub method: &'static str,
+}
+
+/// Extracts main content and metadata. `last_modified` is the HTTP header, the last resort
+/// for the updated date.
+pub fn extract(document: &Html, rules: &ContentRules, last_modified: Option<&str>) -> Extracted {
+    let root = document.root_element();
+    let body = root
+        .children()
+        .filter_map(ElementRef::wrap)
+        .find(|e| e.value().name() == "body")
+        .unwrap_or(root);
+    let meta = Meta::read(document);
+    let raw_title = meta.title().unwrap_or_else(|| article_title(document));
+    let (main, mut skip, method) = match rules.main.iter().find_map(|s| document.select(s).next()) {
+        Some(element) => (element.id(), HashSet::new(), "selector"),
+        None => {
+            let (main, skip) = heuristic(body);
+            (main, skip, "heuristic")
+        }
+    };
+    let main_ref = ElementRef::wrap(document.tree.get(main).expect("a node of this document"))
+        .expect("an element");
+    for selector in &rules.strip {
+        for element in main_ref.select(selector) {
+            skip.insert(element.id());
+        }
+    }
+    let mut title = clean_title(&raw_title, &rules.title_strip);
+    let mut title_source = if meta.title().is_some() {
+        "meta"
+    } else {
+        "title"
+    };
+    // The first h1 of the content is the page's title on GOV.UK: it leaves the body, and
+    // names the page when the <title> says nothing useful.
+    let h1_selector = Selector::parse("h1").expect("valid");
+    if let Some(h1) = main_ref
+        .select(&h1_selector)
+        .find(|h| !skip.contains(&h.id()))
+    {
+        let text = collapse(&h1.text().collect::<String>());
+        if !text.is_empty() {
+            skip.insert(h1.id());
+            if title.is_empty()
+                || title.eq_ignore_ascii_case("untitled")
+                || title.eq_ignore_ascii_case("home")
+            {
+                title = text;
+                title_source = "h1";
+            }
+        }
+    }
+    let visible = visible_text(main_ref, &HashSet::new());
+    let mut published = meta.date(&[
+        "article:published_time",
+        "dc:date:issued",
+        "dcterms:issued",
+        "dc:date",
+        "date",
+        "dcterms:created",
+        "dc:date:created",
+    ]);
+    let mut updated = meta.date(&[
+        "article:modified_time",
+        "dc:date:modified",
+        "dcterms:modified",
+        "last-modified",
+        "og:updated_time",
+    ]);
+    let page_text = visible_text(body, &HashSet::new());
+    for pattern in &rules.date_patterns {
+        if updated.is_none() {
+            updated = dates::find_with_pattern(&page_text, pattern);
+        }
+    }
+    let (seen_published, seen_updated) = dates::visible_dates(&page_text);
+    published = published.or(seen_published);
+    updated = updated
+        .or(seen_updated)
+        .or_else(|| last_modified.and_then(dates::parse_any));
+    let description = meta
+        .first(&[
+            "dc:description",
+            "dcterm:description",
+            "og:description",
+            "description",
+            "twitter:description",
+        ])
+        .map(|d| collapse(&d))
+        .filter(|d| !d.is_empty())
+        .or_else(|| first_paragraph(main_ref, &skip))
+        .map(|d| summary(&d));
+    let language = language(document).unwrap_or_else(|| rules.language.clone());
+    let _ = visible;
+    Extracted {
+        title,
+        title_source,
+        description,
+        published,
+        updated,
+        language,
+        main,
+        skip,
+        method,
+    }
+}
+
+/// The text of an element without the skipped nodes and non-content elements, whitespace
+/// collapsed: what token F1 is measured on.
+pub fn visible_text(root: ElementRef<'_>, skip: &HashSet<NodeId>) -> String {
+    let mut out = String::new();
+    let mut skipping: Option<NodeId> = None;
+    for edge in root.traverse() {
+        match edge {
+            ego_tree::iter::Edge::Open(node) => {
+                if skipping.is_some() {
+                    continue;
+                }
+                if skip.contains(&node.id()) {
+                    skipping = Some(node.id());
+                    continue;
+                }
+                match node.value() {
+                    Node::Element(e)
+                        if matches!(
+                            e.name(),
+                            "script" | "style" | "noscript" | "template" | "head"
+                        ) =>
+                    {
+                        skipping = Some(node.id());
+                    }
+                    Node::Element(e) if is_block(e.name()) || e.name() == "br" => out.push(' '),
+                    Node::Text(t) => out.push_str(t),
+                    _ => {}
+                }
+            }
+            ego_tree::iter::Edge::Close(node) => {
+                if skipping == Some(node.id()) {
+                    skipping = None;
+                } else if let Node::Element(e) = node.value()
+                    && is_block(e.name())
+                {
+                    out.push(' ');
+                }
+            }
+        }
+    }
+    collapse(&out)
+}
+
+fn is_block(name: &str) -> bool {
+    matches!(
+        name,
+        "p" | "div"
+            | "li"
+            | "td"
+            | "th"
+            | "tr"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "ul"
+            | "ol"
+            | "table"
+            | "section"
+            | "article"
+            | "blockquote"
+            | "pre"
+            | "dd"
+            | "dt"
+            | "dl"
+            | "header"
+            | "footer"
+            | "aside"
+            | "nav"
+            | "figure"
+            | "figcaption"
+            | "address"
+            | "main"
+            | "form"
+            | "fieldset"
+            | "caption"
+    )
+}
+
+fn collapse(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A summary of at most 160 characters, cut at a sentence or word boundary.
+pub fn summary(text: &str) -> String {
+    let text = collapse(text);
+    if text.chars().count() <= 160 {
+        return text;
+    }
+    let cut: String = text.chars().take(160).collect();
+    if let Some(end) = cut.rfind(". ")
+        && end > 60
+    {
+        return cut[..=end].to_owned();
+    }
+    let cut: String = text.chars().take(159).collect();
+    let at = cut.rfind(' ').unwrap_or(cut.len());
+    format!("{}…", cut[..at].trim_end_matches([',', ';', ':']))
+}
+
+fn first_paragraph(main: ElementRef<'_>, skip: &HashSet<NodeId>) -> Option<String> {
+    let p = Selector::parse("p").expect("valid");
+    main.select(&p)
+        .filter(|e| !skip.contains(&e.id()) && !e.ancestors().any(|a| skip.contains(&a.id())))
+        .map(|e| collapse(&e.text().collect::<String>()))
+        .find(|t| t.len() >= 40)
+}
+
+fn language(document: &Html) -> Option<String> {
+    let root = document.root_element();
+    let lang = root
+        .value()
+        .attr("lang")
+        .or_else(|| root.value().attr("xml:lang"))
+        .map(str::to_owned)
+        .or_else(|| {
+            let selector = Selector::parse("meta[http-equiv]").expect("valid");
+            document
+                .select(&selector)
+                .find(|m| {
+                    m.value()
+                        .attr("http-equiv")
+                        .is_some_and(|h| h.eq_ignore_ascii_case("content-language"))
+                })
+                .and_then(|m| m.value().attr("content").map(str::to_owned))
+        })?;
+    let primary = lang.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+    (primary.len() == 2 || primary.len() == 3).then_some(primary)
+}
+
+/// Removes the site's name from a title (configured strings first, then a trailing
+/// "| Site" part when what remains is long enough to stand alone).
+pub fn clean_title(title: &str, strip: &[String]) -> String {
+    let mut title = collapse(title);
+    for s in strip {
+        let s = s.trim();
+        if s.is_empty() {
+            continue;
+        }
+        if let Some(rest) = title.strip_prefix(s) {
+            title = rest.trim_start_matches([' ', '-', '|', ':']).to_owned();
+        } else if let Some(rest) = title.strip_suffix(s) {
+            title = rest.trim_end_matches([' ', '-', '|', ':']).to_owned();
+        }
+    }
+    title
+}
+
+/// Meta tags by normalised name (`og:title`, `dc:title`, `description`, ...).
+struct Meta {
+    values: HashMap<String, String>,
+    json_ld_title: Option<String>,
+}
+
+impl Meta {
+    fn read(document: &Html) -> Meta {
+        let selector = Selector::parse("meta").expect("valid");
+        let mut values = HashMap::new();
+        for meta in document.select(&selector) {
+            let element = meta.value();
+            let Some(content) = element
+                .attr("content")
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+            else {
+                continue;
+            };
+            let mut names: Vec<String> = Vec::new();
+            if let Some(property) = element.attr("property") {
+                names.extend(property.split_whitespace().map(|p| p.to_ascii_lowercase()));
+            }
+            if let Some(name) = element.attr("name") {
+                names.push(
+                    name.to_ascii_lowercase()
+                        .split_whitespace()
+                        .collect::<String>()
+                        .replace('.', ":"),
+                );
+            }
+            if let Some(name) = element.attr("http-equiv") {
+                names.push(name.to_ascii_lowercase());
+            }
+            for name in names {
+                values.entry(name).or_insert_with(|| content.to_owned());
+            }
+        }
+        Meta {
+            values,
+            json_ld_title: json_ld_title(document),
+        }
+    }
+
+    fn first(&self, names: &[&str]) -> Option<String> {
+        names.iter().find_map(|n| self.values.get(*n).cloned())
+    }
+
+    fn title(&self) -> Option<String> {
+        self.json_ld_title.clone().or_else(|| {
+            self.first(&[
+                "dc:title",
+                "dcterm:title",
+                "og:title",
+                "weibo:article:title",
+                "weibo:webpage:title",
+                "title",
+                "twitter:title",
+                "parsely-title",
+            ])
+        })
+    }
+
+    fn date(&self, names: &[&str]) -> Option<Date> {
+        names
+            .iter()
+            .find_map(|n| self.values.get(*n).and_then(|v| dates::parse_any(v)))
+    }
+}
+
+fn json_ld_title(document: &Html) -> Option<String> {
+    let selector = Selector::parse(r#"script[type="application/ld+json"]"#).expect("valid");
+    for script in document.select(&selector) {
+        let text: String = script.text().collect();
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(text.trim()) else {
+            continue;
+        };
+        let items = match value {
+            serde_json::Value::Array(items) => items,
+            other => vec![other],
+        };
+        for item in items {
+            let context = item
+                .get("@context")
+                .map(|c| c.to_string())
+                .unwrap_or_default();
+            if !context.contains("schema.org") {
+                continue;
+            }
+            let kind = item
+                .get("@type")
+                .and_then(|t| t.as_str())
+                .unwrap_or_default();
+            if !kind.ends_with("Article")
+                && !matches!(
+                    kind,
+                    "Report" | "BlogPosting" | "LiveBlogPosting" | "SocialMediaPosting"
+                )
+            {
+                continue;
+            }
+            if let Some(title) = item
+                .get("name")
+                .or_else(|| item.get("headline"))
+                .and_then(|t| t.as_str())
+            {
+                return Some(collapse(title));
+            }
+        }
+    }
+    None
+}
+
+/// The title from `<title>`, without the site name where a separator shows it (Readability's
+/// rules).
+fn article_title(document: &Html) -> String {
+    let selector = Selector::parse("title").expect("valid");
+    let original = document
+        .select(&selector)
+        .next()
+        .map(|t| collapse(&t.text().collect::<String>()))
+        .unwrap_or_default();
+    let words = |s: &str| s.split_whitespace().count();
+    let separators = [" | ", " - ", " \\ ", " / ", " > ", " » ", " – ", " — "];
+    let hierarchical = [" \\ ", " / ", " > ", " » "];
+    let mut title = original.clone();
+    let mut had_hierarchical = false;
+    let positions: Vec<(usize, &str)> = separators
+        .iter()
+        .flat_map(|s| {
+            original
+                .match_indices(s)
+                .map(|(i, _)| (i, *s))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    if let Some(&(last, _)) = positions.iter().max_by_key(|(i, _)| *i) {
+        had_hierarchical = hierarchical.iter().any(|h| original.contains(h));
+        title = original[..last].to_owned();
+        if words(&title) < 3 {
+            let (first, sep) = *positions.iter().min_by_key(|(i, _)| *i).expect("non-empty");
+            title = original[first + sep.len()..].to_owned();
+        }
+    } else if original.contains(": ") {
+        let headings = Selector::parse("h1, h2").expect("valid");
+        let matches_heading = document
+            .select(&headings)
+            .any(|h| collapse(&h.text().collect::<String>()) == original);
+        if !matches_heading {
+            let last = original.rfind(':').expect("contains");
+            title = original[last + 1..].to_owned();
+            let first = original.find(':').expect("contains");
+            if words(&title) < 3 {
+                title = original[first + 1..].to_owned();
+            } else if words(&original[..first]) > 5 {
+                title = original.clone();
+            }
+        }
+    } else if original.len() > 150 || original.len() < 15 {
+        let h1 = Selector::parse("h1").expect("valid");
+        let all: Vec<_> = document.select(&h1).collect();
+        if all.len() == 1 {
+            title = collapse(&all[0].text().collect::<String>());
+        }
+    }
+    let title = collapse(&title);
+    let count = words(&title);
+    let stripped = original.replace(['|', '-', '\\', '/', '>', '»'], "");
+    if count <= 4 && (!had_hierarchical || count + 1 != words(&stripped)) {
+        return original;
+    }
+    title
+}
+
+// ---------------------------------------------------------------------------------------
+// The heuristic.
+
+const UNLIKELY: &[&str] = &[
+    "-ad-",
+    "ai2html",
+    "banner",
+    "breadcrumb",
+    "combx",
+    "comment",
+    "community",
+    "cover-wrap",
+    "disqus",
+    "extra",
+    "footer",
+    "gdpr",
+    "header",
+    "legends",
+    "menu",
+    "related",
+    "remark",
+    "replies",
+    "rss",
+    "shoutbox",
+    "sidebar",
+    "skyscraper",
+    "social",
+    "sponsor",
+    "supplemental",
+    "ad-break",
+    "agegate",
+    "pagination",
+    "pager",
+    "popup",
+    "yom-remote",
+    "cookie",
+    "leftnav",
+    "rightnav",
+    "topnav",
+    "navbar",
+    "masthead",
+];
+const MAYBE: &[&str] = &[
+    "and", "article", "body", "column", "content", "main", "mathjax", "shadow",
+];
+const POSITIVE: &[&str] = &[
+    "article",
+    "body",
+    "content",
+    "entry",
+    "hentry",
+    "h-entry",
+    "main",
+    "page",
+    "pagination",
+    "post",
+    "text",
+    "blog",
+    "story",
+];
+const NEGATIVE: &[&str] = &[
+    "-ad-",
+    "hidden",
+    "banner",
+    "combx",
+    "comment",
+    "com-",
+    "contact",
+    "footer",
+    "gdpr",
+    "masthead",
+    "media",
+    "meta",
+    "outbrain",
+    "promo",
+    "related",
+    "scroll",
+    "share",
+    "shoutbox",
+    "sidebar",
+    "skyscraper",
+    "sponsor",
+    "shopping",
+    "tags",
+    "widget",
+];
+const UNLIKELY_ROLES: &[&str] = &[
+    "menu",
+    "menubar",
+    "complementary",
+    "navigation",
+    "alert",
+    "alertdialog",
+    "dialog",
+];
+const DIV_TO_P: &[&str] = &[
+    "blockquote",
+    "dl",
+    "div",
+    "img",
+    "ol",
+    "p",
+    "pre",
+    "table",
+    "ul",
+    "section",
+];
+
+fn matches_any(text: &str, words: &[&str]) -> bool {
+    words.iter().any(|w| text.contains(w))
+}
+
+fn negative(text: &str) -> bool {
+    matches_any(text, NEGATIVE) || text.split_whitespace().any(|t| t == "hid")
+}
+
+fn class_weight(element: &scraper::node::Element) -> f64 {
+    let mut weight = 0.0;
+    for value in [element.attr("class"), element.attr("id")]
+        .into_iter()
+        .flatten()
+    {
+        let value = value.to_ascii_lowercase();
+        if value.is_empty() {
+            continue;
+        }
+        if negative(&value) {
+            weight -= 25.0;
+        }
+        if matches_any(&value, POSITIVE) {
+            weight += 25.0;
+        }
+    }
+    weight
+}
+
+#[derive(Clone, Copy)]
+struct Flags {
+    strip_unlikely: bool,
+    weight_classes: bool,
+    clean_conditionally: bool,
+}
+
+/// Text statistics of a subtree, leaving out removed nodes.
+#[derive(Default, Clone, Copy)]
+struct Stats {
+    chars: usize,
+    link_chars: f64,
+    commas: usize,
+}
+
+fn stats(node: NodeRef<'_, Node>, removed: &HashSet<NodeId>) -> Stats {
+    let mut s = Stats::default();
+    let mut in_link: Option<(NodeId, f64)> = None;
+    let mut skipping: Option<NodeId> = None;
+    for edge in node.traverse() {
+        match edge {
+            ego_tree::iter::Edge::Open(n) => {
+                if skipping.is_some() {
+                    continue;
+                }
+                if removed.contains(&n.id()) && n.id() != node.id() {
+                    skipping = Some(n.id());
+                    continue;
+                }
+                match n.value() {
+                    Node::Text(t) => {
+                        let len = t
+                            .split_whitespace()
+                            .map(|w| w.chars().count() + 1)
+                            .sum::<usize>();
+                        s.chars += len;
+                        s.commas += t.matches([',', '，']).count();
+                        if let Some((_, weight)) = in_link {
+                            s.link_chars += len as f64 * weight;
+                        }
+                    }
+                    Node::Element(e) if e.name() == "a" && in_link.is_none() => {
+                        let weight = if e.attr("href").is_some_and(|h| h.starts_with('#')) {
+                            0.3
+                        } else {
+                            1.0
+                        };
+                        in_link = Some((n.id(), weight));
+                    }
+                    _ => {}
+                }
+            }
+            ego_tree::iter::Edge::Close(n) => {
+                if skipping == Some(n.id()) {
+                    skipping = None;
+                }
+                if in_link.is_some_and(|(id, _)| id == n.id()) {
+                    in_link = None;
+                }
+            }
+        }
+    }
+    s
+}
+
+fn link_density(s: Stats) -> f64 {
+    if s.chars == 0 {
+        0.0
+    } else {
+        s.link_chars / s.chars as f64
+    }
+}
+
+fn element(node: NodeRef<'_, Node>) -> Option<&scraper::node::Element> {
+    node.value().as_element()
+}
+
+/// Chooses the main content under `body`: returns its root and the nodes to leave out.
+fn heuristic(body: ElementRef<'_>) -> (NodeId, HashSet<NodeId>) {
+    let attempts = [
+        Flags {
+            strip_unlikely: true,
+            weight_classes: true,
+            clean_conditionally: true,
+        },
+        Flags {
+            strip_unlikely: false,
+            weight_classes: true,
+            clean_conditionally: true,
+        },
+        Flags {
+            strip_unlikely: false,
+            weight_classes: false,
+            clean_conditionally: true,
+        },
+        Flags {
+            strip_unlikely: false,
+            weight_classes: false,
+            clean_conditionally: false,
+        },
+    ];
+    let mut best: Option<(usize, NodeId, HashSet<NodeId>)> = None;
+    for flags in attempts {
+        let (root, skip) = grab(body, flags);
+        let root_ref = ElementRef::wrap(body.tree().get(root).expect("in tree")).expect("element");
+        let length = visible_text(root_ref, &skip).chars().count();
+        if length >= 500 {
+            return (root, skip);
+        }
+        if best.as_ref().is_none_or(|(l, _, _)| length > *l) {
+            best = Some((length, root, skip));
+        }
+    }
+    let (_, root, skip) = best.expect("four attempts");
+    (root, skip)
+}
+
+fn grab(body: ElementRef<'_>, flags: Flags) -> (NodeId, HashSet<NodeId>) {
+    let mut removed: HashSet<NodeId> = HashSet::new();
+    let mut to_score: Vec<NodeId> = Vec::new();
+    // Pass 1: what is certainly not content, and what to score.
+    let mut skipping: Option<NodeId> = None;
+    for edge in body.traverse() {
+        let ego_tree::iter::Edge::Open(node) = edge else {
+            if let ego_tree::iter::Edge::Close(node) = edge
+                && skipping == Some(node.id())
+            {
+                skipping = None;
+            }
+            continue;
+        };
+        if skipping.is_some() {
+            continue;
+        }
+        let Some(el) = element(node) else { continue };
+        let name = el.name();
+        let drop = || {
+            if matches!(
+                name,
+                "script" | "style" | "noscript" | "template" | "link" | "meta"
+            ) {
+                return true;
+            }
+            if el.attr("hidden").is_some()
+                || el.attr("aria-hidden") == Some("true")
+                || el.attr("style").is_some_and(|s| {
+                    let s = s.to_ascii_lowercase().replace(' ', "");
+                    s.contains("display:none") || s.contains("visibility:hidden")
+                })
+            {
+                return true;
+            }
+            if el
+                .attr("role")
+                .is_some_and(|r| UNLIKELY_ROLES.contains(&r.to_ascii_lowercase().as_str()))
+            {
+                return true;
+            }
+            if flags.strip_unlikely && node.id() != body.id() && name != "a" && name != "body" {
+                let signature = format!(
+                    "{} {}",
+                    el.attr("class").unwrap_or(""),
+                    el.attr("id").unwrap_or("")
+                )
+                .to_ascii_lowercase();
+                let in_table_or_code = node
+                    .ancestors()
+                    .any(|a| element(a).is_some_and(|e| matches!(e.name(), "table" | "code")));
+                if matches_any(&signature, UNLIKELY)
+                    && !matches_any(&signature, MAYBE)
+                    && !in_table_or_code
+                {
+                    return true;
+                }
+                if matches!(name, "nav" | "footer" | "aside") {
+                    return true;
+                }
+            }
+            false
+        };
+        if drop() {
+            removed.insert(node.id());
+            skipping = Some(node.id());
+            continue;
+        }
+        match name {
+            "p" | "td" | "pre" | "section" | "h2" | "h3" | "h4" | "h5" | "h6" => {
+                to_score.push(node.id())
+            }
+            "div" => {
+                let has_block = node
+                    .descendants()
+                    .skip(1)
+                    .any(|d| element(d).is_some_and(|e| DIV_TO_P.contains(&e.name())));
+                if !has_block {
+                    to_score.push(node.id());
+                } else {
+                    // Text sitting straight in a div beside block children scores as a
+                    // paragraph of that div.
+                    to_score.push(node.id());
+                }
+            }
+            _ => {}
+        }
+    }
+    let tree = body.tree();
+    // Pass 2: score.
+    let mut scores: HashMap<NodeId, f64> = HashMap::new();
+    let mut order: Vec<NodeId> = Vec::new();
+    let initial = |el: &scraper::node::Element| -> f64 {
+        let base = match el.name() {
+            "div" => 5.0,
+            "pre" | "td" | "blockquote" => 3.0,
+            "address" | "ol" | "ul" | "dl" | "dd" | "dt" | "li" | "form" => -3.0,
+            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "th" => -5.0,
+            _ => 0.0,
+        };
+        base + if flags.weight_classes {
+            class_weight(el)
+        } else {
+            0.0
+        }
+    };
+    for &id in &to_score {
+        let node = tree.get(id).expect("in tree");
+        let el = element(node).expect("element");
+        let s = if el.name() == "div"
+            && node
+                .descendants()
+                .skip(1)
+                .any(|d| element(d).is_some_and(|e| DIV_TO_P.contains(&e.name())))
+        {
+            // Only its own text counts.
+            let own: String = node
+                .children()
+                .filter_map(|c| c.value().as_text().map(|t| t.to_string()))
+                .collect();
+            let len = own
+                .split_whitespace()
+                .map(|w| w.chars().count() + 1)
+                .sum::<usize>();
+            Stats {
+                chars: len,
+                link_chars: 0.0,
+                commas: own.matches([',', '，']).count(),
+            }
+        } else {
+            stats(node, &removed)
+        };
+        if s.chars < 25 {
+            continue;
+        }
+        let score = 1.0 + s.commas as f64 + (s.chars / 100).min(3) as f64;
+        let own_div = el.name() == "div";
+        let mut level = 0;
+        let ancestors: Vec<NodeRef<'_, Node>> = if own_div {
+            std::iter::once(node)
+                .chain(node.ancestors())
+                .filter(|a| element(*a).is_some())
+                .take(5)
+                .collect()
+        } else {
+            node.ancestors()
+                .filter(|a| element(*a).is_some())
+                .take(5)
+                .collect()
+        };
+        for ancestor in ancestors {
+            let Some(ael) = element(ancestor) else {
+                continue;
+            };
+            if ael.name() == "html" {
+                break;
+            }
+            let entry = scores.entry(ancestor.id()).or_insert_with(|| {
+                order.push(ancestor.id());
+                initial(ael)
+            });
+            let divider = match level {
+                0 => 1.0,
+                1 => 2.0,
+                n => n as f64 * 3.0,
+            };
+            *entry += score / divider;
+            level += 1;
+        }
+    }
+    // Scale by link density; pick the best.
+    let mut ranked: Vec<(NodeId, f64)> = Vec::new();
+    for &id in &order {
+        let node = tree.get(id).expect("in tree");
+        let scaled = scores[&id] * (1.0 - link_density(stats(node, &removed)));
+        scores.insert(id, scaled);
+        ranked.push((id, scaled));
+    }
+    ranked.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap_or(std::cmp::Ordering::Equal));
+    let Some(&(mut top, top_score)) = ranked.first() else {
+        return (body.id(), removed);
+    };
+    if top == body.id() {
+        return (body.id(), cleaned(body.id(), tree, removed, flags));
+    }
+    // Several near-best candidates under one ancestor: that ancestor is the article.
+    let alternatives: Vec<Vec<NodeId>> = ranked
+        .iter()
+        .skip(1)
+        .take(4)
+        .filter(|(_, s)| top_score > 0.0 && s / top_score >= 0.75)
+        .map(|(id, _)| {
+            tree.get(*id)
+                .expect("in tree")
+                .ancestors()
+                .map(|a| a.id())
+                .collect()
+        })
+        .collect();
+    if alternatives.len() >= 3 {
+        let mut parent = tree.get(top).expect("in tree").parent();
+        while let Some(p) = parent {
+            if p.id() == body.id() || element(p).is_none() {
+                break;
+            }
+            if alternatives.iter().filter(|a| a.contains(&p.id())).count() >= 3 {
+                top = p.id();
+                break;
+            }
+            parent = p.parent();
+        }
+    }
+    // Climb while the parent scores better.
+    {
+        let mut last = scores.get(&top).copied().unwrap_or(0.0);
+        let threshold = last / 3.0;
+        let mut parent = tree.get(top).expect("in tree").parent();
+        while let Some(p) = parent {
+            if p.id() == body.id() || element(p).is_none() {
+                break;
+            }
+            if let Some(&score) = scores.get(&p.id()) {
+                if score < threshold {
+                    break;
+                }
+                if score > last {
+                    top = p.id();
+                    break;
+                }
+                last = score;
+            }
+            parent = p.parent();
+        }
+    }
+    // An only child stands for its parent.
+    loop {
+        let node = tree.get(top).expect("in tree");
+        let Some(parent) = node.parent() else { break };
+        if parent.id() == body.id() || element(parent).is_none() {
+            break;
+        }
+        if parent.children().filter(|c| element(*c).is_some()).count() == 1 {
+            top = parent.id();
+        } else {
+            break;
+        }
+    }
+    // Siblings that belong with the article.
+    let top_node = tree.get(top).expect("in tree");
+    let top_score = scores.get(&top).copied().unwrap_or(0.0);
+    let Some(parent) = top_node.parent().filter(|p| element(*p).is_some()) else {
+        return (top, cleaned(top, tree, removed, flags));
+    };
+    let threshold = (top_score * 0.2).max(10.0);
+    let top_class = element(top_node)
+        .and_then(|e| e.attr("class"))
+        .unwrap_or("");
+    let mut included = 0;
+    let mut skip = removed.clone();
+    for child in parent.children() {
+        if child.id() == top {
+            included += 1;
+            continue;
+        }
+        let Some(el) = element(child) else {
+            skip.insert(child.id());
+            continue;
+        };
+        let bonus = if !top_class.is_empty() && el.attr("class") == Some(top_class) {
+            top_score * 0.2
+        } else {
+            0.0
+        };
+        let score = scores.get(&child.id()).copied();
+        let mut append = score.is_some_and(|s| s + bonus >= threshold);
+        if !append && el.name() == "p" {
+            let s = stats(child, &removed);
+            let density = link_density(s);
+            let text: String = ElementRef::wrap(child)
+                .map(|e| e.text().collect())
+                .unwrap_or_default();
+            append = (s.chars > 80 && density < 0.25)
+                || (s.chars < 80
+                    && s.chars > 0
+                    && density == 0.0
+                    && (text.contains(". ") || text.trim_end().ends_with('.')));
+        }
+        if append && !removed.contains(&child.id()) {
+            included += 1;
+        } else {
+            skip.insert(child.id());
+        }
+    }
+    if included <= 1 {
+        return (top, cleaned(top, tree, removed, flags));
+    }
+    (parent.id(), cleaned(parent.id(), tree, skip, flags))
+}
+
+/// Drops what still looks like furniture inside the chosen content.
+fn cleaned(
+    root: NodeId,
+    tree: &ego_tree::Tree<Node>,
+    mut skip: HashSet<NodeId>,
+    flags: Flags,
+) -> HashSet<NodeId> {
+    let root_node = tree.get(root).expect("in tree");
+    let mut candidates: Vec<NodeId> = Vec::new();
+    for node in root_node.descendants().skip(1) {
+        let Some(el) = element(node) else { continue };
+        match el.name() {
+            "form" | "fieldset" | "object" | "embed" | "footer" | "aside" | "input"
+            | "textarea" | "select" | "button" | "iframe" => {
+                skip.insert(node.id());
+            }
+            "h1" | "h2" if flags.weight_classes && class_weight(el) < 0.0 => {
+                skip.insert(node.id());
+            }
+            "table" | "ul" | "ol" | "div" | "section" if flags.clean_conditionally => {
+                candidates.push(node.id())
+            }
+            _ => {
+                let signature = format!(
+                    "{} {}",
+                    el.attr("class").unwrap_or(""),
+                    el.attr("id").unwrap_or("")
+                )
+                .to_ascii_lowercase();
+                if signature.contains("share") && stats(node, &skip).chars < 500 {
+                    skip.insert(node.id());
+                }
+            }
+        }
+    }
+    for &id in candidates.iter().rev() {
+        let node = tree.get(id).expect("in tree");
+        if node.ancestors().any(|a| skip.contains(&a.id())) || skip.contains(&id) {
+            continue;
+        }
+        if remove_conditionally(node, &skip, flags) {
+            skip.insert(id);
+        }
+    }
+    skip
+}
+
+fn is_data_table(node: NodeRef<'_, Node>) -> bool {
+    let el = element(node).expect("element");
+    if el.attr("role") == Some("presentation") {
+        return false;
+    }
+    if el.attr("summary").is_some() {
+        return true;
+    }
+    let mut rows = 0;
+    let mut cols = 0;
+    for d in node.descendants().skip(1) {
+        let Some(e) = element(d) else { continue };
+        match e.name() {
+            "caption" | "thead" | "th" | "tfoot" | "colgroup" | "col" => return true,
+            "table" => return false,
+            "tr" => {
+                rows += 1;
+                cols = cols.max(
+                    d.children()
+                        .filter(|c| element(*c).is_some_and(|e| matches!(e.name(), "td" | "th")))
+                        .count(),
+                );
+            }
+            _ => {}
+        }
+    }
+    rows >= 10 || cols > 4 || rows * cols > 10
+}
+
+fn remove_conditionally(node: NodeRef<'_, Node>, skip: &HashSet<NodeId>, flags: Flags) -> bool {
+    let el = element(node).expect("element");
+    let name = el.name();
+    if name == "table" && is_data_table(node) {
+        return false;
+    }
+    if node
+        .ancestors()
+        .any(|a| element(a).is_some_and(|e| e.name() == "table") && is_data_table(a))
+    {
+        return false;
+    }
+    if node
+        .ancestors()
+        .any(|a| element(a).is_some_and(|e| e.name() == "code"))
+    {
+        return false;
+    }
+    let weight = if flags.weight_classes {
+        class_weight(el)
+    } else {
+        0.0
+    };
+    if weight < 0.0 {
+        return true;
+    }
+    let s = stats(node, skip);
+    if s.commas >= 10 {
+        return false;
+    }
+    let is_list = matches!(name, "ul" | "ol");
+    let (mut p, mut img, mut li, mut input, mut embeds, mut heading_chars) =
+        (0i64, 0i64, -100i64, 0i64, 0i64, 0usize);
+    for d in node.descendants().skip(1) {
+        if skip.contains(&d.id()) {
+            continue;
+        }
+        let Some(e) = element(d) else { continue };
+        match e.name() {
+            "p" => p += 1,
+            "img" => img += 1,
+            "li" => li += 1,
+            "input" => input += 1,
+            "object" | "embed" | "iframe" => embeds += 1,
+            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
+                heading_chars += ElementRef::wrap(d)
+                    .map(|e| collapse(&e.text().collect::<String>()).len())
+                    .unwrap_or(0);
+            }
+            _ => {}
+        }
+    }
+    let density = link_density(s);
+    let length = s.chars;
+    let heading_density = if length == 0 {
+        0.0
+    } else {
+        heading_chars as f64 / length as f64
+    };
+    let in_figure = node
+        .ancestors()
+        .any(|a| element(a).is_some_and(|e| e.name() == "figure"));
+    (img > 1 && (p as f64 / img as f64) < 0.5 && !in_figure)
+        || (!is_list && li > p)
+        || (input > p / 3)
+        || (!is_list
+            && heading_density < 0.9
+            && length < 25
+            && (img == 0 || img > 2)
+            && density > 0.0)
+        || (!is_list && weight < 25.0 && density > 0.2)
+        || (weight >= 25.0 && density > 0.5)
+        || ((embeds == 1 && length < 75) || embeds > 1)
+}

@@ -1,0 +1,1424 @@
+//! HTML -> Govspeak, on the DOM that extraction already parsed.
+//!
+//! The walk is iterative (`traverse` yields open and close edges), with an explicit stack of
+//! frames, so no page, however deeply nested, can overflow a worker thread's stack. Frames
+//! build a small tree of blocks; rendering that tree to text is a separate, pure step, so
+//! decisions that need the whole element (is this table a layout table? is this list item
+//! only a heading?) are taken once the element has closed.
+
+use std::collections::HashSet;
+
+use ego_tree::NodeId;
+use ego_tree::iter::Edge;
+use scraper::{ElementRef, Node};
+use url::Url;
+
+/// What a link to `url` becomes in the draft.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LinkTarget {
+    /// Keep the link as it is (external, or a legacy page with no known new URL).
+    Keep,
+    /// A legacy page that moves: link to its new URL.
+    Rewrite(String),
+    /// A file that becomes an attachment with this id (its file name).
+    Attachment(String),
+}
+
+/// How attachment links appear in the body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttachmentStyle {
+    /// `[Attachment: id]` on its own line, `[AttachmentLink: id]` within text (formats that
+    /// take inline attachments: detailed guides, news, data sets).
+    Embed,
+    /// Publications list their attachments in a Documents section: the link text stays,
+    /// the link goes.
+    Listed,
+}
+
+/// Settings for one conversion.
+pub struct Options<'a> {
+    /// The page's base URL (after `<base href>`), for resolving relative links.
+    pub base: Option<&'a Url>,
+    /// Decides what each resolved link becomes.
+    pub link_target: &'a dyn Fn(&Url) -> LinkTarget,
+    pub attachments: AttachmentStyle,
+    /// Nodes left out (the site's strip selectors, the heading that became the title).
+    pub skip: &'a HashSet<NodeId>,
+}
+
+/// A heading of the draft, at its Govspeak level (2..=6).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Heading {
+    pub level: u8,
+    pub text: String,
+}
+
+/// A link found while converting, as written into the draft.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConvertedLink {
+    pub href: String,
+    pub text: String,
+    pub target: LinkTarget,
+}
+
+/// The draft and what the converter noticed on the way.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Conversion {
+    pub govspeak: String,
+    pub headings: Vec<Heading>,
+    pub links: Vec<ConvertedLink>,
+    /// Attachment ids in order of first use.
+    pub attachments: Vec<String>,
+    /// Images (`[Image: id]`) that must be uploaded with the draft.
+    pub images: Vec<String>,
+    pub tables: usize,
+    /// Things an editor must look at, in order of first occurrence, without repeats.
+    pub warnings: Vec<String>,
+}
+
+/// Elements dropped with everything inside them: page furniture, scripts, media and forms
+/// (GOV.UK bodies cannot hold them; the audit reports what they were).
+const DROPPED: &[&str] = &[
+    "head", "title", "meta", "link", "script", "style", "noscript", "template", "video", "audio",
+    "object", "embed", "iframe", "frame", "frameset", "applet", "canvas", "svg", "math", "form",
+    "select", "option", "textarea", "button", "input", "nav", "map", "hr", "param",
+];
+
+/// Elements whose contents flow as inline text into the enclosing block.
+const INLINE: &[&str] = &[
+    "span", "font", "b", "strong", "i", "em", "u", "s", "strike", "small", "big", "sub", "sup",
+    "label", "cite", "q", "dfn", "var", "kbd", "samp", "mark", "ins", "del", "time", "bdi", "bdo",
+    "nobr", "tt", "o:p", "acronym", "data", "wbr",
+];
+
+#[derive(Debug)]
+enum Block {
+    Para(String),
+    Heading(u8, String),
+    List {
+        ordered: bool,
+        start: u32,
+        items: Vec<Vec<Block>>,
+    },
+    Table(Table),
+    Quote(Vec<Block>),
+    Pre(String),
+    Callout(char, String),
+    Address(Vec<String>),
+    Attachment(String),
+    Image(String),
+    /// A paragraph of a Word pseudo-list (`mso-list: l0 level2`), grouped when rendered.
+    WordItem {
+        level: usize,
+        ordered: bool,
+        text: String,
+    },
+}
+
+#[derive(Debug, Default)]
+struct Table {
+    header: Vec<String>,
+    rows: Vec<Vec<(bool, String)>>,
+    aligns: Vec<Option<&'static str>>,
+}
+
+#[derive(Debug)]
+enum Kind {
+    /// Any block container: its blocks pass to the parent.
+    Container,
+    Heading(u8),
+    List {
+        ordered: bool,
+        start: u32,
+    },
+    Item,
+    Table {
+        presentation: bool,
+    },
+    Row {
+        in_head: bool,
+    },
+    Cell {
+        header: bool,
+        colspan: usize,
+        rowspan: usize,
+        align: Option<&'static str>,
+    },
+    Link {
+        href: Option<String>,
+    },
+    Abbr {
+        title: String,
+    },
+    Code,
+    Pre,
+    Quote,
+    Callout(char),
+    Address,
+    WordItem {
+        level: usize,
+        ordered: Option<bool>,
+    },
+}
+
+struct Frame {
+    kind: Kind,
+    blocks: Vec<Block>,
+    inline: String,
+    /// Rows of a table frame, cells of a row frame.
+    rows: Vec<Row>,
+    cells: Vec<CellData>,
+}
+
+#[derive(Debug)]
+struct Row {
+    in_head: bool,
+    cells: Vec<CellData>,
+}
+
+#[derive(Debug)]
+struct CellData {
+    header: bool,
+    colspan: usize,
+    rowspan: usize,
+    align: Option<&'static str>,
+    blocks: Vec<Block>,
+}
+
+impl Frame {
+    fn new(kind: Kind) -> Frame {
+        Frame {
+            kind,
+            blocks: Vec::new(),
+            inline: String::new(),
+            rows: Vec::new(),
+            cells: Vec::new(),
+        }
+    }
+}
+
+/// A hard line break inside a paragraph, kept safe from whitespace trimming until rendering.
+const BREAK: char = '\u{1}';
+
+struct Converter<'o, 'a> {
+    options: &'o Options<'a>,
+    stack: Vec<Frame>,
+    /// Open elements that were pushed as frames (so their close pops one).
+    framed: HashSet<NodeId>,
+    pre_depth: usize,
+    code_depth: usize,
+    out: Conversion,
+    abbreviations: Vec<(String, String)>,
+}
+
+/// Converts the element's content to Govspeak.
+pub fn convert(root: ElementRef<'_>, options: &Options<'_>) -> Conversion {
+    let mut converter = Converter {
+        options,
+        stack: vec![Frame::new(Kind::Container)],
+        framed: HashSet::new(),
+        pre_depth: 0,
+        code_depth: 0,
+        out: Conversion::default(),
+        abbreviations: Vec::new(),
+    };
+    let mut skipping: Option<NodeId> = None;
+    for edge in root.traverse() {
+        match edge {
+            Edge::Open(node) => {
+                if skipping.is_some() {
+                    continue;
+                }
+                match node.value() {
+                    Node::Text(text) if !options.skip.contains(&node.id()) => converter.text(text),
+                    Node::Element(element) => {
+                        if node.id() != root.id() && converter.dropped(node.id(), element) {
+                            skipping = Some(node.id());
+                            continue;
+                        }
+                        let element_ref = ElementRef::wrap(node).expect("an element node");
+                        converter.open(element_ref);
+                    }
+                    _ => {}
+                }
+            }
+            Edge::Close(node) => {
+                if skipping == Some(node.id()) {
+                    skipping = None;
+                    continue;
+                }
+                if skipping.is_some() {
+                    continue;
+                }
+                if let Node::Element(element) = node.value() {
+                    let _ = element;
+                    converter.close(node.id());
+                }
+            }
+        }
+    }
+    converter.finish()
+}
+
+impl Converter<'_, '_> {
+    fn top(&mut self) -> &mut Frame {
+        self.stack.last_mut().expect("the root frame stays")
+    }
+
+    fn warn(&mut self, warning: String) {
+        if !self.out.warnings.contains(&warning) {
+            self.out.warnings.push(warning);
+        }
+    }
+
+    /// Whether the element and its subtree are left out, noting what was lost.
+    fn dropped(&mut self, id: NodeId, element: &scraper::node::Element) -> bool {
+        if self.options.skip.contains(&id) {
+            return true;
+        }
+        let name = element.name();
+        if element.attr("hidden").is_some()
+            || element.attr("aria-hidden") == Some("true")
+            || element.attr("style").is_some_and(|s| {
+                s.replace(' ', "")
+                    .to_ascii_lowercase()
+                    .contains("display:none")
+            })
+            || element
+                .attr("style")
+                .is_some_and(|s| s.to_ascii_lowercase().contains("mso-list:ignore"))
+        {
+            return true;
+        }
+        if !DROPPED.contains(&name) {
+            return false;
+        }
+        match name {
+            "object" | "embed" | "applet" | "iframe" | "frame" => {
+                let source = element
+                    .attr("data")
+                    .or_else(|| element.attr("src"))
+                    .or_else(|| element.attr("code"))
+                    .unwrap_or("");
+                self.warn(format!(
+                    "embedded {name} removed ({source}): it needs a GOV.UK replacement"
+                ));
+            }
+            "form" => {
+                let action = element.attr("action").unwrap_or("");
+                self.warn(format!(
+                    "form removed (action {action:?}): GOV.UK bodies cannot hold forms"
+                ));
+            }
+            "video" | "audio" => self.warn(format!("{name} removed: upload it or link to it")),
+            _ => {}
+        }
+        true
+    }
+
+    fn text(&mut self, text: &str) {
+        if self.pre_depth > 0 {
+            self.top().inline.push_str(text);
+            return;
+        }
+        let code = self.code_depth > 0;
+        let frame = self.top();
+        let mut pending_space = false;
+        let mut at_line_start =
+            frame.inline.trim_end_matches([' ']).is_empty() || frame.inline.ends_with(BREAK);
+        for word in text.split(|c: char| c.is_whitespace()) {
+            if word.is_empty() {
+                pending_space = true;
+                continue;
+            }
+            if pending_space && !frame.inline.is_empty() && !frame.inline.ends_with([' ', BREAK]) {
+                frame.inline.push(' ');
+            }
+            pending_space = true;
+            if code {
+                frame.inline.push_str(word);
+            } else {
+                escape_into(&mut frame.inline, word, at_line_start);
+            }
+            at_line_start = false;
+        }
+        // A text ending in whitespace leaves one space before what follows.
+        if text.ends_with(|c: char| c.is_whitespace())
+            && !frame.inline.is_empty()
+            && !frame.inline.ends_with([' ', BREAK])
+        {
+            frame.inline.push(' ');
+        }
+    }
+
+    fn push(&mut self, id: NodeId, kind: Kind, block: bool) {
+        if block {
+            self.flush_inline();
+        }
+        self.framed.insert(id);
+        self.stack.push(Frame::new(kind));
+    }
+
+    /// Ends the paragraph being built in the top frame.
+    fn flush_inline(&mut self) {
+        let frame = self.top();
+        if frame.inline.is_empty() {
+            return;
+        }
+        let text = std::mem::take(&mut frame.inline);
+        if let Some(block) = paragraph(&text) {
+            self.emit([block]);
+        }
+    }
+
+    fn open(&mut self, element: ElementRef<'_>) {
+        let id = element.id();
+        let el = element.value();
+        let name = el.name();
+        match name {
+            "br" => {
+                let frame = self.top();
+                while frame.inline.ends_with(' ') {
+                    frame.inline.pop();
+                }
+                if !frame.inline.is_empty() {
+                    frame.inline.push(BREAK);
+                }
+            }
+            "img" => self.image(el),
+            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
+                let level = name.as_bytes()[1] - b'0';
+                self.push(id, Kind::Heading(level), true);
+            }
+            "ul" | "ol" | "menu" | "dir" => {
+                let start = el
+                    .attr("start")
+                    .and_then(|s| s.trim().parse().ok())
+                    .unwrap_or(1);
+                self.push(
+                    id,
+                    Kind::List {
+                        ordered: name == "ol",
+                        start,
+                    },
+                    true,
+                );
+            }
+            "li" => self.push(id, Kind::Item, true),
+            "table" => {
+                let presentation = el.attr("role") == Some("presentation");
+                self.push(id, Kind::Table { presentation }, true);
+            }
+            "tr" => {
+                let in_head = element
+                    .parent()
+                    .and_then(|p| p.value().as_element())
+                    .is_some_and(|p| p.name() == "thead");
+                self.push(id, Kind::Row { in_head }, true);
+            }
+            "td" | "th" => {
+                let span = |attr: &str| {
+                    el.attr(attr)
+                        .and_then(|s| s.trim().parse::<usize>().ok())
+                        .unwrap_or(1)
+                        .clamp(1, 100)
+                };
+                let align = cell_alignment(el);
+                self.push(
+                    id,
+                    Kind::Cell {
+                        header: name == "th",
+                        colspan: span("colspan"),
+                        rowspan: span("rowspan"),
+                        align,
+                    },
+                    true,
+                );
+            }
+            "a" => {
+                let href = el.attr("href").map(str::to_owned);
+                self.push(id, Kind::Link { href }, false);
+            }
+            "abbr" | "acronym" if el.attr("title").is_some_and(|t| !t.trim().is_empty()) => {
+                let title = collapse(el.attr("title").unwrap_or_default());
+                self.push(id, Kind::Abbr { title }, false);
+            }
+            "code" => {
+                self.code_depth += 1;
+                self.push(id, Kind::Code, false);
+            }
+            "pre" => {
+                self.pre_depth += 1;
+                self.push(id, Kind::Pre, true);
+            }
+            "blockquote" => self.push(id, Kind::Quote, true),
+            "address" => self.push(id, Kind::Address, true),
+            "p" | "div" => {
+                if let Some((level, ordered)) = word_list_item(element) {
+                    self.push(id, Kind::WordItem { level, ordered }, true);
+                } else if let Some(kind) = callout_kind(el) {
+                    self.push(id, Kind::Callout(kind), true);
+                } else {
+                    self.push(id, Kind::Container, true);
+                }
+            }
+            // Row groups are transparent: rows belong straight to their table.
+            "tbody" | "thead" | "tfoot" | "colgroup" | "col" => {}
+            _ if INLINE.contains(&name) => {}
+            _ => self.push(id, Kind::Container, true),
+        }
+    }
+
+    fn image(&mut self, el: &scraper::node::Element) {
+        let alt = collapse(el.attr("alt").unwrap_or_default());
+        let in_link = self
+            .stack
+            .iter()
+            .any(|f| matches!(f.kind, Kind::Link { .. }));
+        if in_link {
+            // A linked image (a logo, a thumbnail) stands for its link: its alt text is the
+            // link text.
+            if !alt.is_empty() {
+                let frame = self.top();
+                if !frame.inline.is_empty() && !frame.inline.ends_with(' ') {
+                    frame.inline.push(' ');
+                }
+                escape_into(&mut frame.inline, &alt, false);
+            }
+            return;
+        }
+        if alt.is_empty() {
+            return; // decorative: spacers, bullets, borders
+        }
+        let src = el.attr("src").unwrap_or_default();
+        let id = file_name(src).unwrap_or_else(|| "image".to_owned());
+        self.flush_inline();
+        self.emit([Block::Image(id.clone())]);
+        if !self.out.images.contains(&id) {
+            self.out.images.push(id.clone());
+        }
+        self.warn(format!(
+            "image {id} (alt {alt:?}) must be uploaded with the draft"
+        ));
+    }
+
+    /// Adds finished blocks to the enclosing frame. Content sitting straight inside a list
+    /// (a list nested in a list, as Google Docs writes it) joins the item before it.
+    fn emit(&mut self, blocks: impl IntoIterator<Item = Block>) {
+        let frame = self.top();
+        if let Kind::List { .. } = frame.kind
+            && let Some(row) = frame.rows.last_mut()
+        {
+            row.cells[0].blocks.extend(blocks);
+            return;
+        }
+        frame.blocks.extend(blocks);
+    }
+
+    fn close(&mut self, id: NodeId) {
+        if !self.framed.remove(&id) {
+            return;
+        }
+        let mut frame = self.stack.pop().expect("a frame per framed element");
+        if !matches!(
+            frame.kind,
+            Kind::Link { .. } | Kind::Abbr { .. } | Kind::Code | Kind::Pre
+        ) {
+            let text = std::mem::take(&mut frame.inline);
+            if let Some(block) = paragraph(&text) {
+                frame.blocks.push(block);
+            }
+        }
+        match frame.kind {
+            Kind::Container => self.emit(frame.blocks),
+            Kind::Heading(level) => {
+                let text = flatten(&frame.blocks);
+                if !text.is_empty() {
+                    self.emit([Block::Heading(level, text)]);
+                }
+            }
+            Kind::List { ordered, start } => {
+                let items: Vec<Vec<Block>> = frame
+                    .rows
+                    .into_iter()
+                    .map(|r| r.cells.into_iter().flat_map(|c| c.blocks).collect())
+                    .collect();
+                // Content before the first item stands before the list.
+                self.emit(std::mem::take(&mut frame.blocks));
+                if !items.is_empty() {
+                    self.emit([Block::List {
+                        ordered,
+                        start,
+                        items,
+                    }]);
+                }
+            }
+            Kind::Item => {
+                let parent = self.top();
+                if let Kind::List { .. } = parent.kind {
+                    parent.rows.push(Row {
+                        in_head: false,
+                        cells: vec![cell(frame.blocks)],
+                    });
+                } else {
+                    // A list item outside a list: its content is ordinary blocks.
+                    self.emit(frame.blocks);
+                }
+            }
+            Kind::Table { presentation } => {
+                let (blocks, warnings) = build_table(frame.rows, frame.blocks, presentation);
+                for w in warnings {
+                    self.warn(w);
+                }
+                if blocks.iter().any(|b| matches!(b, Block::Table(_))) {
+                    self.out.tables += 1;
+                }
+                self.emit(blocks);
+            }
+            Kind::Row { in_head } => {
+                let parent = self.top();
+                if matches!(parent.kind, Kind::Table { .. }) {
+                    parent.rows.push(Row {
+                        in_head,
+                        cells: frame.cells,
+                    });
+                } else {
+                    let cells: Vec<Block> =
+                        frame.cells.into_iter().flat_map(|c| c.blocks).collect();
+                    self.emit(cells);
+                    self.emit(frame.blocks);
+                }
+            }
+            Kind::Cell {
+                header,
+                colspan,
+                rowspan,
+                align,
+            } => {
+                let data = CellData {
+                    header,
+                    colspan,
+                    rowspan,
+                    align,
+                    blocks: frame.blocks,
+                };
+                let parent = self.top();
+                if matches!(parent.kind, Kind::Row { .. }) {
+                    parent.cells.push(data);
+                } else {
+                    self.emit(data.blocks);
+                }
+            }
+            Kind::Link { ref href } => {
+                let href = href.clone();
+                self.close_link(href, frame)
+            }
+            Kind::Abbr { title } => {
+                let text = frame.inline.trim().to_owned();
+                let plain = text.replace('\\', "");
+                if !plain.is_empty() && !self.abbreviations.iter().any(|(a, _)| *a == plain) {
+                    self.abbreviations.push((plain, title));
+                }
+                self.append_inline(&frame.inline);
+            }
+            Kind::Code => {
+                self.code_depth -= 1;
+                let text = frame.inline.trim();
+                if !text.is_empty() {
+                    let fence = if text.contains('`') { "``" } else { "`" };
+                    let code = format!("{fence}{text}{fence}");
+                    self.append_inline(&code);
+                }
+            }
+            Kind::Pre => {
+                self.pre_depth -= 1;
+                let text = frame.inline.trim_matches('\n').to_owned();
+                if !text.trim().is_empty() {
+                    self.emit([Block::Pre(text)]);
+                }
+            }
+            Kind::Quote => {
+                if !frame.blocks.is_empty() {
+                    self.emit([Block::Quote(frame.blocks)]);
+                }
+            }
+            Kind::Callout(kind) => {
+                let simple = frame.blocks.len() == 1 && matches!(frame.blocks[0], Block::Para(_));
+                if simple {
+                    let Some(Block::Para(text)) = frame.blocks.pop() else {
+                        unreachable!()
+                    };
+                    self.emit([Block::Callout(kind, text.replace("  \n", " "))]);
+                } else {
+                    self.emit(frame.blocks);
+                }
+            }
+            Kind::Address => {
+                let lines: Vec<String> = frame
+                    .blocks
+                    .iter()
+                    .flat_map(|b| match b {
+                        Block::Para(t) => t.split("  \n").map(str::to_owned).collect(),
+                        other => vec![flatten(std::slice::from_ref(other))],
+                    })
+                    .filter(|l| !l.trim().is_empty())
+                    .collect();
+                if !lines.is_empty() {
+                    self.emit([Block::Address(lines)]);
+                }
+            }
+            Kind::WordItem { level, ordered } => {
+                let text = flatten(&frame.blocks);
+                if !text.is_empty() {
+                    self.emit([Block::WordItem {
+                        level,
+                        ordered: ordered.unwrap_or(false),
+                        text,
+                    }]);
+                }
+            }
+        }
+    }
+
+    fn append_inline(&mut self, text: &str) {
+        let frame = self.top();
+        if text.is_empty() {
+            return;
+        }
+        if frame.inline.ends_with(' ') && text.starts_with(' ') {
+            frame.inline.push_str(&text[1..]);
+        } else {
+            frame.inline.push_str(text);
+        }
+    }
+
+    fn close_link(&mut self, href: Option<String>, frame: Frame) {
+        let mut text = frame.inline.trim().replace(BREAK, " ");
+        if !frame.blocks.is_empty() {
+            let inner = flatten(&frame.blocks);
+            text = if text.is_empty() {
+                inner
+            } else {
+                format!("{inner} {text}")
+            };
+        }
+        let leading = if frame.inline.starts_with(' ') {
+            " "
+        } else {
+            ""
+        };
+        let trailing = if frame.inline.ends_with(' ') { " " } else { "" };
+        let Some(href) = href.map(|h| h.trim().to_owned()).filter(|h| !h.is_empty()) else {
+            self.append_inline(&format!("{leading}{text}{trailing}"));
+            return;
+        };
+        let lower = href.to_ascii_lowercase();
+        if text.is_empty() {
+            return; // an empty link says nothing
+        }
+        if lower.starts_with("javascript:") || href.starts_with('#') {
+            self.append_inline(&format!("{leading}{text}{trailing}"));
+            return;
+        }
+        let plain_text = text.replace('\\', "");
+        if let Some(address) = href
+            .strip_prefix("mailto:")
+            .or_else(|| href.strip_prefix("MAILTO:"))
+        {
+            let address = address.split('?').next().unwrap_or_default();
+            let written = if plain_text.eq_ignore_ascii_case(address) {
+                format!("<{address}>")
+            } else {
+                format!("[{text}](mailto:{address})")
+            };
+            self.out.links.push(ConvertedLink {
+                href: href.clone(),
+                text: plain_text,
+                target: LinkTarget::Keep,
+            });
+            self.append_inline(&format!("{leading}{written}{trailing}"));
+            return;
+        }
+        let resolved = match self.options.base {
+            Some(base) => base.join(&href).ok(),
+            None => Url::parse(&href).ok(),
+        };
+        let target = resolved
+            .as_ref()
+            .map_or(LinkTarget::Keep, |u| (self.options.link_target)(u));
+        // An absolute href is written as the page had it; a relative one, resolved.
+        let absolute = match &resolved {
+            Some(u) if Url::parse(&href).is_err() => u.to_string(),
+            _ => href.clone(),
+        };
+        self.out.links.push(ConvertedLink {
+            href: absolute.clone(),
+            text: plain_text.clone(),
+            target: target.clone(),
+        });
+        let written = match &target {
+            LinkTarget::Attachment(id) => {
+                if !self.out.attachments.contains(id) {
+                    self.out.attachments.push(id.clone());
+                }
+                match self.options.attachments {
+                    AttachmentStyle::Embed => format!("[AttachmentLink: {id}]"),
+                    AttachmentStyle::Listed => text,
+                }
+            }
+            LinkTarget::Rewrite(new) => markdown_link(&text, &plain_text, new),
+            LinkTarget::Keep => markdown_link(&text, &plain_text, &absolute),
+        };
+        self.append_inline(&format!("{leading}{written}{trailing}"));
+    }
+
+    fn finish(mut self) -> Conversion {
+        while self.stack.len() > 1 {
+            // Unbalanced frames cannot happen with a parsed DOM, but never lose text.
+            let frame = self.stack.pop().expect("len > 1");
+            let text = flatten(&frame.blocks) + &frame.inline;
+            self.top().inline.push_str(&text);
+        }
+        self.flush_inline();
+        let root = self.stack.pop().expect("the root frame");
+        let mut renderer = Renderer::default();
+        let mut text = renderer.blocks(&root.blocks);
+        if !self.abbreviations.is_empty() {
+            text.push_str("\n\n");
+            for (abbr, title) in &self.abbreviations {
+                text.push_str(&format!("*[{abbr}]: {title}\n"));
+            }
+        }
+        let mut govspeak = tidy(&text);
+        if !govspeak.is_empty() {
+            govspeak.push('\n');
+        }
+        self.out.govspeak = govspeak;
+        self.out.headings = renderer.headings;
+        if renderer.skipped_levels {
+            self.warn("heading levels skipped in the original: renumbered from ##".to_owned());
+        }
+        self.out
+    }
+}
+
+fn cell(blocks: Vec<Block>) -> CellData {
+    CellData {
+        header: false,
+        colspan: 1,
+        rowspan: 1,
+        align: None,
+        blocks,
+    }
+}
+
+/// A paragraph from an inline run, or none when it holds nothing but whitespace.
+fn paragraph(text: &str) -> Option<Block> {
+    let trimmed = text.trim_matches(|c: char| c == ' ' || c == BREAK);
+    if trimmed.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(trimmed.len());
+    let mut chars = trimmed.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == BREAK {
+            while chars.peek().is_some_and(|&n| n == BREAK || n == ' ') {
+                chars.next();
+            }
+            out.push_str("  \n");
+        } else {
+            out.push(c);
+        }
+    }
+    if let Some(id) = lone_attachment(&out) {
+        return Some(Block::Attachment(id));
+    }
+    Some(Block::Para(out))
+}
+
+/// `[AttachmentLink: id]` alone in its paragraph (perhaps with "(PDF, 120KB)" after it)
+/// becomes a block attachment.
+fn lone_attachment(text: &str) -> Option<String> {
+    let rest = text.strip_prefix("[AttachmentLink: ")?;
+    let end = rest.find(']')?;
+    let id = &rest[..end];
+    let after = rest[end + 1..].trim();
+    let describes_file = after.is_empty()
+        || (after.len() < 40
+            && after.starts_with('(')
+            && after.ends_with(')')
+            && after
+                .chars()
+                .any(|c| c.is_ascii_digit() || c.is_ascii_uppercase()));
+    describes_file.then(|| id.to_owned())
+}
+
+fn markdown_link(text: &str, plain_text: &str, url: &str) -> String {
+    let url = url
+        .replace(' ', "%20")
+        .replace('(', "%28")
+        .replace(')', "%29");
+    if plain_text == url || plain_text.trim_end_matches('/') == url.trim_end_matches('/') {
+        return url;
+    }
+    format!("[{text}]({url})")
+}
+
+/// The text of blocks as one line (for link text, headings, cells).
+fn flatten(blocks: &[Block]) -> String {
+    let mut out = String::new();
+    for block in blocks {
+        let text = match block {
+            Block::Para(t) | Block::Heading(_, t) | Block::Callout(_, t) | Block::Pre(t) => {
+                t.replace("  \n", " ")
+            }
+            Block::WordItem { text, .. } => text.clone(),
+            Block::List { items, .. } => items
+                .iter()
+                .map(|i| flatten(i))
+                .collect::<Vec<_>>()
+                .join(" "),
+            Block::Quote(inner) => flatten(inner),
+            Block::Table(t) => {
+                let mut parts = t.header.clone();
+                parts.extend(t.rows.iter().flat_map(|r| r.iter().map(|(_, c)| c.clone())));
+                parts.join(" ")
+            }
+            Block::Address(lines) => lines.join(" "),
+            Block::Attachment(id) => format!("[AttachmentLink: {id}]"),
+            Block::Image(_) => String::new(),
+        };
+        let text = text.trim();
+        if text.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(text);
+    }
+    out
+}
+
+fn collapse(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The last path segment of a URL or path, percent-decoded.
+pub fn file_name(src: &str) -> Option<String> {
+    let path = src.split(['?', '#']).next()?;
+    let name = path.rsplit('/').next()?;
+    if name.is_empty() {
+        return None;
+    }
+    Some(percent_decode(name))
+}
+
+fn percent_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| s.to_owned())
+}
+
+fn cell_alignment(el: &scraper::node::Element) -> Option<&'static str> {
+    let from_style = el.attr("style").and_then(|s| {
+        let s = s.to_ascii_lowercase().replace(' ', "");
+        let at = s.find("text-align:")?;
+        Some(
+            s[at + 11..]
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+        )
+    });
+    let value = from_style.or_else(|| el.attr("align").map(|a| a.trim().to_ascii_lowercase()))?;
+    match value.as_str() {
+        "left" => Some("left"),
+        "center" | "centre" => Some("center"),
+        "right" => Some("right"),
+        _ => None,
+    }
+}
+
+/// `mso-list: l0 level2 lfo1` on a Word paragraph: its list level and whether its marker
+/// (in the `mso-list: Ignore` span) is a number or letter.
+fn word_list_item(element: ElementRef<'_>) -> Option<(usize, Option<bool>)> {
+    let style = element.value().attr("style")?.to_ascii_lowercase();
+    let at = style.find("mso-list:")?;
+    let spec = &style[at + 9..];
+    let level_at = spec.find("level")?;
+    let digits: String = spec[level_at + 5..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let level = digits.parse::<usize>().ok()?.clamp(1, 9);
+    let marker = element
+        .descendent_elements()
+        .find(|e| {
+            e.value().attr("style").is_some_and(|s| {
+                s.to_ascii_lowercase()
+                    .replace(' ', "")
+                    .contains("mso-list:ignore")
+            })
+        })
+        .map(|e| collapse(&e.text().collect::<String>().replace('\u{a0}', " ")));
+    let ordered = marker.map(|m| {
+        let m = m.trim_end_matches(['.', ')']);
+        !m.is_empty() && m.chars().all(|c| c.is_ascii_alphanumeric())
+    });
+    Some((level, ordered))
+}
+
+fn callout_kind(el: &scraper::node::Element) -> Option<char> {
+    for class in el.classes() {
+        let class = class.to_ascii_lowercase();
+        if ["warning", "alert", "important", "caution"]
+            .iter()
+            .any(|w| class.contains(w))
+        {
+            return Some('%');
+        }
+        if ["callout", "notice", "info-box", "infobox", "note"]
+            .iter()
+            .any(|w| class == *w || class.ends_with(&format!("-{w}")))
+        {
+            return Some('^');
+        }
+    }
+    None
+}
+
+/// Decides between a data table (a Govspeak pipe table) and a layout table (its cells'
+/// content, in reading order).
+fn build_table(rows: Vec<Row>, loose: Vec<Block>, presentation: bool) -> (Vec<Block>, Vec<String>) {
+    let mut warnings = Vec::new();
+    let width = rows
+        .iter()
+        .map(|r| r.cells.iter().map(|c| c.colspan).sum::<usize>())
+        .max()
+        .unwrap_or(0);
+    let rich_cell = rows.iter().flat_map(|r| &r.cells).any(|c| {
+        c.blocks.len() > 3
+            || c.blocks
+                .iter()
+                .any(|b| !matches!(b, Block::Para(_) | Block::Attachment(_) | Block::Image(_)))
+    });
+    let layout = presentation || rich_cell || width < 2 || rows.len() < 2;
+    if layout {
+        let mut blocks = loose;
+        for row in rows {
+            for cell in row.cells {
+                blocks.extend(cell.blocks);
+            }
+        }
+        return (blocks, warnings);
+    }
+    // Expand merged cells so that every row has the same number of cells.
+    let mut grid: Vec<(bool, Vec<(bool, String)>)> = Vec::new();
+    let mut carried: Vec<usize> = vec![0; width]; // rows still covered by a rowspan, per column
+    let mut merged = false;
+    let mut aligns: Vec<Option<&'static str>> = vec![None; width];
+    for row in &rows {
+        let mut out: Vec<(bool, String)> = Vec::with_capacity(width);
+        let mut cells = row.cells.iter();
+        let mut col = 0;
+        while col < width {
+            if carried[col] > 0 {
+                carried[col] -= 1;
+                out.push((false, String::new()));
+                col += 1;
+                continue;
+            }
+            let Some(cell) = cells.next() else {
+                out.push((false, String::new()));
+                col += 1;
+                continue;
+            };
+            let text = flatten(&cell.blocks);
+            if aligns.get(col).is_some_and(Option::is_none) {
+                aligns[col] = cell.align;
+            }
+            out.push((cell.header, text));
+            if cell.rowspan > 1 {
+                merged = true;
+                for c in col..(col + cell.colspan).min(width) {
+                    carried[c] = carried[c].max(cell.rowspan - 1);
+                }
+            }
+            for _ in 1..cell.colspan {
+                merged = true;
+                col += 1;
+                if col < width {
+                    out.push((false, String::new()));
+                }
+            }
+            col += 1;
+        }
+        if out.iter().any(|(_, t)| !t.is_empty()) {
+            grid.push((row.in_head, out));
+        }
+    }
+    if merged {
+        warnings
+            .push("table with merged cells: split into plain cells, check the layout".to_owned());
+    }
+    if grid.len() < 2 {
+        let blocks = grid
+            .into_iter()
+            .flat_map(|(_, r)| r)
+            .filter(|(_, t)| !t.is_empty())
+            .map(|(_, t)| Block::Para(t))
+            .collect();
+        return (blocks, warnings);
+    }
+    let head_rows = grid.iter().take_while(|(in_head, _)| *in_head).count();
+    if head_rows > 1 {
+        warnings.push(
+            "table with several heading rows: only the last one is kept as the heading".to_owned(),
+        );
+    }
+    let header_index = head_rows.saturating_sub(1);
+    let (_, header) = grid[header_index].clone();
+    if head_rows == 0 && !header.iter().all(|(h, t)| *h || t.is_empty()) {
+        warnings
+            .push("table without a heading row: its first row is used as the heading".to_owned());
+    }
+    let mut table = Table {
+        header: header.into_iter().map(|(_, t)| t).collect(),
+        rows: Vec::new(),
+        aligns,
+    };
+    for (_, row) in grid.into_iter().skip(header_index + 1) {
+        table.rows.push(row);
+    }
+    let mut blocks = loose;
+    blocks.push(Block::Table(table));
+    (blocks, warnings)
+}
+
+/// Writes `word` with the characters Markdown or Govspeak would read as syntax escaped.
+fn escape_into(out: &mut String, word: &str, at_line_start: bool) {
+    let mut chars = word.char_indices().peekable();
+    if at_line_start {
+        let first = word.chars().next().unwrap_or(' ');
+        match first {
+            '#' | '>' | '+' | '-' | '=' if word.len() == 1 || first == '#' || first == '>' => {
+                out.push('\\');
+            }
+            '^' => {
+                out.push_str("&#94;");
+                chars.next();
+            }
+            '%' => {
+                out.push_str("&#37;");
+                chars.next();
+            }
+            _ => {}
+        }
+        // "2013." or "s1." at the start of a line would start a list or steps.
+        let digits = word.strip_prefix('s').unwrap_or(word);
+        let number: String = digits.chars().take_while(char::is_ascii_digit).collect();
+        if !number.is_empty() && digits[number.len()..].starts_with(['.', ')']) {
+            let split = word.len() - digits.len() + number.len();
+            out.push_str(&word[..split]);
+            out.push('\\');
+            out.push_str(&word[split..]);
+            return;
+        }
+        if ["england", "scotland", "wales", "northern-ireland", "london"]
+            .iter()
+            .any(|n| word.starts_with(&format!(":{n}:")))
+        {
+            out.push('\\');
+        }
+    }
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' | '*' | '_' | '`' | '|' | '{' | '<' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '$' if word[i + 1..].starts_with(|n: char| n.is_ascii_uppercase() || n == '!') => {
+                out.push_str("\\$");
+            }
+            '[' if [
+                "Attachment",
+                "AttachmentLink",
+                "Image",
+                "Contact",
+                "embed:",
+                "InlineAttachment",
+                "^",
+            ]
+            .iter()
+            .any(|p| word[i + 1..].trim_start().starts_with(p)) =>
+            {
+                out.push_str("\\[");
+            }
+            '&' if looks_like_entity(&word[i + 1..]) => {
+                out.push_str("&amp;");
+            }
+            '\u{a0}' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+}
+
+/// `amp;`, `#160;`: text that Markdown would decode as a character reference.
+fn looks_like_entity(rest: &str) -> bool {
+    rest.find(';').is_some_and(|end| {
+        end > 0
+            && end < 10
+            && rest[..end]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '#')
+    })
+}
+
+/// Renders the block tree, numbering headings from `##` without skipped levels.
+#[derive(Default)]
+struct Renderer {
+    /// Source levels of the open headings.
+    open: Vec<u8>,
+    headings: Vec<Heading>,
+    skipped_levels: bool,
+}
+
+impl Renderer {
+    fn heading_level(&mut self, source: u8) -> u8 {
+        let source = source.max(2);
+        while self.open.last().is_some_and(|&l| l >= source) {
+            self.open.pop();
+        }
+        if self.open.last().is_some_and(|&parent| source > parent + 1) {
+            self.skipped_levels = true;
+        }
+        self.open.push(source);
+        (self.open.len() as u8 + 1).min(6)
+    }
+
+    fn blocks(&mut self, blocks: &[Block]) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        let mut i = 0;
+        while i < blocks.len() {
+            if let Block::WordItem { .. } = blocks[i] {
+                let run: Vec<&Block> = blocks[i..]
+                    .iter()
+                    .take_while(|b| matches!(b, Block::WordItem { .. }))
+                    .collect();
+                i += run.len();
+                let list = word_list(&run);
+                parts.push(self.block(&list));
+                continue;
+            }
+            let text = self.block(&blocks[i]);
+            if !text.trim().is_empty() {
+                parts.push(text);
+            }
+            i += 1;
+        }
+        parts.join("\n\n")
+    }
+
+    fn block(&mut self, block: &Block) -> String {
+        match block {
+            Block::Para(text) => text.clone(),
+            Block::Heading(level, text) => {
+                let level = self.heading_level(*level);
+                self.headings.push(Heading {
+                    level,
+                    text: text.replace('\\', ""),
+                });
+                format!("{} {}", "#".repeat(level as usize), text)
+            }
+            Block::List {
+                ordered,
+                start,
+                items,
+            } => self.list(*ordered, *start, items),
+            Block::Table(table) => render_table(table),
+            Block::Quote(inner) => {
+                let text = self.blocks(inner);
+                text.lines()
+                    .map(|l| {
+                        if l.is_empty() {
+                            ">".to_owned()
+                        } else {
+                            format!("> {l}")
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }
+            Block::Pre(text) => text
+                .lines()
+                .map(|l| format!("    {l}"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            Block::Callout(kind, text) => format!("{kind}{text}{kind}"),
+            Block::Address(lines) => format!("$A\n{}\n$A", lines.join("\n")),
+            Block::Attachment(id) => format!("[Attachment: {id}]"),
+            Block::Image(id) => format!("[Image: {id}]"),
+            Block::WordItem { text, .. } => format!("- {text}"),
+        }
+    }
+
+    /// A list; headings inside items are lifted out of it (GOV.UK lists hold no headings).
+    fn list(&mut self, ordered: bool, start: u32, items: &[Vec<Block>]) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        let mut current: Vec<String> = Vec::new();
+        let mut number = start;
+        for item in items {
+            let mut lines: Vec<String> = Vec::new();
+            for block in item {
+                if let Block::Heading(..) = block {
+                    if !current.is_empty() {
+                        parts.push(current.join("\n"));
+                        current.clear();
+                    }
+                    parts.push(self.block(block));
+                    continue;
+                }
+                let text = self.block(block);
+                if text.trim().is_empty() {
+                    continue;
+                }
+                let nested = matches!(block, Block::List { .. } | Block::WordItem { .. });
+                if !lines.is_empty() && !nested {
+                    lines.push(String::new());
+                }
+                lines.push(text);
+            }
+            if lines.is_empty() {
+                continue;
+            }
+            let marker = if ordered {
+                format!("{number}.")
+            } else {
+                "-".to_owned()
+            };
+            number += 1;
+            let indent = " ".repeat(if ordered { marker.len() + 1 } else { 3 });
+            let body = lines.join("\n");
+            let mut out = String::new();
+            for (n, line) in body.lines().enumerate() {
+                if n == 0 {
+                    out.push_str(&format!("{marker} {line}"));
+                } else if line.is_empty() {
+                    out.push('\n');
+                } else {
+                    out.push('\n');
+                    out.push_str(&indent);
+                    out.push_str(line);
+                }
+            }
+            current.push(out);
+        }
+        if !current.is_empty() {
+            parts.push(current.join("\n"));
+        }
+        parts.join("\n\n")
+    }
+}
+
+/// Groups a run of Word pseudo-list paragraphs into a nested list.
+fn word_list(run: &[&Block]) -> Block {
+    fn build(run: &[(usize, bool, String)], level: usize) -> Block {
+        let ordered = run.first().is_some_and(|(_, o, _)| *o);
+        let mut items: Vec<Vec<Block>> = Vec::new();
+        let mut i = 0;
+        while i < run.len() {
+            let (l, _, text) = &run[i];
+            if *l <= level || items.is_empty() {
+                items.push(vec![Block::Para(text.clone())]);
+                i += 1;
+            } else {
+                let end = run[i..]
+                    .iter()
+                    .position(|(l2, _, _)| *l2 <= level)
+                    .map_or(run.len(), |p| i + p);
+                let nested = build(&run[i..end], run[i].0);
+                items.last_mut().expect("an item").push(nested);
+                i = end;
+            }
+        }
+        Block::List {
+            ordered,
+            start: 1,
+            items,
+        }
+    }
+    let items: Vec<(usize, bool, String)> = run
+        .iter()
+        .filter_map(|b| match b {
+            Block::WordItem {
+                level,
+                ordered,
+                text,
+            } => Some((*level, *ordered, text.clone())),
+            _ => None,
+        })
+        .collect();
+    let top = items.iter().map(|(l, _, _)| *l).min().unwrap_or(1);
+    build(&items, top)
+}
+
+fn render_table(table: &Table) -> String {
+    let mut out = String::new();
+    let row = |cells: &mut dyn Iterator<Item = (bool, &str)>, out: &mut String| {
+        for (n, (header, text)) in cells.enumerate() {
+            if n == 0 && header {
+                out.push_str("|# ");
+            } else {
+                out.push_str("| ");
+            }
+            out.push_str(text);
+            out.push(' ');
+        }
+        out.push_str("|\n");
+    };
+    row(
+        &mut table.header.iter().map(|t| (false, t.as_str())),
+        &mut out,
+    );
+    for align in &table.aligns {
+        out.push_str(match align {
+            Some("left") => "| :-- ",
+            Some("center") => "| :-: ",
+            Some("right") => "| --: ",
+            _ => "| --- ",
+        });
+    }
+    out.push_str("|\n");
+    for cells in &table.rows {
+        row(&mut cells.iter().map(|(h, t)| (*h, t.as_str())), &mut out);
+    }
+    out.trim_end().to_owned()
+}
+
+/// Normalises the finished text: no trailing spaces (bar hard breaks), at most one blank
+/// line in a row, no blank lines at either end.
+fn tidy(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blank_run = 0;
+    for line in text.lines() {
+        let hard_break = line.ends_with("  ") && !line.trim().is_empty();
+        let line = line.trim_end();
+        if line.is_empty() {
+            blank_run += 1;
+            if blank_run > 1 {
+                continue;
+            }
+        } else {
+            blank_run = 0;
+        }
+        out.push_str(line);
+        if hard_break {
+            out.push_str("  ");
+        }
+        out.push('\n');
+    }
+    out.trim_matches('\n').to_owned()
+}

@@ -1,0 +1,8 @@
+//! Govspeak, GOV.UK's Markdown: legacy HTML becomes a Govspeak draft for editors
+//! (`from_html`), and a draft becomes the HTML body of a content item (`to_html`).
+
+pub mod from_html;
+pub mod to_html;
+
+pub use from_html::{AttachmentStyle, Conversion, LinkTarget, Options, convert};
+pub use to_html::{AttachmentRef, Header, ImageRef, RenderOptions, Rendered, render};

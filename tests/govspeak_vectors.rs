@@ -1,0 +1,209 @@
+//! Every HTML -> Govspeak vector from GDS's paste-html-to-govspeak, and every Govspeak ->
+//! HTML vector from alphagov/govspeak's own tests (fixtures/govspeak/govspeak-vectors.md).
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use phe_migrate::govspeak::{
+    self, AttachmentRef, AttachmentStyle, ImageRef, LinkTarget, RenderOptions,
+};
+use scraper::{ElementRef, Html, Node};
+
+struct Vector {
+    id: String,
+    html: String,
+    govspeak: String,
+}
+
+fn vectors() -> Vec<Vector> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/govspeak");
+    let text = std::fs::read_to_string(dir.join("govspeak-vectors.md")).unwrap();
+    let mut out = Vec::new();
+    // A vector starts at a "### P01" / "### G01" line (Govspeak blocks hold "### " headings).
+    let mut starts: Vec<usize> = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let b = line.as_bytes();
+        if line.starts_with("### ")
+            && b.len() > 7
+            && (b[4] == b'P' || b[4] == b'G')
+            && b[5].is_ascii_digit()
+            && b[6].is_ascii_digit()
+        {
+            starts.push(offset + 4);
+        }
+        offset += line.len();
+    }
+    starts.push(text.len());
+    for pair in starts.windows(2) {
+        let section = &text[pair[0]..pair[1]];
+        let id = section.split_whitespace().next().unwrap().to_owned();
+        let block = |lang: &str| -> String {
+            let start = section
+                .find(&format!("```{lang}\n"))
+                .unwrap_or_else(|| panic!("{id}: no {lang} block"));
+            let body = &section[start + lang.len() + 4..];
+            body[..body.find("```").unwrap()].to_owned()
+        };
+        let mut html = block("html");
+        if html.contains("see govspeak-fixtures/") {
+            let name = html
+                .split("govspeak-fixtures/")
+                .nth(1)
+                .unwrap()
+                .split_whitespace()
+                .next()
+                .unwrap();
+            html = std::fs::read_to_string(dir.join(name)).unwrap();
+        }
+        let govspeak = block("govspeak");
+        out.push(Vector { id, html, govspeak });
+    }
+    out
+}
+
+fn normalise_govspeak(text: &str) -> String {
+    text.lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .to_owned()
+}
+
+fn convert(html: &str) -> govspeak::Conversion {
+    let document = Html::parse_document(html);
+    let skip = HashSet::new();
+    let keep = |_: &url::Url| LinkTarget::Keep;
+    let options = govspeak::Options {
+        base: None,
+        link_target: &keep,
+        attachments: AttachmentStyle::Embed,
+        skip: &skip,
+    };
+    govspeak::convert(document.root_element(), &options)
+}
+
+#[test]
+fn html_to_govspeak_vectors() {
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for v in vectors().iter().filter(|v| v.id.starts_with('P')) {
+        count += 1;
+        let got = normalise_govspeak(&convert(&v.html).govspeak);
+        let want = normalise_govspeak(&v.govspeak);
+        if got != want {
+            failures.push(format!("{}:\n--- want\n{want}\n--- got\n{got}\n", v.id));
+        }
+    }
+    assert_eq!(count, 27);
+    assert!(
+        failures.is_empty(),
+        "{} of {count} failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// A canonical text form of an HTML fragment: elements with sorted attributes, text with
+/// whitespace collapsed, whitespace-only text dropped.
+fn normalise_html(html: &str) -> String {
+    fn walk(node: ego_tree::NodeRef<'_, Node>, out: &mut String) {
+        match node.value() {
+            Node::Text(t) => {
+                let text = t.split_whitespace().collect::<Vec<_>>().join(" ");
+                if !text.is_empty() {
+                    out.push_str(&text);
+                    out.push('\n');
+                }
+            }
+            Node::Element(e) => {
+                let mut attrs: Vec<String> = e.attrs().map(|(k, v)| format!("{k}={v:?}")).collect();
+                attrs.sort();
+                out.push_str(&format!("<{} {}>\n", e.name(), attrs.join(" ")));
+                for child in node.children() {
+                    walk(child, out);
+                }
+                out.push_str(&format!("</{}>\n", e.name()));
+            }
+            _ => {
+                for child in node.children() {
+                    walk(child, out);
+                }
+            }
+        }
+    }
+    let fragment = Html::parse_fragment(html);
+    let mut out = String::new();
+    let root = ElementRef::wrap(fragment.tree.root().first_child().unwrap()).unwrap();
+    for child in root.children() {
+        walk(child, &mut out);
+    }
+    out
+}
+
+#[test]
+fn govspeak_to_html_vectors() {
+    let attachments = [AttachmentRef {
+        id: "attachment.pdf".into(),
+        url: "http://example.com/attachment.pdf".into(),
+        title: "Attachment Title".into(),
+    }];
+    let images = [ImageRef {
+        id: "image-id".into(),
+        url: "http://example.com/image.jpg".into(),
+        alt_text: "my alt".into(),
+        caption: Some("My Caption & so on".into()),
+    }];
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for v in vectors().iter().filter(|v| v.id.starts_with('G')) {
+        count += 1;
+        let options = RenderOptions {
+            attachments: &attachments,
+            images: &images,
+            auto_numbered_headings: v.id == "G37",
+        };
+        let got = govspeak::render(&v.govspeak, &options).html;
+        if normalise_html(&got) != normalise_html(&v.html) {
+            failures.push(format!(
+                "{}:\n--- want\n{}\n--- got\n{}\n{got}",
+                v.id,
+                normalise_html(&v.html),
+                normalise_html(&got)
+            ));
+        }
+    }
+    assert_eq!(count, 40);
+    assert!(
+        failures.is_empty(),
+        "{} of {count} failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn script_text_never_reaches_the_draft_or_the_body() {
+    let page = "<p>Intro</p><script>var leak = 1;</script><style>p{}</style><p>End &lt;script&gt;x&lt;/script&gt;</p>";
+    let draft = convert(page).govspeak;
+    assert!(!draft.contains("leak") && !draft.contains("p{}"), "{draft}");
+    let body = govspeak::render(&draft, &RenderOptions::default()).html;
+    assert!(!body.contains("<script"), "{body}");
+    assert!(body.contains("&lt;script&gt;"), "{body}");
+}
+
+#[test]
+fn deep_nesting_converts_without_recursion() {
+    let depth = 8_000;
+    let html = format!(
+        "{}<p>deep text</p>{}",
+        "<div>".repeat(depth),
+        "</div>".repeat(depth)
+    );
+    let handle = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || convert(&html).govspeak)
+        .unwrap();
+    assert_eq!(handle.join().unwrap(), "deep text\n");
+}
