@@ -81,5 +81,7 @@ pub fn site_outputs(out_dir: &Path, abbr: &str) -> Vec<PathBuf> {
     vec![
         crawl::store_path(out_dir, abbr),
         out_dir.join(abbr).join(format!("{abbr}.warc.gz")),
+        out_dir.join(abbr).join("content"),
+        out_dir.join(abbr).join("transform.csv"),
     ]
 }

@@ -12,9 +12,11 @@ pub mod diagnostic;
 pub mod error;
 pub mod extract;
 pub mod fixtures;
+pub mod formats;
 pub mod govspeak;
 pub mod store;
 pub mod timefmt;
+pub mod transform;
 pub mod warc;
 
 pub use error::{Error, Result};

@@ -10,7 +10,10 @@ use scraper::Html;
 
 fn tokens(text: &str) -> HashMap<String, usize> {
     let mut bag = HashMap::new();
-    for token in text.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()) {
+    for token in text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+    {
         *bag.entry(token.to_lowercase()).or_insert(0) += 1;
     }
     bag
@@ -18,7 +21,10 @@ fn tokens(text: &str) -> HashMap<String, usize> {
 
 fn f1(ours: &str, expected: &str) -> (f64, f64, f64) {
     let (a, b) = (tokens(ours), tokens(expected));
-    let overlap: usize = a.iter().map(|(t, n)| (*n).min(b.get(t).copied().unwrap_or(0))).sum();
+    let overlap: usize = a
+        .iter()
+        .map(|(t, n)| (*n).min(b.get(t).copied().unwrap_or(0)))
+        .sum();
     let (na, nb) = (a.values().sum::<usize>(), b.values().sum::<usize>());
     if na == 0 && nb == 0 {
         return (1.0, 1.0, 1.0);
@@ -28,11 +34,18 @@ fn f1(ours: &str, expected: &str) -> (f64, f64, f64) {
     }
     let precision = overlap as f64 / na as f64;
     let recall = overlap as f64 / nb as f64;
-    (precision, recall, 2.0 * precision * recall / (precision + recall))
+    (
+        precision,
+        recall,
+        2.0 * precision * recall / (precision + recall),
+    )
 }
 
 fn normalise_title(t: &str) -> String {
-    t.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    t.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 #[test]
@@ -51,21 +64,37 @@ fn extraction_quality_on_real_pages() {
         let page = dir.join(name);
         let source = std::fs::read_to_string(page.join("source.html")).unwrap();
         let expected_html = std::fs::read_to_string(page.join("expected.html")).unwrap();
-        let metadata: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(page.join("expected-metadata.json")).unwrap()).unwrap();
+        let metadata: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(page.join("expected-metadata.json")).unwrap(),
+        )
+        .unwrap();
         let document = Html::parse_document(&source);
         let extracted = content::extract(&document, &rules, None);
         let main = scraper::ElementRef::wrap(document.tree.get(extracted.main).unwrap()).unwrap();
         // The heading that became the title is part of Readability's text too.
         let mut skip = extracted.skip.clone();
-        skip.retain(|id| document.tree.get(*id).and_then(|n| n.value().as_element()).is_none_or(|e| e.name() != "h1"));
+        skip.retain(|id| {
+            document
+                .tree
+                .get(*id)
+                .and_then(|n| n.value().as_element())
+                .is_none_or(|e| e.name() != "h1")
+        });
         let ours = content::visible_text(main, &skip);
         let expected_doc = Html::parse_fragment(&expected_html);
         let expected = content::visible_text(expected_doc.root_element(), &Default::default());
         let (p, r, f) = f1(&ours, &expected);
         let want_title = metadata["title"].as_str().unwrap_or_default();
         let title_ok = normalise_title(&extracted.title) == normalise_title(want_title);
-        rows.push((name.clone(), p, r, f, title_ok, extracted.title.clone(), want_title.to_owned()));
+        rows.push((
+            name.clone(),
+            p,
+            r,
+            f,
+            title_ok,
+            extracted.title.clone(),
+            want_title.to_owned(),
+        ));
     }
     let n = rows.len() as f64;
     let mean_f1 = rows.iter().map(|r| r.3).sum::<f64>() / n;
@@ -90,15 +119,25 @@ fn extraction_quality_on_real_pages() {
     for (name, p, r, f, ..) in worst.iter().take(10) {
         report.push_str(&format!("| {name} | {p:.3} | {r:.3} | {f:.3} |\n"));
     }
-    report.push_str("\n## Titles we get wrong\n\n| page | ours | Readability's |\n| --- | --- | --- |\n");
+    report.push_str(
+        "\n## Titles we get wrong\n\n| page | ours | Readability's |\n| --- | --- | --- |\n",
+    );
     for (name, .., ok, ours, want) in &rows {
         if !ok {
-            report.push_str(&format!("| {name} | {} | {} |\n", ours.replace('|', "\\|"), want.replace('|', "\\|")));
+            report.push_str(&format!(
+                "| {name} | {} | {} |\n",
+                ours.replace('|', "\\|"),
+                want.replace('|', "\\|")
+            ));
         }
     }
     println!("{report}");
     if std::env::var_os("PHE_WRITE_QUALITY").is_some() {
-        std::fs::write(Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/EXTRACTION.md"), &report).unwrap();
+        std::fs::write(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/EXTRACTION.md"),
+            &report,
+        )
+        .unwrap();
     }
     assert_eq!(rows.len(), 130);
     assert!(mean_f1 >= 0.90, "mean F1 {mean_f1:.3}");

@@ -44,13 +44,28 @@ pub fn run(
             r.site, c.pages, c.attachments, c.redirects, skipped, c.failed
         ));
     }
+    // Transform: every crawled page becomes a Govspeak draft and a content item.
+    text.push('\n');
+    let options = crate::transform::TransformOptions {
+        out_dir: out_dir.to_path_buf(),
+        mappings_dir: workspace.mappings_dir(),
+        jobs: None,
+        progress,
+    };
+    let mut summary_text = Vec::new();
+    for r in &results {
+        let site = workspace.resolve_site(&r.site)?;
+        let summary = crate::transform::transform_site(&site, &options)?;
+        super::transform_cmd::write_summary(&mut summary_text, &summary).map_err(stdout_error)?;
+    }
+    text.push_str(&String::from_utf8_lossy(&summary_text));
     text.push_str("\nWhere to look:\n");
     for r in &results {
         for path in batch::site_outputs(out_dir, &r.site) {
             text.push_str(&format!("  {}\n", path.display()));
         }
     }
-    text.push_str("Each crawl.db is a SQLite file (try: sqlite3 out/demo_hpa/crawl.db 'SELECT status, url FROM urls'),\neach .warc.gz opens in any WARC tool (pywb, warcio).\n");
+    text.push_str("Each crawl.db is a SQLite file (try: sqlite3 out/demo_hpa/crawl.db 'SELECT status, url FROM urls'),\neach .warc.gz opens in any WARC tool (pywb, warcio); each content/ folder holds a Govspeak draft (.md)\nand a GOV.UK content item (.json) per page, listed in transform.csv.\n");
     out.write_all(text.as_bytes()).map_err(stdout_error)?;
     Ok(0)
 }

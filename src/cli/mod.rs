@@ -8,6 +8,7 @@ mod crawl_cmd;
 mod demo_cmd;
 mod fixtures_cmd;
 mod sites_cmd;
+mod transform_cmd;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -48,6 +49,8 @@ pub enum Command {
     Demo(demo_cmd::DemoArgs),
     /// Crawl legacy sites into their stores (out/<abbr>/crawl.db).
     Crawl(crawl_cmd::CrawlArgs),
+    /// Turn crawled pages into Govspeak drafts and GOV.UK content items (out/<abbr>/content/).
+    Transform(transform_cmd::TransformArgs),
     /// Add to a site's crawl store from elsewhere: a WARC file, or a list of URLs.
     #[command(subcommand)]
     Import(archive_cmd::ImportCommand),
@@ -71,6 +74,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<i32> {
     let result = match cli.command {
         Command::Demo(args) => demo_cmd::run(args, &workspace, &out_dir, out),
         Command::Crawl(args) => crawl_cmd::run(args, &workspace, &out_dir, out),
+        Command::Transform(args) => transform_cmd::run(args, &workspace, &out_dir, out),
         Command::Import(cmd) => archive_cmd::import(cmd, &workspace, &out_dir, out),
         Command::Export(cmd) => archive_cmd::export(cmd, &workspace, &out_dir, out),
         Command::Sites(cmd) => sites_cmd::run(cmd, &workspace, out),

@@ -78,7 +78,22 @@ pub fn extract(document: &Html, rules: &ContentRules, last_modified: Option<&str
         .find(|e| e.value().name() == "body")
         .unwrap_or(root);
     let meta = Meta::read(document);
-    let raw_title = meta.title().unwrap_or_else(|| article_title(document));
+    // A configured site name is removed from the <title> as written; otherwise Readability's
+    // separator rules decide.
+    let title_tag = Selector::parse("title").expect("valid");
+    let written = document
+        .select(&title_tag)
+        .next()
+        .map(|t| collapse(&t.text().collect::<String>()))
+        .unwrap_or_default();
+    let stripped = clean_title(&written, &rules.title_strip);
+    let raw_title = meta.title().unwrap_or_else(|| {
+        if stripped != written {
+            stripped
+        } else {
+            article_title(document)
+        }
+    });
     let (main, mut skip, method) = match rules.main.iter().find_map(|s| document.select(s).next()) {
         Some(element) => (element.id(), HashSet::new(), "selector"),
         None => {
@@ -260,7 +275,10 @@ fn collapse(text: &str) -> String {
 
 /// A summary of at most 160 characters, cut at a sentence or word boundary.
 pub fn summary(text: &str) -> String {
-    let text = collapse(text);
+    let mut text = collapse(text);
+    while text.ends_with("..") && !text.ends_with("...") {
+        text.pop();
+    }
     if text.chars().count() <= 160 {
         return text;
     }

@@ -1043,8 +1043,9 @@ fn build_table(rows: Vec<Row>, loose: Vec<Block>, presentation: bool) -> (Vec<Bl
             out.push((cell.header, text));
             if cell.rowspan > 1 {
                 merged = true;
-                for c in col..(col + cell.colspan).min(width) {
-                    carried[c] = carried[c].max(cell.rowspan - 1);
+                let end = (col + cell.colspan).min(width);
+                for covered in &mut carried[col..end] {
+                    *covered = (*covered).max(cell.rowspan - 1);
                 }
             }
             for _ in 1..cell.colspan {
@@ -1120,7 +1121,7 @@ fn escape_into(out: &mut String, word: &str, at_line_start: bool) {
         // "2013." or "s1." at the start of a line would start a list or steps.
         let digits = word.strip_prefix('s').unwrap_or(word);
         let number: String = digits.chars().take_while(char::is_ascii_digit).collect();
-        if !number.is_empty() && digits[number.len()..].starts_with(['.', ')']) {
+        if !number.is_empty() && matches!(&digits[number.len()..], "." | ")") {
             let split = word.len() - digits.len() + number.len();
             out.push_str(&word[..split]);
             out.push('\\');
@@ -1134,7 +1135,7 @@ fn escape_into(out: &mut String, word: &str, at_line_start: bool) {
             out.push('\\');
         }
     }
-    while let Some((i, c)) = chars.next() {
+    for (i, c) in chars {
         match c {
             '\\' | '*' | '_' | '`' | '|' | '{' | '<' => {
                 out.push('\\');
@@ -1281,7 +1282,11 @@ impl Renderer {
                     parts.push(self.block(block));
                     continue;
                 }
-                let text = self.block(block);
+                // `[Attachment:]` must start a line: within a list item it is a link.
+                let text = match block {
+                    Block::Attachment(id) => format!("[AttachmentLink: {id}]"),
+                    other => self.block(other),
+                };
                 if text.trim().is_empty() {
                     continue;
                 }

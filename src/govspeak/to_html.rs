@@ -434,7 +434,7 @@ impl State<'_, '_> {
                 let mut html = String::from("<ol class=\"steps\">\n");
                 for step in steps {
                     let inner = self.document(&step);
-                    let _ = write!(html, "<li>{inner}</li>\n");
+                    let _ = writeln!(html, "<li>{inner}</li>");
                 }
                 html.push_str("</ol>\n");
                 html

@@ -1,0 +1,804 @@
+//! The transform stage: every HTML page of a crawl becomes a Govspeak draft and a GOV.UK
+//! content item, in parallel (rayon), with output independent of the thread count.
+//!
+//! Pass 1 (parallel) parses each page once: main content, metadata, Govspeak with links to
+//! other legacy pages left as placeholders, format choice. Then, in a fixed order, each page
+//! gets its slug and base path. Pass 2 (parallel) fills the placeholders with new URLs,
+//! renders the body and builds and validates the content item. Files are written into a
+//! fresh folder that replaces `content/` only when complete.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use scraper::Html;
+use serde_json::Value;
+use url::Url;
+
+use crate::canonical::{Canonicalizer, Mode};
+use crate::config::site::Site;
+use crate::error::{Error, Result};
+use crate::extract::charset;
+use crate::extract::content::{self, ContentRules};
+use crate::formats::item::{self, Attachment, ItemInput};
+use crate::formats::{self, Choice, Mappings, Signals};
+use crate::govspeak::{self, AttachmentRef, AttachmentStyle, LinkTarget, RenderOptions};
+use crate::store::Store;
+
+/// Options for one transform run.
+pub struct TransformOptions {
+    pub out_dir: PathBuf,
+    pub mappings_dir: PathBuf,
+    /// Worker threads; `None` for one per core.
+    pub jobs: Option<usize>,
+    pub progress: bool,
+}
+
+/// What a run produced.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct TransformSummary {
+    pub site: String,
+    pub pages: usize,
+    pub by_format: BTreeMap<String, usize>,
+    pub attachments: usize,
+    pub failed: Vec<(String, String)>,
+    pub schema_errors: usize,
+    pub warnings: usize,
+    pub content_dir: String,
+}
+
+/// A page read from the store.
+struct SourcePage {
+    id: i64,
+    url: String,
+    key: String,
+    body: Vec<u8>,
+    content_type: Option<String>,
+    last_modified: Option<String>,
+    variants: Vec<String>,
+}
+
+/// A known attachment of the site.
+#[derive(Clone)]
+struct KnownFile {
+    url: String,
+    name: String,
+    content_type: String,
+    size: Option<u64>,
+    last_modified: Option<String>,
+}
+
+/// Pass-1 result.
+struct Draft {
+    id: i64,
+    url: String,
+    key: String,
+    variants: Vec<String>,
+    title: String,
+    description: Option<String>,
+    language: String,
+    published: Option<String>,
+    updated: Option<String>,
+    choice: Choice,
+    govspeak: String,
+    words: usize,
+    attachments: Vec<String>,
+    linked_pages: Vec<i64>,
+    warnings: Vec<String>,
+    needs: Vec<String>,
+}
+
+const PLACEHOLDER: &str = "phe-migrate-page:";
+
+/// Reads the site's crawl and writes `content/`, `transform.csv` and `attachments.csv`.
+pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<TransformSummary> {
+    let site_dir = options.out_dir.join(&site.abbr);
+    let db = site_dir.join("crawl.db");
+    if !db.is_file() {
+        return Err(Error::Usage(format!(
+            "no crawl for {} at {}: run `phe-migrate crawl {}` first",
+            site.abbr,
+            db.display(),
+            site.abbr
+        )));
+    }
+    let store = Store::open_existing(&db)?;
+    let canonicalizer = Canonicalizer::new(site.significant_params.clone(), Mode::Govuk);
+    let mappings = Mappings::load(&options.mappings_dir.join(format!("{}.yml", site.abbr)))?;
+    let rules = ContentRules::new(&site.content);
+    let (pages, keys, files) = read_store(&store)?;
+    drop(store);
+
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.jobs.unwrap_or(0))
+        .build()
+        .map_err(|e| Error::Other(format!("cannot start worker threads: {e}")))?;
+    let bar = progress_bar(options.progress, pages.len() as u64 * 2, &site.abbr);
+    let context = Context {
+        site,
+        canonicalizer: &canonicalizer,
+        keys: &keys,
+        files: &files,
+        mappings: &mappings,
+        rules: &rules,
+    };
+    let results: Vec<std::result::Result<Draft, (String, String)>> = pool.install(|| {
+        pages
+            .par_iter()
+            .map(|page| {
+                let result =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| context.draft(page)))
+                        .unwrap_or_else(|_| {
+                            Err("the page could not be converted (internal error)".to_owned())
+                        });
+                if let Some(bar) = &bar {
+                    bar.inc(1);
+                }
+                result.map_err(|reason| (page.url.clone(), reason))
+            })
+            .collect()
+    });
+    let mut drafts = Vec::new();
+    let mut summary = TransformSummary {
+        site: site.abbr.clone(),
+        ..TransformSummary::default()
+    };
+    for result in results {
+        match result {
+            Ok(d) => drafts.push(d),
+            Err(failure) => summary.failed.push(failure),
+        }
+    }
+    drafts.sort_by(|a, b| a.key.cmp(&b.key));
+    // Slugs and base paths, in key order so that `--2` goes to the same page every run.
+    let organisation = site.whitehall_slug.clone();
+    let mut used: HashSet<String> = HashSet::new();
+    let mut base_paths: HashMap<i64, (String, String)> = HashMap::new();
+    for draft in &drafts {
+        let stem = formats::slug(&draft.title);
+        let mut slug = stem.clone();
+        let mut n = 1;
+        while used.contains(&formats::base_path(&draft.choice, &slug, &organisation)) {
+            n += 1;
+            slug = format!("{stem}--{n}");
+        }
+        let base_path = formats::base_path(&draft.choice, &slug, &organisation);
+        used.insert(base_path.clone());
+        base_paths.insert(draft.id, (slug, base_path));
+    }
+    let organisation_id = content_id(&format!(
+        "https://www.gov.uk/government/organisations/{organisation}"
+    ));
+    let content_ids: HashMap<i64, String> =
+        drafts.iter().map(|d| (d.id, content_id(&d.url))).collect();
+    let outputs: Vec<Output> = pool.install(|| {
+        drafts
+            .par_iter()
+            .map(|draft| {
+                let out = finish(draft, &base_paths, &content_ids, &files, &organisation_id);
+                if let Some(bar) = &bar {
+                    bar.inc(1);
+                }
+                out
+            })
+            .collect()
+    });
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    write_outputs(&site_dir, &outputs, &files, &mut summary)?;
+    Ok(summary)
+}
+
+struct Context<'a> {
+    site: &'a Site,
+    canonicalizer: &'a Canonicalizer,
+    /// Canonical key -> (url id, kind) of every URL the crawl fetched successfully.
+    keys: &'a HashMap<String, (i64, String)>,
+    files: &'a HashMap<i64, KnownFile>,
+    mappings: &'a Mappings,
+    rules: &'a ContentRules,
+}
+
+impl Context<'_> {
+    fn draft(&self, page: &SourcePage) -> std::result::Result<Draft, String> {
+        let encoding = page.content_type.as_deref().map(str::to_owned);
+        let decoded = charset::decode(&page.body, encoding.as_deref());
+        let html = crate::extract::cap_nesting(&decoded.text, crate::extract::MAX_NESTING);
+        let document = Html::parse_document(&html);
+        let extracted = content::extract(&document, self.rules, page.last_modified.as_deref());
+        let base = base_url(&document, &page.url);
+        let mut data_files = 0;
+        let mut internal_links = 0;
+        let link_target = |url: &Url| -> LinkTarget {
+            let host = url.host_str().unwrap_or_default();
+            if !self.site.has_host(host) {
+                return LinkTarget::Keep;
+            }
+            let Ok(key) = self.canonicalizer.key(url.as_str()) else {
+                return LinkTarget::Keep;
+            };
+            match self.keys.get(&key) {
+                Some((id, kind)) if kind == "attachment" => match self.files.get(id) {
+                    Some(file) => LinkTarget::Attachment(file.name.clone()),
+                    None => LinkTarget::Keep,
+                },
+                Some((id, _)) => LinkTarget::Rewrite(format!("{PLACEHOLDER}{id}")),
+                None => LinkTarget::Keep,
+            }
+        };
+        let path_key = if page.key.is_empty() {
+            "/".to_owned()
+        } else {
+            page.key.clone()
+        };
+        // Publications list their files; other formats embed them. The format depends on
+        // the page, so convert once with embeds and decide after.
+        let main =
+            scraper::ElementRef::wrap(document.tree.get(extracted.main).ok_or("no main content")?)
+                .ok_or("no main content")?;
+        let convert = |style| {
+            let options = govspeak::Options {
+                base: base.as_ref(),
+                link_target: &link_target,
+                attachments: style,
+                skip: &extracted.skip,
+            };
+            govspeak::convert(main, &options)
+        };
+        let mut conversion = convert(AttachmentStyle::Embed);
+        let text = content::visible_text(main, &extracted.skip);
+        let words = text.split_whitespace().count();
+        for link in &conversion.links {
+            match &link.target {
+                LinkTarget::Attachment(id) => {
+                    let lower = id.to_ascii_lowercase();
+                    if [".xls", ".xlsx", ".csv", ".ods"]
+                        .iter()
+                        .any(|e| lower.ends_with(e))
+                    {
+                        data_files += 1;
+                    }
+                }
+                LinkTarget::Rewrite(_) => internal_links += 1,
+                LinkTarget::Keep => {}
+            }
+        }
+        let signals = Signals {
+            path: &path_key,
+            title: &extracted.title,
+            words,
+            headings: conversion.headings.len(),
+            tables: conversion.tables,
+            attachments: conversion.attachments.len(),
+            data_attachments: data_files,
+            internal_links,
+            has_date: extracted.published.is_some(),
+        };
+        let choice = formats::choose(
+            &signals,
+            self.mappings.rule_for(&path_key, &extracted.title),
+        );
+        if matches!(choice.schema_name.as_str(), "publication" | "consultation")
+            && !conversion.attachments.is_empty()
+        {
+            conversion = convert(AttachmentStyle::Listed);
+        }
+        let mut warnings = Vec::new();
+        if extracted.title.is_empty() {
+            warnings.push("no title found: write one".to_owned());
+        } else if extracted.title.chars().count() > 65 {
+            warnings.push(format!(
+                "title is {} characters: GOV.UK titles should be 65 or fewer",
+                extracted.title.chars().count()
+            ));
+        }
+        if extracted.description.is_none() {
+            warnings.push(
+                "no summary found: write one (160 characters or fewer, ending with a full stop)"
+                    .to_owned(),
+            );
+        }
+        if choice.schema_name == "publication" && conversion.attachments.is_empty() {
+            warnings.push("a publication needs at least one attachment".to_owned());
+        }
+        let unknown_legacy: Vec<&str> = conversion
+            .links
+            .iter()
+            .filter(|l| l.target == LinkTarget::Keep)
+            .filter(|l| {
+                Url::parse(&l.href)
+                    .ok()
+                    .and_then(|u| u.host_str().map(|h| self.site.has_host(h)))
+                    .unwrap_or(false)
+            })
+            .map(|l| l.href.as_str())
+            .collect();
+        if !unknown_legacy.is_empty() {
+            warnings.push(format!(
+                "{} link(s) to legacy pages with no new URL kept as they are (e.g. {})",
+                unknown_legacy.len(),
+                unknown_legacy[0]
+            ));
+        }
+        warnings.extend(conversion.warnings.iter().cloned());
+        let linked_pages = conversion
+            .links
+            .iter()
+            .filter_map(|l| match &l.target {
+                LinkTarget::Rewrite(p) => {
+                    p.strip_prefix(PLACEHOLDER).and_then(|id| id.parse().ok())
+                }
+                _ => None,
+            })
+            .collect();
+        Ok(Draft {
+            id: page.id,
+            url: page.url.clone(),
+            key: page.key.clone(),
+            variants: page.variants.clone(),
+            title: extracted.title.clone(),
+            description: extracted.description.clone(),
+            language: extracted.language.clone(),
+            published: extracted.published.map(|d| d.iso8601()),
+            updated: extracted.updated.map(|d| d.iso8601()),
+            choice,
+            govspeak: conversion.govspeak,
+            words,
+            attachments: conversion.attachments,
+            linked_pages,
+            warnings,
+            needs: self.mappings.needs_for(&path_key),
+        })
+    }
+}
+
+/// The page URL, or its `<base href>`.
+fn base_url(document: &Html, page_url: &str) -> Option<Url> {
+    let page = Url::parse(page_url).ok()?;
+    let selector = scraper::Selector::parse("base[href]").expect("valid");
+    match document
+        .select(&selector)
+        .next()
+        .and_then(|b| b.value().attr("href"))
+    {
+        Some(href) => page.join(href).ok().or(Some(page)),
+        None => Some(page),
+    }
+}
+
+/// A deterministic content_id: UUIDv5 of the legacy URL.
+pub fn content_id(url: &str) -> String {
+    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, url.as_bytes()).to_string()
+}
+
+struct Output {
+    slug: String,
+    base_path: String,
+    markdown: String,
+    json: String,
+    csv_row: Vec<String>,
+    attachment_uses: Vec<(String, String)>,
+    schema_errors: usize,
+    warnings: usize,
+    schema_name: String,
+}
+
+fn finish(
+    draft: &Draft,
+    base_paths: &HashMap<i64, (String, String)>,
+    content_ids: &HashMap<i64, String>,
+    files: &HashMap<i64, KnownFile>,
+    organisation_id: &str,
+) -> Output {
+    let (slug, base_path) = base_paths[&draft.id].clone();
+    // Links to migrated pages point at their new GOV.UK URLs.
+    let mut govspeak = draft.govspeak.clone();
+    while let Some(at) = govspeak.find(PLACEHOLDER) {
+        let digits: String = govspeak[at + PLACEHOLDER.len()..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let id: i64 = digits.parse().unwrap_or(-1);
+        let target = base_paths
+            .get(&id)
+            .map(|(_, p)| format!("https://www.gov.uk{p}"))
+            .unwrap_or_default();
+        govspeak.replace_range(at..at + PLACEHOLDER.len() + digits.len(), &target);
+    }
+    let by_name: HashMap<&str, &KnownFile> = files.values().map(|f| (f.name.as_str(), f)).collect();
+    let attachments: Vec<Attachment> = draft
+        .attachments
+        .iter()
+        .filter_map(|name| by_name.get(name.as_str()))
+        .map(|f| Attachment {
+            id: f.name.clone(),
+            title: f.name.clone(),
+            url: f.url.clone(),
+            content_type: f.content_type.clone(),
+            file_size: f.size,
+        })
+        .collect();
+    let refs: Vec<AttachmentRef> = attachments
+        .iter()
+        .map(|a| AttachmentRef {
+            id: a.id.clone(),
+            url: a.url.clone(),
+            title: a.title.clone(),
+        })
+        .collect();
+    let rendered = govspeak::render(
+        &govspeak,
+        &RenderOptions {
+            attachments: &refs,
+            images: &[],
+            auto_numbered_headings: false,
+        },
+    );
+    let documents: Vec<String> = draft
+        .linked_pages
+        .iter()
+        .filter_map(|id| content_ids.get(id).cloned())
+        .collect();
+    let mut documents_unique = Vec::new();
+    for d in documents {
+        if !documents_unique.contains(&d) {
+            documents_unique.push(d);
+        }
+    }
+    let item = item::build(&ItemInput {
+        choice: &draft.choice,
+        base_path: &base_path,
+        title: &draft.title,
+        description: draft.description.as_deref(),
+        locale: if draft.language == "cy" { "cy" } else { "en" },
+        body_html: &rendered.html,
+        headers: &rendered.headers,
+        first_published_at: draft.published.clone(),
+        public_updated_at: draft.updated.clone(),
+        attachments: &attachments,
+        organisation_id,
+        collection_documents: &documents_unique,
+    });
+    let errors = item::validate(&item);
+    let mut warnings = draft.warnings.clone();
+    if rendered.sanitised {
+        warnings.push("raw HTML in the body was sanitised".to_owned());
+    }
+    for e in &errors {
+        warnings.push(format!("schema: {e}"));
+    }
+    let json = serde_json::to_string_pretty(&item).expect("a JSON value") + "\n";
+    let markdown = front_matter(draft, &base_path, &content_ids[&draft.id])
+        + &govspeak_with_warnings(&govspeak, &warnings);
+    let front = front_matter_warnings(&markdown, &warnings);
+    let csv_row = vec![
+        draft.url.clone(),
+        draft.key.clone(),
+        draft.choice.schema_name.clone(),
+        draft.choice.document_type.clone(),
+        base_path.clone(),
+        draft.title.clone(),
+        draft.words.to_string(),
+        content_ids[&draft.id].clone(),
+        draft.choice.reason.clone(),
+        warnings.join("; "),
+    ];
+    let _ = Value::Null;
+    Output {
+        slug,
+        base_path: base_path.clone(),
+        markdown: front,
+        json,
+        csv_row,
+        attachment_uses: draft
+            .attachments
+            .iter()
+            .map(|a| (a.clone(), base_path.clone()))
+            .collect(),
+        schema_errors: errors.len(),
+        warnings: warnings.len(),
+        schema_name: draft.choice.schema_name.clone(),
+    }
+}
+
+fn yaml_string(s: &str) -> String {
+    serde_json::to_string(s).expect("a string")
+}
+
+fn front_matter(draft: &Draft, base_path: &str, content_id: &str) -> String {
+    let mut out = String::from("---\n");
+    out.push_str(&format!("title: {}\n", yaml_string(&draft.title)));
+    out.push_str(&format!(
+        "description: {}\n",
+        draft
+            .description
+            .as_deref()
+            .map(yaml_string)
+            .unwrap_or_else(|| "null".into())
+    ));
+    out.push_str(&format!("format: {}\n", draft.choice.schema_name));
+    out.push_str(&format!("document_type: {}\n", draft.choice.document_type));
+    out.push_str(&format!(
+        "format_reason: {}\n",
+        yaml_string(&draft.choice.reason)
+    ));
+    out.push_str(&format!("base_path: {base_path}\n"));
+    out.push_str(&format!("content_id: {content_id}\n"));
+    if let Some(p) = &draft.published {
+        out.push_str(&format!("first_published_at: {p}\n"));
+    }
+    if let Some(u) = &draft.updated {
+        out.push_str(&format!("public_updated_at: {u}\n"));
+    }
+    out.push_str("legacy_urls:\n");
+    for v in &draft.variants {
+        out.push_str(&format!("  - {}\n", yaml_string(v)));
+    }
+    out.push_str("needs:");
+    if draft.needs.is_empty() {
+        out.push_str(" []\n");
+    } else {
+        out.push('\n');
+        for n in &draft.needs {
+            out.push_str(&format!("  - {}\n", yaml_string(n)));
+        }
+    }
+    out
+}
+
+fn govspeak_with_warnings(govspeak: &str, _warnings: &[String]) -> String {
+    format!("@@WARNINGS@@---\n\n{govspeak}")
+}
+
+fn front_matter_warnings(markdown: &str, warnings: &[String]) -> String {
+    let mut block = String::from("warnings:");
+    if warnings.is_empty() {
+        block.push_str(" []\n");
+    } else {
+        block.push('\n');
+        for w in warnings {
+            block.push_str(&format!("  - {}\n", yaml_string(w)));
+        }
+    }
+    markdown.replacen("@@WARNINGS@@", &block, 1)
+}
+
+/// Pages to convert, every fetched URL by key, and the site's attachments.
+type StoreContents = (
+    Vec<SourcePage>,
+    HashMap<String, (i64, String)>,
+    HashMap<i64, KnownFile>,
+);
+
+fn read_store(store: &Store) -> Result<StoreContents> {
+    let mut keys = HashMap::new();
+    for row in store.rows(
+        "SELECT id, key, kind FROM urls WHERE state = 'done' AND status BETWEEN 200 AND 299",
+    )? {
+        keys.insert(
+            row[1].clone(),
+            (row[0].parse::<i64>().unwrap_or(-1), row[2].clone()),
+        );
+    }
+    let mut variants: HashMap<i64, Vec<String>> = HashMap::new();
+    for row in store.rows("SELECT url_id, raw FROM variants ORDER BY url_id, raw")? {
+        variants
+            .entry(row[0].parse().unwrap_or(-1))
+            .or_default()
+            .push(row[1].clone());
+    }
+    let mut files = HashMap::new();
+    let file_rows = store.rows(
+        "SELECT u.id, f.url, COALESCE(f.content_type, ''), COALESCE(f.size, ''), COALESCE(f.last_modified, '')
+         FROM urls u JOIN fetches f ON f.url_id = u.id
+         WHERE u.kind = 'attachment' AND u.state = 'done' AND f.status BETWEEN 200 AND 299
+         ORDER BY u.id, f.hop DESC",
+    )?;
+    for row in file_rows {
+        let id: i64 = row[0].parse().unwrap_or(-1);
+        if files.contains_key(&id) {
+            continue;
+        }
+        let name = govspeak::from_html::file_name(&row[1]).unwrap_or_else(|| format!("file-{id}"));
+        let content_type = row[2]
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+        files.insert(
+            id,
+            KnownFile {
+                url: row[1].clone(),
+                name,
+                content_type: if content_type.is_empty() {
+                    "application/octet-stream".into()
+                } else {
+                    content_type
+                },
+                size: row[3].parse().ok(),
+                last_modified: Some(row[4].clone()).filter(|s| !s.is_empty()),
+            },
+        );
+    }
+    let ids = store.rows(
+        "SELECT id, key FROM urls WHERE kind = 'page' AND state = 'done' AND status BETWEEN 200 AND 299 ORDER BY key",
+    )?;
+    let mut pages = Vec::new();
+    for row in ids {
+        let id: i64 = row[0].parse().unwrap_or(-1);
+        let Some(fetch) = store.final_fetch(id)? else {
+            continue;
+        };
+        let is_html = fetch
+            .content_type
+            .as_deref()
+            .is_some_and(|c| c.contains("html"));
+        let Some(body) = fetch.body.clone() else {
+            continue;
+        };
+        if !is_html {
+            continue;
+        }
+        let header = |name: &str| {
+            fetch
+                .headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+        };
+        let (body, _) =
+            charset::decode_content(&body, header("content-encoding").as_deref(), 64 << 20);
+        pages.push(SourcePage {
+            id,
+            url: fetch.url.clone(),
+            key: row[1].clone(),
+            body: body.into_owned(),
+            content_type: fetch.content_type.clone(),
+            last_modified: header("last-modified"),
+            variants: variants.remove(&id).unwrap_or_default(),
+        });
+    }
+    Ok((pages, keys, files))
+}
+
+fn progress_bar(show: bool, len: u64, abbr: &str) -> Option<indicatif::ProgressBar> {
+    if !show {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{prefix} transform [{bar:30}] {pos}/{len} {per_sec}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_prefix(abbr.to_owned());
+    Some(bar)
+}
+
+fn write_file(path: &Path, contents: &[u8]) -> Result<()> {
+    std::fs::write(path, contents).map_err(|e| Error::io(path, e))
+}
+
+/// Writes everything into `content.partial/` and the CSVs beside it, then swaps them in.
+fn write_outputs(
+    site_dir: &Path,
+    outputs: &[Output],
+    files: &HashMap<i64, KnownFile>,
+    summary: &mut TransformSummary,
+) -> Result<()> {
+    let partial = site_dir.join("content.partial");
+    if partial.exists() {
+        std::fs::remove_dir_all(&partial).map_err(|e| Error::io(&partial, e))?;
+    }
+    std::fs::create_dir_all(&partial).map_err(|e| Error::io(&partial, e))?;
+    let mut sorted: Vec<&Output> = outputs.iter().collect();
+    sorted.sort_by(|a, b| a.base_path.cmp(&b.base_path));
+    let mut transform_csv = csv::Writer::from_writer(Vec::new());
+    let csv_error = |e: csv::Error| Error::Other(format!("writing CSV: {e}"));
+    transform_csv
+        .write_record([
+            "legacy_url",
+            "canonical_key",
+            "format",
+            "document_type",
+            "base_path",
+            "title",
+            "words",
+            "content_id",
+            "format_reason",
+            "warnings",
+        ])
+        .map_err(csv_error)?;
+    let mut rows: Vec<&Vec<String>> = sorted.iter().map(|o| &o.csv_row).collect();
+    rows.sort_by(|a, b| a[1].cmp(&b[1]));
+    for row in rows {
+        transform_csv.write_record(row).map_err(csv_error)?;
+    }
+    let mut uses: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for output in &sorted {
+        write_file(
+            &partial.join(format!("{}.md", output.slug)),
+            output.markdown.as_bytes(),
+        )?;
+        write_file(
+            &partial.join(format!("{}.json", output.slug)),
+            output.json.as_bytes(),
+        )?;
+        *summary
+            .by_format
+            .entry(output.schema_name.clone())
+            .or_insert(0) += 1;
+        summary.schema_errors += output.schema_errors;
+        summary.warnings += output.warnings;
+        for (name, base_path) in &output.attachment_uses {
+            uses.entry(name.clone())
+                .or_default()
+                .push(base_path.clone());
+        }
+    }
+    let mut attachments_csv = csv::Writer::from_writer(Vec::new());
+    attachments_csv
+        .write_record([
+            "legacy_url",
+            "filename",
+            "content_type",
+            "file_size",
+            "last_modified",
+            "used_on",
+        ])
+        .map_err(csv_error)?;
+    let mut known: Vec<&KnownFile> = files.values().collect();
+    known.sort_by(|a, b| a.url.cmp(&b.url));
+    for file in known {
+        let mut used_on = uses.get(&file.name).cloned().unwrap_or_default();
+        used_on.sort();
+        used_on.dedup();
+        attachments_csv
+            .write_record([
+                file.url.as_str(),
+                file.name.as_str(),
+                file.content_type.as_str(),
+                &file.size.map(|s| s.to_string()).unwrap_or_default(),
+                file.last_modified.as_deref().unwrap_or_default(),
+                &used_on.join(" "),
+            ])
+            .map_err(csv_error)?;
+    }
+    let transform_bytes = transform_csv
+        .into_inner()
+        .map_err(|e| Error::Other(e.to_string()))?;
+    let attachment_bytes = attachments_csv
+        .into_inner()
+        .map_err(|e| Error::Other(e.to_string()))?;
+    write_file(&partial.join(".transform.csv"), &transform_bytes)?;
+    write_file(&partial.join(".attachments.csv"), &attachment_bytes)?;
+    // Swap in: the CSVs first (rename is atomic), then the folder.
+    for (hidden, name) in [
+        (".transform.csv", "transform.csv"),
+        (".attachments.csv", "attachments.csv"),
+    ] {
+        let to = site_dir.join(name);
+        std::fs::rename(partial.join(hidden), &to).map_err(|e| Error::io(&to, e))?;
+    }
+    let content = site_dir.join("content");
+    let old = site_dir.join("content.old");
+    if old.exists() {
+        std::fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
+    }
+    if content.exists() {
+        std::fs::rename(&content, &old).map_err(|e| Error::io(&content, e))?;
+    }
+    std::fs::rename(&partial, &content).map_err(|e| Error::io(&content, e))?;
+    if old.exists() {
+        std::fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
+    }
+    summary.pages = outputs.len();
+    summary.attachments = files.len();
+    summary.content_dir = content.display().to_string();
+    summary.failed.sort();
+    Ok(())
+}

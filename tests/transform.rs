@@ -1,0 +1,140 @@
+//! The transform stage end to end: the demo estate crawled from the fixture server, then
+//! transformed; every content item valid, output identical for any --jobs, golden drafts.
+
+mod common;
+
+use std::path::Path;
+
+use common::{phe_migrate, repo_root};
+
+fn run(args: &[&str], out: &Path) -> String {
+    let output = phe_migrate()
+        .current_dir(repo_root())
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{args:?}\n{text}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    text
+}
+
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Golden drafts a content designer has read: (site, file in content/).
+const GOLDEN: &[(&str, &str)] = &[
+    ("demo_hpa", "botulism.md"),
+    ("demo_hpa", "food-poisoning-a-guide-to-notification.md"),
+    ("demo_chobs", "a-and-e-attendances-0-4-years.md"),
+];
+
+#[test]
+fn demo_estate_transforms_into_valid_identical_content() {
+    let out = tempfile::tempdir().unwrap();
+    let text = run(&["demo", "--quiet"], out.path());
+    assert!(text.contains("schema errors 0"), "{text}");
+    let sites = ["demo_chobs", "demo_hpa", "demo_comare"];
+    for site in sites {
+        assert!(text.contains(&format!("{site}: ")), "{text}");
+    }
+    // --jobs 1 and --jobs 4 write the same bytes.
+    let one = tempfile::tempdir().unwrap();
+    let four = tempfile::tempdir().unwrap();
+    for (dir, jobs) in [(&one, "1"), (&four, "4")] {
+        for site in sites {
+            std::fs::create_dir_all(dir.path().join(site)).unwrap();
+            std::fs::copy(
+                out.path().join(site).join("crawl.db"),
+                dir.path().join(site).join("crawl.db"),
+            )
+            .unwrap();
+        }
+        let summary = run(
+            &[
+                "transform",
+                "--quiet",
+                "--json",
+                "--jobs",
+                jobs,
+                "demo_chobs",
+                "demo_hpa",
+                "demo_comare",
+            ],
+            dir.path(),
+        );
+        let json: serde_json::Value = serde_json::from_str(&summary).unwrap();
+        for s in json.as_array().unwrap() {
+            assert_eq!(s["schema_errors"], 0, "{s}");
+            assert_eq!(s["failed"].as_array().unwrap().len(), 0, "{s}");
+        }
+    }
+    let mut items = 0;
+    for site in sites {
+        let a = files(&one.path().join(site).join("content"));
+        let b = files(&four.path().join(site).join("content"));
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(&b) {
+            assert!(
+                x == y,
+                "{site}/{} differs between --jobs 1 and --jobs 4",
+                x.0
+            );
+        }
+        for name in ["transform.csv", "attachments.csv"] {
+            assert_eq!(
+                std::fs::read(one.path().join(site).join(name)).unwrap(),
+                std::fs::read(four.path().join(site).join(name)).unwrap(),
+                "{site}/{name}"
+            );
+        }
+        // Every item is a publisher_v2 payload for one of the formats, with its draft beside it.
+        for (name, bytes) in &a {
+            if let Some(stem) = name.strip_suffix(".json") {
+                let item: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+                assert_eq!(
+                    phe_migrate::formats::item::validate(&item),
+                    Vec::<String>::new(),
+                    "{site}/{name}"
+                );
+                assert!(a.iter().any(|(n, _)| *n == format!("{stem}.md")));
+                items += 1;
+            }
+        }
+    }
+    assert_eq!(items, 88 + 82 + 29);
+    // Golden drafts.
+    for (site, file) in GOLDEN {
+        let got =
+            std::fs::read_to_string(one.path().join(site).join("content").join(file)).unwrap();
+        let golden_path = repo_root().join("fixtures/golden").join(site).join(file);
+        if std::env::var_os("PHE_UPDATE_GOLDEN").is_some() {
+            std::fs::create_dir_all(golden_path.parent().unwrap()).unwrap();
+            std::fs::write(&golden_path, &got).unwrap();
+        }
+        let want = std::fs::read_to_string(&golden_path).unwrap();
+        assert_eq!(
+            got,
+            want,
+            "{site}/{file} differs from {}",
+            golden_path.display()
+        );
+    }
+}
