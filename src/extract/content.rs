@@ -170,7 +170,8 @@ pub fn extract(document: &Html, rules: &ContentRules, last_modified: Option<&str
             "twitter:description",
         ])
         .map(|d| collapse(&d))
-        .filter(|d| !d.is_empty())
+        // A summary that repeats the title says nothing: GOV.UK asks for one that does not.
+        .filter(|d| !d.is_empty() && !d.eq_ignore_ascii_case(&title))
         .or_else(|| first_paragraph(main_ref, &skip))
         .map(|d| summary(&d));
     let language = language(document).unwrap_or_else(|| rules.language.clone());
