@@ -15,6 +15,7 @@ use ego_tree::{NodeId, NodeRef};
 use scraper::{ElementRef, Html, Node, Selector};
 
 use super::dates::{self, Date};
+use super::links::collapse_whitespace as collapse;
 use crate::config::settings::ContentSettings;
 
 /// A site's content settings with selectors compiled once.
@@ -133,7 +134,6 @@ pub fn extract(document: &Html, rules: &ContentRules, last_modified: Option<&str
             }
         }
     }
-    let visible = visible_text(main_ref, &HashSet::new());
     let mut published = meta.date(&[
         "article:published_time",
         "dc:date:issued",
@@ -175,7 +175,6 @@ pub fn extract(document: &Html, rules: &ContentRules, last_modified: Option<&str
         .or_else(|| first_paragraph(main_ref, &skip))
         .map(|d| summary(&d));
     let language = language(document).unwrap_or_else(|| rules.language.clone());
-    let _ = visible;
     Extracted {
         title,
         title_source,
@@ -268,10 +267,6 @@ fn is_block(name: &str) -> bool {
             | "fieldset"
             | "caption"
     )
-}
-
-fn collapse(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// A summary of at most 160 characters, cut at a sentence or word boundary.
@@ -841,19 +836,7 @@ fn grab(body: ElementRef<'_>, flags: Flags) -> (NodeId, HashSet<NodeId>) {
             "p" | "td" | "pre" | "section" | "h2" | "h3" | "h4" | "h5" | "h6" => {
                 to_score.push(node.id())
             }
-            "div" => {
-                let has_block = node
-                    .descendants()
-                    .skip(1)
-                    .any(|d| element(d).is_some_and(|e| DIV_TO_P.contains(&e.name())));
-                if !has_block {
-                    to_score.push(node.id());
-                } else {
-                    // Text sitting straight in a div beside block children scores as a
-                    // paragraph of that div.
-                    to_score.push(node.id());
-                }
-            }
+            "div" => to_score.push(node.id()),
             _ => {}
         }
     }

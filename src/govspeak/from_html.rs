@@ -13,6 +13,8 @@ use ego_tree::iter::Edge;
 use scraper::{ElementRef, Node};
 use url::Url;
 
+use crate::extract::links::collapse_whitespace as collapse;
+
 /// What a link to `url` becomes in the draft.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LinkTarget {
@@ -898,10 +900,6 @@ fn flatten(blocks: &[Block]) -> String {
         out.push_str(text);
     }
     out
-}
-
-fn collapse(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The last path segment of a URL or path, percent-decoded.

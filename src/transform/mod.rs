@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use scraper::Html;
-use serde_json::Value;
 use url::Url;
 
 use crate::canonical::{Canonicalizer, Mode};
@@ -202,8 +201,7 @@ struct Context<'a> {
 
 impl Context<'_> {
     fn draft(&self, page: &SourcePage) -> std::result::Result<Draft, String> {
-        let encoding = page.content_type.as_deref().map(str::to_owned);
-        let decoded = charset::decode(&page.body, encoding.as_deref());
+        let decoded = charset::decode(&page.body, page.content_type.as_deref());
         let html = crate::extract::cap_nesting(&decoded.text, crate::extract::MAX_NESTING);
         let document = Html::parse_document(&html);
         let extracted = content::extract(&document, self.rules, page.last_modified.as_deref());
@@ -469,9 +467,8 @@ fn finish(
         warnings.push(format!("schema: {e}"));
     }
     let json = serde_json::to_string_pretty(&item).expect("a JSON value") + "\n";
-    let markdown = front_matter(draft, &base_path, &content_ids[&draft.id])
-        + &govspeak_with_warnings(&govspeak, &warnings);
-    let front = front_matter_warnings(&markdown, &warnings);
+    let markdown =
+        front_matter(draft, &base_path, &content_ids[&draft.id], &warnings) + "---\n\n" + &govspeak;
     let csv_row = vec![
         draft.url.clone(),
         draft.key.clone(),
@@ -484,11 +481,10 @@ fn finish(
         draft.choice.reason.clone(),
         warnings.join("; "),
     ];
-    let _ = Value::Null;
     Output {
         slug,
         base_path: base_path.clone(),
-        markdown: front,
+        markdown,
         json,
         csv_row,
         attachment_uses: draft
@@ -506,7 +502,7 @@ fn yaml_string(s: &str) -> String {
     serde_json::to_string(s).expect("a string")
 }
 
-fn front_matter(draft: &Draft, base_path: &str, content_id: &str) -> String {
+fn front_matter(draft: &Draft, base_path: &str, content_id: &str, warnings: &[String]) -> String {
     let mut out = String::from("---\n");
     out.push_str(&format!("title: {}\n", yaml_string(&draft.title)));
     out.push_str(&format!(
@@ -544,24 +540,16 @@ fn front_matter(draft: &Draft, base_path: &str, content_id: &str) -> String {
             out.push_str(&format!("  - {}\n", yaml_string(n)));
         }
     }
-    out
-}
-
-fn govspeak_with_warnings(govspeak: &str, _warnings: &[String]) -> String {
-    format!("@@WARNINGS@@---\n\n{govspeak}")
-}
-
-fn front_matter_warnings(markdown: &str, warnings: &[String]) -> String {
-    let mut block = String::from("warnings:");
+    out.push_str("warnings:");
     if warnings.is_empty() {
-        block.push_str(" []\n");
+        out.push_str(" []\n");
     } else {
-        block.push('\n');
+        out.push('\n');
         for w in warnings {
-            block.push_str(&format!("  - {}\n", yaml_string(w)));
+            out.push_str(&format!("  - {}\n", yaml_string(w)));
         }
     }
-    markdown.replacen("@@WARNINGS@@", &block, 1)
+    out
 }
 
 /// Pages to convert, every fetched URL by key, and the site's attachments.
