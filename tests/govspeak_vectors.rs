@@ -4,9 +4,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use phe_migrate::govspeak::{
-    self, AttachmentRef, AttachmentStyle, ImageRef, LinkTarget, RenderOptions,
-};
+use phe_migrate::govspeak::{self, AttachmentRef, ImageRef, LinkTarget, RenderOptions};
 use scraper::{ElementRef, Html, Node};
 
 struct Vector {
@@ -78,7 +76,6 @@ fn convert(html: &str) -> govspeak::Conversion {
     let options = govspeak::Options {
         base: None,
         link_target: &keep,
-        attachments: AttachmentStyle::Embed,
         skip: &skip,
     };
     govspeak::convert(document.root_element(), &options)
@@ -206,4 +203,28 @@ fn deep_nesting_converts_without_recursion() {
         .spawn(move || convert(&html).govspeak)
         .unwrap();
     assert_eq!(handle.join().unwrap(), "deep text\n");
+}
+
+#[test]
+fn publications_list_their_files_apart_from_the_body() {
+    let html = r#"<p>Read the <a href="https://x.org/a.pdf">*full* report</a> first.</p>
+        <p><a href="https://x.org/a.pdf">Download the report (PDF)</a></p>
+        <p><a href="https://x.org/b.xls">Data</a> (XLS, 20KB)</p>"#;
+    let document = Html::parse_document(html);
+    let skip = HashSet::new();
+    let files = |u: &url::Url| LinkTarget::Attachment(u.path().trim_start_matches('/').to_owned());
+    let options = govspeak::Options {
+        base: None,
+        link_target: &files,
+        skip: &skip,
+    };
+    let conversion = govspeak::convert(document.root_element(), &options);
+    assert_eq!(
+        conversion.govspeak,
+        "Read the [AttachmentLink: a.pdf] first.\n\n[Attachment: a.pdf]\n\n[Attachment: b.xls]\n"
+    );
+    assert_eq!(
+        govspeak::with_attachments_listed(&conversion),
+        "Read the \\*full\\* report first.\n"
+    );
 }

@@ -861,7 +861,9 @@ fn grab(body: ElementRef<'_>, flags: Flags) -> (NodeId, HashSet<NodeId>) {
     for &id in &to_score {
         let node = tree.get(id).expect("in tree");
         let el = element(node).expect("element");
-        let s = if el.name() == "div"
+        // A div or table cell holding blocks is scored by its own text only: its blocks
+        // are scored themselves.
+        let s = if matches!(el.name(), "div" | "td")
             && node
                 .descendants()
                 .skip(1)
@@ -999,6 +1001,7 @@ fn grab(body: ElementRef<'_>, flags: Flags) -> (NodeId, HashSet<NodeId>) {
             break;
         }
     }
+    top = into_layout_cell(tree, top, &removed);
     // Siblings that belong with the article.
     let top_node = tree.get(top).expect("in tree");
     let top_score = scores.get(&top).copied().unwrap_or(0.0);
@@ -1049,6 +1052,76 @@ fn grab(body: ElementRef<'_>, flags: Flags) -> (NodeId, HashSet<NodeId>) {
         return (top, cleaned(top, tree, removed, flags));
     }
     (parent.id(), cleaned(parent.id(), tree, skip, flags))
+}
+
+/// Legacy pages lay out header, menu, text and footer as cells of one table, and scoring
+/// alone often lands on the wrong part of it (a row crediting every cell, or a footer
+/// address rich in commas). When the best candidate sits in (or wraps) a layout table, the
+/// text cell is the one with clearly the most text, links counting half: take it unless
+/// the candidate's prose is spread over several cells. A candidate inside a cell stands.
+fn into_layout_cell(tree: &ego_tree::Tree<Node>, top: NodeId, removed: &HashSet<NodeId>) -> NodeId {
+    let is_layout_table =
+        |n: NodeRef<'_, Node>| element(n).is_some_and(|e| e.name() == "table") && !is_data_table(n);
+    let top_node = tree.get(top).expect("in tree");
+    let inside_cell = top_node
+        .ancestors()
+        .any(|a| element(a).is_some_and(|e| matches!(e.name(), "td" | "th")));
+    if inside_cell {
+        // Scoring chose within a cell: trust it.
+        return top;
+    }
+    let outermost = std::iter::once(top_node)
+        .chain(top_node.ancestors())
+        .filter(|n| is_layout_table(*n))
+        .last()
+        .or_else(|| {
+            // A wrapper (`center`, `font`, `div`) around the layout table.
+            let mut node = top_node;
+            loop {
+                let mut children = node.children().filter(|c| element(*c).is_some());
+                match (children.next(), children.next()) {
+                    (Some(only), None) if is_layout_table(only) => return Some(only),
+                    (Some(only), None) => node = only,
+                    _ => return None,
+                }
+            }
+        });
+    let Some(outermost) = outermost else {
+        return top;
+    };
+    // Leaf cells: cells of layout tables holding no layout table themselves.
+    let mut cells: Vec<(f64, NodeRef<'_, Node>)> = Vec::new();
+    let mut pending = vec![outermost];
+    while let Some(node) = pending.pop() {
+        for child in node.children() {
+            let Some(el) = element(child) else { continue };
+            if removed.contains(&child.id()) {
+                continue;
+            }
+            match el.name() {
+                "table" if !is_layout_table(child) => {}
+                "td" | "th" if !child.descendants().skip(1).any(is_layout_table) => {
+                    let s = stats(child, removed);
+                    cells.push((s.chars as f64 - s.link_chars / 2.0, child));
+                }
+                _ => pending.push(child),
+            }
+        }
+    }
+    cells.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let cell = match cells.as_slice() {
+        [(_, only)] => *only,
+        [(best, cell), (second, _), ..] if *best > 0.0 && *best >= 1.5 * second => *cell,
+        _ => return top,
+    };
+    let prose = |n: NodeRef<'_, Node>| {
+        let s = stats(n, removed);
+        s.chars as f64 - s.link_chars
+    };
+    if cell.ancestors().any(|a| a.id() == top) && prose(cell) < 0.8 * prose(top_node) {
+        return top;
+    }
+    cell.id()
 }
 
 /// Drops what still looks like furniture inside the chosen content.

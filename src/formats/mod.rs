@@ -26,6 +26,7 @@ pub struct Signals<'a> {
     pub words: usize,
     pub headings: usize,
     pub tables: usize,
+    pub numeric_tables: usize,
     /// Links to files that become attachments, and how many of them are data (xls, csv, ods).
     pub attachments: usize,
     pub data_attachments: usize,
@@ -147,12 +148,12 @@ pub fn choose(signals: &Signals<'_>, rule: Option<(usize, &FormatRule)>) -> Choi
             ),
         );
     }
-    if signals.tables > 0 && signals.words < 250 && signals.attachments == 0 {
+    if signals.numeric_tables > 0 && signals.words < 250 && signals.attachments == 0 {
         return choice(
             "statistical_data_set",
             "statistical_data_set",
             format!(
-                "data tables and little commentary ({} words)",
+                "tables of figures and little commentary ({} words)",
                 signals.words
             ),
         );
@@ -376,6 +377,16 @@ mod tests {
             choose(&page("/topics/measles.htm", "Measles", 900, 0, 0), None).schema_name,
             "detailed_guide"
         );
+        let tables = |numeric_tables| Signals {
+            path: "/x.htm",
+            title: "X",
+            words: 100,
+            tables: 1,
+            numeric_tables,
+            ..Signals::default()
+        };
+        assert_eq!(choose(&tables(1), None).schema_name, "statistical_data_set");
+        assert_eq!(choose(&tables(0), None).schema_name, "detailed_guide");
         let consultation = choose(&page("/consultations/a.htm", "A", 900, 0, 0), None);
         assert_eq!(consultation.document_type, "closed_consultation");
     }

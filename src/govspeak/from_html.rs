@@ -26,24 +26,12 @@ pub enum LinkTarget {
     Attachment(String),
 }
 
-/// How attachment links appear in the body.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AttachmentStyle {
-    /// `[Attachment: id]` on its own line, `[AttachmentLink: id]` within text (formats that
-    /// take inline attachments: detailed guides, news, data sets).
-    Embed,
-    /// Publications list their attachments in a Documents section: the link text stays,
-    /// the link goes.
-    Listed,
-}
-
 /// Settings for one conversion.
 pub struct Options<'a> {
     /// The page's base URL (after `<base href>`), for resolving relative links.
     pub base: Option<&'a Url>,
     /// Decides what each resolved link becomes.
     pub link_target: &'a dyn Fn(&Url) -> LinkTarget,
-    pub attachments: AttachmentStyle,
     /// Nodes left out (the site's strip selectors, the heading that became the title).
     pub skip: &'a HashSet<NodeId>,
 }
@@ -59,7 +47,10 @@ pub struct Heading {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConvertedLink {
     pub href: String,
+    /// The link text, plain.
     pub text: String,
+    /// The link text as Govspeak (escaped, with its emphasis).
+    pub markup: String,
     pub target: LinkTarget,
 }
 
@@ -74,6 +65,8 @@ pub struct Conversion {
     /// Images (`[Image: id]`) that must be uploaded with the draft.
     pub images: Vec<String>,
     pub tables: usize,
+    /// Tables of figures (a third or more of their body cells are numbers): data, not lists.
+    pub numeric_tables: usize,
     /// Things an editor must look at, in order of first occurrence, without repeats.
     pub warnings: Vec<String>,
 }
@@ -122,6 +115,29 @@ struct Table {
     header: Vec<String>,
     rows: Vec<Vec<(bool, String)>>,
     aligns: Vec<Option<&'static str>>,
+}
+
+impl Table {
+    fn is_numeric(&self) -> bool {
+        let cells: Vec<&str> = self
+            .rows
+            .iter()
+            .flat_map(|r| {
+                r.iter()
+                    .filter(|(header, _)| !header)
+                    .map(|(_, c)| c.trim())
+            })
+            .filter(|c| !c.is_empty())
+            .collect();
+        let numbers = cells
+            .iter()
+            .filter(|c| {
+                let figure = c.trim_end_matches('%').replace([',', '£', '\\'], "");
+                figure.parse::<f64>().is_ok() || matches!(figure.as_str(), "-" | "–" | "*" | "..")
+            })
+            .count();
+        !cells.is_empty() && numbers * 3 >= cells.len()
+    }
 }
 
 #[derive(Debug)]
@@ -572,8 +588,13 @@ impl Converter<'_, '_> {
                 for w in warnings {
                     self.warn(w);
                 }
-                if blocks.iter().any(|b| matches!(b, Block::Table(_))) {
-                    self.out.tables += 1;
+                for block in &blocks {
+                    if let Block::Table(table) = block {
+                        self.out.tables += 1;
+                        if table.is_numeric() {
+                            self.out.numeric_tables += 1;
+                        }
+                    }
                 }
                 self.emit(blocks);
             }
@@ -736,6 +757,7 @@ impl Converter<'_, '_> {
             self.out.links.push(ConvertedLink {
                 href: href.clone(),
                 text: plain_text,
+                markup: text,
                 target: LinkTarget::Keep,
             });
             self.append_inline(&format!("{leading}{written}{trailing}"));
@@ -756,6 +778,7 @@ impl Converter<'_, '_> {
         self.out.links.push(ConvertedLink {
             href: absolute.clone(),
             text: plain_text.clone(),
+            markup: text.clone(),
             target: target.clone(),
         });
         let written = match &target {
@@ -763,10 +786,7 @@ impl Converter<'_, '_> {
                 if !self.out.attachments.contains(id) {
                     self.out.attachments.push(id.clone());
                 }
-                match self.options.attachments {
-                    AttachmentStyle::Embed => format!("[AttachmentLink: {id}]"),
-                    AttachmentStyle::Listed => text,
-                }
+                format!("[AttachmentLink: {id}]")
             }
             LinkTarget::Rewrite(new) => markdown_link(&text, &plain_text, new),
             LinkTarget::Keep => markdown_link(&text, &plain_text, &absolute),
@@ -1403,6 +1423,39 @@ fn render_table(table: &Table) -> String {
 
 /// Normalises the finished text: no trailing spaces (bar hard breaks), at most one blank
 /// line in a row, no blank lines at either end.
+/// The draft for a format that lists its files apart from the body (publications,
+/// consultations): a paragraph that was only a file link goes, a file link within text
+/// becomes its link text.
+pub fn with_attachments_listed(conversion: &Conversion) -> String {
+    let mut text = String::with_capacity(conversion.govspeak.len());
+    for line in conversion.govspeak.lines() {
+        if line.starts_with("[Attachment: ") && line.ends_with(']') {
+            continue;
+        }
+        let mut rest = line;
+        while let Some(start) = rest.find("[AttachmentLink: ") {
+            let after = &rest[start + "[AttachmentLink: ".len()..];
+            let Some(end) = after.find(']') else { break };
+            let id = &after[..end];
+            let markup = conversion
+                .links
+                .iter()
+                .find(|l| matches!(&l.target, LinkTarget::Attachment(a) if a == id))
+                .map_or(id, |l| l.markup.as_str());
+            text.push_str(&rest[..start]);
+            text.push_str(markup);
+            rest = &after[end + 1..];
+        }
+        text.push_str(rest);
+        text.push('\n');
+    }
+    let mut listed = tidy(&text);
+    if !listed.is_empty() {
+        listed.push('\n');
+    }
+    listed
+}
+
 fn tidy(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut blank_run = 0;

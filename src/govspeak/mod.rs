@@ -4,5 +4,5 @@
 pub mod from_html;
 pub mod to_html;
 
-pub use from_html::{AttachmentStyle, Conversion, LinkTarget, Options, convert};
+pub use from_html::{Conversion, LinkTarget, Options, convert, with_attachments_listed};
 pub use to_html::{AttachmentRef, Header, ImageRef, RenderOptions, Rendered, render};

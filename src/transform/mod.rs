@@ -21,7 +21,7 @@ use crate::extract::charset;
 use crate::extract::content::{self, ContentRules};
 use crate::formats::item::{self, Attachment, ItemInput};
 use crate::formats::{self, Choice, Mappings, Signals};
-use crate::govspeak::{self, AttachmentRef, AttachmentStyle, LinkTarget, RenderOptions};
+use crate::govspeak::{self, AttachmentRef, LinkTarget, RenderOptions};
 use crate::store::Store;
 
 /// Options for one transform run.
@@ -55,6 +55,8 @@ struct SourcePage {
     content_type: Option<String>,
     last_modified: Option<String>,
     variants: Vec<String>,
+    /// Other URLs that served exactly this page.
+    also_at: Vec<String>,
 }
 
 /// A known attachment of the site.
@@ -231,20 +233,16 @@ impl Context<'_> {
             page.key.clone()
         };
         // Publications list their files; other formats embed them. The format depends on
-        // the page, so convert once with embeds and decide after.
+        // the conversion, so convert with embeds and rewrite them if the format lists files.
         let main =
             scraper::ElementRef::wrap(document.tree.get(extracted.main).ok_or("no main content")?)
                 .ok_or("no main content")?;
-        let convert = |style| {
-            let options = govspeak::Options {
-                base: base.as_ref(),
-                link_target: &link_target,
-                attachments: style,
-                skip: &extracted.skip,
-            };
-            govspeak::convert(main, &options)
+        let options = govspeak::Options {
+            base: base.as_ref(),
+            link_target: &link_target,
+            skip: &extracted.skip,
         };
-        let mut conversion = convert(AttachmentStyle::Embed);
+        let mut conversion = govspeak::convert(main, &options);
         let text = content::visible_text(main, &extracted.skip);
         let words = text.split_whitespace().count();
         for link in &conversion.links {
@@ -268,6 +266,7 @@ impl Context<'_> {
             words,
             headings: conversion.headings.len(),
             tables: conversion.tables,
+            numeric_tables: conversion.numeric_tables,
             attachments: conversion.attachments.len(),
             data_attachments: data_files,
             internal_links,
@@ -280,7 +279,7 @@ impl Context<'_> {
         if matches!(choice.schema_name.as_str(), "publication" | "consultation")
             && !conversion.attachments.is_empty()
         {
-            conversion = convert(AttachmentStyle::Listed);
+            conversion.govspeak = govspeak::with_attachments_listed(&conversion);
         }
         let mut warnings = Vec::new();
         if extracted.title.is_empty() {
@@ -317,6 +316,12 @@ impl Context<'_> {
                 "{} link(s) to legacy pages with no new URL kept as they are (e.g. {})",
                 unknown_legacy.len(),
                 unknown_legacy[0]
+            ));
+        }
+        if !page.also_at.is_empty() {
+            warnings.push(format!(
+                "the same page is also served at {}: one item for all",
+                page.also_at.join(", ")
             ));
         }
         warnings.extend(conversion.warnings.iter().cloned());
@@ -613,7 +618,10 @@ fn read_store(store: &Store) -> Result<StoreContents> {
     let ids = store.rows(
         "SELECT id, key FROM urls WHERE kind = 'page' AND state = 'done' AND status BETWEEN 200 AND 299 ORDER BY key",
     )?;
-    let mut pages = Vec::new();
+    let mut pages: Vec<SourcePage> = Vec::new();
+    // Byte-identical pages (`/` and `/index.html`) become one item answering every URL.
+    let mut by_digest: HashMap<String, usize> = HashMap::new();
+    let mut merged: HashMap<i64, i64> = HashMap::new();
     for row in ids {
         let id: i64 = row[0].parse().unwrap_or(-1);
         let Some(fetch) = store.final_fetch(id)? else {
@@ -628,6 +636,19 @@ fn read_store(store: &Store) -> Result<StoreContents> {
         };
         if !is_html {
             continue;
+        }
+        if let Some(&first) = fetch.digest.as_ref().and_then(|d| by_digest.get(d)) {
+            let kept = &mut pages[first];
+            kept.also_at.push(fetch.url.clone());
+            kept.variants
+                .extend(variants.remove(&id).unwrap_or_default());
+            kept.variants.sort();
+            kept.variants.dedup();
+            merged.insert(id, kept.id);
+            continue;
+        }
+        if let Some(digest) = &fetch.digest {
+            by_digest.insert(digest.clone(), pages.len());
         }
         let header = |name: &str| {
             fetch
@@ -646,7 +667,13 @@ fn read_store(store: &Store) -> Result<StoreContents> {
             content_type: fetch.content_type.clone(),
             last_modified: header("last-modified"),
             variants: variants.remove(&id).unwrap_or_default(),
+            also_at: Vec::new(),
         });
+    }
+    for (id, _) in keys.values_mut() {
+        if let Some(kept) = merged.get(id) {
+            *id = *kept;
+        }
     }
     Ok((pages, keys, files))
 }
