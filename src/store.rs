@@ -498,6 +498,14 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// The URL's last exchange without its body: what to know before reading the body.
+    pub fn final_fetch_head(&self, url_id: i64) -> Result<Option<StoredFetch>> {
+        self.conn
+            .prepare_cached("SELECT url_id, hop, url, status, headers, content_type, location, digest, NULL, fetched_at, method FROM fetches WHERE url_id = ?1 ORDER BY hop DESC LIMIT 1")
+            .and_then(|mut s| s.query_row([url_id], read_fetch).optional())
+            .map_err(|e| self.err(e))
+    }
+
     /// Every exchange, in URL then hop order.
     pub fn fetches(&self) -> Result<Vec<StoredFetch>> {
         self.conn

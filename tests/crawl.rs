@@ -567,6 +567,7 @@ fn kill_dash_nine_then_resume_matches_an_uninterrupted_crawl() {
             pages: 1500,
             host: "www.generated-legacy.org.uk".into(),
             seed: 11,
+            rich: false,
         },
     )
     .unwrap();

@@ -11,11 +11,41 @@ use phe_migrate::fixtures::{Answer, Estate};
 
 #[test]
 fn generated_site_is_complete_and_deterministic() {
+    complete_and_deterministic(false);
+}
+
+#[test]
+fn rich_site_is_complete_and_has_a_truth_for_every_page() {
+    let dir = complete_and_deterministic(true);
+    let truth = std::fs::read_to_string(dir.path().join("generated/truth.jsonl")).unwrap();
+    assert_eq!(truth.lines().count(), 600);
+    let page: serde_json::Value = serde_json::from_str(truth.lines().nth(104).unwrap()).unwrap();
+    assert_eq!(page["path"], "/section-4/page-104.htm");
+    let text = page["text"].as_str().unwrap();
+    let html = std::fs::read(dir.path().join("generated/www/section-4/page-104.htm")).unwrap();
+    let (html, _, _) = encoding_rs::WINDOWS_1252.decode(&html);
+    // The truth is the text cell's words: not the menu, scripts or footer, not the h1.
+    assert!(text.starts_with("This page from the PHE "), "{text}");
+    assert!(!text.contains("zz") && html.contains("zzscriptleak") && html.contains("zzfooterleak"));
+    assert!(!text.contains("Immunisation") && html.contains(">Immunisation</a>"));
+    for (href, anchor) in page["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l[0].as_str().unwrap(), l[1].as_str().unwrap()))
+    {
+        assert!(html.contains(&format!("<a href=\"{href}\">{anchor}</a>")));
+        assert!(text.contains(anchor));
+    }
+}
+
+fn complete_and_deterministic(rich: bool) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let options = GenerateOptions {
         pages: 600,
         host: "www.generated-legacy.org.uk".into(),
         seed: 7,
+        rich,
     };
     let site = generate(&dir.path().join("generated"), &options).unwrap();
     let estate = Estate::load(dir.path()).unwrap();
@@ -50,7 +80,11 @@ fn generated_site_is_complete_and_deterministic() {
                 let bytes = std::fs::read(file).unwrap();
                 let (text, _, _) = encoding_rs::WINDOWS_1252.decode(&bytes);
                 let base = url::Url::parse(&format!("http://{host}{path}")).unwrap();
-                for link in links_in(&text) {
+                // Images and style sheets are not pages: crawlers leave them alone.
+                for link in links_in(&text)
+                    .into_iter()
+                    .filter(|l| !l.ends_with(".gif") && !l.ends_with(".css"))
+                {
                     let target = base.join(&link.replace("&amp;", "&")).unwrap();
                     let mut p = target.path().to_owned();
                     if let Some(q) = target.query() {
@@ -103,6 +137,7 @@ fn generated_site_is_complete_and_deterministic() {
             "{page}"
         );
     }
+    dir
 }
 
 #[test]

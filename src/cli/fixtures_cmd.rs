@@ -37,6 +37,10 @@ pub struct GenerateArgs {
     /// Seed for the page text and links (same seed, same site).
     #[arg(long, default_value_t = 2013)]
     pub seed: u64,
+    /// Heavy pages (scripts, menus, Word markup, tables of figures) with their main text
+    /// in truth.jsonl, for the transform benchmark.
+    #[arg(long)]
+    pub rich: bool,
 }
 
 #[derive(Debug, Args)]
@@ -116,6 +120,7 @@ fn generate(args: GenerateArgs, out: &mut dyn Write) -> Result<i32> {
         pages: args.pages,
         host: args.host.to_ascii_lowercase(),
         seed: args.seed,
+        rich: args.rich,
     };
     let site_dir = args.out.join("generated");
     let site = generate::generate(&site_dir, &options)?;

@@ -712,6 +712,76 @@ fn stats(node: NodeRef<'_, Node>, removed: &HashSet<NodeId>) -> Stats {
     s
 }
 
+/// [`stats`] of every element under `root` in one walk (children's totals added to their
+/// parents on the way out), so that ranking candidates does not re-walk big subtrees.
+fn all_stats(root: NodeRef<'_, Node>, removed: &HashSet<NodeId>) -> HashMap<NodeId, Stats> {
+    let mut totals: HashMap<NodeId, Stats> = HashMap::new();
+    // (node, its totals so far, the link weight inside it)
+    let mut open: Vec<(NodeId, Stats, Option<f64>)> = Vec::new();
+    let mut skipping: Option<NodeId> = None;
+    for edge in root.traverse() {
+        match edge {
+            ego_tree::iter::Edge::Open(n) => {
+                if skipping.is_some() {
+                    continue;
+                }
+                if removed.contains(&n.id()) && n.id() != root.id() {
+                    skipping = Some(n.id());
+                    continue;
+                }
+                let link = open.last().and_then(|(_, _, l)| *l);
+                match n.value() {
+                    Node::Text(t) => {
+                        if let Some((_, s, _)) = open.last_mut() {
+                            let len = t
+                                .split_whitespace()
+                                .map(|w| w.chars().count() + 1)
+                                .sum::<usize>();
+                            s.chars += len;
+                            s.commas += t.matches([',', '，']).count();
+                            if let Some(weight) = link {
+                                s.link_chars += len as f64 * weight;
+                            }
+                        }
+                    }
+                    Node::Element(e) => {
+                        let link = link.or_else(|| {
+                            (e.name() == "a").then(|| {
+                                if e.attr("href").is_some_and(|h| h.starts_with('#')) {
+                                    0.3
+                                } else {
+                                    1.0
+                                }
+                            })
+                        });
+                        open.push((n.id(), Stats::default(), link));
+                    }
+                    _ => {}
+                }
+            }
+            ego_tree::iter::Edge::Close(n) => {
+                if skipping == Some(n.id()) {
+                    skipping = None;
+                    continue;
+                }
+                if skipping.is_some() || !n.value().is_element() {
+                    continue;
+                }
+                let Some((id, s, _)) = open.pop() else {
+                    continue;
+                };
+                if let Some((_, parent, _)) = open.last_mut() {
+                    parent.chars += s.chars;
+                    parent.link_chars += s.link_chars;
+                    parent.commas += s.commas;
+                }
+                totals.insert(id, s);
+            }
+        }
+    }
+    totals
+}
+
 fn link_density(s: Stats) -> f64 {
     if s.chars == 0 {
         0.0
@@ -841,6 +911,13 @@ fn grab(body: ElementRef<'_>, flags: Flags) -> (NodeId, HashSet<NodeId>) {
         }
     }
     let tree = body.tree();
+    let totals = all_stats(*body, &removed);
+    let stat = |node: NodeRef<'_, Node>| {
+        totals
+            .get(&node.id())
+            .copied()
+            .unwrap_or_else(|| stats(node, &removed))
+    };
     // Pass 2: score.
     let mut scores: HashMap<NodeId, f64> = HashMap::new();
     let mut order: Vec<NodeId> = Vec::new();
@@ -884,7 +961,7 @@ fn grab(body: ElementRef<'_>, flags: Flags) -> (NodeId, HashSet<NodeId>) {
                 commas: own.matches([',', '，']).count(),
             }
         } else {
-            stats(node, &removed)
+            stat(node)
         };
         if s.chars < 25 {
             continue;
@@ -928,7 +1005,8 @@ fn grab(body: ElementRef<'_>, flags: Flags) -> (NodeId, HashSet<NodeId>) {
     let mut ranked: Vec<(NodeId, f64)> = Vec::new();
     for &id in &order {
         let node = tree.get(id).expect("in tree");
-        let scaled = scores[&id] * (1.0 - link_density(stats(node, &removed)));
+        let node_stats = stat(node);
+        let scaled = scores[&id] * (1.0 - link_density(node_stats));
         scores.insert(id, scaled);
         ranked.push((id, scaled));
     }
@@ -1001,7 +1079,7 @@ fn grab(body: ElementRef<'_>, flags: Flags) -> (NodeId, HashSet<NodeId>) {
             break;
         }
     }
-    top = into_layout_cell(tree, top, &removed);
+    top = into_layout_cell(tree, top, &removed, &stat);
     // Siblings that belong with the article.
     let top_node = tree.get(top).expect("in tree");
     let top_score = scores.get(&top).copied().unwrap_or(0.0);
@@ -1031,7 +1109,7 @@ fn grab(body: ElementRef<'_>, flags: Flags) -> (NodeId, HashSet<NodeId>) {
         let score = scores.get(&child.id()).copied();
         let mut append = score.is_some_and(|s| s + bonus >= threshold);
         if !append && el.name() == "p" {
-            let s = stats(child, &removed);
+            let s = stat(child);
             let density = link_density(s);
             let text: String = ElementRef::wrap(child)
                 .map(|e| e.text().collect())
@@ -1059,7 +1137,12 @@ fn grab(body: ElementRef<'_>, flags: Flags) -> (NodeId, HashSet<NodeId>) {
 /// address rich in commas). When the best candidate sits in (or wraps) a layout table, the
 /// text cell is the one with clearly the most text, links counting half: take it unless
 /// the candidate's prose is spread over several cells. A candidate inside a cell stands.
-fn into_layout_cell(tree: &ego_tree::Tree<Node>, top: NodeId, removed: &HashSet<NodeId>) -> NodeId {
+fn into_layout_cell(
+    tree: &ego_tree::Tree<Node>,
+    top: NodeId,
+    removed: &HashSet<NodeId>,
+    stat: &dyn Fn(NodeRef<'_, Node>) -> Stats,
+) -> NodeId {
     let is_layout_table =
         |n: NodeRef<'_, Node>| element(n).is_some_and(|e| e.name() == "table") && !is_data_table(n);
     let top_node = tree.get(top).expect("in tree");
@@ -1101,7 +1184,7 @@ fn into_layout_cell(tree: &ego_tree::Tree<Node>, top: NodeId, removed: &HashSet<
             match el.name() {
                 "table" if !is_layout_table(child) => {}
                 "td" | "th" if !child.descendants().skip(1).any(is_layout_table) => {
-                    let s = stats(child, removed);
+                    let s = stat(child);
                     cells.push((s.chars as f64 - s.link_chars / 2.0, child));
                 }
                 _ => pending.push(child),
@@ -1115,7 +1198,7 @@ fn into_layout_cell(tree: &ego_tree::Tree<Node>, top: NodeId, removed: &HashSet<
         _ => return top,
     };
     let prose = |n: NodeRef<'_, Node>| {
-        let s = stats(n, removed);
+        let s = stat(n);
         s.chars as f64 - s.link_chars
     };
     if cell.ancestors().any(|a| a.id() == top) && prose(cell) < 0.8 * prose(top_node) {

@@ -57,6 +57,20 @@ struct SourcePage {
     variants: Vec<String>,
     /// Other URLs that served exactly this page.
     also_at: Vec<String>,
+    content_encoding: Option<String>,
+}
+
+/// Pages whose bodies are in memory at once.
+const BATCH: usize = 512;
+
+/// A page's body as served, decompressed (empty when the store holds none).
+fn read_body(store: &Store, page: &SourcePage) -> Result<Vec<u8>> {
+    let body = store
+        .final_fetch(page.id)?
+        .and_then(|f| f.body)
+        .unwrap_or_default();
+    let (body, _) = charset::decode_content(&body, page.content_encoding.as_deref(), 64 << 20);
+    Ok(body.into_owned())
 }
 
 /// A known attachment of the site.
@@ -107,8 +121,7 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
     let canonicalizer = Canonicalizer::new(site.significant_params.clone(), Mode::Govuk);
     let mappings = Mappings::load(&options.mappings_dir.join(format!("{}.yml", site.abbr)))?;
     let rules = ContentRules::new(&site.content);
-    let (pages, keys, files) = read_store(&store)?;
-    drop(store);
+    let (mut pages, keys, files) = read_store(&store)?;
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.jobs.unwrap_or(0))
@@ -123,22 +136,36 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
         mappings: &mappings,
         rules: &rules,
     };
-    let results: Vec<std::result::Result<Draft, (String, String)>> = pool.install(|| {
-        pages
-            .par_iter()
-            .map(|page| {
-                let result =
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| context.draft(page)))
-                        .unwrap_or_else(|_| {
-                            Err("the page could not be converted (internal error)".to_owned())
-                        });
-                if let Some(bar) = &bar {
-                    bar.inc(1);
-                }
-                result.map_err(|reason| (page.url.clone(), reason))
-            })
-            .collect()
-    });
+    // Bodies are read a batch at a time, so memory holds one batch of pages, not the site.
+    let mut results: Vec<std::result::Result<Draft, (String, String)>> =
+        Vec::with_capacity(pages.len());
+    for batch in pages.chunks_mut(BATCH) {
+        for page in batch.iter_mut() {
+            page.body = read_body(&store, page)?;
+        }
+        let drafted: Vec<_> = pool.install(|| {
+            batch
+                .par_iter()
+                .map(|page| {
+                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        context.draft(page)
+                    }))
+                    .unwrap_or_else(|_| {
+                        Err("the page could not be converted (internal error)".to_owned())
+                    });
+                    if let Some(bar) = &bar {
+                        bar.inc(1);
+                    }
+                    result.map_err(|reason| (page.url.clone(), reason))
+                })
+                .collect()
+        });
+        results.extend(drafted);
+        for page in batch.iter_mut() {
+            page.body = Vec::new();
+        }
+    }
+    drop(store);
     let mut drafts = Vec::new();
     let mut summary = TransformSummary {
         site: site.abbr.clone(),
@@ -172,18 +199,33 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
     ));
     let content_ids: HashMap<i64, String> =
         drafts.iter().map(|d| (d.id, content_id(&d.url))).collect();
+    let by_name: HashMap<&str, &KnownFile> = files.values().map(|f| (f.name.as_str(), f)).collect();
+    // Each item is written as soon as it is built, so memory holds drafts, not items.
+    let partial = site_dir.join("content.partial");
+    if partial.exists() {
+        std::fs::remove_dir_all(&partial).map_err(|e| Error::io(&partial, e))?;
+    }
+    std::fs::create_dir_all(&partial).map_err(|e| Error::io(&partial, e))?;
     let outputs: Vec<Output> = pool.install(|| {
         drafts
             .par_iter()
             .map(|draft| {
-                let out = finish(draft, &base_paths, &content_ids, &files, &organisation_id);
+                let mut out = finish(draft, &base_paths, &content_ids, &by_name, &organisation_id);
+                write_file(
+                    &partial.join(format!("{}.md", out.slug)),
+                    std::mem::take(&mut out.markdown).as_bytes(),
+                )?;
+                write_file(
+                    &partial.join(format!("{}.json", out.slug)),
+                    std::mem::take(&mut out.json).as_bytes(),
+                )?;
                 if let Some(bar) = &bar {
                     bar.inc(1);
                 }
-                out
+                Ok(out)
             })
-            .collect()
-    });
+            .collect::<Result<Vec<Output>>>()
+    })?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -391,7 +433,7 @@ fn finish(
     draft: &Draft,
     base_paths: &HashMap<i64, (String, String)>,
     content_ids: &HashMap<i64, String>,
-    files: &HashMap<i64, KnownFile>,
+    by_name: &HashMap<&str, &KnownFile>,
     organisation_id: &str,
 ) -> Output {
     let (slug, base_path) = base_paths[&draft.id].clone();
@@ -409,7 +451,6 @@ fn finish(
             .unwrap_or_default();
         govspeak.replace_range(at..at + PLACEHOLDER.len() + digits.len(), &target);
     }
-    let by_name: HashMap<&str, &KnownFile> = files.values().map(|f| (f.name.as_str(), f)).collect();
     let attachments: Vec<Attachment> = draft
         .attachments
         .iter()
@@ -624,16 +665,13 @@ fn read_store(store: &Store) -> Result<StoreContents> {
     let mut merged: HashMap<i64, i64> = HashMap::new();
     for row in ids {
         let id: i64 = row[0].parse().unwrap_or(-1);
-        let Some(fetch) = store.final_fetch(id)? else {
+        let Some(fetch) = store.final_fetch_head(id)? else {
             continue;
         };
         let is_html = fetch
             .content_type
             .as_deref()
             .is_some_and(|c| c.contains("html"));
-        let Some(body) = fetch.body.clone() else {
-            continue;
-        };
         if !is_html {
             continue;
         }
@@ -657,13 +695,12 @@ fn read_store(store: &Store) -> Result<StoreContents> {
                 .find(|(n, _)| n.eq_ignore_ascii_case(name))
                 .map(|(_, v)| v.clone())
         };
-        let (body, _) =
-            charset::decode_content(&body, header("content-encoding").as_deref(), 64 << 20);
         pages.push(SourcePage {
             id,
             url: fetch.url.clone(),
             key: row[1].clone(),
-            body: body.into_owned(),
+            body: Vec::new(),
+            content_encoding: header("content-encoding"),
             content_type: fetch.content_type.clone(),
             last_modified: header("last-modified"),
             variants: variants.remove(&id).unwrap_or_default(),
@@ -698,7 +735,7 @@ fn write_file(path: &Path, contents: &[u8]) -> Result<()> {
     std::fs::write(path, contents).map_err(|e| Error::io(path, e))
 }
 
-/// Writes everything into `content.partial/` and the CSVs beside it, then swaps them in.
+/// Writes the CSVs into `content.partial/` (the items are there already), then swaps them in.
 fn write_outputs(
     site_dir: &Path,
     outputs: &[Output],
@@ -706,10 +743,6 @@ fn write_outputs(
     summary: &mut TransformSummary,
 ) -> Result<()> {
     let partial = site_dir.join("content.partial");
-    if partial.exists() {
-        std::fs::remove_dir_all(&partial).map_err(|e| Error::io(&partial, e))?;
-    }
-    std::fs::create_dir_all(&partial).map_err(|e| Error::io(&partial, e))?;
     let mut sorted: Vec<&Output> = outputs.iter().collect();
     sorted.sort_by(|a, b| a.base_path.cmp(&b.base_path));
     let mut transform_csv = csv::Writer::from_writer(Vec::new());
@@ -735,14 +768,6 @@ fn write_outputs(
     }
     let mut uses: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for output in &sorted {
-        write_file(
-            &partial.join(format!("{}.md", output.slug)),
-            output.markdown.as_bytes(),
-        )?;
-        write_file(
-            &partial.join(format!("{}.json", output.slug)),
-            output.json.as_bytes(),
-        )?;
         *summary
             .by_format
             .entry(output.schema_name.clone())
