@@ -194,7 +194,7 @@ print(f"phe-migrate's time is the whole `transform` command: reading the crawl s
       "validating each publisher_v2 item against its schema, and writing the .md, .json and CSVs. "
       "The peers' times cover conversion only, pages already decoded in memory; pandoc runs in one "
       "process (a Lua filter calling its HTML reader and GFM writer per page), which is faster than "
-      "one process per page; it is timed on the first {pandoc_pages:,} pages.\n")
+      f"one process per page; it is timed on the first {pandoc_pages:,} pages.\n")
 print("| tool | pages | seconds | pages/s | peak RSS (MB) | phe-migrate --jobs 1 ÷ this |")
 print("| --- | ---: | ---: | ---: | ---: | ---: |")
 order = ["phe-migrate-jobs-1", "phe-migrate-jobs-2", "parse", "mdka", "paste-html-to-govspeak", "pandoc", "html2text"]
