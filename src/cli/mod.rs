@@ -7,6 +7,7 @@ mod canonical_cmd;
 mod crawl_cmd;
 mod demo_cmd;
 mod fixtures_cmd;
+mod report_cmd;
 mod sites_cmd;
 mod transform_cmd;
 
@@ -51,6 +52,9 @@ pub enum Command {
     Crawl(crawl_cmd::CrawlArgs),
     /// Turn crawled pages into Govspeak drafts and GOV.UK content items (out/<abbr>/content/).
     Transform(transform_cmd::TransformArgs),
+    /// Hand-overs: the redirect table for hosting teams.
+    #[command(subcommand)]
+    Report(report_cmd::ReportCommand),
     /// Add to a site's crawl store from elsewhere: a WARC file, or a list of URLs.
     #[command(subcommand)]
     Import(archive_cmd::ImportCommand),
@@ -75,6 +79,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<i32> {
         Command::Demo(args) => demo_cmd::run(args, &workspace, &out_dir, out),
         Command::Crawl(args) => crawl_cmd::run(args, &workspace, &out_dir, out),
         Command::Transform(args) => transform_cmd::run(args, &workspace, &out_dir, out),
+        Command::Report(cmd) => report_cmd::run(cmd, &workspace, &out_dir, out),
         Command::Import(cmd) => archive_cmd::import(cmd, &workspace, &out_dir, out),
         Command::Export(cmd) => archive_cmd::export(cmd, &workspace, &out_dir, out),
         Command::Sites(cmd) => sites_cmd::run(cmd, &workspace, out),

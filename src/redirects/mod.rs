@@ -1,0 +1,450 @@
+//! Redirect tables: one outcome for every legacy URL of a site, decided in a fixed order
+//! (site `global` rule → homepage → page mapping → longest section prefix → the page's
+//! migrated base path → unresolved), then validated (allow-listed https targets, no
+//! redirects into the web archive, chains folded, loops refused). Resolution is pure: the
+//! callers gather the known URLs, mappings and migrated pages; writers only read the table.
+
+pub mod import;
+pub mod sources;
+pub mod writers;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::Serialize;
+
+use crate::canonical::Canonicalizer;
+use crate::config::site::{GlobalRule, Site, is_automatically_allowed_host};
+
+/// The host of the UK Government Web Archive.
+pub const WEB_ARCHIVE_HOST: &str = "webarchive.nationalarchives.gov.uk";
+
+/// The outcome for one legacy path, as Bouncer serves it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Outcome {
+    /// 301 to a new URL.
+    Redirect { new_url: String },
+    /// 410 with a link to the page in the web archive (its own link, or Bouncer's).
+    Archive { archive_url: Option<String> },
+    /// 410 like an archive, but nobody has decided: reported.
+    Unresolved,
+    /// 404: the legacy site did not have this page either.
+    NotFound,
+    /// The site's `global` rule: every path redirects (perhaps keeping the path) or is gone.
+    Global { rule: String },
+}
+
+impl Outcome {
+    pub fn status(&self) -> u16 {
+        match self {
+            Outcome::Redirect { .. } => 301,
+            Outcome::Archive { .. } | Outcome::Unresolved => 410,
+            Outcome::NotFound => 404,
+            Outcome::Global { rule } => {
+                if rule.starts_with("=301") {
+                    301
+                } else {
+                    410
+                }
+            }
+        }
+    }
+
+    /// URLs the outcome holds (for length and host checks).
+    pub fn urls(&self) -> Vec<&str> {
+        match self {
+            Outcome::Redirect { new_url } => vec![new_url],
+            Outcome::Archive {
+                archive_url: Some(u),
+            } => vec![u],
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Outcome::Redirect { .. } => "redirect",
+            Outcome::Archive { .. } => "archive",
+            Outcome::Unresolved => "unresolved",
+            Outcome::NotFound => "not_found",
+            Outcome::Global { .. } => "global",
+        }
+    }
+}
+
+/// Something wrong with the inputs or the table: blocking findings make the table unusable.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub blocking: bool,
+    /// `file:line`, or the legacy URL.
+    pub at: String,
+    pub message: String,
+}
+
+impl Finding {
+    pub fn blocking(at: impl Into<String>, message: impl Into<String>) -> Finding {
+        Finding {
+            blocking: true,
+            at: at.into(),
+            message: message.into(),
+        }
+    }
+    pub fn warning(at: impl Into<String>, message: impl Into<String>) -> Finding {
+        Finding {
+            blocking: false,
+            at: at.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A decision someone wrote down, and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rule {
+    pub outcome: Outcome,
+    /// `file:line`.
+    pub from: String,
+}
+
+/// A URL the site is known to have had, with what the crawl saw.
+#[derive(Clone, Debug, Default)]
+pub struct KnownUrl {
+    pub raw: String,
+    pub key: String,
+    /// The legacy site's answer (404, 410: it did not exist there either).
+    pub status: Option<u16>,
+    /// Where the legacy site itself redirected it, by key, when that stays on the site.
+    pub redirects_to: Option<String>,
+}
+
+/// Everything resolution reads.
+#[derive(Clone, Debug, Default)]
+pub struct Inputs {
+    pub known: Vec<KnownUrl>,
+    /// By key.
+    pub pages: BTreeMap<String, Rule>,
+    /// By lower-cased path prefix.
+    pub sections: Vec<(String, Rule)>,
+    /// Key → GOV.UK base path of the migrated page.
+    pub migrated: HashMap<String, String>,
+    /// Hosts allowed beside `*.gov.uk`, `*.nhs.uk`, `*.mod.uk`.
+    pub allowed_hosts: HashSet<String>,
+    pub findings: Vec<Finding>,
+}
+
+/// One row of the table: a legacy path, every raw URL seen for it, and its outcome.
+#[derive(Clone, Debug, Serialize)]
+pub struct Entry {
+    pub key: String,
+    pub raw_urls: Vec<String>,
+    pub outcome: Outcome,
+    /// Why: `global`, `homepage`, `page mapping file:line`, `section /x/ (file:line)`,
+    /// `migrated`, `legacy redirect`, `not on the legacy site`, `no decision`.
+    pub because: String,
+}
+
+/// A site's redirect table.
+#[derive(Clone, Debug, Serialize)]
+pub struct Table {
+    pub site: String,
+    pub host: String,
+    pub entries: Vec<Entry>,
+    pub findings: Vec<Finding>,
+}
+
+impl Table {
+    pub fn blocking(&self) -> usize {
+        self.findings.iter().filter(|f| f.blocking).count()
+    }
+
+    /// Share of known paths with a decision (redirect, archive or global rule).
+    pub fn coverage(&self) -> (usize, usize) {
+        let decided = self
+            .entries
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.outcome,
+                    Outcome::Redirect { .. } | Outcome::Archive { .. } | Outcome::Global { .. }
+                )
+            })
+            .count();
+        let counted = self
+            .entries
+            .iter()
+            .filter(|e| e.outcome != Outcome::NotFound)
+            .count();
+        (decided, counted)
+    }
+
+    /// Counts by outcome name, sorted.
+    pub fn counts(&self) -> BTreeMap<&'static str, usize> {
+        let mut counts = BTreeMap::new();
+        for e in &self.entries {
+            *counts.entry(e.outcome.name()).or_insert(0) += 1;
+        }
+        counts
+    }
+}
+
+pub fn host_of(url: &str) -> Option<String> {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+}
+
+pub fn is_web_archive(url: &str) -> bool {
+    host_of(url).as_deref() == Some(WEB_ARCHIVE_HOST)
+}
+
+/// Bouncer's archive link for a raw legacy URL: the requested host (lower-cased, an alias
+/// stays an alias) and the raw path and query, after the site's capture timestamp.
+pub fn archive_link(site: &Site, raw: &str) -> String {
+    let (host, rest) = match url::Url::parse(raw) {
+        Ok(u) => {
+            let host = u.host_str().unwrap_or(&site.host).to_ascii_lowercase();
+            // The raw path and query as written, not as the url crate normalises them.
+            let after_scheme = raw.split_once("://").map_or(raw, |(_, r)| r);
+            let rest = after_scheme
+                .find('/')
+                .map_or("/", |i| &after_scheme[i..])
+                .split('#')
+                .next()
+                .unwrap_or("/");
+            (host, rest.to_owned())
+        }
+        Err(_) => (site.host.clone(), raw.to_owned()),
+    };
+    format!("{}{}", site.archive_prefix(&host), rest)
+}
+
+/// Checks a redirect target: https, allow-listed, not the web archive.
+pub fn check_target(url: &str, allowed: &HashSet<String>) -> Option<String> {
+    let parsed = match url::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => u,
+        _ => {
+            return Some(format!(
+                "{url:?} is not a URL (it needs https:// and a host)"
+            ));
+        }
+    };
+    let host = parsed.host_str().unwrap_or_default().to_ascii_lowercase();
+    if !host.contains('.') {
+        return Some(format!("{url:?} is not a URL (its host has no dot)"));
+    }
+    if host == WEB_ARCHIVE_HOST {
+        return Some(
+            "must not be to the National Archives. Use an archive mapping for that.".to_owned(),
+        );
+    }
+    if !is_automatically_allowed_host(&host) && !allowed.contains(&host) {
+        return Some(format!(
+            "{url}: the URL to redirect to must be on a whitelisted domain (*.gov.uk, *.nhs.uk, \
+             *.mod.uk, or mappings/allowed-hosts.txt)"
+        ));
+    }
+    if parsed.scheme() != "https" {
+        return Some(format!("{url}: redirect targets must use https"));
+    }
+    None
+}
+
+/// What the inputs say about one key: its raw URLs, the legacy status, the legacy redirect.
+type Seen = (Vec<String>, Option<u16>, Option<String>);
+
+/// Builds and validates the site's table.
+pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, inputs: Inputs) -> Table {
+    let mut findings = inputs.findings.clone();
+    // Every raw URL under its key.
+    let mut by_key: BTreeMap<String, Seen> = BTreeMap::new();
+    for url in &inputs.known {
+        let entry = by_key.entry(url.key.clone()).or_default();
+        if !entry.0.contains(&url.raw) {
+            entry.0.push(url.raw.clone());
+        }
+        entry.1 = entry.1.or(url.status);
+        if entry.2.is_none() {
+            entry.2 = url.redirects_to.clone();
+        }
+    }
+    // Mapped paths are known paths too, even with no crawl.
+    for key in inputs.pages.keys() {
+        by_key
+            .entry(key.clone())
+            .or_insert_with(|| (vec![format!("http://{}{}", site.host, key)], None, None));
+    }
+    if site.global.is_some() && !(inputs.pages.is_empty() && inputs.sections.is_empty()) {
+        findings.push(Finding::warning(
+            site.source.display().to_string(),
+            "the site has a global rule: its page and section mappings are ignored, as Bouncer ignores them",
+        ));
+    }
+    if let Some(rule) = inputs.pages.get("") {
+        findings.push(Finding::blocking(
+            rule.from.clone(),
+            "It's not currently possible to edit the mapping for a site's homepage.",
+        ));
+    }
+    let decide = |key: &str| -> Option<(Outcome, String)> {
+        if let Some(rule) = &site.global {
+            return Some((
+                Outcome::Global {
+                    rule: rule.to_string(),
+                },
+                "global".into(),
+            ));
+        }
+        if key.is_empty() {
+            return Some((
+                Outcome::Redirect {
+                    new_url: site.homepage.clone(),
+                },
+                "homepage".into(),
+            ));
+        }
+        if let Some(rule) = inputs.pages.get(key) {
+            return Some((rule.outcome.clone(), format!("page mapping {}", rule.from)));
+        }
+        let lower = key.to_ascii_lowercase();
+        if let Some((prefix, rule)) = inputs
+            .sections
+            .iter()
+            .filter(|(p, _)| lower.starts_with(p.as_str()))
+            .max_by_key(|(p, _)| p.len())
+        {
+            return Some((
+                rule.outcome.clone(),
+                format!("section {prefix} ({})", rule.from),
+            ));
+        }
+        inputs.migrated.get(key).map(|base_path| {
+            (
+                Outcome::Redirect {
+                    new_url: format!("https://www.gov.uk{base_path}"),
+                },
+                "migrated".into(),
+            )
+        })
+    };
+    let own_key = |url: &str| -> Option<String> {
+        let host = host_of(url)?;
+        if !site.has_host(&host) {
+            return None;
+        }
+        canonicalizer.key(url).ok()
+    };
+    let mut entries = Vec::with_capacity(by_key.len());
+    for (key, (mut raws, _, _)) in by_key.iter().map(|(k, v)| (k, v.clone())) {
+        raws.sort();
+        // Follow decisions through the site's own URLs (A→B→C becomes A→C); a loop is refused.
+        let mut seen = vec![key.clone()];
+        let mut current = key.clone();
+        let mut because_chain = Vec::new();
+        let (outcome, because) = loop {
+            let decided = decide(&current).or_else(|| {
+                let (_, status, to) = by_key.get(&current)?.clone();
+                if let Some(to) = to {
+                    return Some((
+                        Outcome::Redirect {
+                            new_url: format!("http://{}{}", site.host, to),
+                        },
+                        "legacy redirect".to_owned(),
+                    ));
+                }
+                matches!(status, Some(404 | 410))
+                    .then(|| (Outcome::NotFound, "not on the legacy site".to_owned()))
+            });
+            let (outcome, because) =
+                decided.unwrap_or((Outcome::Unresolved, "no decision".to_owned()));
+            let next = match &outcome {
+                Outcome::Redirect { new_url } => own_key(new_url),
+                _ => None,
+            };
+            match next {
+                Some(next) if seen.contains(&next) => {
+                    seen.push(next);
+                    findings.push(Finding::blocking(
+                        raws.first().cloned().unwrap_or_else(|| key.clone()),
+                        format!("redirect loop: {}", seen.join(" → ")),
+                    ));
+                    break (outcome, because);
+                }
+                Some(next) => {
+                    because_chain.push(because);
+                    seen.push(next.clone());
+                    current = next;
+                }
+                None => break (outcome, because),
+            }
+        };
+        let because = if because_chain.is_empty() {
+            because
+        } else {
+            findings.push(Finding::warning(
+                raws.first().cloned().unwrap_or_else(|| key.clone()),
+                format!("chain folded: {}", seen.join(" → ")),
+            ));
+            format!("{} then {because}", because_chain.join(" then "))
+        };
+        match &outcome {
+            Outcome::Redirect { new_url } => {
+                // Named by the decision, so a section's bad target is one finding, not one
+                // per URL; a decision without a file is named by its URL.
+                if let Some(problem) = check_target(new_url, &inputs.allowed_hosts) {
+                    let at = match because.as_str() {
+                        "migrated" | "homepage" | "legacy redirect" => {
+                            format!("{} ({because})", raws.first().map_or(key.as_str(), |s| s))
+                        }
+                        _ => because.clone(),
+                    };
+                    findings.push(Finding::blocking(at, problem));
+                }
+            }
+            Outcome::Archive {
+                archive_url: Some(u),
+            } if !is_web_archive(u) => findings.push(Finding::blocking(
+                format!("{} ({because})", raws.first().map_or(key.as_str(), |s| s)),
+                format!(
+                    "{u}: must be on the National Archives domain, webarchive.nationalarchives.gov.uk"
+                ),
+            )),
+            _ => {}
+        }
+        entries.push(Entry {
+            key: key.clone(),
+            raw_urls: raws,
+            outcome,
+            because,
+        });
+    }
+    if site.tna_timestamp.stub
+        && entries
+            .iter()
+            .any(|e| matches!(e.outcome, Outcome::Archive { archive_url: None }))
+    {
+        findings.push(Finding::warning(
+            site.source.display().to_string(),
+            format!(
+                "tna_timestamp {} is GOV.UK's placeholder: archive links will find no capture",
+                site.tna_timestamp.value
+            ),
+        ));
+    }
+    if let Some(GlobalRule::Redirect { url, .. }) = &site.global
+        && let Some(problem) = check_target(url, &inputs.allowed_hosts)
+    {
+        findings.push(Finding::blocking(
+            site.source.display().to_string(),
+            problem,
+        ));
+    }
+    findings
+        .sort_by(|a, b| (!a.blocking, &a.at, &a.message).cmp(&(!b.blocking, &b.at, &b.message)));
+    findings.dedup();
+    Table {
+        site: site.abbr.clone(),
+        host: site.host.clone(),
+        entries,
+        findings,
+    }
+}

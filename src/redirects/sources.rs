@@ -1,0 +1,259 @@
+//! Gathers a site's resolution inputs from disk: the crawl store (every raw URL and what the
+//! legacy site answered), the transform's drafts (legacy URL → new base path), the
+//! decisions in `mappings/<abbr>.yml` and its spreadsheets, and the allow-list. Any of
+//! them may be missing: a team with only a spreadsheet still gets a table.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::canonical::Canonicalizer;
+use crate::config::site::Site;
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+use super::{Finding, Inputs, KnownUrl, Outcome, Rule, import};
+
+/// Hosts GOV.UK's legacy redirector allowed in 2014, beside the automatic suffixes.
+const ALLOWED_2014: &str = include_str!("../../fixtures/reference/allowed-hosts-2014.txt");
+
+pub fn gather(
+    site: &Site,
+    canonicalizer: &Canonicalizer,
+    out_dir: &Path,
+    mappings_dir: &Path,
+) -> Result<Inputs> {
+    let mut inputs = Inputs::default();
+    let site_dir = out_dir.join(&site.abbr);
+    let db = site_dir.join("crawl.db");
+    if db.is_file() {
+        read_crawl(
+            site,
+            canonicalizer,
+            &Store::open_existing(&db)?,
+            &mut inputs,
+        )?;
+    }
+    read_drafts(canonicalizer, &site_dir.join("content"), &mut inputs)?;
+    read_yaml(
+        canonicalizer,
+        &mappings_dir.join(format!("{}.yml", site.abbr)),
+        &mut inputs,
+    )?;
+    let hosts: Vec<String> = site.hosts().map(str::to_owned).collect();
+    for file in import::spreadsheets(mappings_dir, &site.abbr) {
+        let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
+        let imported = import::read(&file, &text, &hosts, canonicalizer);
+        inputs.findings.extend(imported.findings);
+        for row in imported.rows {
+            let from = format!("{}:{}", file.display(), row.line);
+            if let Some(earlier) = inputs.pages.get(&row.key) {
+                inputs.findings.push(Finding::warning(
+                    from.clone(),
+                    format!(
+                        "{} is also mapped at {}: the first one stands",
+                        row.old, earlier.from
+                    ),
+                ));
+                continue;
+            }
+            inputs.pages.insert(
+                row.key,
+                Rule {
+                    outcome: row.outcome,
+                    from,
+                },
+            );
+        }
+    }
+    inputs.allowed_hosts = allowed_hosts(mappings_dir)?;
+    Ok(inputs)
+}
+
+/// The 2014 list plus `mappings/allowed-hosts.txt` (one host per line, `#` comments).
+pub fn allowed_hosts(mappings_dir: &Path) -> Result<HashSet<String>> {
+    let mut hosts: HashSet<String> = HashSet::new();
+    let local = mappings_dir.join("allowed-hosts.txt");
+    let extra = if local.is_file() {
+        std::fs::read_to_string(&local).map_err(|e| Error::io(&local, e))?
+    } else {
+        String::new()
+    };
+    for line in ALLOWED_2014.lines().chain(extra.lines()) {
+        let host = line.split('#').next().unwrap_or_default().trim();
+        if !host.is_empty() {
+            hosts.insert(host.to_ascii_lowercase());
+        }
+    }
+    Ok(hosts)
+}
+
+fn read_crawl(
+    site: &Site,
+    canonicalizer: &Canonicalizer,
+    store: &Store,
+    inputs: &mut Inputs,
+) -> Result<()> {
+    let rows = store.rows(
+        "SELECT v.raw, u.key, COALESCE(u.status, ''), COALESCE(c.final_url, '')
+         FROM variants v JOIN urls u ON u.id = v.url_id
+         LEFT JOIN redirect_chains c ON c.url_id = u.id
+         WHERE u.kind IN ('page', 'attachment')
+         ORDER BY u.key, v.raw",
+    )?;
+    for row in rows {
+        let redirects_to = Some(row[3].as_str())
+            .filter(|u| !u.is_empty())
+            .filter(|u| super::host_of(u).is_some_and(|h| site.has_host(&h)))
+            .and_then(|u| canonicalizer.key(u).ok())
+            .filter(|k| *k != row[1]);
+        inputs.known.push(KnownUrl {
+            raw: row[0].clone(),
+            key: row[1].clone(),
+            status: row[2].parse().ok(),
+            redirects_to,
+        });
+    }
+    Ok(())
+}
+
+/// Legacy URLs and base paths from the drafts' front matter (it lists every URL an item
+/// answers for, merged duplicates included).
+fn read_drafts(canonicalizer: &Canonicalizer, content: &Path, inputs: &mut Inputs) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(content) else {
+        return Ok(());
+    };
+    let mut files: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .collect();
+    files.sort();
+    for file in files {
+        let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
+        let mut base_path = None;
+        let mut urls = Vec::new();
+        let mut in_urls = false;
+        for line in text.lines().skip(1) {
+            if line == "---" {
+                break;
+            }
+            if let Some(v) = line.strip_prefix("base_path: ") {
+                base_path = Some(v.trim().to_owned());
+            }
+            if line.starts_with("legacy_urls:") {
+                in_urls = true;
+                continue;
+            }
+            if in_urls {
+                match line.strip_prefix("  - ") {
+                    Some(v) => urls.push(serde_json::from_str::<String>(v).unwrap_or_default()),
+                    None => in_urls = false,
+                }
+            }
+        }
+        if let Some(base_path) = base_path {
+            for url in urls {
+                if let Ok(key) = canonicalizer.key(&url) {
+                    inputs
+                        .migrated
+                        .entry(key)
+                        .or_insert_with(|| base_path.clone());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct YamlFile {
+    #[serde(default)]
+    sections: Vec<YamlDecision>,
+    #[serde(default)]
+    pages: Vec<YamlDecision>,
+}
+
+#[derive(Debug, Deserialize)]
+struct YamlDecision {
+    path: Option<String>,
+    prefix: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    new_url: Option<String>,
+    archive_url: Option<String>,
+}
+
+fn read_yaml(canonicalizer: &Canonicalizer, path: &Path, inputs: &mut Inputs) -> Result<()> {
+    if !path.is_file() {
+        return Ok(());
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let file: YamlFile = serde_norway::from_str(&text).map_err(|e| {
+        let at = e
+            .location()
+            .map(|l| format!("{}:{}:", l.line(), l.column()))
+            .unwrap_or_default();
+        Error::Usage(format!("{}:{at} {e}", path.display()))
+    })?;
+    // Where each entry stands, for messages: the line holding its path or prefix.
+    let line_of = |needle: &str| {
+        text.lines()
+            .position(|l| l.contains(needle))
+            .map_or(0, |i| i + 1)
+    };
+    for (is_page, decision) in file
+        .pages
+        .iter()
+        .map(|d| (true, d))
+        .chain(file.sections.iter().map(|d| (false, d)))
+    {
+        let Some(kind) = decision.kind.as_deref() else {
+            continue; // needs and dispositions only
+        };
+        let target = if is_page {
+            &decision.path
+        } else {
+            &decision.prefix
+        };
+        let Some(target) = target else { continue };
+        let from = format!("{}:{}", path.display(), line_of(target));
+        let outcome = match kind {
+            "redirect" => match &decision.new_url {
+                Some(u) => Outcome::Redirect { new_url: u.clone() },
+                None => {
+                    inputs
+                        .findings
+                        .push(Finding::blocking(from, "a redirect needs new_url"));
+                    continue;
+                }
+            },
+            "archive" => Outcome::Archive {
+                archive_url: decision.archive_url.clone(),
+            },
+            "unresolved" => Outcome::Unresolved,
+            other => {
+                inputs.findings.push(Finding::blocking(
+                    from,
+                    format!("type {other:?}: use redirect, archive or unresolved"),
+                ));
+                continue;
+            }
+        };
+        let rule = Rule { outcome, from };
+        if is_page {
+            match canonicalizer.key(target) {
+                Ok(key) => {
+                    inputs.pages.insert(key, rule);
+                }
+                Err(e) => inputs.findings.push(Finding::blocking(
+                    rule.from,
+                    format!("{target:?} is not a path ({e})"),
+                )),
+            }
+        } else {
+            inputs.sections.push((target.to_ascii_lowercase(), rule));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,82 @@
+//! Writers: each reads a validated [`Table`] and writes one target's format.
+
+use serde_json::json;
+
+use crate::config::site::Site;
+
+use super::{Outcome, Table, archive_link};
+
+/// Transition's import format (`old url,new url`): `TNA` for an archive with Bouncer's
+/// link, the web-archive URL for one with its own, blank for unresolved. The homepage,
+/// paths the legacy site did not have, and global sites (set in the site config) have no
+/// rows: Transition would ignore them.
+pub fn transition_csv(table: &Table) -> Vec<u8> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let _ = out.write_record(["old url", "new url"]);
+    for entry in &table.entries {
+        if entry.key.is_empty() {
+            continue;
+        }
+        let new = match &entry.outcome {
+            Outcome::Redirect { new_url } => new_url.as_str(),
+            Outcome::Archive { archive_url: None } => "TNA",
+            Outcome::Archive {
+                archive_url: Some(u),
+            } => u.as_str(),
+            Outcome::Unresolved => "",
+            Outcome::NotFound | Outcome::Global { .. } => continue,
+        };
+        let old = format!("http://{}{}", table.host, entry.key);
+        let _ = out.write_record([old.as_str(), new]);
+    }
+    out.into_inner().unwrap_or_default()
+}
+
+/// Everything: per legacy path its outcome and reason, and per raw URL the status and
+/// Location (or archive link) a server must answer with.
+pub fn json(table: &Table, site: &Site) -> Vec<u8> {
+    let (decided, counted) = table.coverage();
+    let entries: Vec<serde_json::Value> = table
+        .entries
+        .iter()
+        .map(|e| {
+            let urls: Vec<serde_json::Value> = e
+                .raw_urls
+                .iter()
+                .map(|raw| {
+                    let mut answer = json!({"url": raw, "status": e.outcome.status()});
+                    match &e.outcome {
+                        Outcome::Redirect { new_url } => answer["location"] = json!(new_url),
+                        Outcome::Archive {
+                            archive_url: Some(u),
+                        } => answer["archive_url"] = json!(u),
+                        Outcome::Archive { archive_url: None }
+                        | Outcome::Unresolved
+                        | Outcome::NotFound => {
+                            answer["archive_url"] = json!(archive_link(site, raw))
+                        }
+                        Outcome::Global { .. } => {}
+                    }
+                    answer
+                })
+                .collect();
+            json!({
+                "key": e.key,
+                "outcome": e.outcome,
+                "because": e.because,
+                "urls": urls,
+            })
+        })
+        .collect();
+    let value = json!({
+        "site": table.site,
+        "host": table.host,
+        "coverage": {"decided": decided, "known": counted},
+        "counts": table.counts(),
+        "entries": entries,
+        "findings": table.findings,
+    });
+    let mut bytes = serde_json::to_vec_pretty(&value).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}

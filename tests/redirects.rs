@@ -1,0 +1,338 @@
+//! Redirect tables: Transition's import rules, Bouncer's archive links, chains and loops,
+//! and the demo estate's table end to end.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use common::{phe_migrate, repo_root};
+use phe_migrate::canonical::{Canonicalizer, Mode, SignificantParams};
+use phe_migrate::config::site::{Site, load_site};
+use phe_migrate::redirects::{self, Inputs, Outcome, Rule, import};
+
+fn site(yaml: &str) -> Site {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("minitrue.yml");
+    std::fs::write(&path, yaml).unwrap();
+    let report = load_site(&path);
+    report
+        .site
+        .unwrap_or_else(|| panic!("{:?}", report.diagnostics))
+}
+
+const MINITRUE: &str = "site: minitrue\nwhitehall_slug: ministry-of-truth\nhost: www.minitrue.gov.uk\naliases: [minitrue.gov.uk]\ntna_timestamp: 20121026065214\nhomepage: https://www.gov.uk/government/organisations/ministry-of-truth\noptions: --query-string significant\n";
+
+fn read(text: &str) -> import::Imported {
+    let canonicalizer = Canonicalizer::new(SignificantParams::parse("significant"), Mode::Govuk);
+    import::read(
+        Path::new("m.csv"),
+        text,
+        &["foo.com".to_owned(), "a.com".to_owned()],
+        &canonicalizer,
+    )
+}
+
+fn rows(text: &str) -> Vec<(String, Outcome)> {
+    read(text)
+        .rows
+        .into_iter()
+        .map(|r| (r.key, r.outcome))
+        .collect()
+}
+
+fn redirect(u: &str) -> Outcome {
+    Outcome::Redirect {
+        new_url: u.to_owned(),
+    }
+}
+
+#[test]
+fn transition_import_vectors() {
+    // I01–I04: rows that are not data, and the homepage, are ignored.
+    assert!(rows("old URL,new URL\n/a,TNA\n").len() == 1);
+    assert_eq!(
+        rows("random,sentence\noops/missed/a/slash,\n/a,\n").len(),
+        1
+    );
+    assert!(
+        rows("http://foo.com,\n/a,\n")
+            .iter()
+            .all(|(k, _)| k == "/a")
+    );
+    // I05, I12: whitespace stripped; blank is unresolved.
+    assert_eq!(rows(" /a , \n"), vec![("/a".into(), Outcome::Unresolved)]);
+    // I07–I11: type inference.
+    assert_eq!(
+        rows("/a,TNA\n")[0].1,
+        Outcome::Archive { archive_url: None }
+    );
+    assert_eq!(
+        rows("/a,tNa\n")[0].1,
+        Outcome::Archive { archive_url: None }
+    );
+    assert_eq!(
+        rows("/a,http://a.com/antna\n")[0].1,
+        redirect("http://a.com/antna")
+    );
+    let custom = "http://webarchive.nationalarchives.gov.uk/*/http://a.gov.uk";
+    assert_eq!(
+        rows(&format!("/a,{custom}\n"))[0].1,
+        Outcome::Archive {
+            archive_url: Some(custom.into())
+        }
+    );
+    assert_eq!(rows("/a,http://}\n")[0].1, redirect("http://}"));
+    // I13: insignificant parameters dropped from the key.
+    assert_eq!(
+        rows("http://foo.com/old?significant=keep&insignificant=drop,\n")[0].0,
+        "/old?significant=keep"
+    );
+    // I14, I15, I18: one row per path by Transition's precedence.
+    assert_eq!(
+        rows(
+            "/old,\n/old?insignificant,TNA\n/OLD,http://a.gov.uk/new\n/old,http://a.gov.uk/ignore-later-redirects\n"
+        ),
+        vec![("/old".into(), redirect("http://a.gov.uk/new"))]
+    );
+    // I16, I17: headers anywhere, blank and separator-only lines ignored.
+    assert_eq!(
+        rows("old url,new url\n/old,https://www.gov.uk/new\nold_url, new_url\n\n,\n").len(),
+        1
+    );
+    // I19: the homepage row dropped.
+    assert_eq!(rows("/?foo,\n/a,\n").len(), 1);
+    // I20, I21, I26: batch errors with Transition's messages.
+    let other = read("http://other.com/old,\n");
+    assert!(other.findings.iter().any(|f| {
+        f.blocking
+            && f.message
+                .starts_with("One or more of the URLs entered are not part of this site")
+    }));
+    let no_slash = read("old,\n");
+    assert!(
+        no_slash
+            .findings
+            .iter()
+            .any(|f| f.blocking && f.message == "Enter at least one valid path or full URL")
+    );
+    assert!(
+        read("")
+            .findings
+            .iter()
+            .any(|f| f.message == "Enter at least one valid line")
+    );
+    // Tab wins a tie; the legacy format and Transition's export are read too.
+    assert_eq!(import::separator("/a\t/b,c\n"), b'\t');
+    assert_eq!(
+        rows(
+            "Old Url,New Url,Status\nhttp://foo.com/x,https://www.gov.uk/y,301\nhttp://foo.com/z,,410\nhttp://foo.com/w,,418\n"
+        ),
+        vec![
+            ("/x".into(), redirect("https://www.gov.uk/y")),
+            ("/z".into(), Outcome::Archive { archive_url: None }),
+            ("/w".into(), Outcome::Unresolved)
+        ]
+    );
+    assert_eq!(
+        rows("Old URL,Type,New URL,Archive URL,Suggested URL\nhttp://foo.com/x,archive,,,\n")[0].1,
+        Outcome::Archive { archive_url: None }
+    );
+}
+
+#[test]
+fn targets_are_checked_as_transition_and_bouncer_do() {
+    let allowed = redirects::sources::allowed_hosts(Path::new("/nonexistent")).unwrap();
+    // I23, I33: off the allow-list.
+    assert!(
+        redirects::check_target("https://evil.com/x", &allowed)
+            .unwrap()
+            .contains("whitelisted domain")
+    );
+    // I34: the automatic suffixes and the listed hosts.
+    for ok in [
+        "https://m.gov.uk/foo",
+        "https://m.mod.uk/foo",
+        "https://m.nhs.uk/foo",
+        "https://www.youtube.com/x",
+    ] {
+        assert_eq!(redirects::check_target(ok, &allowed), None, "{ok}");
+    }
+    // I22, I31: not URLs. I39: no redirects into the web archive. Ours: https only.
+    assert!(redirects::check_target("www.gov.uk", &allowed).is_some());
+    assert!(redirects::check_target("https://newurl", &allowed).is_some());
+    assert_eq!(
+        redirects::check_target("https://webarchive.nationalarchives.gov.uk/x", &allowed).unwrap(),
+        "must not be to the National Archives. Use an archive mapping for that."
+    );
+    assert!(
+        redirects::check_target("http://www.gov.uk/x", &allowed)
+            .unwrap()
+            .contains("https")
+    );
+}
+
+#[test]
+fn archive_links_are_bouncers() {
+    let site = site(MINITRUE);
+    assert_eq!(
+        redirects::archive_link(
+            &site,
+            "http://www.minitrue.gov.uk/an-archived-page?non-canonical-param=1"
+        ),
+        "https://webarchive.nationalarchives.gov.uk/20121026065214/http://www.minitrue.gov.uk/an-archived-page?non-canonical-param=1"
+    );
+    // The requested host, lower-cased; an alias stays an alias; the raw case of the path.
+    assert_eq!(
+        redirects::archive_link(&site, "http://MINITRUE.gov.uk/Some/Page.HTM"),
+        "https://webarchive.nationalarchives.gov.uk/20121026065214/http://minitrue.gov.uk/Some/Page.HTM"
+    );
+}
+
+#[test]
+fn chains_fold_and_loops_are_refused() {
+    let site = site(MINITRUE);
+    let canonicalizer = site.canonicalizer(Mode::Govuk);
+    let rule = |to: &str, line: usize| Rule {
+        outcome: redirect(to),
+        from: format!("m.csv:{line}"),
+    };
+    let mut pages = BTreeMap::new();
+    pages.insert("/a".to_owned(), rule("http://www.minitrue.gov.uk/b", 1));
+    pages.insert("/b".to_owned(), rule("https://www.gov.uk/x", 2));
+    pages.insert("/c".to_owned(), rule("http://minitrue.gov.uk/d", 3));
+    pages.insert("/d".to_owned(), rule("http://www.minitrue.gov.uk/c", 4));
+    let table = redirects::resolve(
+        &site,
+        &canonicalizer,
+        Inputs {
+            pages,
+            ..Inputs::default()
+        },
+    );
+    let a = table.entries.iter().find(|e| e.key == "/a").unwrap();
+    assert_eq!(a.outcome, redirect("https://www.gov.uk/x"));
+    assert!(
+        table
+            .findings
+            .iter()
+            .any(|f| !f.blocking && f.message == "chain folded: /a → /b")
+    );
+    assert!(
+        table
+            .findings
+            .iter()
+            .any(|f| f.blocking && f.message == "redirect loop: /c → /d → /c")
+    );
+    assert!(table.blocking() >= 1);
+}
+
+#[test]
+fn the_demo_estate_gets_a_valid_table_for_every_url() {
+    let out = tempfile::tempdir().unwrap();
+    let demo = phe_migrate()
+        .current_dir(repo_root())
+        .args(["demo", "--quiet", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    let report = phe_migrate()
+        .current_dir(repo_root())
+        .args([
+            "report",
+            "redirects",
+            "demo_comare",
+            "demo_hpa",
+            "demo_chobs",
+            "--format",
+            "json",
+            "--out",
+        ])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&report.stdout);
+    assert_eq!(report.status.code(), Some(0), "{text}");
+    let table: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(out.path().join("demo_comare/redirects.json")).unwrap(),
+    )
+    .unwrap();
+    let answer = |raw: &str| {
+        table["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|e| e["urls"].as_array().unwrap().iter().map(move |u| (e, u)))
+            .find(|(_, u)| u["url"] == raw)
+            .unwrap_or_else(|| panic!("{raw} not in the table"))
+    };
+    let (e, u) = answer("http://www.comare-demo.org.uk/");
+    assert_eq!(
+        (e["because"].as_str(), u["status"].as_u64()),
+        (Some("homepage"), Some(301))
+    );
+    let (e, u) = answer("http://www.comare-demo.org.uk/about.html");
+    assert!(e["because"].as_str().unwrap().starts_with("page mapping"));
+    assert_eq!(
+        u["location"],
+        "https://www.gov.uk/government/groups/committee-on-medical-aspects-of-radiation-in-the-environment-comare/about"
+    );
+    let (e, u) = answer("http://www.comare-demo.org.uk/reports/tenth.html");
+    assert_eq!(e["because"], "migrated");
+    assert_eq!(
+        u["location"],
+        "https://www.gov.uk/government/publications/10th-report-the-incidence-of-childhood-cancer-around-nuclear-installations-in-great-britain"
+    );
+    // A page merged with the homepage's copy answers with the merged item.
+    let (e, _) = answer("http://www.comare-demo.org.uk/index.html");
+    assert_eq!(e["because"], "migrated");
+    // A section archive keeps the raw URL, session parameter and all, in Bouncer's link.
+    let raw = "http://www.comare-demo.org.uk/news/2009-sunbeds-report.html?PHPSESSID=7d793037a0760186574b0282f2f435e7";
+    let (e, u) = answer(raw);
+    assert_eq!(
+        (e["outcome"]["type"].as_str(), u["status"].as_u64()),
+        (Some("archive"), Some(410))
+    );
+    assert_eq!(
+        u["archive_url"],
+        format!("https://webarchive.nationalarchives.gov.uk/20140507011658/{raw}")
+    );
+    // Every known URL has exactly one answer.
+    let mut urls: Vec<&str> = table["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| {
+            e["urls"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u["url"].as_str().unwrap())
+        })
+        .collect();
+    let total = urls.len();
+    urls.sort();
+    urls.dedup();
+    assert_eq!(urls.len(), total);
+    // The Transition CSV from the same inputs.
+    let csv = phe_migrate()
+        .current_dir(repo_root())
+        .args(["report", "redirects", "demo_comare", "-o"])
+        .arg(out.path().join("comare.csv"))
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(csv.status.success());
+    let csv = std::fs::read_to_string(out.path().join("comare.csv")).unwrap();
+    assert!(csv.starts_with("old url,new url\n"));
+    assert!(
+        csv.contains("\nhttp://www.comare-demo.org.uk/news/2009-sunbeds-report.html,TNA\n"),
+        "{csv}"
+    );
+}
