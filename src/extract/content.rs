@@ -662,6 +662,24 @@ struct Stats {
     commas: usize,
 }
 
+/// Characters a text node counts for: each word and one space.
+fn text_length(text: &str) -> usize {
+    text.split_whitespace().map(|w| w.chars().count() + 1).sum()
+}
+
+fn commas(text: &str) -> usize {
+    text.matches([',', '，']).count()
+}
+
+/// How much a link's text counts as link text: in-page anchors count less.
+fn link_weight(e: &scraper::node::Element) -> f64 {
+    if e.attr("href").is_some_and(|h| h.starts_with('#')) {
+        0.3
+    } else {
+        1.0
+    }
+}
+
 fn stats(node: NodeRef<'_, Node>, removed: &HashSet<NodeId>) -> Stats {
     let mut s = Stats::default();
     let mut in_link: Option<(NodeId, f64)> = None;
@@ -678,23 +696,15 @@ fn stats(node: NodeRef<'_, Node>, removed: &HashSet<NodeId>) -> Stats {
                 }
                 match n.value() {
                     Node::Text(t) => {
-                        let len = t
-                            .split_whitespace()
-                            .map(|w| w.chars().count() + 1)
-                            .sum::<usize>();
+                        let len = text_length(t);
                         s.chars += len;
-                        s.commas += t.matches([',', '，']).count();
+                        s.commas += commas(t);
                         if let Some((_, weight)) = in_link {
                             s.link_chars += len as f64 * weight;
                         }
                     }
                     Node::Element(e) if e.name() == "a" && in_link.is_none() => {
-                        let weight = if e.attr("href").is_some_and(|h| h.starts_with('#')) {
-                            0.3
-                        } else {
-                            1.0
-                        };
-                        in_link = Some((n.id(), weight));
+                        in_link = Some((n.id(), link_weight(e)));
                     }
                     _ => {}
                 }
@@ -733,27 +743,16 @@ fn all_stats(root: NodeRef<'_, Node>, removed: &HashSet<NodeId>) -> HashMap<Node
                 match n.value() {
                     Node::Text(t) => {
                         if let Some((_, s, _)) = open.last_mut() {
-                            let len = t
-                                .split_whitespace()
-                                .map(|w| w.chars().count() + 1)
-                                .sum::<usize>();
+                            let len = text_length(t);
                             s.chars += len;
-                            s.commas += t.matches([',', '，']).count();
+                            s.commas += commas(t);
                             if let Some(weight) = link {
                                 s.link_chars += len as f64 * weight;
                             }
                         }
                     }
                     Node::Element(e) => {
-                        let link = link.or_else(|| {
-                            (e.name() == "a").then(|| {
-                                if e.attr("href").is_some_and(|h| h.starts_with('#')) {
-                                    0.3
-                                } else {
-                                    1.0
-                                }
-                            })
-                        });
+                        let link = link.or_else(|| (e.name() == "a").then(|| link_weight(e)));
                         open.push((n.id(), Stats::default(), link));
                     }
                     _ => {}
@@ -951,14 +950,10 @@ fn grab(body: ElementRef<'_>, flags: Flags) -> (NodeId, HashSet<NodeId>) {
                 .children()
                 .filter_map(|c| c.value().as_text().map(|t| t.to_string()))
                 .collect();
-            let len = own
-                .split_whitespace()
-                .map(|w| w.chars().count() + 1)
-                .sum::<usize>();
             Stats {
-                chars: len,
+                chars: text_length(&own),
                 link_chars: 0.0,
-                commas: own.matches([',', '，']).count(),
+                commas: commas(&own),
             }
         } else {
             stat(node)
