@@ -260,7 +260,7 @@ fn starts_with_domain(input: &str, ignore_case: bool) -> bool {
 
 /// Ruby's `File.join(base, tail)` for two parts: exactly one `/` at the joint unless the
 /// tail brings its own leading slashes (which are then kept as they are).
-fn ruby_file_join(base: &str, tail: &str) -> String {
+pub fn ruby_file_join(base: &str, tail: &str) -> String {
     let trimmed = base.trim_end_matches('/');
     if tail.starts_with('/') {
         format!("{trimmed}{tail}")

@@ -196,6 +196,7 @@ fn chains_fold_and_loops_are_refused() {
     let rule = |to: &str, line: usize| Rule {
         outcome: redirect(to),
         from: format!("m.csv:{line}"),
+        suggested_url: None,
     };
     let mut pages = BTreeMap::new();
     pages.insert("/a".to_owned(), rule("http://www.minitrue.gov.uk/b", 1));

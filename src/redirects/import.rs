@@ -20,6 +20,8 @@ pub struct Row {
     pub old: String,
     pub key: String,
     pub outcome: Outcome,
+    /// Transition's export carries a suggested (non-government) URL for archived pages.
+    pub suggested_url: Option<String>,
 }
 
 /// What a spreadsheet gave: its rows after Transition's deduplication, and what was wrong.
@@ -207,11 +209,16 @@ pub fn read(file: &Path, text: &str, hosts: &[String], canonicalizer: &Canonical
                     .push(Finding::blocking(at(line), "A new URL is too long"));
             }
         }
+        let suggested_url = match layout {
+            Layout::TransitionExport => Some(field(4).to_owned()).filter(|u| !u.is_empty()),
+            _ => None,
+        };
         candidates.push(Row {
             line,
             old: old.to_owned(),
             key,
             outcome,
+            suggested_url,
         });
     }
     // One row per path: the best by Transition's precedence, the earlier line on a tie.

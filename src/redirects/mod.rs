@@ -4,6 +4,7 @@
 //! redirects into the web archive, chains folded, loops refused). Resolution is pure: the
 //! callers gather the known URLs, mappings and migrated pages; writers only read the table.
 
+pub mod bouncer;
 pub mod import;
 pub mod sources;
 pub mod writers;
@@ -31,7 +32,25 @@ pub enum Outcome {
     /// 404: the legacy site did not have this page either.
     NotFound,
     /// The site's `global` rule: every path redirects (perhaps keeping the path) or is gone.
-    Global { rule: String },
+    Global {
+        #[serde(serialize_with = "as_display")]
+        rule: GlobalRule,
+    },
+}
+
+fn as_display<S: serde::Serializer>(rule: &GlobalRule, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(rule)
+}
+
+/// What a server must send for one raw legacy URL: the status, and the Location of a
+/// redirect or the web-archive link on a 410 or 404 page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Answer {
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub archive_url: Option<String>,
 }
 
 impl Outcome {
@@ -40,13 +59,12 @@ impl Outcome {
             Outcome::Redirect { .. } => 301,
             Outcome::Archive { .. } | Outcome::Unresolved => 410,
             Outcome::NotFound => 404,
-            Outcome::Global { rule } => {
-                if rule.starts_with("=301") {
-                    301
-                } else {
-                    410
-                }
-            }
+            Outcome::Global {
+                rule: GlobalRule::Redirect { .. },
+            } => 301,
+            Outcome::Global {
+                rule: GlobalRule::Archive,
+            } => 410,
         }
     }
 
@@ -58,6 +76,41 @@ impl Outcome {
                 archive_url: Some(u),
             } => vec![u],
             _ => Vec::new(),
+        }
+    }
+
+    /// The answer to one raw URL with this outcome, exactly as Bouncer gives it: a global
+    /// redirect appends the raw path and query when the site asks for that; every 410 and
+    /// 404 page links to the requested URL in the web archive unless a mapping names its
+    /// own archive copy.
+    pub fn answer(&self, site: &Site, raw: &str) -> Answer {
+        let status = self.status();
+        let (location, archive_url) = match self {
+            Outcome::Redirect { new_url } => (Some(new_url.clone()), None),
+            Outcome::Global {
+                rule: GlobalRule::Redirect { url, append_path },
+            } => {
+                let location = if *append_path {
+                    crate::canonical::ruby_file_join(url, raw_parts(raw).1)
+                } else {
+                    url.clone()
+                };
+                (Some(location), None)
+            }
+            Outcome::Archive {
+                archive_url: Some(u),
+            } => (None, Some(u.clone())),
+            Outcome::Archive { archive_url: None }
+            | Outcome::Unresolved
+            | Outcome::NotFound
+            | Outcome::Global {
+                rule: GlobalRule::Archive,
+            } => (None, Some(archive_link(site, raw))),
+        };
+        Answer {
+            status,
+            location,
+            archive_url,
         }
     }
 
@@ -104,6 +157,8 @@ pub struct Rule {
     pub outcome: Outcome,
     /// `file:line`.
     pub from: String,
+    /// A non-government page Bouncer's 410 page also offers (Transition's `suggested_url`).
+    pub suggested_url: Option<String>,
 }
 
 /// A URL the site is known to have had, with what the crawl saw.
@@ -141,6 +196,26 @@ pub struct Entry {
     /// Why: `global`, `homepage`, `page mapping file:line`, `section /x/ (file:line)`,
     /// `migrated`, `legacy redirect`, `not on the legacy site`, `no decision`.
     pub because: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggested_url: Option<String>,
+}
+
+/// A decision for every path under a prefix.
+#[derive(Clone, Debug, Serialize)]
+pub struct Section {
+    /// Lower-cased, as keys are.
+    pub prefix: String,
+    pub outcome: Outcome,
+    pub from: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggested_url: Option<String>,
+}
+
+impl Table {
+    /// The section an unseen key falls under, if any (the longest prefix).
+    pub fn section_for(&self, key: &str) -> Option<&Section> {
+        self.sections.iter().find(|s| key.starts_with(&s.prefix))
+    }
 }
 
 /// A site's redirect table.
@@ -149,6 +224,8 @@ pub struct Table {
     pub site: String,
     pub host: String,
     pub entries: Vec<Entry>,
+    /// Section decisions, longest prefix first: they also answer paths nobody has seen yet.
+    pub sections: Vec<Section>,
     pub findings: Vec<Finding>,
 }
 
@@ -197,23 +274,35 @@ pub fn is_web_archive(url: &str) -> bool {
     host_of(url).as_deref() == Some(WEB_ARCHIVE_HOST)
 }
 
+/// A raw URL's host (as written, empty when there is none) and its path and query as
+/// written (not as the url crate normalises them), without the fragment.
+pub fn raw_parts(raw: &str) -> (&str, &str) {
+    let Some((_, after_scheme)) = raw.split_once("://") else {
+        return ("", raw.split('#').next().unwrap_or(raw));
+    };
+    let split = after_scheme
+        .find(['/', '?', '#'])
+        .unwrap_or(after_scheme.len());
+    let (authority, rest) = after_scheme.split_at(split);
+    let host = authority.rsplit('@').next().unwrap_or(authority);
+    let host = host.split(':').next().unwrap_or(host);
+    let rest = rest.split('#').next().unwrap_or(rest);
+    (host, rest)
+}
+
 /// Bouncer's archive link for a raw legacy URL: the requested host (lower-cased, an alias
 /// stays an alias) and the raw path and query, after the site's capture timestamp.
 pub fn archive_link(site: &Site, raw: &str) -> String {
-    let (host, rest) = match url::Url::parse(raw) {
-        Ok(u) => {
-            let host = u.host_str().unwrap_or(&site.host).to_ascii_lowercase();
-            // The raw path and query as written, not as the url crate normalises them.
-            let after_scheme = raw.split_once("://").map_or(raw, |(_, r)| r);
-            let rest = after_scheme
-                .find('/')
-                .map_or("/", |i| &after_scheme[i..])
-                .split('#')
-                .next()
-                .unwrap_or("/");
-            (host, rest.to_owned())
-        }
-        Err(_) => (site.host.clone(), raw.to_owned()),
+    let (host, rest) = raw_parts(raw);
+    let host = if host.is_empty() {
+        site.host.clone()
+    } else {
+        crate::canonical::bouncer_lookup_host(host)
+    };
+    let rest = if rest.starts_with('/') {
+        rest.to_owned()
+    } else {
+        format!("/{rest}")
     };
     format!("{}{}", site.archive_prefix(&host), rest)
 }
@@ -287,12 +376,7 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, inputs: Inputs) -> Ta
     }
     let decide = |key: &str| -> Option<(Outcome, String)> {
         if let Some(rule) = &site.global {
-            return Some((
-                Outcome::Global {
-                    rule: rule.to_string(),
-                },
-                "global".into(),
-            ));
+            return Some((Outcome::Global { rule: rule.clone() }, "global".into()));
         }
         if key.is_empty() {
             return Some((
@@ -326,6 +410,19 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, inputs: Inputs) -> Ta
             )
         })
     };
+    // The 410 page's extra link comes with the decision that archived the page.
+    let suggested = |key: &str| -> Option<String> {
+        if let Some(rule) = inputs.pages.get(key) {
+            return rule.suggested_url.clone();
+        }
+        let lower = key.to_ascii_lowercase();
+        inputs
+            .sections
+            .iter()
+            .filter(|(p, _)| lower.starts_with(p.as_str()))
+            .max_by_key(|(p, _)| p.len())
+            .and_then(|(_, rule)| rule.suggested_url.clone())
+    };
     let own_key = |url: &str| -> Option<String> {
         let host = host_of(url)?;
         if !site.has_host(&host) {
@@ -334,7 +431,8 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, inputs: Inputs) -> Ta
         canonicalizer.key(url).ok()
     };
     let mut entries = Vec::with_capacity(by_key.len());
-    for (key, (mut raws, _, _)) in by_key.iter().map(|(k, v)| (k, v.clone())) {
+    for (key, (raws, _, _)) in &by_key {
+        let mut raws = raws.clone();
         raws.sort();
         // Follow decisions through the site's own URLs (A→B→C becomes A→C); a loop is refused.
         let mut seen = vec![key.clone()];
@@ -410,11 +508,16 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, inputs: Inputs) -> Ta
             )),
             _ => {}
         }
+        let suggested_url = match outcome {
+            Outcome::Archive { .. } if site.global.is_none() => suggested(&current),
+            _ => None,
+        };
         entries.push(Entry {
             key: key.clone(),
             raw_urls: raws,
             outcome,
             because,
+            suggested_url,
         });
     }
     if site.tna_timestamp.stub
@@ -441,10 +544,29 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, inputs: Inputs) -> Ta
     findings
         .sort_by(|a, b| (!a.blocking, &a.at, &a.message).cmp(&(!b.blocking, &b.at, &b.message)));
     findings.dedup();
+    let mut sections: Vec<Section> = if site.global.is_some() {
+        Vec::new()
+    } else {
+        inputs
+            .sections
+            .iter()
+            .map(|(prefix, rule)| Section {
+                prefix: prefix.clone(),
+                outcome: rule.outcome.clone(),
+                from: rule.from.clone(),
+                suggested_url: rule.suggested_url.clone(),
+            })
+            .collect()
+    };
+    sections.sort_by(|a, b| {
+        (b.prefix.len(), &a.prefix, &a.from).cmp(&(a.prefix.len(), &b.prefix, &b.from))
+    });
+    sections.dedup_by(|a, b| a.prefix == b.prefix);
     Table {
         site: site.abbr.clone(),
         host: site.host.clone(),
         entries,
+        sections,
         findings,
     }
 }

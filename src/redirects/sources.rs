@@ -63,6 +63,7 @@ pub fn gather(
                 Rule {
                     outcome: row.outcome,
                     from,
+                    suggested_url: row.suggested_url,
                 },
             );
         }
@@ -182,6 +183,7 @@ struct YamlDecision {
     kind: Option<String>,
     new_url: Option<String>,
     archive_url: Option<String>,
+    suggested_url: Option<String>,
 }
 
 fn read_yaml(canonicalizer: &Canonicalizer, path: &Path, inputs: &mut Inputs) -> Result<()> {
@@ -240,7 +242,11 @@ fn read_yaml(canonicalizer: &Canonicalizer, path: &Path, inputs: &mut Inputs) ->
                 continue;
             }
         };
-        let rule = Rule { outcome, from };
+        let rule = Rule {
+            outcome,
+            from,
+            suggested_url: decision.suggested_url.clone(),
+        };
         if is_page {
             match canonicalizer.key(target) {
                 Ok(key) => {

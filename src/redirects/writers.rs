@@ -4,7 +4,7 @@ use serde_json::json;
 
 use crate::config::site::Site;
 
-use super::{Outcome, Table, archive_link};
+use super::{Outcome, Table};
 
 /// Transition's import format (`old url,new url`): `TNA` for an archive with Bouncer's
 /// link, the web-archive URL for one with its own, blank for unresolved. The homepage,
@@ -44,20 +44,13 @@ pub fn json(table: &Table, site: &Site) -> Vec<u8> {
                 .raw_urls
                 .iter()
                 .map(|raw| {
-                    let mut answer = json!({"url": raw, "status": e.outcome.status()});
-                    match &e.outcome {
-                        Outcome::Redirect { new_url } => answer["location"] = json!(new_url),
-                        Outcome::Archive {
-                            archive_url: Some(u),
-                        } => answer["archive_url"] = json!(u),
-                        Outcome::Archive { archive_url: None }
-                        | Outcome::Unresolved
-                        | Outcome::NotFound => {
-                            answer["archive_url"] = json!(archive_link(site, raw))
-                        }
-                        Outcome::Global { .. } => {}
+                    let answer = e.outcome.answer(site, raw);
+                    let mut value = serde_json::Map::new();
+                    value.insert("url".into(), json!(raw));
+                    if let serde_json::Value::Object(fields) = json!(answer) {
+                        value.extend(fields);
                     }
-                    answer
+                    serde_json::Value::Object(value)
                 })
                 .collect();
             json!({
