@@ -95,11 +95,8 @@ fn overrides(setup: &str) -> BTreeMap<&'static str, String> {
     if setup == "host renamed to minitrue.gov.uk" {
         out.insert("host", "minitrue.gov.uk".to_owned());
     }
-    if setup.starts_with("organisation title=") {
-        out.insert(
-            "homepage_title",
-            format!("'{}'", &setup["organisation title=".len()..]),
-        );
+    if let Some(title) = setup.strip_prefix("organisation title=") {
+        out.insert("homepage_title", format!("'{title}'"));
     }
     let mut global_type = None;
     let mut global_url = None;
@@ -108,11 +105,9 @@ fn overrides(setup: &str) -> BTreeMap<&'static str, String> {
             continue;
         };
         match k {
-            "query_params" => {
-                // A blank list is no `options:` at all in a site config.
-                if v != "(empty string)" {
-                    out.insert("options", format!("'--query-string {v}'"));
-                }
+            // A blank list is no `options:` at all in a site config.
+            "query_params" if v != "(empty string)" => {
+                out.insert("options", format!("'--query-string {v}'"));
             }
             "homepage_title" => {
                 out.insert("homepage_title", v.to_owned());
