@@ -8,8 +8,10 @@ mod crawl_cmd;
 mod demo_cmd;
 mod fixtures_cmd;
 mod report_cmd;
+mod serve_cmd;
 mod sites_cmd;
 mod transform_cmd;
+mod verify_cmd;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -55,6 +57,12 @@ pub enum Command {
     /// Hand-overs: the redirect table for hosting teams.
     #[command(subcommand)]
     Report(report_cmd::ReportCommand),
+    /// Answer for the sites' legacy hosts as GOV.UK's Bouncer would (301, 410 and 404 pages,
+    /// robots.txt, sitemap.xml), to try a redirect table before DNS moves.
+    Serve(serve_cmd::ServeArgs),
+    /// Ask a live server for every legacy URL in redirect tables and list each answer that
+    /// differs (status, Location, web-archive link); exit 1 on any.
+    Verify(verify_cmd::VerifyArgs),
     /// Add to a site's crawl store from elsewhere: a WARC file, or a list of URLs.
     #[command(subcommand)]
     Import(archive_cmd::ImportCommand),
@@ -80,6 +88,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<i32> {
         Command::Crawl(args) => crawl_cmd::run(args, &workspace, &out_dir, out),
         Command::Transform(args) => transform_cmd::run(args, &workspace, &out_dir, out),
         Command::Report(cmd) => report_cmd::run(cmd, &workspace, &out_dir, out),
+        Command::Serve(args) => serve_cmd::run(args, &workspace, &out_dir, out),
+        Command::Verify(args) => verify_cmd::run(args, out),
         Command::Import(cmd) => archive_cmd::import(cmd, &workspace, &out_dir, out),
         Command::Export(cmd) => archive_cmd::export(cmd, &workspace, &out_dir, out),
         Command::Sites(cmd) => sites_cmd::run(cmd, &workspace, out),

@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::stdout_error;
-use crate::canonical::Mode;
 use crate::config::Workspace;
+use crate::config::site::Site;
 use crate::error::{Error, Result};
-use crate::redirects::{self, Table, sources, writers};
+use crate::redirects::{Finding, Table, nginx, sources, writers};
 
 #[derive(Debug, Subcommand)]
 pub enum ReportCommand {
@@ -26,6 +26,9 @@ pub enum RedirectFormat {
     TransitionCsv,
     /// Every legacy URL with the status and Location a server must answer.
     Json,
+    /// A file to include in nginx's http {} block, with map files and sitemaps beside it
+    /// in <file>.d/; answers as Bouncer does.
+    Nginx,
 }
 
 #[derive(Debug, Args)]
@@ -38,6 +41,9 @@ pub struct RedirectsArgs {
     /// Write here (one site) instead of <out>/<abbr>/redirects.<ext>.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// What the nginx server blocks listen on (`80`, `127.0.0.1:8080`, `443 ssl`, ...).
+    #[arg(long, default_value = "80", value_name = "ADDR")]
+    pub listen: String,
 }
 
 pub fn run(
@@ -47,30 +53,107 @@ pub fn run(
     out: &mut dyn Write,
 ) -> Result<i32> {
     let ReportCommand::Redirects(args) = cmd;
-    if args.output.is_some() && args.sites.len() > 1 {
+    let combined = matches!(args.format, RedirectFormat::Nginx);
+    if args.output.is_some() && args.sites.len() > 1 && !combined {
         return Err(Error::Usage(
-            "-o names one file: give one site, or leave -o out to write each site's table under --out".into(),
+            "-o names one file: give one site, or leave -o out to write each site's table under --out (nginx takes several sites in one file)".into(),
         ));
     }
-    let mut blocking = 0;
+    let mut tables = Vec::new();
     for name in &args.sites {
         let site = workspace.resolve_site(name)?;
-        let canonicalizer = site.canonicalizer(Mode::Govuk);
-        let inputs = sources::gather(&site, &canonicalizer, out_dir, &workspace.mappings_dir())?;
-        let table = redirects::resolve(&site, &canonicalizer, inputs);
-        let (bytes, ext) = match args.format {
-            RedirectFormat::TransitionCsv => (writers::transition_csv(&table), "csv"),
-            RedirectFormat::Json => (writers::json(&table, &site), "json"),
-        };
-        let path = args
-            .output
-            .clone()
-            .unwrap_or_else(|| out_dir.join(&site.abbr).join(format!("redirects.{ext}")));
-        write_atomically(&path, &bytes)?;
-        summary(out, &table, &path).map_err(stdout_error)?;
-        blocking += table.blocking();
+        let table = sources::table(&site, out_dir, &workspace.mappings_dir())?;
+        tables.push((site, table));
+    }
+    let mut blocking = 0;
+    match args.format {
+        RedirectFormat::TransitionCsv | RedirectFormat::Json => {
+            for (site, table) in &tables {
+                let (bytes, ext) = match args.format {
+                    RedirectFormat::Json => (writers::json(table, site), "json"),
+                    _ => (writers::transition_csv(table), "csv"),
+                };
+                let path = args
+                    .output
+                    .clone()
+                    .unwrap_or_else(|| out_dir.join(&site.abbr).join(format!("redirects.{ext}")));
+                write_atomically(&path, &bytes)?;
+                summary(out, table, &[], &path).map_err(stdout_error)?;
+                blocking += table.blocking();
+            }
+        }
+        RedirectFormat::Nginx => {
+            let groups: Vec<(PathBuf, Vec<&(Site, Table)>)> = match &args.output {
+                Some(path) => vec![(path.clone(), tables.iter().collect())],
+                None => tables
+                    .iter()
+                    .map(|t| {
+                        (
+                            out_dir.join(&t.0.abbr).join("redirects.nginx.conf"),
+                            vec![t],
+                        )
+                    })
+                    .collect(),
+            };
+            for (path, group) in groups {
+                let path = absolute(&path)?;
+                let options = nginx::Options {
+                    listen: args.listen.clone(),
+                    assets: nginx::assets_dir(&path),
+                };
+                let pairs: Vec<(&Site, &Table)> = group.iter().map(|(s, t)| (s, t)).collect();
+                let written = nginx::write(&pairs, &options);
+                write_bundle(&path, &options.assets, &written.conf, &written.files)?;
+                for (i, (_, table)) in group.iter().enumerate() {
+                    // The writer's own findings once, after the first site's summary.
+                    let findings: &[Finding] = if i == 0 { &written.findings } else { &[] };
+                    summary(out, table, findings, &path).map_err(stdout_error)?;
+                    blocking += table.blocking();
+                }
+            }
+        }
     }
     Ok(if blocking > 0 { 1 } else { 0 })
+}
+
+/// The path made absolute, as the generated configuration refers to its files.
+fn absolute(path: &Path) -> Result<PathBuf> {
+    std::path::absolute(path).map_err(|e| Error::io(path, e))
+}
+
+/// Writes a configuration and its folder of files: the folder is built whole beside the
+/// old one and swapped in, then the configuration that names it is written.
+fn write_bundle(
+    conf: &Path,
+    assets: &Path,
+    text: &str,
+    files: &[(PathBuf, Vec<u8>)],
+) -> Result<()> {
+    let building = assets.with_extension("d.partial");
+    if building.exists() {
+        std::fs::remove_dir_all(&building).map_err(|e| Error::io(&building, e))?;
+    }
+    for (path, bytes) in files {
+        let relative = path.strip_prefix(assets).unwrap_or(path);
+        let target = building.join(relative);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
+        std::fs::write(&target, bytes).map_err(|e| Error::io(&target, e))?;
+    }
+    std::fs::create_dir_all(&building).map_err(|e| Error::io(&building, e))?;
+    let old = assets.with_extension("d.old");
+    if old.exists() {
+        std::fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
+    }
+    if assets.exists() {
+        std::fs::rename(assets, &old).map_err(|e| Error::io(assets, e))?;
+    }
+    std::fs::rename(&building, assets).map_err(|e| Error::io(assets, e))?;
+    if old.exists() {
+        std::fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
+    }
+    write_atomically(conf, text.as_bytes())
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -82,7 +165,12 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&partial, path).map_err(|e| Error::io(path, e))
 }
 
-fn summary(out: &mut dyn Write, table: &Table, path: &Path) -> std::io::Result<()> {
+fn summary(
+    out: &mut dyn Write,
+    table: &Table,
+    writer_findings: &[Finding],
+    path: &Path,
+) -> std::io::Result<()> {
     let (decided, known) = table.coverage();
     let counts: Vec<String> = table
         .counts()
@@ -107,7 +195,7 @@ fn summary(out: &mut dyn Write, table: &Table, path: &Path) -> std::io::Result<(
         "  coverage {decided} of {known} known paths decided ({share:.1}%)"
     )?;
     let blocking = table.blocking();
-    for f in &table.findings {
+    for f in table.findings.iter().chain(writer_findings) {
         let kind = if f.blocking { "error" } else { "warning" };
         writeln!(out, "  {kind}: {}: {}", f.at, f.message)?;
     }

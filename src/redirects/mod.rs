@@ -6,7 +6,10 @@
 
 pub mod bouncer;
 pub mod import;
+pub mod nginx;
+pub mod serve;
 pub mod sources;
+pub mod verify;
 pub mod writers;
 
 use std::collections::{BTreeMap, HashMap, HashSet};

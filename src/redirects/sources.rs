@@ -18,6 +18,13 @@ use super::{Finding, Inputs, KnownUrl, Outcome, Rule, import};
 /// Hosts GOV.UK's legacy redirector allowed in 2014, beside the automatic suffixes.
 const ALLOWED_2014: &str = include_str!("../../fixtures/reference/allowed-hosts-2014.txt");
 
+/// The validated table for one site, from whatever of its inputs exist on disk.
+pub fn table(site: &Site, out_dir: &Path, mappings_dir: &Path) -> Result<super::Table> {
+    let canonicalizer = site.canonicalizer(crate::canonical::Mode::Govuk);
+    let inputs = gather(site, &canonicalizer, out_dir, mappings_dir)?;
+    Ok(super::resolve(site, &canonicalizer, inputs))
+}
+
 pub fn gather(
     site: &Site,
     canonicalizer: &Canonicalizer,

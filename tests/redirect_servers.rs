@@ -1,0 +1,328 @@
+//! Redirect tables on real servers: the nginx configuration passes `nginx -t` and, served by
+//! real nginx, answers every raw URL the demo crawl found as the table says; `serve` does
+//! the same; `verify` catches every difference; hostile URLs and titles cannot change the
+//! generated configuration.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use common::{Nginx, free_port, phe_migrate, repo_root, run_demo};
+
+const DEMO_SITES: [&str; 3] = ["demo_chobs", "demo_comare", "demo_hpa"];
+
+/// One demo run for the whole file, with each site's JSON table written.
+fn demo_out() -> &'static Path {
+    static OUT: OnceLock<tempfile::TempDir> = OnceLock::new();
+    OUT.get_or_init(|| {
+        let out = tempfile::tempdir().unwrap();
+        run_demo(out.path());
+        let report = phe_migrate()
+            .current_dir(repo_root())
+            .args(["report", "redirects", "--format", "json", "--out"])
+            .arg(out.path())
+            .args(DEMO_SITES)
+            .output()
+            .unwrap();
+        assert_eq!(
+            report.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&report.stdout)
+        );
+        out
+    })
+    .path()
+}
+
+fn tables(out: &Path) -> Vec<PathBuf> {
+    DEMO_SITES
+        .iter()
+        .map(|s| out.join(s).join("redirects.json"))
+        .collect()
+}
+
+/// A raw HTTP/1.1 GET: status, headers (lower-case names) and body.
+fn get(port: u16, host: &str, target: &str) -> (u16, Vec<(String, String)>, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(": "))
+        .map(|(k, v)| (k.to_ascii_lowercase(), v.to_owned()))
+        .collect();
+    (status, headers, body.to_owned())
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+fn verify(tables: &[PathBuf], port: u16) -> std::process::Output {
+    phe_migrate()
+        .arg("verify")
+        .args(tables)
+        .arg("--target")
+        .arg(format!("http://127.0.0.1:{port}"))
+        .output()
+        .unwrap()
+}
+
+fn nginx_config(workspace: &Path, out: &Path, sites: &[&str], port: u16) -> (PathBuf, String) {
+    let conf = out.join("nginx").join("redirects.conf");
+    let report = phe_migrate()
+        .current_dir(workspace)
+        .args(["report", "redirects", "--format", "nginx", "--listen"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-o")
+        .arg(&conf)
+        .arg("--out")
+        .arg(out)
+        .args(sites)
+        .output()
+        .unwrap();
+    (conf, String::from_utf8_lossy(&report.stdout).into_owned())
+}
+
+#[test]
+fn nginx_answers_every_demo_url_as_the_table_says() {
+    let out = demo_out();
+    let port = free_port();
+    let (conf, printed) = nginx_config(&repo_root(), out, &DEMO_SITES, port);
+    assert!(printed.contains("redirects.conf"), "{printed}");
+    let nginx = Nginx::start(&conf, port).unwrap_or_else(|e| panic!("nginx -t: {e}"));
+    let checked = verify(&tables(out), port);
+    let text = String::from_utf8_lossy(&checked.stdout);
+    assert_eq!(checked.status.code(), Some(0), "{text}");
+    let total: usize = tables(out)
+        .iter()
+        .map(|t| {
+            let v: serde_json::Value = serde_json::from_slice(&std::fs::read(t).unwrap()).unwrap();
+            v["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["urls"].as_array().unwrap().len())
+                .sum::<usize>()
+        })
+        .sum();
+    assert!(total > 300, "{total}");
+    assert!(
+        text.contains(&format!("{total} URLs checked")),
+        "{text} ({total})"
+    );
+
+    // Variants nobody crawled still land on their page: another parameter order, an
+    // insignificant parameter, other case, a trailing slash, an AKA host.
+    let (status, headers, _) = get(
+        port,
+        "www.chobs-demo.org.uk",
+        "/Resource/View.aspx/?utm_source=x&RID=101700",
+    );
+    assert_eq!(status, 301);
+    assert_eq!(
+        header(&headers, "location"),
+        Some("https://www.gov.uk/government/publications/breastfeeding-2010-11-data-briefing")
+    );
+    assert_eq!(
+        header(&headers, "cache-control"),
+        Some("public, max-age=3600")
+    );
+    // A path under an archived section that nobody saw: 410 with Bouncer's link, AKA host
+    // named as the real host.
+    let (status, _, body) = get(port, "aka.hpa-demo.org.uk", "/NewsCentre/Unseen/?a=1");
+    assert_eq!(status, 410);
+    assert!(body.contains("<a href=\"https://webarchive.nationalarchives.gov.uk/20140714084352/http://www.hpa-demo.org.uk/NewsCentre/Unseen/?a=1\">This item has been archived</a>"), "{body}");
+    // The homepage, robots.txt, the sitemap, the test pages and an unknown path.
+    let (status, headers, _) = get(port, "www.comare-demo.org.uk", "/?x=1");
+    assert_eq!(status, 301);
+    assert!(
+        header(&headers, "location")
+            .unwrap()
+            .starts_with("https://www.gov.uk/")
+    );
+    let (status, headers, body) = get(port, "www.hpa-demo.org.uk", "/robots.txt");
+    assert_eq!(status, 200);
+    assert!(
+        header(&headers, "content-type")
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    assert_eq!(
+        body,
+        "User-agent: *\nDisallow:\nSitemap: http://www.hpa-demo.org.uk/sitemap.xml\n"
+    );
+    let (status, headers, body) = get(port, "hpa-demo.org.uk", "/Sitemap.xml");
+    assert_eq!(status, 200);
+    assert_eq!(header(&headers, "content-type"), Some("application/xml"));
+    assert!(body.contains("<loc>http://hpa-demo.org.uk/"), "{body}");
+    let (status, _, body) = get(port, "www.hpa-demo.org.uk", "/no/such/page");
+    assert_eq!(status, 404);
+    assert!(body.contains("<a href=\"https://webarchive.nationalarchives.gov.uk/20140714084352/http://www.hpa-demo.org.uk/no/such/page\">UK Government Web Archive</a>"));
+    assert_eq!(get(port, "www.hpa-demo.org.uk", "/410").0, 410);
+    drop(nginx);
+}
+
+#[test]
+fn serve_answers_as_the_table_says_and_verify_catches_every_difference() {
+    let out = demo_out();
+    let mut serve = phe_migrate()
+        .current_dir(repo_root())
+        .args(["serve", "--listen", "127.0.0.1:0", "--out"])
+        .arg(out)
+        .args(DEMO_SITES)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    let mut stdout = serve.stdout.take().unwrap();
+    let mut byte = [0u8; 1];
+    while stdout.read(&mut byte).unwrap() == 1 && byte[0] != b'\n' {
+        first.push(byte[0] as char);
+    }
+    let port: u16 = first
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("{first}"));
+    let checked = verify(&tables(out), port);
+    assert_eq!(
+        checked.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&checked.stdout)
+    );
+
+    // A table that disagrees with the server: one Location and one status changed.
+    let mut table: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&tables(out)[2]).unwrap()).unwrap();
+    let mut changed = Vec::new();
+    for entry in table["entries"].as_array_mut().unwrap() {
+        let url = &mut entry["urls"][0];
+        if url["status"] == 301 && changed.is_empty() {
+            url["location"] = "https://www.gov.uk/somewhere-else".into();
+            changed.push(url["url"].as_str().unwrap().to_owned());
+        } else if url["status"] == 410 && changed.len() == 1 {
+            url["status"] = 404.into();
+            changed.push(url["url"].as_str().unwrap().to_owned());
+        }
+    }
+    let tampered = out.join("tampered.json");
+    std::fs::write(&tampered, serde_json::to_vec(&table).unwrap()).unwrap();
+    let checked = verify(&[tampered], port);
+    let text = String::from_utf8_lossy(&checked.stdout);
+    assert_eq!(checked.status.code(), Some(1), "{text}");
+    for url in &changed {
+        assert!(text.contains(url.as_str()), "{url} not listed in {text}");
+    }
+    assert!(
+        text.contains("expected 301 → https://www.gov.uk/somewhere-else"),
+        "{text}"
+    );
+    assert!(text.contains("2 differ"), "{text}");
+    let _ = serve.kill();
+    let _ = serve.wait();
+}
+
+#[test]
+fn hostile_urls_and_titles_cannot_change_the_nginx_configuration() {
+    let work = tempfile::tempdir().unwrap();
+    let ws = work.path();
+    std::fs::create_dir_all(ws.join("crawl-configs")).unwrap();
+    std::fs::create_dir_all(ws.join("mappings")).unwrap();
+    std::fs::write(
+        ws.join("crawl-configs/hostile.yml"),
+        "site: hostile\nwhitehall_slug: public-health-england\nhost: www.hostile.org.uk\n\
+         tna_timestamp: 20140101000000\nhomepage: https://www.gov.uk/government/organisations/public-health-england\n\
+         homepage_title: '\"; } server { listen 1; } $host \\\\ <script>alert(1)</script>'\n",
+    )
+    .unwrap();
+    let hostile_paths = [
+        "/a\"quote",
+        "/semi;colon",
+        "/brace{x}",
+        "/dollar$uri",
+        "/back\\slash",
+        "/x;} server { listen 2; }#",
+        "/sp ace",
+        "/new\nline",
+        "/~regex",
+        "/default",
+    ];
+    let mut csv = String::from("old url,new url\n");
+    for (i, path) in hostile_paths.iter().enumerate() {
+        let target = match i % 3 {
+            0 => format!("https://www.gov.uk/new-{i}$1\\\"}}"),
+            1 => "TNA".to_owned(),
+            _ => String::new(),
+        };
+        let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+        csv.push_str(&format!("{},{}\n", quote(path), quote(&target)));
+    }
+    std::fs::write(ws.join("mappings/hostile.csv"), &csv).unwrap();
+    std::fs::write(
+        ws.join("mappings/hostile.yml"),
+        "sections:\n  - prefix: '/sec\"} tion$/'\n    type: archive\n",
+    )
+    .unwrap();
+    let out = ws.join("out");
+    let port = free_port();
+    let (conf, printed) = nginx_config(ws, &out, &["hostile"], port);
+    let text = std::fs::read_to_string(&conf).unwrap_or_else(|e| panic!("{e}: {printed}"));
+    // One server block, one listen directive: the hostile text stayed inside its strings.
+    let directives = |d: &str| {
+        text.lines()
+            .filter(|l| l.trim_start().starts_with(d))
+            .count()
+    };
+    assert_eq!(directives("server {"), 1, "{text}");
+    assert_eq!(directives("listen "), 1, "{text}");
+    assert!(!text.contains("<script>"));
+    let nginx = Nginx::start(&conf, port).unwrap_or_else(|e| panic!("nginx -t: {e}\n{text}"));
+    let table = out.join("hostile.json");
+    let json = phe_migrate()
+        .current_dir(ws)
+        .args(["report", "redirects", "hostile", "--format", "json", "-o"])
+        .arg(&table)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(json.status.code().is_some());
+    let checked = verify(std::slice::from_ref(&table), port);
+    let report = String::from_utf8_lossy(&checked.stdout);
+    assert_eq!(checked.status.code(), Some(0), "{report}\n{text}");
+    assert!(report.contains("not requested"), "{report}");
+    // The raw forms nginx receives answer as the table says, byte for byte.
+    let (status, headers, _) = get(port, "www.hostile.org.uk", "/a\"quote");
+    assert_eq!(status, 301);
+    assert_eq!(
+        header(&headers, "location"),
+        Some("https://www.gov.uk/new-0$1\\\"}")
+    );
+    let (status, _, body) = get(port, "www.hostile.org.uk", "/brace{x}");
+    assert_eq!(status, 410);
+    assert!(body.contains("&lt;script&gt;"), "{body}");
+    let (status, _, _) = get(port, "www.hostile.org.uk", "/sec%22%7D%20tion$/deeper");
+    assert!(status == 410 || status == 404);
+    drop(nginx);
+}
