@@ -10,7 +10,7 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use common::{Nginx, free_port, phe_migrate, repo_root, run_demo};
+use common::{RunningServer, WebServer, free_port, phe_migrate, repo_root, run_demo};
 
 const DEMO_SITES: [&str; 3] = ["demo_chobs", "demo_comare", "demo_hpa"];
 
@@ -87,12 +87,18 @@ fn verify(tables: &[PathBuf], port: u16) -> std::process::Output {
         .unwrap()
 }
 
-fn nginx_config(workspace: &Path, out: &Path, sites: &[&str], port: u16) -> (PathBuf, String) {
-    let conf = out.join("nginx").join("redirects.conf");
+fn server_config(
+    kind: WebServer,
+    workspace: &Path,
+    out: &Path,
+    sites: &[&str],
+    port: u16,
+) -> (PathBuf, String) {
+    let conf = out.join(kind.format()).join("redirects.conf");
     let report = phe_migrate()
         .current_dir(workspace)
-        .args(["report", "redirects", "--format", "nginx", "--listen"])
-        .arg(format!("127.0.0.1:{port}"))
+        .args(["report", "redirects", "--format", kind.format(), "--listen"])
+        .arg(kind.listen(port))
         .arg("-o")
         .arg(&conf)
         .arg("--out")
@@ -105,11 +111,21 @@ fn nginx_config(workspace: &Path, out: &Path, sites: &[&str], port: u16) -> (Pat
 
 #[test]
 fn nginx_answers_every_demo_url_as_the_table_says() {
+    every_demo_url_answers_as_the_table_says(WebServer::Nginx);
+}
+
+#[test]
+fn apache_answers_every_demo_url_as_the_table_says() {
+    every_demo_url_answers_as_the_table_says(WebServer::Apache);
+}
+
+fn every_demo_url_answers_as_the_table_says(kind: WebServer) {
     let out = demo_out();
     let port = free_port();
-    let (conf, printed) = nginx_config(&repo_root(), out, &DEMO_SITES, port);
+    let (conf, printed) = server_config(kind, &repo_root(), out, &DEMO_SITES, port);
     assert!(printed.contains("redirects.conf"), "{printed}");
-    let nginx = Nginx::start(&conf, port).unwrap_or_else(|e| panic!("nginx -t: {e}"));
+    let server = RunningServer::start(kind, &conf, port)
+        .unwrap_or_else(|e| panic!("{kind:?} syntax check: {e}"));
     let checked = verify(&tables(out), port);
     let text = String::from_utf8_lossy(&checked.stdout);
     assert_eq!(checked.status.code(), Some(0), "{text}");
@@ -179,7 +195,7 @@ fn nginx_answers_every_demo_url_as_the_table_says() {
     assert_eq!(status, 404);
     assert!(body.contains("<a href=\"https://webarchive.nationalarchives.gov.uk/20140714084352/http://www.hpa-demo.org.uk/no/such/page\">UK Government Web Archive</a>"));
     assert_eq!(get(port, "www.hpa-demo.org.uk", "/410").0, 410);
-    drop(nginx);
+    drop(server);
 }
 
 #[test]
@@ -245,6 +261,15 @@ fn serve_answers_as_the_table_says_and_verify_catches_every_difference() {
 
 #[test]
 fn hostile_urls_and_titles_cannot_change_the_nginx_configuration() {
+    hostile_inputs_stay_inside_their_strings(WebServer::Nginx);
+}
+
+#[test]
+fn hostile_urls_and_titles_cannot_change_the_apache_configuration() {
+    hostile_inputs_stay_inside_their_strings(WebServer::Apache);
+}
+
+fn hostile_inputs_stay_inside_their_strings(kind: WebServer) {
     let work = tempfile::tempdir().unwrap();
     let ws = work.path();
     std::fs::create_dir_all(ws.join("crawl-configs")).unwrap();
@@ -286,18 +311,23 @@ fn hostile_urls_and_titles_cannot_change_the_nginx_configuration() {
     .unwrap();
     let out = ws.join("out");
     let port = free_port();
-    let (conf, printed) = nginx_config(ws, &out, &["hostile"], port);
+    let (conf, printed) = server_config(kind, ws, &out, &["hostile"], port);
     let text = std::fs::read_to_string(&conf).unwrap_or_else(|e| panic!("{e}: {printed}"));
-    // One server block, one listen directive: the hostile text stayed inside its strings.
+    // One block, one listen directive: the hostile text stayed inside its strings.
     let directives = |d: &str| {
         text.lines()
             .filter(|l| l.trim_start().starts_with(d))
             .count()
     };
-    assert_eq!(directives("server {"), 1, "{text}");
-    assert_eq!(directives("listen "), 1, "{text}");
+    let (block, listen) = match kind {
+        WebServer::Nginx => ("server {", "listen "),
+        WebServer::Apache => ("<VirtualHost ", "ServerName "),
+    };
+    assert_eq!(directives(block), 1, "{text}");
+    assert_eq!(directives(listen), 1, "{text}");
     assert!(!text.contains("<script>"));
-    let nginx = Nginx::start(&conf, port).unwrap_or_else(|e| panic!("nginx -t: {e}\n{text}"));
+    let server = RunningServer::start(kind, &conf, port)
+        .unwrap_or_else(|e| panic!("{kind:?} syntax check: {e}\n{text}"));
     let table = out.join("hostile.json");
     let json = phe_migrate()
         .current_dir(ws)
@@ -324,5 +354,5 @@ fn hostile_urls_and_titles_cannot_change_the_nginx_configuration() {
     assert!(body.contains("&lt;script&gt;"), "{body}");
     let (status, _, _) = get(port, "www.hostile.org.uk", "/sec%22%7D%20tion$/deeper");
     assert!(status == 410 || status == 404);
-    drop(nginx);
+    drop(server);
 }

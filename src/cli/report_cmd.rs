@@ -9,7 +9,7 @@ use super::stdout_error;
 use crate::config::Workspace;
 use crate::config::site::Site;
 use crate::error::{Error, Result};
-use crate::redirects::{Finding, Table, nginx, sources, writers};
+use crate::redirects::{Finding, Table, apache, nginx, sources, writers};
 
 #[derive(Debug, Subcommand)]
 pub enum ReportCommand {
@@ -29,6 +29,9 @@ pub enum RedirectFormat {
     /// A file to include in nginx's http {} block, with map files and sitemaps beside it
     /// in <file>.d/; answers as Bouncer does.
     Nginx,
+    /// A file to include at Apache's server level (virtual hosts with mod_rewrite), with
+    /// RewriteMaps, robots.txt and sitemaps beside it in <file>.d/.
+    Apache,
 }
 
 #[derive(Debug, Args)]
@@ -41,7 +44,8 @@ pub struct RedirectsArgs {
     /// Write here (one site) instead of <out>/<abbr>/redirects.<ext>.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// What the nginx server blocks listen on (`80`, `127.0.0.1:8080`, `443 ssl`, ...).
+    /// What the nginx server blocks listen on (`80`, `127.0.0.1:8080`, `443 ssl`, ...), or
+    /// the address of Apache's virtual hosts (`*:80`).
     #[arg(long, default_value = "80", value_name = "ADDR")]
     pub listen: String,
 }
@@ -53,7 +57,7 @@ pub fn run(
     out: &mut dyn Write,
 ) -> Result<i32> {
     let ReportCommand::Redirects(args) = cmd;
-    let combined = matches!(args.format, RedirectFormat::Nginx);
+    let combined = matches!(args.format, RedirectFormat::Nginx | RedirectFormat::Apache);
     if args.output.is_some() && args.sites.len() > 1 && !combined {
         return Err(Error::Usage(
             "-o names one file: give one site, or leave -o out to write each site's table under --out (nginx takes several sites in one file)".into(),
@@ -82,17 +86,18 @@ pub fn run(
                 blocking += table.blocking();
             }
         }
-        RedirectFormat::Nginx => {
+        RedirectFormat::Nginx | RedirectFormat::Apache => {
+            let apache = matches!(args.format, RedirectFormat::Apache);
+            let name = if apache {
+                "redirects.apache.conf"
+            } else {
+                "redirects.nginx.conf"
+            };
             let groups: Vec<(PathBuf, Vec<&(Site, Table)>)> = match &args.output {
                 Some(path) => vec![(path.clone(), tables.iter().collect())],
                 None => tables
                     .iter()
-                    .map(|t| {
-                        (
-                            out_dir.join(&t.0.abbr).join("redirects.nginx.conf"),
-                            vec![t],
-                        )
-                    })
+                    .map(|t| (out_dir.join(&t.0.abbr).join(name), vec![t]))
                     .collect(),
             };
             for (path, group) in groups {
@@ -102,7 +107,11 @@ pub fn run(
                     assets: nginx::assets_dir(&path),
                 };
                 let pairs: Vec<(&Site, &Table)> = group.iter().map(|(s, t)| (s, t)).collect();
-                let written = nginx::write(&pairs, &options);
+                let written = if apache {
+                    apache::write(&pairs, &options)
+                } else {
+                    nginx::write(&pairs, &options)
+                };
                 write_bundle(&path, &options.assets, &written.conf, &written.files)?;
                 for (i, (_, table)) in group.iter().enumerate() {
                     // The writer's own findings once, after the first site's summary.

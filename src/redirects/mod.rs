@@ -4,6 +4,7 @@
 //! redirects into the web archive, chains folded, loops refused). Resolution is pure: the
 //! callers gather the known URLs, mappings and migrated pages; writers only read the table.
 
+pub mod apache;
 pub mod bouncer;
 pub mod import;
 pub mod nginx;

@@ -101,7 +101,7 @@ fn quote_literal(text: &str) -> Option<String> {
 
 /// The forms of a canonical key a client may send raw: as it is, and with optic14n's
 /// escapes (`%22` for `"`, `%7c` for `|`, ...) undone, as a non-browser client sends them.
-fn key_forms(key: &str) -> Vec<String> {
+pub(crate) fn key_forms(key: &str) -> Vec<String> {
     let mut raw = key.to_owned();
     for (escaped, c) in [
         ("%22", "\""),

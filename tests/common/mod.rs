@@ -48,71 +48,148 @@ pub fn wait_for_port(port: u16) {
     panic!("nothing listens on 127.0.0.1:{port}");
 }
 
-/// A real nginx (Debian's package; `.ci/run` installs it) running a configuration that
-/// includes `include` inside `http {}`, in a private prefix. Stopped when dropped.
-pub struct Nginx {
+/// Which real web server runs a generated configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WebServer {
+    Nginx,
+    Apache,
+}
+
+impl WebServer {
+    /// The `report redirects --format` value for this server.
+    pub fn format(self) -> &'static str {
+        match self {
+            WebServer::Nginx => "nginx",
+            WebServer::Apache => "apache",
+        }
+    }
+
+    /// The `--listen` value that makes the generated configuration answer on `port`.
+    pub fn listen(self, port: u16) -> String {
+        format!("127.0.0.1:{port}")
+    }
+
+    fn binary(self) -> &'static str {
+        let (candidates, package): (&[&'static str], &str) = match self {
+            WebServer::Nginx => (&["/usr/sbin/nginx", "nginx"], "nginx-light"),
+            WebServer::Apache => (&["/usr/sbin/apache2", "apache2"], "apache2"),
+        };
+        candidates
+            .iter()
+            .copied()
+            .find(|p| Command::new(p).arg("-v").output().is_ok())
+            .unwrap_or_else(|| {
+                panic!("{self:?} is not installed: `apt-get install {package}` (.ci/run does)")
+            })
+    }
+}
+
+/// A real nginx or Apache (Debian's packages; `.ci/run` installs them) running a main
+/// configuration that includes a generated one, in a private folder. Stopped when dropped.
+pub struct RunningServer {
+    kind: WebServer,
     child: std::process::Child,
-    binary: &'static str,
+    conf: std::path::PathBuf,
     pub dir: tempfile::TempDir,
 }
 
-impl Nginx {
-    /// Writes the main configuration around `include`, checks it with `nginx -t` (whose
-    /// output is returned on failure) and starts nginx in the foreground.
-    pub fn start(include: &std::path::Path, port: u16) -> Result<Nginx, String> {
+impl RunningServer {
+    /// Writes the main configuration around `include`, checks it with the server's own
+    /// syntax check (whose output is returned on failure) and starts the server.
+    pub fn start(kind: WebServer, include: &std::path::Path, port: u16) -> Result<Self, String> {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().display();
-        let conf = format!(
-            "worker_processes 1;\nerror_log {d}/error.log;\npid {d}/nginx.pid;\n\
-             events {{ worker_connections 256; }}\n\
-             http {{\n  access_log off;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n\
-             \x20 fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
-             \x20 include {};\n}}\n",
-            include.display()
-        );
-        std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
-        let nginx = ["/usr/sbin/nginx", "nginx"]
-            .into_iter()
-            .find(|p| Command::new(p).arg("-v").output().is_ok())
-            .expect("nginx is not installed: `apt-get install nginx-light` (.ci/run does)");
-        let conf_path = dir.path().join("nginx.conf");
-        let test = Command::new(nginx)
-            .arg("-t")
-            .arg("-p")
-            .arg(dir.path())
-            .arg("-c")
-            .arg(&conf_path)
-            .output()
-            .unwrap();
+        let inc = include.display();
+        let (name, text) = match kind {
+            WebServer::Nginx => (
+                "nginx.conf",
+                format!(
+                    "worker_processes 1;\nerror_log {d}/error.log;\npid {d}/nginx.pid;\n\
+                     events {{ worker_connections 256; }}\n\
+                     http {{\n  access_log off;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n\
+                     \x20 fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
+                     \x20 include {inc};\n}}\n"
+                ),
+            ),
+            WebServer::Apache => {
+                let modules = "/usr/lib/apache2/modules";
+                (
+                    "apache2.conf",
+                    format!(
+                        "ServerRoot \"{d}\"\nPidFile {d}/apache.pid\nErrorLog {d}/error.log\nLogLevel warn\n\
+                         Listen 127.0.0.1:{port}\nServerName localhost\n\
+                         LoadModule mpm_event_module {modules}/mod_mpm_event.so\n\
+                         LoadModule authz_core_module {modules}/mod_authz_core.so\n\
+                         LoadModule rewrite_module {modules}/mod_rewrite.so\n\
+                         LoadModule headers_module {modules}/mod_headers.so\n\
+                         Include {inc}\n"
+                    ),
+                )
+            }
+        };
+        let conf = dir.path().join(name);
+        std::fs::write(&conf, text).unwrap();
+        let binary = kind.binary();
+        let (check, run): (Vec<std::ffi::OsString>, Vec<std::ffi::OsString>) = match kind {
+            WebServer::Nginx => (
+                vec![
+                    "-t".into(),
+                    "-p".into(),
+                    dir.path().into(),
+                    "-c".into(),
+                    conf.clone().into(),
+                ],
+                vec![
+                    "-p".into(),
+                    dir.path().into(),
+                    "-c".into(),
+                    conf.clone().into(),
+                    "-g".into(),
+                    "daemon off;".into(),
+                ],
+            ),
+            WebServer::Apache => (
+                vec!["-t".into(), "-f".into(), conf.clone().into()],
+                vec!["-f".into(), conf.clone().into(), "-DFOREGROUND".into()],
+            ),
+        };
+        let test = Command::new(binary).args(&check).output().unwrap();
         if !test.status.success() {
             return Err(String::from_utf8_lossy(&test.stderr).into_owned());
         }
-        let child = Command::new(nginx)
-            .arg("-p")
-            .arg(dir.path())
-            .arg("-c")
-            .arg(&conf_path)
-            .args(["-g", "daemon off;"])
-            .spawn()
-            .unwrap();
+        let child = Command::new(binary).args(&run).spawn().unwrap();
         wait_for_port(port);
-        Ok(Nginx {
+        Ok(RunningServer {
+            kind,
             child,
-            binary: nginx,
+            conf,
             dir,
         })
     }
 }
 
-impl Drop for Nginx {
-    /// Stops master and workers (killing only the master would leave workers behind).
+impl Drop for RunningServer {
+    /// Stops the main process and its workers (killing only the main process would leave
+    /// workers behind).
     fn drop(&mut self) {
-        let stopped = Command::new(self.binary)
-            .arg("-p")
-            .arg(self.dir.path())
-            .arg("-c")
-            .arg(self.dir.path().join("nginx.conf"))
-            .args(["-s", "stop"])
+        let stop: Vec<std::ffi::OsString> = match self.kind {
+            WebServer::Nginx => vec![
+                "-p".into(),
+                self.dir.path().into(),
+                "-c".into(),
+                self.conf.clone().into(),
+                "-s".into(),
+                "stop".into(),
+            ],
+            WebServer::Apache => vec![
+                "-f".into(),
+                self.conf.clone().into(),
+                "-k".into(),
+                "stop".into(),
+            ],
+        };
+        let stopped = Command::new(self.kind.binary())
+            .args(&stop)
             .output()
             .is_ok_and(|o| o.status.success());
         if !stopped {

@@ -1,0 +1,334 @@
+//! The Apache writer: one file to include at server level (a `<VirtualHost>` per site for
+//! its hosts, aliases and AKA hosts, using mod_rewrite and mod_headers) plus, beside it, a
+//! `txt:` RewriteMap per site and the robots.txt and sitemap files.
+//!
+//! The lookup key is the one nginx builds ([`super::nginx::request_key`]): the raw path
+//! from the request line without trailing slashes, then each significant parameter, all
+//! lower-cased by `int:tolower`. Map values hold no spaces (`txt:` maps split on them):
+//! `301|URL`, `410`, `410|ARCHIVE-URL`, `404`. Everything from URLs and titles is escaped for
+//! the directive it sits in, and lines with control characters are left out and reported.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use crate::canonical::{SignificantParams, aka_hostname};
+use crate::config::site::{GlobalRule, Site};
+
+use super::bouncer;
+use super::nginx::{self, request_key};
+use super::{Finding, Outcome, Table};
+
+/// The generated configuration: the file to include, and the files it refers to.
+pub type Output = nginx::Output;
+
+/// Where the virtual hosts listen and where their files go.
+pub type Options = nginx::Options;
+
+/// A regex literal for mod_rewrite (PCRE), with `%` and `$` kept from expansion.
+fn regex_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() || c == '/' || c == '_' || c == '-' || !c.is_ascii() {
+            out.push(c);
+        } else if c == ' ' {
+            out.push_str("\\x20");
+        } else if c == '"' {
+            out.push_str("\\x22");
+        } else {
+            out.push('\\');
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A map value with nothing `txt:` maps or mod_rewrite would read as syntax.
+fn map_value(outcome: &Outcome) -> Option<String> {
+    let value = match outcome {
+        Outcome::Redirect { new_url } => format!("301|{new_url}"),
+        Outcome::Archive {
+            archive_url: Some(u),
+        } => format!("410|{u}"),
+        Outcome::Archive { archive_url: None } | Outcome::Unresolved => "410".to_owned(),
+        Outcome::NotFound | Outcome::Global { .. } => "404".to_owned(),
+    };
+    (!value.chars().any(|c| c.is_whitespace() || c.is_control())).then_some(value)
+}
+
+/// HTML for an ErrorDocument string: one line, and nothing Apache's expression strings
+/// read (`%`, `$`, `\`, `"`) left as itself.
+/// Non-ASCII becomes character references too: Apache labels error pages ISO-8859-1.
+fn error_document_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    for c in html.chars() {
+        match c {
+            '\n' | '\r' => {}
+            '%' => out.push_str("&#37;"),
+            '$' => out.push_str("&#36;"),
+            '\\' => out.push_str("&#92;"),
+            '"' => out.push_str("\\\""),
+            c if !c.is_ascii() => {
+                let _ = write!(out, "&#{};", c as u32);
+            }
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Writes the configuration for the sites' tables.
+pub fn write(tables: &[(&Site, &Table)], options: &Options) -> Output {
+    let mut out = Output::default();
+    let _ = writeln!(
+        out.conf,
+        "# Redirects for {} legacy site(s), written by phe-migrate {}.\n\
+         # Include this file at server level (outside any <VirtualHost>); it needs mod_rewrite\n\
+         # and mod_headers (a2enmod rewrite headers) and Apache 2.4.13 or later. It answers as\n\
+         # GOV.UK's Bouncer does: 301 to the new page, 410 with a link to the UK Government Web\n\
+         # Archive, 404 with the same link, robots.txt and sitemap.xml. The maps and files it\n\
+         # names sit in {}.\n\
+         <Directory \"{}\">\n    Require all granted\n</Directory>",
+        tables.len(),
+        env!("CARGO_PKG_VERSION"),
+        options.assets.display(),
+        options.assets.display()
+    );
+    for (site, table) in tables {
+        write_site(site, table, options, &mut out);
+    }
+    out
+}
+
+fn write_site(site: &Site, table: &Table, options: &Options, out: &mut Output) {
+    let id = site
+        .abbr
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect::<String>();
+    let lower_id = id.to_ascii_lowercase();
+    let params = &site.significant_params;
+    let mut keys: BTreeMap<String, (String, &str)> = BTreeMap::new();
+    for entry in &table.entries {
+        if entry.key.is_empty() || matches!(entry.key.as_str(), "/404" | "/410") {
+            continue;
+        }
+        let Some(value) = map_value(&entry.outcome) else {
+            out.findings.push(Finding::warning(
+                entry.key.clone(),
+                "its target holds spaces or control characters: left out of the Apache map",
+            ));
+            continue;
+        };
+        let canonical: Vec<String> = nginx::key_forms(&entry.key)
+            .into_iter()
+            .map(|k| format!("http://{}{k}", site.host))
+            .collect();
+        for raw in canonical.iter().chain(&entry.raw_urls) {
+            let key = request_key(raw, params);
+            if key.is_empty() {
+                continue;
+            }
+            if key.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                continue; // not a key a request line can carry
+            }
+            match keys.get(&key) {
+                Some((existing, by)) if *existing != value => out.findings.push(Finding::warning(
+                    raw.clone(),
+                    format!(
+                        "Apache sees this URL as {key:?}, like {by}, which has another outcome"
+                    ),
+                )),
+                Some(_) => {}
+                None => {
+                    keys.insert(key, (value.clone(), entry.key.as_str()));
+                }
+            }
+        }
+    }
+    let map_path = options.assets.join(format!("{lower_id}.map"));
+    let mut map = String::with_capacity(keys.len() * 96);
+    for (key, (value, _)) in &keys {
+        let _ = writeln!(map, "{key} {value}");
+    }
+    out.files.push((map_path.clone(), map.into_bytes()));
+
+    let files_dir = options.assets.join(format!("{lower_id}.files"));
+    let mut names: Vec<String> = Vec::new();
+    for host in site.hosts() {
+        let host = host.to_ascii_lowercase();
+        names.push(aka_hostname(&host));
+        names.push(host);
+    }
+    names.sort();
+    names.dedup();
+    let paths = bouncer::sitemap_paths(table);
+    for name in &names {
+        out.files.push((
+            files_dir.join(format!("{name}.sitemap.xml")),
+            bouncer::sitemap_xml(name, paths.iter().copied()).into_bytes(),
+        ));
+        out.files.push((
+            files_dir.join(format!("{name}.robots.txt")),
+            bouncer::robots_txt(name).into_bytes(),
+        ));
+    }
+    let archive_prefix = format!(
+        "https://webarchive.nationalarchives.gov.uk/{}/http://",
+        site.tna_timestamp.value
+    );
+    let conf = &mut out.conf;
+    let (first, rest) = names
+        .split_first()
+        .map_or(("", &[][..]), |(f, r)| (f.as_str(), r));
+    let _ = writeln!(
+        conf,
+        "\n# ---- {abbr}: {host} ({n} legacy paths) ----\n\
+         <VirtualHost {listen}>\n    ServerName {first}\n    ServerAlias {aliases}\n\
+         \x20   UseCanonicalName Off\n\
+         \x20   Header always set Cache-Control \"{cache}\"\n\
+         \x20   RewriteEngine On\n\
+         \x20   RewriteMap phe_lc int:tolower\n\
+         \x20   RewriteMap phe_{lower_id} \"txt:{map}\"\n\
+         \x20   RewriteRule ^ - [E=PHE_{id}_HOST:${{phe_lc:%{{SERVER_NAME}}}}]\n\
+         \x20   RewriteCond %{{ENV:PHE_{id}_HOST}} ^aka-(.*)$\n\
+         \x20   RewriteRule ^ - [E=PHE_{id}_HOST:%1]\n\
+         \x20   RewriteCond %{{ENV:PHE_{id}_HOST}} ^aka\\.(.*)$\n\
+         \x20   RewriteRule ^ - [E=PHE_{id}_HOST:www.%1]\n\
+         \x20   # The raw request for archive links, unless a quote in it would end the page's href.\n\
+         \x20   RewriteRule ^ - [E=PHE_{id}_URI:/]\n\
+         \x20   RewriteCond %{{THE_REQUEST}} ^\\S+\\s+([^\\s\\x22]+)\n\
+         \x20   RewriteRule ^ - [E=PHE_{id}_URI:%1]\n\
+         \x20   RewriteRule ^ - [E=PHE_{id}_ARCHIVE:{archive_prefix}%{{ENV:PHE_{id}_HOST}}%{{ENV:PHE_{id}_URI}}]\n\
+         \x20   # The raw path without trailing slashes: the homepage is \"\".\n\
+         \x20   RewriteRule ^ - [E=PHE_{id}_PATH:]\n\
+         \x20   RewriteCond %{{THE_REQUEST}} ^\\S+\\s+([^?\\s]*?)/*(?:\\?\\S*)?\\s\n\
+         \x20   RewriteRule ^ - [E=PHE_{id}_PATH:%1]",
+        abbr = site.abbr,
+        host = site.host,
+        n = table.entries.len(),
+        listen = options.listen,
+        aliases = if rest.is_empty() {
+            first.to_owned()
+        } else {
+            rest.join(" ")
+        },
+        cache = bouncer::CACHE_CONTROL,
+        map = map_path.display(),
+    );
+    let mut key = format!("%{{ENV:PHE_{id}_PATH}}");
+    match params {
+        SignificantParams::None => {}
+        SignificantParams::All => key.push_str("?%{QUERY_STRING}"),
+        SignificantParams::Only(list) => {
+            let mut names: Vec<&str> = list.iter().map(String::as_str).collect();
+            names.sort_unstable();
+            names.dedup();
+            key.push('?');
+            for (i, name) in names.iter().enumerate() {
+                let _ = writeln!(
+                    conf,
+                    "    RewriteCond %{{QUERY_STRING}} (?:^|&)({}(?:=[^&]*)?)(?:&|$) [NC]\n\
+                     \x20   RewriteRule ^ - [E=PHE_{id}_Q{i}:%1]",
+                    regex_escape(name)
+                );
+                if i > 0 {
+                    key.push('&');
+                }
+                let _ = write!(key, "%{{ENV:PHE_{id}_Q{i}}}");
+            }
+        }
+    }
+    let files = files_dir.display();
+    let _ = writeln!(
+        conf,
+        "    RewriteRule ^ - [E=PHE_{id}_KEY:${{phe_lc:{key}}}]\n\
+         \x20   RewriteCond %{{ENV:PHE_{id}_PATH}} ^/404$ [NC]\n\
+         \x20   RewriteRule ^ - [R=404,L]\n\
+         \x20   RewriteCond %{{ENV:PHE_{id}_PATH}} ^/410$ [NC]\n\
+         \x20   RewriteRule ^ - [G,L]\n\
+         \x20   RewriteCond %{{ENV:PHE_{id}_PATH}} ^/sitemap\\.xml$ [NC]\n\
+         \x20   RewriteRule ^ \"{files}/%{{ENV:PHE_{id}_HOST}}.sitemap.xml\" [T=application/xml,END]\n\
+         \x20   RewriteCond %{{ENV:PHE_{id}_PATH}} ^/robots\\.txt$ [NC]\n\
+         \x20   RewriteRule ^ \"{files}/%{{ENV:PHE_{id}_HOST}}.robots.txt\" [T=text/plain,END]"
+    );
+    let redirect_flags = "[R=301,L,NE,QSD]";
+    match &site.global {
+        Some(GlobalRule::Archive) => {
+            let _ = writeln!(conf, "    RewriteRule ^ - [G,L]");
+        }
+        Some(GlobalRule::Redirect { url, append_path }) => {
+            let url = url.replace('%', "\\%").replace('$', "\\$");
+            if *append_path {
+                let _ = writeln!(
+                    conf,
+                    "    RewriteCond %{{THE_REQUEST}} ^\\S+\\s+(\\S+)\n    RewriteRule ^ \"{}%1\" {redirect_flags}",
+                    url.trim_end_matches('/')
+                );
+            } else {
+                let _ = writeln!(conf, "    RewriteRule ^ \"{url}\" {redirect_flags}");
+            }
+        }
+        None => {
+            let homepage = site.homepage.replace('%', "\\%").replace('$', "\\$");
+            let _ = writeln!(
+                conf,
+                "    RewriteCond %{{ENV:PHE_{id}_PATH}} ^$\n\
+                 \x20   RewriteRule ^ \"{homepage}\" {redirect_flags}\n\
+                 \x20   RewriteCond ${{phe_{lower_id}:%{{ENV:PHE_{id}_KEY}}|none}} ^301\\|(.*)$\n\
+                 \x20   RewriteRule ^ %1 {redirect_flags}\n\
+                 \x20   RewriteCond ${{phe_{lower_id}:%{{ENV:PHE_{id}_KEY}}|none}} ^410\\|(.*)$\n\
+                 \x20   RewriteRule ^ - [E=PHE_{id}_ARCHIVE:%1,G,L]\n\
+                 \x20   RewriteCond ${{phe_{lower_id}:%{{ENV:PHE_{id}_KEY}}|none}} ^410$\n\
+                 \x20   RewriteRule ^ - [G,L]\n\
+                 \x20   RewriteCond ${{phe_{lower_id}:%{{ENV:PHE_{id}_KEY}}|none}} ^404$\n\
+                 \x20   RewriteRule ^ - [R=404,L]"
+            );
+            for section in &table.sections {
+                let prefix = regex_escape(&section.prefix);
+                let rule = match &section.outcome {
+                    Outcome::Redirect { new_url } if map_value(&section.outcome).is_some() => {
+                        format!(
+                            "\"{}\" {redirect_flags}",
+                            new_url.replace('%', "\\%").replace('$', "\\$")
+                        )
+                    }
+                    Outcome::Archive {
+                        archive_url: Some(u),
+                    } if map_value(&section.outcome).is_some() => format!(
+                        "- [E=PHE_{id}_ARCHIVE:{},G,L]",
+                        u.replace('%', "\\%").replace('$', "\\$")
+                    ),
+                    Outcome::Archive { .. } | Outcome::Unresolved => "- [G,L]".to_owned(),
+                    _ => continue,
+                };
+                let _ = writeln!(
+                    conf,
+                    "    RewriteCond %{{ENV:PHE_{id}_KEY}} ^{prefix}\n    RewriteRule ^ {rule}"
+                );
+            }
+            let _ = writeln!(conf, "    RewriteRule ^ - [R=404,L]");
+        }
+    }
+    let archive_var = format!("%{{reqenv:PHE_{id}_ARCHIVE}}");
+    let page_410 = error_document_text(&bouncer::page_410(site, "@ARCHIVE@", None))
+        .replace("@ARCHIVE@", &archive_var);
+    let page_404 = error_document_text(&bouncer::page_404(site, "@ARCHIVE@"))
+        .replace("@ARCHIVE@", &archive_var);
+    let _ = writeln!(
+        conf,
+        "    ErrorDocument 410 \"{page_410}\"\n    ErrorDocument 404 \"{page_404}\"\n</VirtualHost>"
+    );
+}
+
+/// The assets folder for a configuration file: `<file>.d` beside it.
+pub fn assets_dir(conf: &std::path::Path) -> PathBuf {
+    nginx::assets_dir(conf)
+}
