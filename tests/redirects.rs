@@ -337,3 +337,93 @@ fn the_demo_estate_gets_a_valid_table_for_every_url() {
         "{csv}"
     );
 }
+
+#[test]
+fn cdn_writers_know_their_limits() {
+    use phe_migrate::redirects::cdn::{self, CloudflarePlan};
+    let site = site(MINITRUE);
+    let canonicalizer = site.canonicalizer(Mode::Govuk);
+    let mut pages = BTreeMap::new();
+    for i in 0..6_000 {
+        pages.insert(
+            format!("/page-{i:05}"),
+            Rule {
+                outcome: redirect(&format!("https://www.gov.uk/new-{i}")),
+                from: format!("m.csv:{i}"),
+                suggested_url: None,
+            },
+        );
+    }
+    pages.insert(
+        "/report?significant=1".to_owned(),
+        Rule {
+            outcome: redirect("https://www.gov.uk/report"),
+            from: "m.csv:9000".into(),
+            suggested_url: None,
+        },
+    );
+    pages.insert(
+        "/old".to_owned(),
+        Rule {
+            outcome: Outcome::Archive { archive_url: None },
+            from: "m.csv:9001".into(),
+            suggested_url: None,
+        },
+    );
+    let table = redirects::resolve(
+        &site,
+        &canonicalizer,
+        Inputs {
+            pages,
+            ..Inputs::default()
+        },
+    );
+    // Cloudflare: two hosts make 12,002 rows (pages and the homepage), over Free's 10,000.
+    let free = cdn::cloudflare(&site, &table, CloudflarePlan::Free);
+    assert!(free.bytes.is_none());
+    assert!(
+        free.findings.iter().any(|f| f.blocking
+            && f.message
+                .contains("12002 URL redirects exceed the Cloudflare Free plan's 10000")),
+        "{:?}",
+        free.findings
+    );
+    let pro = cdn::cloudflare(&site, &table, CloudflarePlan::Pro);
+    let text = String::from_utf8(pro.bytes.unwrap()).unwrap();
+    assert!(text.starts_with("www.minitrue.gov.uk/,https://www.gov.uk/government/organisations/ministry-of-truth,301\n"), "no header row");
+    assert_eq!(text.lines().count(), 12_002);
+    assert!(!text.contains('?'));
+    assert!(pro.findings.iter().any(|f| {
+        f.message
+            .starts_with("1 path(s) left out: Cloudflare sources cannot hold a query string")
+    }));
+    assert!(pro.findings.iter().any(|f| {
+        f.message
+            .starts_with("1 path(s) left out: Cloudflare Bulk Redirects only redirect")
+    }));
+    // Fastly: 1,000 items a dictionary.
+    let fastly = cdn::fastly(&site, &table);
+    let json: serde_json::Value = serde_json::from_slice(&fastly.bytes.unwrap()).unwrap();
+    let dictionaries = json["dictionaries"].as_array().unwrap();
+    assert_eq!(dictionaries.len(), 7);
+    assert!(
+        dictionaries
+            .iter()
+            .all(|d| d["items"].as_array().unwrap().len() <= 1_000)
+    );
+    assert_eq!(
+        dictionaries
+            .iter()
+            .map(|d| d["items"].as_array().unwrap().len())
+            .sum::<usize>(),
+        6_002
+    );
+    // S3: 50 routing rules at most.
+    let s3 = cdn::s3(&site, &table);
+    assert!(s3.bytes.is_none());
+    assert!(
+        s3.findings
+            .iter()
+            .any(|f| f.blocking && f.message.contains("S3 website hosting allows 50"))
+    );
+}

@@ -9,7 +9,7 @@ use super::stdout_error;
 use crate::config::Workspace;
 use crate::config::site::Site;
 use crate::error::{Error, Result};
-use crate::redirects::{Finding, Table, apache, nginx, sources, writers};
+use crate::redirects::{Finding, Table, apache, cdn, nginx, sources, writers};
 
 #[derive(Debug, Subcommand)]
 pub enum ReportCommand {
@@ -32,6 +32,25 @@ pub enum RedirectFormat {
     /// A file to include at Apache's server level (virtual hosts with mod_rewrite), with
     /// RewriteMaps, robots.txt and sitemaps beside it in <file>.d/.
     Apache,
+    /// A Cloudflare Bulk Redirect list (no header row; redirects without query strings
+    /// only, the rest reported; refused over the plan's limit, see --cdn-plan).
+    CdnCsv,
+    /// Fastly edge dictionaries (JSON, 1,000 items each).
+    Fastly,
+    /// Amazon S3 website routing rules (JSON; refused over S3's 50).
+    S3,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum CdnPlan {
+    /// 10,000 URL redirects.
+    Free,
+    /// 25,000.
+    Pro,
+    /// 50,000.
+    Business,
+    /// 1,000,000.
+    Enterprise,
 }
 
 #[derive(Debug, Args)]
@@ -48,6 +67,9 @@ pub struct RedirectsArgs {
     /// the address of Apache's virtual hosts (`*:80`).
     #[arg(long, default_value = "80", value_name = "ADDR")]
     pub listen: String,
+    /// The Cloudflare plan whose Bulk Redirects limit the cdn-csv table must fit.
+    #[arg(long, value_enum, default_value = "free")]
+    pub cdn_plan: CdnPlan,
 }
 
 pub fn run(
@@ -71,19 +93,51 @@ pub fn run(
     }
     let mut blocking = 0;
     match args.format {
-        RedirectFormat::TransitionCsv | RedirectFormat::Json => {
+        RedirectFormat::TransitionCsv
+        | RedirectFormat::Json
+        | RedirectFormat::CdnCsv
+        | RedirectFormat::Fastly
+        | RedirectFormat::S3 => {
+            let plan = match args.cdn_plan {
+                CdnPlan::Free => cdn::CloudflarePlan::Free,
+                CdnPlan::Pro => cdn::CloudflarePlan::Pro,
+                CdnPlan::Business => cdn::CloudflarePlan::Business,
+                CdnPlan::Enterprise => cdn::CloudflarePlan::Enterprise,
+            };
             for (site, table) in &tables {
-                let (bytes, ext) = match args.format {
-                    RedirectFormat::Json => (writers::json(table, site), "json"),
-                    _ => (writers::transition_csv(table), "csv"),
+                let (written, name) = match args.format {
+                    RedirectFormat::Json => (
+                        cdn::Written {
+                            bytes: Some(writers::json(table, site)),
+                            findings: Vec::new(),
+                        },
+                        "redirects.json",
+                    ),
+                    RedirectFormat::CdnCsv => (
+                        cdn::cloudflare(site, table, plan),
+                        "redirects.cloudflare.csv",
+                    ),
+                    RedirectFormat::Fastly => (cdn::fastly(site, table), "redirects.fastly.json"),
+                    RedirectFormat::S3 => (cdn::s3(site, table), "redirects.s3.json"),
+                    _ => (
+                        cdn::Written {
+                            bytes: Some(writers::transition_csv(table)),
+                            findings: Vec::new(),
+                        },
+                        "redirects.csv",
+                    ),
                 };
                 let path = args
                     .output
                     .clone()
-                    .unwrap_or_else(|| out_dir.join(&site.abbr).join(format!("redirects.{ext}")));
-                write_atomically(&path, &bytes)?;
-                summary(out, table, &[], &path).map_err(stdout_error)?;
-                blocking += table.blocking();
+                    .unwrap_or_else(|| out_dir.join(&site.abbr).join(name));
+                if let Some(bytes) = &written.bytes {
+                    write_atomically(&path, bytes)?;
+                }
+                let shown = written.bytes.as_ref().map(|_| path.as_path());
+                summary(out, table, &written.findings, shown).map_err(stdout_error)?;
+                blocking +=
+                    table.blocking() + written.findings.iter().filter(|f| f.blocking).count();
             }
         }
         RedirectFormat::Nginx | RedirectFormat::Apache => {
@@ -116,7 +170,7 @@ pub fn run(
                 for (i, (_, table)) in group.iter().enumerate() {
                     // The writer's own findings once, after the first site's summary.
                     let findings: &[Finding] = if i == 0 { &written.findings } else { &[] };
-                    summary(out, table, findings, &path).map_err(stdout_error)?;
+                    summary(out, table, findings, Some(&path)).map_err(stdout_error)?;
                     blocking += table.blocking();
                 }
             }
@@ -178,7 +232,7 @@ fn summary(
     out: &mut dyn Write,
     table: &Table,
     writer_findings: &[Finding],
-    path: &Path,
+    path: Option<&Path>,
 ) -> std::io::Result<()> {
     let (decided, known) = table.coverage();
     let counts: Vec<String> = table
@@ -191,19 +245,22 @@ fn summary(
     } else {
         decided as f64 * 100.0 / known as f64
     };
+    let destination = path.map_or_else(
+        || "not written".to_owned(),
+        |p| format!("-> {}", p.display()),
+    );
     writeln!(
         out,
-        "{}: {} legacy paths ({}) -> {}",
+        "{}: {} legacy paths ({}) {destination}",
         table.site,
         table.entries.len(),
         counts.join(", "),
-        path.display()
     )?;
     writeln!(
         out,
         "  coverage {decided} of {known} known paths decided ({share:.1}%)"
     )?;
-    let blocking = table.blocking();
+    let blocking = table.blocking() + writer_findings.iter().filter(|f| f.blocking).count();
     for f in table.findings.iter().chain(writer_findings) {
         let kind = if f.blocking { "error" } else { "warning" };
         writeln!(out, "  {kind}: {}: {}", f.at, f.message)?;

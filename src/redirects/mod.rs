@@ -6,6 +6,7 @@
 
 pub mod apache;
 pub mod bouncer;
+pub mod cdn;
 pub mod import;
 pub mod nginx;
 pub mod serve;
@@ -360,6 +361,10 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, inputs: Inputs) -> Ta
             entry.2 = url.redirects_to.clone();
         }
     }
+    // The homepage is always a legacy URL, crawled or not.
+    by_key
+        .entry(String::new())
+        .or_insert_with(|| (vec![format!("http://{}/", site.host)], None, None));
     // Mapped paths are known paths too, even with no crawl.
     for key in inputs.pages.keys() {
         by_key
