@@ -356,3 +356,46 @@ fn hostile_inputs_stay_inside_their_strings(kind: WebServer) {
     assert!(status == 410 || status == 404);
     drop(server);
 }
+
+#[test]
+fn a_mapping_to_a_page_the_batch_does_not_make_blocks_the_table() {
+    let out = demo_out();
+    let ws = tempfile::tempdir().unwrap();
+    for dir in ["crawl-configs", "mappings"] {
+        std::fs::create_dir_all(ws.path().join(dir)).unwrap();
+        for file in std::fs::read_dir(repo_root().join(dir)).unwrap() {
+            let file = file.unwrap().path();
+            if file.is_file() {
+                std::fs::copy(&file, ws.path().join(dir).join(file.file_name().unwrap())).unwrap();
+            }
+        }
+    }
+    let mappings = ws.path().join("mappings/demo_hpa.yml");
+    let mut text = std::fs::read_to_string(&mappings).unwrap();
+    let at = text.find("\nformats:").unwrap();
+    text.insert_str(
+        at,
+        "\n  - path: /topics/infectiousdiseases/infectionsaz/anthrax\n    type: redirect\n    new_url: https://www.gov.uk/government/statistical-data-sets/anthrax-typo\n",
+    );
+    std::fs::write(&mappings, &text).unwrap();
+    let line = text[..text
+        .find("path: /topics/infectiousdiseases/infectionsaz/anthrax")
+        .unwrap()]
+        .lines()
+        .count();
+    let report = phe_migrate()
+        .args(["report", "redirects", "demo_hpa", "--workspace"])
+        .arg(ws.path())
+        .arg("--out")
+        .arg(out)
+        .args(["-o"])
+        .arg(ws.path().join("t.csv"))
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&report.stdout);
+    assert_eq!(report.status.code(), Some(1), "{printed}");
+    assert!(
+        printed.contains(&format!("demo_hpa.yml:{line}: https://www.gov.uk/government/statistical-data-sets/anthrax-typo is not in the batch's output")),
+        "{printed}"
+    );
+}

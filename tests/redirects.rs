@@ -427,3 +427,38 @@ fn cdn_writers_know_their_limits() {
             .any(|f| f.blocking && f.message.contains("S3 website hosting allows 50"))
     );
 }
+
+#[test]
+fn a_redirect_into_the_batchs_kind_of_page_must_land_on_one_of_its_drafts() {
+    use std::collections::HashSet;
+    let batch: HashSet<String> = [
+        "/government/publications/measles-data",
+        "/guidance/hpa-topics",
+    ]
+    .map(String::from)
+    .into();
+    let live: HashSet<String> = ["/government/publications/already-live"]
+        .map(String::from)
+        .into();
+    let missing = redirects::missing_target(
+        "https://www.gov.uk/government/publications/measles-dta",
+        &batch,
+        &live,
+    )
+    .unwrap();
+    assert!(missing.contains("not in the batch's output"), "{missing}");
+    for fine in [
+        "https://www.gov.uk/government/publications/measles-data",
+        "https://www.gov.uk/government/publications/measles-data/",
+        "https://www.gov.uk/government/publications/already-live",
+        // A folder the batch does not fill, and other hosts, are not the batch's to check.
+        "https://www.gov.uk/government/organisations/public-health-england",
+        "https://www.nhs.uk/conditions/measles/",
+    ] {
+        assert_eq!(
+            redirects::missing_target(fine, &batch, &live),
+            None,
+            "{fine}"
+        );
+    }
+}

@@ -189,6 +189,11 @@ pub struct Inputs {
     pub migrated: HashMap<String, String>,
     /// Hosts allowed beside `*.gov.uk`, `*.nhs.uk`, `*.mod.uk`.
     pub allowed_hosts: HashSet<String>,
+    /// Every base path the batch's transform wrote, once there is transform output: a
+    /// redirect into the kind of page the batch makes must land on one of them.
+    pub batch_paths: Option<HashSet<String>>,
+    /// GOV.UK pages known to be live already.
+    pub live_paths: HashSet<String>,
     pub findings: Vec<Finding>,
 }
 
@@ -341,6 +346,34 @@ pub fn check_target(url: &str, allowed: &HashSet<String>) -> Option<String> {
         return Some(format!("{url}: redirect targets must use https"));
     }
     None
+}
+
+/// Why a redirect to GOV.UK would land nowhere: it points into the kind of page the batch
+/// makes (a folder its drafts fill), yet no draft has that base path and it is not a page
+/// known to be live.
+pub fn missing_target(
+    url: &str,
+    batch: &HashSet<String>,
+    live: &HashSet<String>,
+) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    if parsed.host_str()? != "www.gov.uk" {
+        return None;
+    }
+    let path = parsed.path().trim_end_matches('/');
+    if path.is_empty() || batch.contains(path) || live.contains(path) {
+        return None;
+    }
+    let folder = &path[..path.rfind('/')? + 1];
+    let fills = batch
+        .iter()
+        .any(|p| p.starts_with(folder) && !p[folder.len()..].contains('/'));
+    fills.then(|| {
+        format!(
+            "{url} is not in the batch's output: no draft has base path {path}. Transform the page \
+             it stands for, correct the URL, or list the live page in mappings/govuk-paths.txt"
+        )
+    })
 }
 
 /// What the inputs say about one key: its raw URLs, the legacy status, the legacy redirect.
@@ -497,7 +530,13 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, inputs: Inputs) -> Ta
             Outcome::Redirect { new_url } => {
                 // Named by the decision, so a section's bad target is one finding, not one
                 // per URL; a decision without a file is named by its URL.
-                if let Some(problem) = check_target(new_url, &inputs.allowed_hosts) {
+                let problem = check_target(new_url, &inputs.allowed_hosts).or_else(|| {
+                    inputs
+                        .batch_paths
+                        .as_ref()
+                        .and_then(|batch| missing_target(new_url, batch, &inputs.live_paths))
+                });
+                if let Some(problem) = problem {
                     let at = match because.as_str() {
                         "migrated" | "homepage" | "legacy redirect" => {
                             format!("{} ({because})", raws.first().map_or(key.as_str(), |s| s))

@@ -76,6 +76,8 @@ pub fn gather(
         }
     }
     inputs.allowed_hosts = allowed_hosts(mappings_dir)?;
+    inputs.batch_paths = batch_base_paths(out_dir)?;
+    inputs.live_paths = live_govuk_paths(mappings_dir)?;
     Ok(inputs)
 }
 
@@ -126,17 +128,18 @@ fn read_crawl(
     Ok(())
 }
 
-/// Legacy URLs and base paths from the drafts' front matter (it lists every URL an item
-/// answers for, merged duplicates included).
-fn read_drafts(canonicalizer: &Canonicalizer, content: &Path, inputs: &mut Inputs) -> Result<()> {
+/// Each draft's base path and the legacy URLs it answers for, from the front matter the
+/// transform writes (it lists every URL an item answers for, merged duplicates included).
+fn drafts(content: &Path) -> Result<Vec<(String, Vec<String>)>> {
     let Ok(entries) = std::fs::read_dir(content) else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     let mut files: Vec<_> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "md"))
         .collect();
     files.sort();
+    let mut out = Vec::with_capacity(files.len());
     for file in files {
         let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
         let mut base_path = None;
@@ -161,17 +164,64 @@ fn read_drafts(canonicalizer: &Canonicalizer, content: &Path, inputs: &mut Input
             }
         }
         if let Some(base_path) = base_path {
-            for url in urls {
-                if let Ok(key) = canonicalizer.key(&url) {
-                    inputs
-                        .migrated
-                        .entry(key)
-                        .or_insert_with(|| base_path.clone());
-                }
+            out.push((base_path, urls));
+        }
+    }
+    Ok(out)
+}
+
+fn read_drafts(canonicalizer: &Canonicalizer, content: &Path, inputs: &mut Inputs) -> Result<()> {
+    for (base_path, urls) in drafts(content)? {
+        for url in urls {
+            if let Ok(key) = canonicalizer.key(&url) {
+                inputs
+                    .migrated
+                    .entry(key)
+                    .or_insert_with(|| base_path.clone());
             }
         }
     }
     Ok(())
+}
+
+/// Every GOV.UK base path the batch's transform wrote (all sites under `out_dir`), or
+/// `None` when nothing has been transformed yet.
+pub fn batch_base_paths(out_dir: &Path) -> Result<Option<HashSet<String>>> {
+    let Ok(sites) = std::fs::read_dir(out_dir) else {
+        return Ok(None);
+    };
+    let mut paths = HashSet::new();
+    let mut any = false;
+    for site in sites.filter_map(|e| e.ok()) {
+        let content = site.path().join("content");
+        if content.is_dir() {
+            any = true;
+            paths.extend(drafts(&content)?.into_iter().map(|(p, _)| p));
+        }
+    }
+    Ok(any.then_some(paths))
+}
+
+/// GOV.UK pages known to be live already (`mappings/govuk-paths.txt`, one path or URL a
+/// line, `#` comments): mappings may point there without a draft in the batch.
+pub fn live_govuk_paths(mappings_dir: &Path) -> Result<HashSet<String>> {
+    let file = mappings_dir.join("govuk-paths.txt");
+    if !file.is_file() {
+        return Ok(HashSet::new());
+    }
+    let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
+    Ok(text
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or_default().trim())
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let path = l
+                .strip_prefix("https://www.gov.uk")
+                .or_else(|| l.strip_prefix("http://www.gov.uk"))
+                .unwrap_or(l);
+            path.trim_end_matches('/').to_owned()
+        })
+        .collect())
 }
 
 #[derive(Debug, Default, Deserialize)]
