@@ -14,6 +14,7 @@ pub mod extract;
 pub mod fixtures;
 pub mod formats;
 pub mod govspeak;
+pub mod hits;
 pub mod redirects;
 pub mod store;
 pub mod timefmt;

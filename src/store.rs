@@ -85,6 +85,21 @@ CREATE TABLE IF NOT EXISTS redirect_chains (
     is_loop INTEGER NOT NULL,
     final_status INTEGER
 );
+CREATE TABLE IF NOT EXISTS hits (
+    raw TEXT NOT NULL,                 -- the URL as requested, on one of the site's hosts
+    key TEXT NOT NULL,                 -- its canonical key
+    status INTEGER NOT NULL,           -- what the server answered (0: not said)
+    day TEXT NOT NULL,                 -- YYYY-MM-DD ('' : not said)
+    count INTEGER NOT NULL,
+    PRIMARY KEY (raw, status, day)
+);
+CREATE TABLE IF NOT EXISTS hit_files (
+    digest TEXT PRIMARY KEY,           -- sha1 of the file as read: a file is imported once
+    path TEXT NOT NULL,
+    format TEXT NOT NULL,
+    hits INTEGER NOT NULL,
+    imported_at TEXT NOT NULL
+);
 ";
 
 /// Indexes built once a crawl finishes (cheaper than keeping them up to date per insert).
@@ -541,6 +556,68 @@ impl Store {
             .query_row(sql, [], |r| r.get::<_, i64>(0))
             .map(|n| n.max(0) as u64)
             .map_err(|e| self.err(e))
+    }
+
+    /// Whether a traffic file with this digest was imported already.
+    pub fn hit_file_imported(&self, digest: &str) -> Result<bool> {
+        self.conn
+            .query_row(
+                "SELECT 1 FROM hit_files WHERE digest = ?1",
+                params![digest],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Adds a file's folded hits, and records the file, in one transaction.
+    pub fn add_hits(
+        &self,
+        rows: &std::collections::HashMap<(String, String, u16, String), u64>,
+        file: (&str, &str, &str, &str),
+    ) -> Result<()> {
+        self.transaction(|store| {
+            let mut insert = store
+                .conn
+                .prepare_cached(
+                    "INSERT INTO hits (raw, key, status, day, count) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (raw, status, day) DO UPDATE SET count = count + excluded.count",
+                )
+                .map_err(|e| store.err(e))?;
+            let mut sorted: Vec<_> = rows.iter().collect();
+            sorted.sort();
+            for ((raw, key, status, day), count) in sorted {
+                insert
+                    .execute(params![raw, key, status, day, *count as i64])
+                    .map_err(|e| store.err(e))?;
+            }
+            let total: u64 = rows.values().sum();
+            store
+                .conn
+                .execute(
+                    "INSERT INTO hit_files (digest, path, format, hits, imported_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![file.0, file.1, file.2, total as i64, file.3],
+                )
+                .map_err(|e| store.err(e))?;
+            Ok(())
+        })
+    }
+
+    /// Hits per raw URL (summed over statuses and days), with its key, sorted by URL.
+    pub fn hits_by_url(&self) -> Result<Vec<(String, String, u64)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT raw, key, SUM(count) FROM hits GROUP BY raw, key ORDER BY raw")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)?.max(0) as u64))
+            })
+            .map_err(|e| self.err(e))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
     }
 
     /// Runs a query returning rows of text (for summaries and tests).

@@ -24,6 +24,14 @@ pub enum ImportCommand {
     /// Add a list of URLs (one per line; paths are taken as on the site's host) to the site's
     /// frontier. Then `crawl SITE --max-depth 0` fetches just those: list mode.
     Urls { site: String, file: PathBuf },
+    /// Add traffic: Transition's hits CSV/TSV, Apache/nginx access logs (combined or
+    /// vhost_combined, plain or gzip), or a pageviews CSV (Page,Pageviews). Transition's
+    /// ignore list applies; hits fold by canonical key; a file is imported once.
+    Hits {
+        site: String,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -49,6 +57,14 @@ pub fn import(
             let summary = archive::import_warc(&site, out_dir, &files)?;
             writeln!(out, "{summary}").map_err(stdout_error)?;
             Ok(if summary.problems.is_empty() { 0 } else { 2 })
+        }
+        ImportCommand::Hits { site, files } => {
+            let site = workspace.resolve_site(&site)?;
+            let reports = crate::hits::import(&site, out_dir, &files)?;
+            for report in &reports {
+                writeln!(out, "{report}").map_err(stdout_error)?;
+            }
+            Ok(0)
         }
         ImportCommand::Urls { site, file } => {
             let site = workspace.resolve_site(&site)?;

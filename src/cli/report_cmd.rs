@@ -260,6 +260,13 @@ fn summary(
         out,
         "  coverage {decided} of {known} known paths decided ({share:.1}%)"
     )?;
+    if let Some((decided, total)) = table.hit_coverage() {
+        writeln!(
+            out,
+            "  coverage by traffic {decided} of {total} requests decided ({:.1}%)",
+            decided as f64 * 100.0 / total as f64
+        )?;
+    }
     let blocking = table.blocking() + writer_findings.iter().filter(|f| f.blocking).count();
     for f in table.findings.iter().chain(writer_findings) {
         let kind = if f.blocking { "error" } else { "warning" };

@@ -119,6 +119,14 @@ impl Outcome {
         }
     }
 
+    /// A redirect, an archive or a global rule: someone decided.
+    pub fn is_decided(&self) -> bool {
+        matches!(
+            self,
+            Outcome::Redirect { .. } | Outcome::Archive { .. } | Outcome::Global { .. }
+        )
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Outcome::Redirect { .. } => "redirect",
@@ -194,6 +202,8 @@ pub struct Inputs {
     pub batch_paths: Option<HashSet<String>>,
     /// GOV.UK pages known to be live already.
     pub live_paths: HashSet<String>,
+    /// Requests per key, from imported traffic.
+    pub hits: HashMap<String, u64>,
     pub findings: Vec<Finding>,
 }
 
@@ -208,6 +218,8 @@ pub struct Entry {
     pub because: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suggested_url: Option<String>,
+    /// Requests for this path in the imported traffic.
+    pub hits: u64,
 }
 
 /// A decision for every path under a prefix.
@@ -249,12 +261,7 @@ impl Table {
         let decided = self
             .entries
             .iter()
-            .filter(|e| {
-                matches!(
-                    e.outcome,
-                    Outcome::Redirect { .. } | Outcome::Archive { .. } | Outcome::Global { .. }
-                )
-            })
+            .filter(|e| e.outcome.is_decided())
             .count();
         let counted = self
             .entries
@@ -262,6 +269,19 @@ impl Table {
             .filter(|e| e.outcome != Outcome::NotFound)
             .count();
         (decided, counted)
+    }
+
+    /// Share of requests (from imported traffic) for paths with a decision; `None` when no
+    /// traffic was imported.
+    pub fn hit_coverage(&self) -> Option<(u64, u64)> {
+        let total: u64 = self.entries.iter().map(|e| e.hits).sum();
+        let decided = self
+            .entries
+            .iter()
+            .filter(|e| e.outcome.is_decided())
+            .map(|e| e.hits)
+            .sum();
+        (total > 0).then_some((decided, total))
     }
 
     /// Counts by outcome name, sorted.
@@ -561,6 +581,7 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, inputs: Inputs) -> Ta
             _ => None,
         };
         entries.push(Entry {
+            hits: inputs.hits.get(key).copied().unwrap_or(0),
             key: key.clone(),
             raw_urls: raws,
             outcome,

@@ -125,6 +125,15 @@ fn read_crawl(
             redirects_to,
         });
     }
+    // Traffic: every URL people requested is a legacy URL too.
+    for (raw, key, count) in store.hits_by_url()? {
+        *inputs.hits.entry(key.clone()).or_insert(0) += count;
+        inputs.known.push(KnownUrl {
+            raw,
+            key,
+            ..KnownUrl::default()
+        });
+    }
     Ok(())
 }
 

@@ -57,6 +57,7 @@ pub fn json(table: &Table, site: &Site) -> Vec<u8> {
                 "key": e.key,
                 "outcome": e.outcome,
                 "because": e.because,
+                "hits": e.hits,
                 "urls": urls,
             })
         })
@@ -64,7 +65,12 @@ pub fn json(table: &Table, site: &Site) -> Vec<u8> {
     let value = json!({
         "site": table.site,
         "host": table.host,
-        "coverage": {"decided": decided, "known": counted},
+        "coverage": {
+            "decided": decided,
+            "known": counted,
+            "hits_decided": table.hit_coverage().map(|c| c.0),
+            "hits": table.hit_coverage().map(|c| c.1),
+        },
         "counts": table.counts(),
         "entries": entries,
         "findings": table.findings,

@@ -1,0 +1,178 @@
+//! Traffic import: every layout teams hold (Transition's hits CSV and TSV, access logs
+//! plain and gzipped, pageview exports), Transition's ignore list, folding by canonical key,
+//! a file counted once however often it is imported, and coverage by traffic.
+
+mod common;
+
+use std::path::Path;
+
+use common::{phe_migrate, repo_root};
+use phe_migrate::hits::{self, Format};
+
+fn traffic(name: &str) -> std::path::PathBuf {
+    repo_root().join("fixtures/traffic").join(name)
+}
+
+#[test]
+fn every_layout_is_read_with_its_problems_named_by_line() {
+    let log = hits::parse_file(&traffic("demo_hpa-access.log")).unwrap();
+    assert_eq!(log.format, Format::AccessLog);
+    assert_eq!(log.problems.len(), 1);
+    assert_eq!(log.problems[0].line, 16);
+    // POST is not a page view; everything else is, ignored or not.
+    assert_eq!(log.hits.len(), 15);
+    let first = &log.hits[0];
+    assert_eq!(first.host.as_deref(), Some("www.hpa-demo.org.uk"));
+    assert_eq!(
+        first.target,
+        "/Topics/InfectiousDiseases/InfectionsAZ/Measles/"
+    );
+    assert_eq!((first.status, first.day.as_str()), (200, "2014-03-03"));
+    let gz = hits::parse_file(&traffic("demo_hpa-access.log.gz")).unwrap();
+    assert_eq!(gz.hits, log.hits);
+
+    let csv = hits::parse_file(&traffic("demo_hpa-hits.csv")).unwrap();
+    assert_eq!(csv.format, Format::TransitionCsv);
+    assert_eq!(csv.hits.iter().map(|h| h.count).sum::<u64>(), 215);
+    assert_eq!(csv.problems[0].line, 7);
+    assert!(csv.problems[0].message.contains("\"x\""));
+
+    let views = hits::parse_file(&traffic("demo_hpa-pageviews.csv")).unwrap();
+    assert_eq!(views.format, Format::Pageviews);
+    assert_eq!(views.hits[0].count, 1_204);
+
+    let dir = tempfile::tempdir().unwrap();
+    let tsv = dir.path().join("hits.tsv");
+    std::fs::write(&tsv, "2012-10-14\t12\t301\twww.hpa-demo.org.uk\t/Topics/\n2012-10-14\t3\t404\twww.hpa-demo.org.uk\t/nope\n").unwrap();
+    let parsed = hits::parse_file(&tsv).unwrap();
+    assert_eq!(parsed.format, Format::TransitionTsv);
+    assert_eq!(parsed.hits.len(), 2);
+
+    let junk = dir.path().join("junk.txt");
+    std::fs::write(&junk, "\nhello world\n").unwrap();
+    let error = hits::parse_file(&junk).unwrap_err().to_string();
+    assert!(error.contains("junk.txt:2: not a traffic file"), "{error}");
+}
+
+#[test]
+fn transitions_ignore_list_applies() {
+    for ignored in [
+        "/favicon.ico",
+        "/robots.txt",
+        "/css/site.css",
+        "/img/logo.PNG",
+        "/browse/health",
+        "/government/publications/x",
+        "/ukgwacnf.html?url=x",
+        "/wp-login.php",
+        "/cgi-bin/x.bat",
+        "/etc/passwd",
+        "/phpMyAdmin/index.php",
+        "/_vti_bin/x",
+    ] {
+        assert!(hits::is_ignored(ignored), "{ignored}");
+    }
+    for page in [
+        "/",
+        "/Topics/",
+        "/report.pdf",
+        "/data.xls",
+        "/page.aspx?id=1",
+    ] {
+        assert!(!hits::is_ignored(page), "{page}");
+    }
+}
+
+fn import(out: &Path, files: &[&str]) -> String {
+    let output = phe_migrate()
+        .current_dir(repo_root())
+        .args(["import", "hits", "demo_hpa", "--out"])
+        .arg(out)
+        .args(files.iter().map(|f| traffic(f)))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn traffic_folds_by_page_counts_once_and_measures_coverage() {
+    let out = tempfile::tempdir().unwrap();
+    let printed = import(
+        out.path(),
+        &[
+            "demo_hpa-access.log",
+            "demo_hpa-hits.csv",
+            "demo_hpa-pageviews.csv",
+        ],
+    );
+    assert!(
+        printed.contains("10 hits kept, 4 ignored (Transition's ignore list), 1 for other hosts"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("demo_hpa-access.log:16: not an access-log line"),
+        "{printed}"
+    );
+    // The same log again, plain or gzipped: nothing is counted twice.
+    let again = import(out.path(), &["demo_hpa-access.log.gz", "demo_hpa-hits.csv"]);
+    assert_eq!(
+        again
+            .matches("imported before (same content): skipped")
+            .count(),
+        2,
+        "{again}"
+    );
+
+    // No crawl at all: the traffic and the mappings alone give a table with coverage.
+    let report = phe_migrate()
+        .current_dir(repo_root())
+        .args([
+            "report",
+            "redirects",
+            "demo_hpa",
+            "--format",
+            "json",
+            "--out",
+        ])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&report.stdout);
+    let table: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("demo_hpa/redirects.json")).unwrap())
+            .unwrap();
+    let entry = |key: &str| {
+        table["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["key"] == key)
+            .unwrap_or_else(|| panic!("{key} not in the table"))
+            .clone()
+    };
+    // Measles: 3 log lines in three spellings, 120 from Transition, 1,204 pageviews.
+    let measles = entry("/topics/infectiousdiseases/infectionsaz/measles");
+    assert_eq!(measles["hits"], 3 + 120 + 1_204);
+    assert_eq!(measles["urls"].as_array().unwrap().len(), 3);
+    // Seen only in traffic, never decided: unresolved, and counted against coverage.
+    let never = entry("/topics/infectiousdiseases/infectionsaz/notapagethateverexisted");
+    assert_eq!(never["outcome"]["type"], "unresolved");
+    let coverage = &table["coverage"];
+    let (decided, hits) = (
+        coverage["hits_decided"].as_u64().unwrap(),
+        coverage["hits"].as_u64().unwrap(),
+    );
+    assert_eq!(hits, 10 + 203 + 1_514);
+    assert!(decided < hits);
+    assert!(
+        printed.contains(&format!(
+            "coverage by traffic {decided} of {hits} requests decided"
+        )),
+        "{printed}"
+    );
+}
