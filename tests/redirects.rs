@@ -462,3 +462,59 @@ fn a_redirect_into_the_batchs_kind_of_page_must_land_on_one_of_its_drafts() {
         );
     }
 }
+
+#[test]
+fn keys_that_collide_once_canonicalised_are_reported_with_both_sources() {
+    let ws = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(ws.path().join("crawl-configs")).unwrap();
+    std::fs::create_dir_all(ws.path().join("mappings")).unwrap();
+    std::fs::copy(
+        repo_root().join("crawl-configs/demo_comare.yml"),
+        ws.path().join("crawl-configs/demo_comare.yml"),
+    )
+    .unwrap();
+    std::fs::write(
+        ws.path().join("mappings/demo_comare.yml"),
+        "pages:\n  - path: /A.html\n    type: archive\n  - path: /a.html/\n    type: unresolved\n  - path: /A.html\n    type: archive\n",
+    )
+    .unwrap();
+    std::fs::write(
+        ws.path().join("mappings/demo_comare.csv"),
+        "old url,new url\n/a.HTML?x=1,https://www.gov.uk/x\n",
+    )
+    .unwrap();
+    let report = phe_migrate()
+        .args(["report", "redirects", "demo_comare", "--workspace"])
+        .arg(ws.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&report.stdout);
+    let yml = ws
+        .path()
+        .join("mappings/demo_comare.yml")
+        .display()
+        .to_string();
+    let csv = ws
+        .path()
+        .join("mappings/demo_comare.csv")
+        .display()
+        .to_string();
+    assert!(
+        text.contains(&format!(
+            "warning: {yml}:4: /a.html/ is the same page as the one mapped at {yml}:2"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "warning: {yml}:6: /A.html is the same page as the one mapped at {yml}:2"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "warning: {csv}:2: /a.HTML?x=1 is also mapped at {yml}:2"
+        )),
+        "{text}"
+    );
+}

@@ -3,7 +3,7 @@
 //! decisions in `mappings/<abbr>.yml` and its spreadsheets, and the allow-list. Any of
 //! them may be missing: a team with only a spreadsheet still gets a table.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use serde::Deserialize;
@@ -264,11 +264,21 @@ fn read_yaml(canonicalizer: &Canonicalizer, path: &Path, inputs: &mut Inputs) ->
             .unwrap_or_default();
         Error::Usage(format!("{}:{at} {e}", path.display()))
     })?;
-    // Where each entry stands, for messages: the line holding its path or prefix.
-    let line_of = |needle: &str| {
-        text.lines()
+    // Where each entry stands, for messages: the next line holding its path or prefix
+    // after the previous entry with the same text.
+    let lines: Vec<&str> = text.lines().collect();
+    let mut searched_to: HashMap<String, usize> = HashMap::new();
+    let mut line_of = |needle: &str| {
+        let start = searched_to.get(needle).copied().unwrap_or(0);
+        let found = lines
+            .iter()
+            .skip(start)
             .position(|l| l.contains(needle))
-            .map_or(0, |i| i + 1)
+            .map(|i| i + start + 1);
+        if let Some(line) = found {
+            searched_to.insert(needle.to_owned(), line);
+        }
+        found.unwrap_or(0)
     };
     for (is_page, decision) in file
         .pages
@@ -316,6 +326,16 @@ fn read_yaml(canonicalizer: &Canonicalizer, path: &Path, inputs: &mut Inputs) ->
         if is_page {
             match canonicalizer.key(target) {
                 Ok(key) => {
+                    if let Some(earlier) = inputs.pages.get(&key) {
+                        inputs.findings.push(Finding::warning(
+                            rule.from.clone(),
+                            format!(
+                                "{target} is the same page as the one mapped at {} (both are {key:?} once canonicalised): the first one stands",
+                                earlier.from
+                            ),
+                        ));
+                        continue;
+                    }
                     inputs.pages.insert(key, rule);
                 }
                 Err(e) => inputs.findings.push(Finding::blocking(
