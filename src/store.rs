@@ -214,7 +214,7 @@ impl Store {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
         let conn = Connection::open(path).map_err(|e| db_error(path, e))?;
-        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; PRAGMA wal_autocheckpoint=4096; PRAGMA temp_store=MEMORY;")
+        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; PRAGMA wal_autocheckpoint=4096; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; PRAGMA mmap_size=1073741824;")
             .map_err(|e| db_error(path, e))?;
         conn.execute_batch(SCHEMA).map_err(|e| db_error(path, e))?;
         let store = Store {
@@ -556,6 +556,35 @@ impl Store {
             .query_row(sql, [], |r| r.get::<_, i64>(0))
             .map(|n| n.max(0) as u64)
             .map_err(|e| self.err(e))
+    }
+
+    /// Every raw URL of a page or attachment with its key, the legacy status and where its
+    /// redirect chain ended, streamed in store order (a store can hold millions; sorting is
+    /// the caller's).
+    pub fn for_each_known_url(
+        &self,
+        mut f: impl FnMut(String, String, Option<u16>, Option<String>),
+    ) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT v.raw, u.key, u.status, c.final_url
+                 FROM variants v JOIN urls u ON u.id = v.url_id
+                 LEFT JOIN redirect_chains c ON c.url_id = u.id
+                 WHERE u.kind IN ('page', 'attachment')",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
+        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+            let status: Option<i64> = row.get(2).map_err(|e| self.err(e))?;
+            f(
+                row.get(0).map_err(|e| self.err(e))?,
+                row.get(1).map_err(|e| self.err(e))?,
+                status.and_then(|s| u16::try_from(s).ok()),
+                row.get(3).map_err(|e| self.err(e))?,
+            );
+        }
+        Ok(())
     }
 
     /// Whether a traffic file with this digest was imported already.

@@ -14,6 +14,7 @@ pub mod sources;
 pub mod verify;
 pub mod writers;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
@@ -215,7 +216,7 @@ pub struct Entry {
     pub outcome: Outcome,
     /// Why: `global`, `homepage`, `page mapping file:line`, `section /x/ (file:line)`,
     /// `migrated`, `legacy redirect`, `not on the legacy site`, `no decision`.
-    pub because: String,
+    pub because: Cow<'static, str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suggested_url: Option<String>,
     /// Requests for this path in the imported traffic.
@@ -401,17 +402,39 @@ type Seen = (Vec<String>, Option<u16>, Option<String>);
 
 /// Builds and validates the site's table.
 pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, inputs: Inputs) -> Table {
-    let mut findings = inputs.findings.clone();
-    // Every raw URL under its key.
-    let mut by_key: BTreeMap<String, Seen> = BTreeMap::new();
-    for url in &inputs.known {
-        let entry = by_key.entry(url.key.clone()).or_default();
+    let Inputs {
+        known,
+        pages,
+        sections,
+        migrated,
+        allowed_hosts,
+        batch_paths,
+        live_paths,
+        hits,
+        findings: mut input_findings,
+    } = inputs;
+    let inputs = Inputs {
+        pages,
+        sections,
+        migrated,
+        allowed_hosts,
+        batch_paths,
+        live_paths,
+        hits,
+        ..Inputs::default()
+    };
+    let mut findings = std::mem::take(&mut input_findings);
+    // Every raw URL under its key (moved, not copied: a table can hold millions).
+    let mut by_key: HashMap<String, Seen> =
+        HashMap::with_capacity(known.len() + inputs.pages.len() + 1);
+    for url in known {
+        let entry = by_key.entry(url.key).or_default();
         if !entry.0.contains(&url.raw) {
-            entry.0.push(url.raw.clone());
+            entry.0.push(url.raw);
         }
         entry.1 = entry.1.or(url.status);
         if entry.2.is_none() {
-            entry.2 = url.redirects_to.clone();
+            entry.2 = url.redirects_to;
         }
     }
     // The homepage is always a legacy URL, crawled or not.
@@ -420,10 +443,28 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, inputs: Inputs) -> Ta
         .or_insert_with(|| (vec![format!("http://{}/", site.host)], None, None));
     // Mapped paths are known paths too, even with no crawl.
     for key in inputs.pages.keys() {
-        by_key
-            .entry(key.clone())
-            .or_insert_with(|| (vec![format!("http://{}{}", site.host, key)], None, None));
+        if !by_key.contains_key(key) {
+            by_key.insert(
+                key.clone(),
+                (vec![format!("http://{}{}", site.host, key)], None, None),
+            );
+        }
     }
+    let mut by_key: Vec<(String, Seen)> = by_key.into_iter().collect();
+    by_key.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let page_rules: HashMap<&str, &Rule> =
+        inputs.pages.iter().map(|(k, r)| (k.as_str(), r)).collect();
+    // Sorted keys beside what was seen for each, so a chain can look up any key.
+    let (keys, mut seen_for): (Vec<String>, Vec<Seen>) = by_key.into_iter().unzip();
+    let mut raws_for: Vec<Vec<String>> = seen_for
+        .iter_mut()
+        .map(|s| std::mem::take(&mut s.0))
+        .collect();
+    let legacy = |key: &str| -> Option<&Seen> {
+        keys.binary_search_by(|k| k.as_str().cmp(key))
+            .ok()
+            .map(|i| &seen_for[i])
+    };
     if site.global.is_some() && !(inputs.pages.is_empty() && inputs.sections.is_empty()) {
         findings.push(Finding::warning(
             site.source.display().to_string(),
@@ -436,31 +477,36 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, inputs: Inputs) -> Ta
             "It's not currently possible to edit the mapping for a site's homepage.",
         ));
     }
-    let decide = |key: &str| -> Option<(Outcome, String)> {
+    let decide = |key: &str| -> Option<(Outcome, Cow<'static, str>)> {
         if let Some(rule) = &site.global {
-            return Some((Outcome::Global { rule: rule.clone() }, "global".into()));
+            return Some((
+                Outcome::Global { rule: rule.clone() },
+                Cow::Borrowed("global"),
+            ));
         }
         if key.is_empty() {
             return Some((
                 Outcome::Redirect {
                     new_url: site.homepage.clone(),
                 },
-                "homepage".into(),
+                Cow::Borrowed("homepage"),
             ));
         }
-        if let Some(rule) = inputs.pages.get(key) {
-            return Some((rule.outcome.clone(), format!("page mapping {}", rule.from)));
+        if let Some(rule) = page_rules.get(key) {
+            return Some((
+                rule.outcome.clone(),
+                Cow::Owned(format!("page mapping {}", rule.from)),
+            ));
         }
-        let lower = key.to_ascii_lowercase();
         if let Some((prefix, rule)) = inputs
             .sections
             .iter()
-            .filter(|(p, _)| lower.starts_with(p.as_str()))
+            .filter(|(p, _)| key.starts_with(p.as_str()))
             .max_by_key(|(p, _)| p.len())
         {
             return Some((
                 rule.outcome.clone(),
-                format!("section {prefix} ({})", rule.from),
+                Cow::Owned(format!("section {prefix} ({})", rule.from)),
             ));
         }
         inputs.migrated.get(key).map(|base_path| {
@@ -468,20 +514,19 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, inputs: Inputs) -> Ta
                 Outcome::Redirect {
                     new_url: format!("https://www.gov.uk{base_path}"),
                 },
-                "migrated".into(),
+                Cow::Borrowed("migrated"),
             )
         })
     };
     // The 410 page's extra link comes with the decision that archived the page.
     let suggested = |key: &str| -> Option<String> {
-        if let Some(rule) = inputs.pages.get(key) {
+        if let Some(rule) = page_rules.get(key) {
             return rule.suggested_url.clone();
         }
-        let lower = key.to_ascii_lowercase();
         inputs
             .sections
             .iter()
-            .filter(|(p, _)| lower.starts_with(p.as_str()))
+            .filter(|(p, _)| key.starts_with(p.as_str()))
             .max_by_key(|(p, _)| p.len())
             .and_then(|(_, rule)| rule.suggested_url.clone())
     };
@@ -492,34 +537,37 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, inputs: Inputs) -> Ta
         }
         canonicalizer.key(url).ok()
     };
-    let mut entries = Vec::with_capacity(by_key.len());
-    for (key, (raws, _, _)) in &by_key {
-        let mut raws = raws.clone();
+    let mut entries = Vec::with_capacity(keys.len());
+    for (i, key) in keys.iter().enumerate() {
+        let mut raws = std::mem::take(&mut raws_for[i]);
         raws.sort();
         // Follow decisions through the site's own URLs (A→B→C becomes A→C); a loop is refused.
-        let mut seen = vec![key.clone()];
-        let mut current = key.clone();
+        let mut seen: Vec<String> = Vec::new();
+        let mut current: std::borrow::Cow<str> = std::borrow::Cow::Borrowed(key);
         let mut because_chain = Vec::new();
         let (outcome, because) = loop {
             let decided = decide(&current).or_else(|| {
-                let (_, status, to) = by_key.get(&current)?.clone();
+                let (_, status, to) = legacy(&current)?;
                 if let Some(to) = to {
                     return Some((
                         Outcome::Redirect {
                             new_url: format!("http://{}{}", site.host, to),
                         },
-                        "legacy redirect".to_owned(),
+                        Cow::Borrowed("legacy redirect"),
                     ));
                 }
                 matches!(status, Some(404 | 410))
-                    .then(|| (Outcome::NotFound, "not on the legacy site".to_owned()))
+                    .then_some((Outcome::NotFound, Cow::Borrowed("not on the legacy site")))
             });
             let (outcome, because) =
-                decided.unwrap_or((Outcome::Unresolved, "no decision".to_owned()));
+                decided.unwrap_or((Outcome::Unresolved, Cow::Borrowed("no decision")));
             let next = match &outcome {
                 Outcome::Redirect { new_url } => own_key(new_url),
                 _ => None,
             };
+            if next.is_some() && seen.is_empty() {
+                seen.push(key.clone());
+            }
             match next {
                 Some(next) if seen.contains(&next) => {
                     seen.push(next);
@@ -532,7 +580,7 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, inputs: Inputs) -> Ta
                 Some(next) => {
                     because_chain.push(because);
                     seen.push(next.clone());
-                    current = next;
+                    current = std::borrow::Cow::Owned(next);
                 }
                 None => break (outcome, because),
             }
@@ -544,7 +592,8 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, inputs: Inputs) -> Ta
                 raws.first().cloned().unwrap_or_else(|| key.clone()),
                 format!("chain folded: {}", seen.join(" → ")),
             ));
-            format!("{} then {because}", because_chain.join(" then "))
+            let chain: Vec<&str> = because_chain.iter().map(|b| b.as_ref()).collect();
+            Cow::Owned(format!("{} then {because}", chain.join(" then ")))
         };
         match &outcome {
             Outcome::Redirect { new_url } => {
@@ -557,11 +606,11 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, inputs: Inputs) -> Ta
                         .and_then(|batch| missing_target(new_url, batch, &inputs.live_paths))
                 });
                 if let Some(problem) = problem {
-                    let at = match because.as_str() {
+                    let at = match because.as_ref() {
                         "migrated" | "homepage" | "legacy redirect" => {
                             format!("{} ({because})", raws.first().map_or(key.as_str(), |s| s))
                         }
-                        _ => because.clone(),
+                        _ => because.to_string(),
                     };
                     findings.push(Finding::blocking(at, problem));
                 }
@@ -582,7 +631,8 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, inputs: Inputs) -> Ta
         };
         entries.push(Entry {
             hits: inputs.hits.get(key).copied().unwrap_or(0),
-            key: key.clone(),
+            // Filled in below, when the keys are no longer needed for lookups.
+            key: String::new(),
             raw_urls: raws,
             outcome,
             because,
@@ -613,6 +663,9 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, inputs: Inputs) -> Ta
     findings
         .sort_by(|a, b| (!a.blocking, &a.at, &a.message).cmp(&(!b.blocking, &b.at, &b.message)));
     findings.dedup();
+    for (entry, key) in entries.iter_mut().zip(keys) {
+        entry.key = key;
+    }
     let mut sections: Vec<Section> = if site.global.is_some() {
         Vec::new()
     } else {

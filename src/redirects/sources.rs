@@ -105,26 +105,18 @@ fn read_crawl(
     store: &Store,
     inputs: &mut Inputs,
 ) -> Result<()> {
-    let rows = store.rows(
-        "SELECT v.raw, u.key, COALESCE(u.status, ''), COALESCE(c.final_url, '')
-         FROM variants v JOIN urls u ON u.id = v.url_id
-         LEFT JOIN redirect_chains c ON c.url_id = u.id
-         WHERE u.kind IN ('page', 'attachment')
-         ORDER BY u.key, v.raw",
-    )?;
-    for row in rows {
-        let redirects_to = Some(row[3].as_str())
-            .filter(|u| !u.is_empty())
+    store.for_each_known_url(|raw, key, status, final_url| {
+        let redirects_to = final_url
             .filter(|u| super::host_of(u).is_some_and(|h| site.has_host(&h)))
-            .and_then(|u| canonicalizer.key(u).ok())
-            .filter(|k| *k != row[1]);
+            .and_then(|u| canonicalizer.key(&u).ok())
+            .filter(|k| *k != key);
         inputs.known.push(KnownUrl {
-            raw: row[0].clone(),
-            key: row[1].clone(),
-            status: row[2].parse().ok(),
+            raw,
+            key,
+            status,
             redirects_to,
         });
-    }
+    })?;
     // Traffic: every URL people requested is a legacy URL too.
     for (raw, key, count) in store.hits_by_url()? {
         *inputs.hits.entry(key.clone()).or_insert(0) += count;

@@ -11,8 +11,9 @@ use super::{Outcome, Table};
 /// paths the legacy site did not have, and global sites (set in the site config) have no
 /// rows: Transition would ignore them.
 pub fn transition_csv(table: &Table) -> Vec<u8> {
-    let mut out = csv::Writer::from_writer(Vec::new());
+    let mut out = csv::Writer::from_writer(Vec::with_capacity(table.entries.len() * 96));
     let _ = out.write_record(["old url", "new url"]);
+    let mut old = String::new();
     for entry in &table.entries {
         if entry.key.is_empty() {
             continue;
@@ -26,7 +27,10 @@ pub fn transition_csv(table: &Table) -> Vec<u8> {
             Outcome::Unresolved => "",
             Outcome::NotFound | Outcome::Global { .. } => continue,
         };
-        let old = format!("http://{}{}", table.host, entry.key);
+        old.clear();
+        old.push_str("http://");
+        old.push_str(&table.host);
+        old.push_str(&entry.key);
         let _ = out.write_record([old.as_str(), new]);
     }
     out.into_inner().unwrap_or_default()
