@@ -83,5 +83,8 @@ pub fn site_outputs(out_dir: &Path, abbr: &str) -> Vec<PathBuf> {
         out_dir.join(abbr).join(format!("{abbr}.warc.gz")),
         out_dir.join(abbr).join("content"),
         out_dir.join(abbr).join("transform.csv"),
+        out_dir.join(abbr).join("redirects.csv"),
+        out_dir.join(abbr).join("redirects.json"),
+        out_dir.join(abbr).join("redirects.nginx.conf"),
     ]
 }

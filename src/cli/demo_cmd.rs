@@ -59,13 +59,38 @@ pub fn run(
         super::transform_cmd::write_summary(&mut summary_text, &summary).map_err(stdout_error)?;
     }
     text.push_str(&String::from_utf8_lossy(&summary_text));
+    // Redirect tables: Transition's CSV, the JSON `verify` reads, and nginx's include.
+    text.push('\n');
+    let sites: Vec<String> = results.iter().map(|r| r.site.clone()).collect();
+    let mut report_text = Vec::new();
+    let mut blocking = false;
+    for format in [
+        super::report_cmd::RedirectFormat::TransitionCsv,
+        super::report_cmd::RedirectFormat::Json,
+        super::report_cmd::RedirectFormat::Nginx,
+    ] {
+        let mut printed = Vec::new();
+        let args = super::report_cmd::RedirectsArgs::for_sites(sites.clone(), format);
+        let code = super::report_cmd::run(
+            super::report_cmd::ReportCommand::Redirects(args),
+            workspace,
+            out_dir,
+            &mut printed,
+        )?;
+        blocking |= code != 0;
+        // One summary is enough: the three formats hold the same table.
+        if report_text.is_empty() {
+            report_text = printed;
+        }
+    }
+    text.push_str(&String::from_utf8_lossy(&report_text));
     text.push_str("\nWhere to look:\n");
     for r in &results {
         for path in batch::site_outputs(out_dir, &r.site) {
             text.push_str(&format!("  {}\n", path.display()));
         }
     }
-    text.push_str("Each crawl.db is a SQLite file (try: sqlite3 out/demo_hpa/crawl.db 'SELECT status, url FROM urls'),\neach .warc.gz opens in any WARC tool (pywb, warcio); each content/ folder holds a Govspeak draft (.md)\nand a GOV.UK content item (.json) per page, listed in transform.csv.\n");
+    text.push_str("Each crawl.db is a SQLite file (try: sqlite3 out/demo_hpa/crawl.db 'SELECT status, url FROM urls'),\neach .warc.gz opens in any WARC tool (pywb, warcio); each content/ folder holds a Govspeak draft (.md)\nand a GOV.UK content item (.json) per page, listed in transform.csv; redirects.csv imports into GOV.UK\nTransition, redirects.nginx.conf is an nginx include, and `phe-migrate serve` previews the tables.\n");
     out.write_all(text.as_bytes()).map_err(stdout_error)?;
-    Ok(0)
+    Ok(if blocking { 1 } else { 0 })
 }

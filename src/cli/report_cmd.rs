@@ -72,6 +72,19 @@ pub struct RedirectsArgs {
     pub cdn_plan: CdnPlan,
 }
 
+impl RedirectsArgs {
+    /// The defaults `report redirects SITE... --format FORMAT` would have.
+    pub fn for_sites(sites: Vec<String>, format: RedirectFormat) -> Self {
+        RedirectsArgs {
+            sites,
+            format,
+            output: None,
+            listen: "80".to_owned(),
+            cdn_plan: CdnPlan::Free,
+        }
+    }
+}
+
 pub fn run(
     cmd: ReportCommand,
     workspace: &Workspace,
