@@ -147,8 +147,12 @@ for _ in $(seq "$REPEAT"); do VERIFY_ARGS+=("${TABLES[@]}"); done
 echo "== verify, $RUNS runs each ($UNIQUE URLs; phe-migrate and curl ask each $REPEAT times)"
 : > "$WORK/verify.tsv"
 for run in $(seq "$RUNS"); do
-  /usr/bin/time -f "phe-migrate %e %M" -o "$WORK/t" "$BIN" verify "${VERIFY_ARGS[@]}" --target "http://127.0.0.1:$PORT" --concurrency 8 > "$WORK/verify.txt"
-  cat "$WORK/t" >> "$WORK/verify.tsv"
+  start=$(date +%s.%N)
+  "$BIN" verify "${VERIFY_ARGS[@]}" --target "http://127.0.0.1:$PORT" --concurrency 8 > "$WORK/verify.txt"
+  echo "phe-migrate $(elapsed "$start") 0" >> "$WORK/verify.tsv"
+  start=$(date +%s.%N)
+  "$BIN" verify "${TABLES[@]}" --target "http://127.0.0.1:$PORT" --concurrency 8 > /dev/null
+  echo "phe-migrate-once $(elapsed "$start") 0" >> "$WORK/verify.tsv"
   start=$(date +%s.%N)
   tr '\t' '\n' < "$WORK/requests.tsv" \
     | xargs -P8 -d '\n' -n2 sh -c 'curl -s -o /dev/null -H "Host: $0" -w "%{http_code} %{redirect_url}\n" "http://127.0.0.1:'"$PORT"'$1"' > "$WORK/curl.txt"
@@ -171,15 +175,17 @@ build_rss=$(awk '$1=="phe-migrate" {print $3}' "$WORK/build.tsv" | median)
 floor=$(awk '$1=="sort-u" {print $2}' "$WORK/build.tsv" | median)
 floor_rss=$(awk '$1=="sort-u" {print $3}' "$WORK/build.tsv" | median)
 v_ours=$(awk '$1=="phe-migrate" {print $2}' "$WORK/verify.tsv" | median)
+v_once=$(awk '$1=="phe-migrate-once" {print $2}' "$WORK/verify.tsv" | median)
 v_curl=$(awk '$1=="curl-xargs" {print $2}' "$WORK/verify.tsv" | median)
 v_lychee=$(awk '$1=="lychee" {print $2}' "$WORK/verify.tsv" | median)
 python3 - "$ROOT/bench/RESULTS.md" "$URLS" "$MAPPINGS" "$RUNS" "$build_ours" "$build_rss" "$floor" "$floor_rss" \
-  "$UNIQUE" "$REPEAT" "$v_ours" "$v_curl" "$v_lychee" "$WRK_RATE" <<'PY'
+  "$UNIQUE" "$REPEAT" "$v_ours" "$v_curl" "$v_lychee" "$WRK_RATE" "$v_once" <<'PY'
 import datetime, os, platform, sys
 (path, urls, mappings, runs, ours, ours_rss, floor, floor_rss, unique, repeat,
- v_ours, v_curl, v_lychee, wrk) = sys.argv[1:]
+ v_ours, v_curl, v_lychee, wrk, v_once) = sys.argv[1:]
 urls, mappings, unique, repeat = int(urls), int(mappings), int(unique), int(repeat)
-ours, floor, v_ours, v_curl, v_lychee, wrk = map(float, (ours, floor, v_ours, v_curl, v_lychee, wrk))
+ours, floor, v_ours, v_curl, v_lychee, wrk, v_once = map(float, (ours, floor, v_ours, v_curl, v_lychee, wrk, v_once))
+r_once = unique / v_once
 ours_mb, floor_mb = int(float(ours_rss)) // 1024, int(float(floor_rss)) // 1024
 r_ours = unique * repeat / v_ours
 r_curl = unique * repeat / v_curl
@@ -200,10 +206,11 @@ out = [
     "| tool | requests/s | × wrk |",
     "| --- | ---: | ---: |",
     f"| phe-migrate verify --concurrency 8 | {r_ours:,.0f} | {r_ours / wrk:.2f} |",
+    f"| phe-migrate verify, each URL once (like lychee) | {r_once:,.0f} | {r_once / wrk:.2f} |",
     f"| lychee 0.24.2, 8 concurrent | {r_lychee:,.0f} | {r_lychee / wrk:.2f} |",
     f"| curl, xargs -P8 | {r_curl:,.0f} | {r_curl / wrk:.2f} |",
     f"| wrk -t2 -c8 (floor) | {wrk:,.0f} | 1.00 |\n",
-    f"Targets: faster than lychee while also checking Location ({'met' if r_ours > r_lychee else '**not met**'}: {r_ours / r_lychee:.1f}×), ≥ 50% of wrk ({'met' if r_ours >= 0.5 * wrk else '**not met**'}: {100 * r_ours / wrk:.0f}%).\n",
+    f"Targets: faster than lychee while also checking Location ({'met' if r_once > r_lychee else '**not met**'}: {r_once / r_lychee:.1f}× on the same single pass, {r_ours / r_lychee:.1f}× over the repeated table), ≥ 50% of wrk ({'met' if r_ours >= 0.5 * wrk else '**not met**'}: {100 * r_ours / wrk:.0f}%). Times include starting each process.\n",
 ]
 with open(path, "a") as f:
     f.write("\n".join(out))

@@ -411,7 +411,7 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, inputs: Inputs) -> Ta
         batch_paths,
         live_paths,
         hits,
-        findings: mut input_findings,
+        findings,
     } = inputs;
     let inputs = Inputs {
         pages,
@@ -423,7 +423,7 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, inputs: Inputs) -> Ta
         hits,
         ..Inputs::default()
     };
-    let mut findings = std::mem::take(&mut input_findings);
+    let mut findings = findings;
     // Every raw URL under its key (moved, not copied: a table can hold millions).
     let mut by_key: HashMap<String, Seen> =
         HashMap::with_capacity(known.len() + inputs.pages.len() + 1);
