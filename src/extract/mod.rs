@@ -4,6 +4,7 @@
 pub mod charset;
 pub mod content;
 pub mod dates;
+pub mod facts;
 pub mod links;
 
 use std::borrow::Cow;

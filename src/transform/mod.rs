@@ -101,6 +101,7 @@ struct Draft {
     linked_pages: Vec<i64>,
     warnings: Vec<String>,
     needs: Vec<String>,
+    facts: crate::extract::facts::PageFacts,
 }
 
 const PLACEHOLDER: &str = "phe-migrate-page:";
@@ -287,6 +288,13 @@ impl Context<'_> {
         let mut conversion = govspeak::convert(main, &options);
         let text = content::visible_text(main, &extracted.skip);
         let words = text.split_whitespace().count();
+        let facts = crate::extract::facts::page_facts(
+            &document,
+            main,
+            &extracted.skip,
+            &text,
+            base.as_ref(),
+        );
         for link in &conversion.links {
             match &link.target {
                 LinkTarget::Attachment(id) => {
@@ -394,6 +402,7 @@ impl Context<'_> {
             linked_pages,
             warnings,
             needs: self.mappings.needs_for(&path_key),
+            facts,
         })
     }
 }
@@ -423,6 +432,8 @@ struct Output {
     markdown: String,
     json: String,
     csv_row: Vec<String>,
+    /// The page's line in pages.jsonl, for the audits.
+    page_line: String,
     attachment_uses: Vec<(String, String)>,
     schema_errors: usize,
     warnings: usize,
@@ -527,12 +538,29 @@ fn finish(
         draft.choice.reason.clone(),
         warnings.join("; "),
     ];
+    let page_line = serde_json::to_string(&serde_json::json!({
+        "url": draft.url,
+        "key": draft.key,
+        "variants": draft.variants,
+        "title": draft.title,
+        "description": draft.description,
+        "published": draft.published,
+        "updated": draft.updated,
+        "language": draft.language,
+        "format": draft.choice.schema_name,
+        "document_type": draft.choice.document_type,
+        "base_path": base_path,
+        "attachments": draft.attachments,
+        "facts": draft.facts,
+    }))
+    .expect("a JSON value");
     Output {
         slug,
         base_path: base_path.clone(),
         markdown,
         json,
         csv_row,
+        page_line,
         attachment_uses: draft
             .attachments
             .iter()
@@ -816,10 +844,22 @@ fn write_outputs(
         .map_err(|e| Error::Other(e.to_string()))?;
     write_file(&partial.join(".transform.csv"), &transform_bytes)?;
     write_file(&partial.join(".attachments.csv"), &attachment_bytes)?;
+    let mut lines: Vec<(&str, &str)> = sorted
+        .iter()
+        .map(|o| (o.csv_row[1].as_str(), o.page_line.as_str()))
+        .collect();
+    lines.sort();
+    let mut pages = String::with_capacity(lines.iter().map(|(_, l)| l.len() + 1).sum());
+    for (_, line) in lines {
+        pages.push_str(line);
+        pages.push('\n');
+    }
+    write_file(&partial.join(".pages.jsonl"), pages.as_bytes())?;
     // Swap in: the CSVs first (rename is atomic), then the folder.
     for (hidden, name) in [
         (".transform.csv", "transform.csv"),
         (".attachments.csv", "attachments.csv"),
+        (".pages.jsonl", "pages.jsonl"),
     ] {
         let to = site_dir.join(name);
         std::fs::rename(partial.join(hidden), &to).map_err(|e| Error::io(&to, e))?;

@@ -1,0 +1,417 @@
+//! What the audits need to know about a legacy page, read from its parsed DOM in the same
+//! pass as the transform: text statistics (for Flesch reading ease and reading time),
+//! data signals (tables of figures, data files, embedded tools and charts, query forms,
+//! JavaScript applications) and accessibility problems. Pure: a document in, facts out.
+
+use std::collections::{BTreeMap, HashSet};
+
+use ego_tree::NodeId;
+use scraper::{ElementRef, Html, Selector};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// Data file formats, with their openness on the five-star scale.
+pub const DATA_FORMATS: &[(&str, u8)] = &[
+    ("csv", 3),
+    ("tsv", 3),
+    ("ods", 3),
+    ("json", 3),
+    ("xml", 3),
+    ("geojson", 3),
+    ("kml", 3),
+    ("xls", 2),
+    ("xlsx", 2),
+    ("xlsm", 2),
+    ("sav", 2),
+    ("dta", 2),
+    ("zip", 2),
+];
+
+/// Documents that are not data.
+pub const DOCUMENT_FORMATS: &[&str] = &["pdf", "doc", "docx", "odt", "rtf", "ppt", "pptx"];
+
+/// Embedded tools and dashboards, by a fragment of the host or URL that loads them.
+pub const TOOL_MARKERS: &[(&str, &str)] = &[
+    ("public.tableau.com", "Tableau"),
+    ("tableau", "Tableau"),
+    ("app.powerbi.com", "Power BI"),
+    ("shinyapps.io", "Shiny"),
+    ("arcgis.com", "ArcGIS"),
+    ("instantatlas", "InstantAtlas"),
+    ("iatlas", "InstantAtlas"),
+    ("datawrapper.dwcdn.net", "Datawrapper"),
+    ("flo.uri.sh", "Flourish"),
+];
+
+/// Chart and map libraries, by a fragment of the script URL.
+pub const CHART_MARKERS: &[(&str, &str)] = &[
+    ("highcharts", "Highcharts"),
+    ("d3.", "D3"),
+    ("d3/", "D3"),
+    ("chart.js", "Chart.js"),
+    ("chart.min.js", "Chart.js"),
+    ("gstatic.com/charts", "Google Charts"),
+    ("plotly", "Plotly"),
+    ("leaflet", "Leaflet"),
+    ("openlayers", "OpenLayers"),
+];
+
+/// Link texts that say nothing out of context (WCAG 2.4.4).
+const VAGUE_LINK_TEXT: &[&str] = &[
+    "click here",
+    "here",
+    "more",
+    "read more",
+    "more info",
+    "more information",
+    "this link",
+    "link",
+    "this page",
+    "download",
+];
+
+/// Words that mark statistical content.
+const STATISTICAL_TERMS: &[&str] = &[
+    "indicator",
+    "prevalence",
+    "per 100,000",
+    "confidence interval",
+    "numerator",
+    "denominator",
+    "statistically significant",
+    "data source",
+    "metadata",
+    "download data",
+];
+
+/// The facts about one page.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PageFacts {
+    pub words: usize,
+    pub sentences: usize,
+    pub syllables: usize,
+    pub longest_sentence: usize,
+    pub h1: Option<String>,
+    /// Heading levels in order (1 to 6), main content only.
+    pub headings: Vec<u8>,
+    pub data_tables: usize,
+    pub numeric_cells: usize,
+    /// The most numeric cells in one table.
+    pub largest_table_cells: usize,
+    /// Data tables with no header cell.
+    pub tables_without_headers: usize,
+    /// Data-file and document links by extension.
+    pub files: BTreeMap<String, usize>,
+    /// Distinct embedded tools (Tableau, Power BI, ...).
+    pub tools: Vec<String>,
+    /// Distinct chart and map libraries.
+    pub charts: Vec<String>,
+    pub flash: bool,
+    /// `<form method=get>` holding a `<select>`: a query page.
+    pub get_forms: usize,
+    /// ASP.NET postbacks, `<noscript>` warnings, or little text under a lot of script.
+    pub js_app: bool,
+    pub fingertips_links: usize,
+    pub statistical_terms: usize,
+    pub images: usize,
+    pub images_without_alt: usize,
+    pub vague_links: Vec<String>,
+    pub links: usize,
+    /// The newest year (1990 to 2030) written in the text.
+    pub newest_year: Option<u16>,
+}
+
+impl PageFacts {
+    /// Flesch reading ease: 206.835 − 1.015 × words per sentence − 84.6 × syllables per word.
+    pub fn flesch(&self) -> Option<f64> {
+        (self.words > 0 && self.sentences > 0).then(|| {
+            206.835
+                - 1.015 * (self.words as f64 / self.sentences as f64)
+                - 84.6 * (self.syllables as f64 / self.words as f64)
+        })
+    }
+
+    /// GOV.UK's reading time: a minute per 200 words, rounded up.
+    pub fn reading_minutes(&self) -> usize {
+        self.words.div_ceil(200)
+    }
+
+    /// Heading levels that skip one (an h2 followed by an h4), as `h2→h4`.
+    pub fn skipped_headings(&self) -> Vec<String> {
+        self.headings
+            .windows(2)
+            .filter(|w| w[1] > w[0] + 1)
+            .map(|w| format!("h{}→h{}", w[0], w[1]))
+            .collect()
+    }
+
+    pub fn data_files(&self) -> usize {
+        self.files
+            .iter()
+            .filter(|(ext, _)| DATA_FORMATS.iter().any(|(f, _)| f == ext))
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
+fn selector(css: &str) -> Selector {
+    Selector::parse(css).expect("a valid built-in selector")
+}
+
+/// Vowel groups, less a silent final e: the usual estimate for English.
+pub fn syllables(word: &str) -> usize {
+    let lower: Vec<char> = word
+        .chars()
+        .filter(|c| c.is_alphabetic())
+        .flat_map(char::to_lowercase)
+        .collect();
+    if lower.is_empty() {
+        return 0;
+    }
+    let vowel = |c: char| matches!(c, 'a' | 'e' | 'i' | 'o' | 'u' | 'y');
+    let mut count = 0;
+    let mut previous = false;
+    for &c in &lower {
+        let v = vowel(c);
+        if v && !previous {
+            count += 1;
+        }
+        previous = v;
+    }
+    if lower.len() > 2 && lower.ends_with(&['e']) && !lower.ends_with(&['l', 'e']) && count > 1 {
+        count -= 1;
+    }
+    count.max(1)
+}
+
+/// Counts words, sentences and syllables in text.
+pub fn text_stats(text: &str) -> (usize, usize, usize, usize) {
+    let (mut words, mut sentences, mut syllable_count, mut longest, mut current) = (0, 0, 0, 0, 0);
+    for token in text.split_whitespace() {
+        if !token.chars().any(char::is_alphanumeric) {
+            continue;
+        }
+        words += 1;
+        current += 1;
+        syllable_count += syllables(token);
+        if token.ends_with(['.', '!', '?']) {
+            sentences += 1;
+            longest = longest.max(current);
+            current = 0;
+        }
+    }
+    if current > 0 {
+        sentences += 1;
+        longest = longest.max(current);
+    }
+    (words, sentences, syllable_count, longest)
+}
+
+/// A cell that holds a figure: a number, a percentage, a rate, money or an interval.
+pub fn is_numeric(text: &str) -> bool {
+    let t = text.trim();
+    if t.is_empty() || t.len() > 40 {
+        return false;
+    }
+    let digits = t.chars().filter(char::is_ascii_digit).count();
+    let allowed = t
+        .chars()
+        .all(|c| c.is_ascii_digit() || " .,%£$-–()*+<>~".contains(c));
+    digits > 0 && allowed
+}
+
+fn text_of(e: ElementRef<'_>) -> String {
+    e.text().collect::<Vec<_>>().join(" ")
+}
+
+fn extension(href: &str) -> Option<String> {
+    let path = href.split(['?', '#']).next().unwrap_or(href);
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let (_, ext) = name.rsplit_once('.')?;
+    let ext = ext.to_ascii_lowercase();
+    (ext.len() <= 7 && ext.chars().all(|c| c.is_ascii_alphanumeric())).then_some(ext)
+}
+
+/// Reads the facts of a page: text statistics, headings and images from the main content
+/// (`main`, less `skip`); data and tool signals and links from the whole page.
+pub fn page_facts(
+    document: &Html,
+    main: ElementRef<'_>,
+    skip: &HashSet<NodeId>,
+    main_text: &str,
+    base: Option<&Url>,
+) -> PageFacts {
+    let mut facts = PageFacts::default();
+    let (words, sentences, syllable_count, longest) = text_stats(main_text);
+    facts.words = words;
+    facts.sentences = sentences;
+    facts.syllables = syllable_count;
+    facts.longest_sentence = longest;
+    let kept = |e: &ElementRef<'_>| {
+        !e.ancestors().any(|a| skip.contains(&a.id())) && !skip.contains(&e.id())
+    };
+
+    let headings = selector("h1, h2, h3, h4, h5, h6");
+    for h in main.select(&headings).filter(kept) {
+        let level = h.value().name().as_bytes()[1] - b'0';
+        facts.headings.push(level);
+    }
+    facts.h1 = document
+        .select(&selector("h1"))
+        .next()
+        .map(|h| crate::extract::links::collapse_whitespace(&text_of(h)))
+        .filter(|t| !t.is_empty());
+    for img in main.select(&selector("img")).filter(kept) {
+        facts.images += 1;
+        if img.value().attr("alt").is_none() {
+            facts.images_without_alt += 1;
+        }
+    }
+
+    // Tables of figures: at least two rows and two columns, not a layout table.
+    let rows = selector("tr");
+    let cells = selector("td, th");
+    let header_cells = selector("th");
+    for table in main.select(&selector("table")).filter(kept) {
+        if table.value().attr("role") == Some("presentation")
+            || table.select(&selector("table")).nth(1).is_some()
+        {
+            continue;
+        }
+        let row_count = table.select(&rows).count();
+        let max_cols = table
+            .select(&rows)
+            .map(|r| r.select(&cells).count())
+            .max()
+            .unwrap_or(0);
+        if row_count < 2 || max_cols < 2 {
+            continue;
+        }
+        let all: Vec<String> = table.select(&cells).map(text_of).collect();
+        let numeric = all.iter().filter(|t| is_numeric(t)).count();
+        let has_headers = table.select(&header_cells).next().is_some();
+        if numeric * 10 < all.len() * 3 && !has_headers {
+            continue;
+        }
+        facts.data_tables += 1;
+        facts.numeric_cells += numeric;
+        facts.largest_table_cells = facts.largest_table_cells.max(numeric);
+        if !has_headers {
+            facts.tables_without_headers += 1;
+        }
+    }
+
+    let mut tools = HashSet::new();
+    let mut charts = HashSet::new();
+    for a in main.select(&selector("a[href]")).filter(kept) {
+        facts.links += 1;
+        let href = a.value().attr("href").unwrap_or_default();
+        let absolute = base
+            .and_then(|b| b.join(href).ok())
+            .map(|u| u.to_string())
+            .unwrap_or_else(|| href.to_owned());
+        let feed = ["rss", "feed", "atom", "sitemap"]
+            .iter()
+            .any(|f| absolute.to_ascii_lowercase().contains(f));
+        if let Some(ext) = extension(&absolute)
+            && !feed
+            && (DATA_FORMATS.iter().any(|(f, _)| *f == ext)
+                || DOCUMENT_FORMATS.contains(&ext.as_str()))
+        {
+            *facts.files.entry(ext).or_insert(0) += 1;
+        }
+        let lower = absolute.to_ascii_lowercase();
+        if lower.contains("fingertips.phe.org.uk") {
+            facts.fingertips_links += 1;
+        }
+        let text = crate::extract::links::collapse_whitespace(&text_of(a)).to_lowercase();
+        let text = text.trim_end_matches(['.', ':', '»', '>', ' ']);
+        if VAGUE_LINK_TEXT.contains(&text) && facts.vague_links.len() < 20 {
+            facts.vague_links.push(text.to_owned());
+        }
+    }
+    let embeds = selector(
+        "iframe[src], embed[src], object[data], script[src], tableau-viz, div.tableauPlaceholder, object.tableauViz",
+    );
+    for e in document.select(&embeds) {
+        let v = e.value();
+        let named = v.name() == "tableau-viz" || v.classes().any(|c| c.starts_with("tableau"));
+        // What loads it, and the title it gives itself.
+        let src = format!(
+            "{} {}",
+            v.attr("src")
+                .or_else(|| v.attr("data"))
+                .unwrap_or(if named { "tableau" } else { "" }),
+            v.attr("title").unwrap_or_default()
+        )
+        .to_ascii_lowercase();
+        if src.contains(".swf") || v.attr("type") == Some("application/x-shockwave-flash") {
+            facts.flash = true;
+        }
+        for (marker, name) in TOOL_MARKERS {
+            if src.contains(marker)
+                && (v.name() != "script" || *name == "Tableau" || *name == "InstantAtlas")
+            {
+                tools.insert(*name);
+            }
+        }
+        if v.name() == "script" {
+            for (marker, name) in CHART_MARKERS {
+                if src.contains(marker) {
+                    charts.insert(*name);
+                }
+            }
+        }
+    }
+    for o in document.select(&selector("object, embed")) {
+        if o.value()
+            .attrs()
+            .any(|(_, v)| v.to_ascii_lowercase().contains(".swf"))
+        {
+            facts.flash = true;
+        }
+    }
+    if facts.flash {
+        tools.insert("Flash");
+    }
+    facts.tools = tools.into_iter().map(str::to_owned).collect();
+    facts.tools.sort();
+    facts.charts = charts.into_iter().map(str::to_owned).collect();
+    facts.charts.sort();
+
+    for form in main.select(&selector("form")).filter(kept) {
+        let method = form
+            .value()
+            .attr("method")
+            .unwrap_or("get")
+            .to_ascii_lowercase();
+        if method == "get" && form.select(&selector("select")).next().is_some() {
+            facts.get_forms += 1;
+        }
+    }
+    let viewstate = document
+        .select(&selector("input[name=__VIEWSTATE]"))
+        .next()
+        .is_some();
+    let noscript = document
+        .select(&selector("noscript"))
+        .any(|n| text_of(n).trim().len() > 20);
+    let script_bytes: usize = document
+        .select(&selector("script"))
+        .map(|s| text_of(s).len())
+        .sum();
+    facts.js_app = viewstate || noscript || (script_bytes > 20_000 && words < 100);
+
+    let lower = main_text.to_lowercase();
+    facts.statistical_terms = STATISTICAL_TERMS
+        .iter()
+        .filter(|t| lower.contains(*t))
+        .count();
+    facts.newest_year = main_text
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|t| t.len() == 4)
+        .filter_map(|t| t.parse::<u16>().ok())
+        .filter(|y| (1990..=2030).contains(y))
+        .max();
+    facts
+}
