@@ -18,6 +18,22 @@ pub enum ReportCommand {
     /// mappings/<abbr>.yml and mappings/<abbr>.csv (Transition's import, export or legacy
     /// format). Validated: exit 1 when a finding blocks the table.
     Redirects(RedirectsArgs),
+    /// The audits: content inventory, data-richness with suggested routes, accessibility,
+    /// user needs and gaps G1–G11, as CSV, report.md and a self-contained report.html in
+    /// out/<abbr>/audit/ (and out/estate/audit/ for several sites). Needs the transform's
+    /// output; --hits adds traffic first.
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Site abbreviations from crawl-configs/, or paths to config files.
+    #[arg(value_name = "SITE", required = true)]
+    pub sites: Vec<String>,
+    /// Traffic files to import first (as `import hits` does); with several sites, each file
+    /// is offered to each site, which keeps the hits for its own hosts.
+    #[arg(long = "hits", value_name = "FILE")]
+    pub hits: Vec<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -91,7 +107,10 @@ pub fn run(
     out_dir: &Path,
     out: &mut dyn Write,
 ) -> Result<i32> {
-    let ReportCommand::Redirects(args) = cmd;
+    let args = match cmd {
+        ReportCommand::Redirects(args) => args,
+        ReportCommand::Audit(args) => return audit(args, workspace, out_dir, out),
+    };
     let combined = matches!(args.format, RedirectFormat::Nginx | RedirectFormat::Apache);
     if args.output.is_some() && args.sites.len() > 1 && !combined {
         return Err(Error::Usage(
@@ -193,6 +212,89 @@ pub fn run(
     // than building them, and the process is about to exit.
     std::mem::forget(tables);
     Ok(if blocking > 0 { 1 } else { 0 })
+}
+
+fn audit(
+    args: AuditArgs,
+    workspace: &Workspace,
+    out_dir: &Path,
+    out: &mut dyn Write,
+) -> Result<i32> {
+    let mut audits = Vec::new();
+    for name in &args.sites {
+        let site = workspace.resolve_site(name)?;
+        if !args.hits.is_empty() {
+            for report in crate::hits::import(&site, out_dir, &args.hits)? {
+                writeln!(out, "{report}").map_err(stdout_error)?;
+            }
+        }
+        let table = sources::table(&site, out_dir, &workspace.mappings_dir())?;
+        let inputs = crate::audit::sources::gather(&site, out_dir, &workspace.mappings_dir())?;
+        let audit = crate::audit::build(&site, &table, inputs);
+        let dir = out_dir.join(&site.abbr).join("audit");
+        write_folder(&dir, &crate::audit::report::site_files(&audit))?;
+        for d in &audit.diagnostics {
+            writeln!(out, "{d}").map_err(stdout_error)?;
+        }
+        let high = audit.blocking_gaps();
+        writeln!(
+            out,
+            "{}: {} pages, {} gaps ({high} high), {:.1}% data-rich ({}), needs met {} -> {}",
+            audit.site,
+            audit.pages(),
+            audit.gaps.len(),
+            audit.data_rich_pct(),
+            audit.data_verdict(),
+            audit
+                .needs_met_pct()
+                .map_or("–".to_owned(), |p| format!("{p:.0}%")),
+            dir.join("report.html").display()
+        )
+        .map_err(stdout_error)?;
+        audits.push(audit);
+    }
+    if audits.len() > 1 {
+        let dir = out_dir.join("estate").join("audit");
+        write_folder(&dir, &crate::audit::report::estate_files(&audits))?;
+        writeln!(
+            out,
+            "estate: {} sites -> {}",
+            audits.len(),
+            dir.join("report.html").display()
+        )
+        .map_err(stdout_error)?;
+    }
+    let errors = audits
+        .iter()
+        .flat_map(|a| &a.diagnostics)
+        .filter(|d| d.is_error())
+        .count();
+    Ok(if errors > 0 { 2 } else { 0 })
+}
+
+/// Writes a folder of files whole: built beside the old one, then swapped in.
+fn write_folder(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<()> {
+    let building = dir.with_extension("partial");
+    if building.exists() {
+        std::fs::remove_dir_all(&building).map_err(|e| Error::io(&building, e))?;
+    }
+    std::fs::create_dir_all(&building).map_err(|e| Error::io(&building, e))?;
+    for (name, bytes) in files {
+        let path = building.join(name);
+        std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
+    }
+    let old = dir.with_extension("old");
+    if old.exists() {
+        std::fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
+    }
+    if dir.exists() {
+        std::fs::rename(dir, &old).map_err(|e| Error::io(dir, e))?;
+    }
+    std::fs::rename(&building, dir).map_err(|e| Error::io(dir, e))?;
+    if old.exists() {
+        std::fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
+    }
+    Ok(())
 }
 
 /// The path made absolute, as the generated configuration refers to its files.

@@ -86,6 +86,7 @@ const STATISTICAL_TERMS: &[&str] = &[
 
 /// The facts about one page.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PageFacts {
     pub words: usize,
     pub sentences: usize,
@@ -119,6 +120,10 @@ pub struct PageFacts {
     pub links: usize,
     /// The newest year (1990 to 2030) written in the text.
     pub newest_year: Option<u16>,
+    /// A digest of the main text, words only and lower-cased: equal texts, equal digests.
+    pub text_digest: String,
+    /// MinHash of the text's five-word shingles, for near-duplicates.
+    pub minhash: Vec<u32>,
 }
 
 impl PageFacts {
@@ -232,6 +237,46 @@ fn extension(href: &str) -> Option<String> {
     (ext.len() <= 7 && ext.chars().all(|c| c.is_ascii_alphanumeric())).then_some(ext)
 }
 
+/// Hash functions in a MinHash signature.
+pub const MINHASH_SIZE: usize = 64;
+
+/// FNV-1a, seeded: small, fast and the same on every machine.
+fn fnv(seed: u64, bytes: &[u8]) -> u32 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    (h ^ (h >> 32)) as u32
+}
+
+/// MinHash of five-word shingles (empty for texts under five words).
+pub fn minhash(words: &[String]) -> Vec<u32> {
+    if words.len() < 5 {
+        return Vec::new();
+    }
+    let mut signature = vec![u32::MAX; MINHASH_SIZE];
+    for shingle in words.windows(5) {
+        let text = shingle.join(" ");
+        let base = fnv(0, text.as_bytes());
+        for (i, slot) in signature.iter_mut().enumerate() {
+            let h = fnv(i as u64 + 1, &base.to_le_bytes());
+            if h < *slot {
+                *slot = h;
+            }
+        }
+    }
+    signature
+}
+
+/// The share of equal slots in two signatures: an estimate of Jaccard similarity.
+pub fn similarity(a: &[u32], b: &[u32]) -> f64 {
+    if a.is_empty() || a.len() != b.len() {
+        return 0.0;
+    }
+    a.iter().zip(b).filter(|(x, y)| x == y).count() as f64 / a.len() as f64
+}
+
 /// Reads the facts of a page: text statistics, headings and images from the main content
 /// (`main`, less `skip`); data and tool signals and links from the whole page.
 pub fn page_facts(
@@ -261,6 +306,10 @@ pub fn page_facts(
         .next()
         .map(|h| crate::extract::links::collapse_whitespace(&text_of(h)))
         .filter(|t| !t.is_empty());
+    // The page's h1 heads the outline even when the title sits outside the main content.
+    if facts.h1.is_some() && facts.headings.first() != Some(&1) {
+        facts.headings.insert(0, 1);
+    }
     for img in main.select(&selector("img")).filter(kept) {
         facts.images += 1;
         if img.value().attr("alt").is_none() {
@@ -290,7 +339,8 @@ pub fn page_facts(
         let all: Vec<String> = table.select(&cells).map(text_of).collect();
         let numeric = all.iter().filter(|t| is_numeric(t)).count();
         let has_headers = table.select(&header_cells).next().is_some();
-        if numeric * 10 < all.len() * 3 && !has_headers {
+        // Mostly figures, or headed columns with some figures: a list of names is not data.
+        if numeric * 10 < all.len() * 3 && !(has_headers && numeric > 0) {
             continue;
         }
         facts.data_tables += 1;
@@ -402,6 +452,17 @@ pub fn page_facts(
         .sum();
     facts.js_app = viewstate || noscript || (script_bytes > 20_000 && words < 100);
 
+    let normalised: Vec<String> = main_text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    facts.text_digest = {
+        use sha1::Digest;
+        let hash = sha1::Sha1::digest(normalised.join(" ").as_bytes());
+        hash.iter().take(10).map(|b| format!("{b:02x}")).collect()
+    };
+    facts.minhash = minhash(&normalised);
     let lower = main_text.to_lowercase();
     facts.statistical_terms = STATISTICAL_TERMS
         .iter()

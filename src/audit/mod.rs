@@ -1,0 +1,802 @@
+//! Audits for the people who decide what happens to each legacy page: a content inventory
+//! (one row per URL), the data-richness audit with a suggested route, accessibility
+//! problems, user needs and the gaps G1–G11 between needs, pages, traffic and decisions,
+//! and a site summary with coverage. `build` is pure: [`sources`] gathers its inputs from
+//! the crawl store, the transform's `pages.jsonl` and `attachments.csv`, the redirect table
+//! and the mappings; [`report`] writes CSV, Markdown and a self-contained HTML report.
+
+pub mod data;
+pub mod needs;
+pub mod report;
+pub mod sources;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::Deserialize;
+
+use crate::config::site::{GlobalRule, Site};
+use crate::diagnostic::Diagnostic;
+use crate::extract::facts::{self, PageFacts};
+use crate::redirects::{Outcome, Table};
+
+use data::Weights;
+use needs::Needs;
+
+/// A page as the transform read it (one line of `pages.jsonl`).
+#[derive(Clone, Debug, Deserialize)]
+pub struct PageRecord {
+    pub url: String,
+    pub key: String,
+    #[serde(default)]
+    pub variants: Vec<String>,
+    pub title: String,
+    pub description: Option<String>,
+    pub published: Option<String>,
+    pub updated: Option<String>,
+    pub format: String,
+    pub base_path: String,
+    #[serde(default)]
+    pub attachments: Vec<String>,
+    pub facts: PageFacts,
+}
+
+/// What the crawl knows about a URL.
+#[derive(Clone, Debug, Default)]
+pub struct Crawled {
+    pub url: String,
+    pub status: Option<u16>,
+    pub depth: u32,
+    pub kind: String,
+    pub in_sitemap: bool,
+    pub inlinks: usize,
+    pub outlinks_internal: usize,
+    pub outlinks_external: usize,
+    pub broken_outlinks: usize,
+    /// Crawled URLs whose key differs from this one only in the query string.
+    pub query_variants: usize,
+}
+
+/// An attachment as the transform listed it.
+#[derive(Clone, Debug, Default)]
+pub struct AttachmentRecord {
+    pub url: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size: Option<u64>,
+    pub last_modified: Option<String>,
+    pub used_on: Vec<String>,
+}
+
+/// Everything the audit of one site reads.
+#[derive(Clone, Debug, Default)]
+pub struct Inputs {
+    pub pages: Vec<PageRecord>,
+    /// By canonical key.
+    pub crawled: HashMap<String, Crawled>,
+    pub attachments: Vec<AttachmentRecord>,
+    pub needs: Needs,
+    pub weights: Weights,
+}
+
+/// One row of `inventory.csv`.
+#[derive(Clone, Debug, Default)]
+pub struct InventoryRow {
+    pub url: String,
+    pub key: String,
+    pub status: Option<u16>,
+    pub kind: String,
+    pub title: String,
+    pub description_len: usize,
+    pub h1: String,
+    pub facts: Option<PageFacts>,
+    pub published: String,
+    pub updated: String,
+    pub newest_year: Option<u16>,
+    pub stale: bool,
+    pub depth: Option<u32>,
+    pub crawled: Crawled,
+    pub in_sitemap: bool,
+    pub orphan: bool,
+    pub exact_dup_group: String,
+    pub near_dup_group: String,
+    pub near_dup_similarity: f64,
+    pub data: Option<data::DataScore>,
+    pub route: &'static str,
+    pub hits: u64,
+    pub needs: Vec<String>,
+    pub outcome: &'static str,
+    pub new_url: String,
+    pub disposition: String,
+    pub accessibility: Vec<String>,
+    pub suggestions: Vec<&'static str>,
+}
+
+/// One gap.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Gap {
+    pub code: &'static str,
+    pub severity: &'static str,
+    pub url: String,
+    pub need: String,
+    pub hits: u64,
+    pub tier: String,
+    pub detail: String,
+    pub action: &'static str,
+}
+
+/// A need with what the site has for it.
+#[derive(Clone, Debug)]
+pub struct NeedRow {
+    pub need: needs::Need,
+    pub legacy_pages: usize,
+    pub legacy_hits: u64,
+    pub targets_existing: usize,
+    pub met: bool,
+    pub gaps: Vec<&'static str>,
+}
+
+/// The site's audit.
+#[derive(Clone, Debug)]
+pub struct SiteAudit {
+    pub site: String,
+    pub host: String,
+    pub tna_timestamp: String,
+    pub global: String,
+    pub inventory: Vec<InventoryRow>,
+    pub attachments: Vec<(AttachmentRecord, u8, bool, u64)>,
+    pub needs: Vec<NeedRow>,
+    pub gaps: Vec<Gap>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub coverage: (usize, usize),
+    pub hit_coverage: Option<(u64, u64)>,
+    pub outcomes: BTreeMap<&'static str, usize>,
+}
+
+impl SiteAudit {
+    pub fn pages(&self) -> usize {
+        self.inventory.iter().filter(|r| r.facts.is_some()).count()
+    }
+
+    /// Share of HTML pages that are rich or tools, in percent.
+    pub fn data_rich_pct(&self) -> f64 {
+        let pages = self.pages();
+        if pages == 0 {
+            return 0.0;
+        }
+        let rich = self
+            .inventory
+            .iter()
+            .filter(|r| {
+                r.data
+                    .as_ref()
+                    .is_some_and(|d| matches!(d.tier, "rich" | "tool"))
+            })
+            .count();
+        rich as f64 * 100.0 / pages as f64
+    }
+
+    pub fn needs_met_pct(&self) -> Option<f64> {
+        (!self.needs.is_empty()).then(|| {
+            self.needs.iter().filter(|n| n.met).count() as f64 * 100.0 / self.needs.len() as f64
+        })
+    }
+
+    /// The notes' site verdict: data-rich when a fifth of its pages are rich or tools, it
+    /// has 50 or more data files, or a tool is among its ten most requested pages.
+    pub fn data_verdict(&self) -> &'static str {
+        let files: usize = self
+            .inventory
+            .iter()
+            .filter_map(|r| r.facts.as_ref())
+            .map(PageFacts::data_files)
+            .sum();
+        let mut by_hits: Vec<&InventoryRow> =
+            self.inventory.iter().filter(|r| r.hits > 0).collect();
+        by_hits.sort_by(|a, b| b.hits.cmp(&a.hits).then(a.key.cmp(&b.key)));
+        let popular_tool = by_hits
+            .iter()
+            .take(10)
+            .any(|r| r.data.as_ref().is_some_and(|d| d.tier == "tool"));
+        if self.data_rich_pct() >= 20.0 || files >= 50 || popular_tool {
+            "data-rich"
+        } else {
+            "not data-rich"
+        }
+    }
+
+    pub fn blocking_gaps(&self) -> usize {
+        self.gaps.iter().filter(|g| g.severity == "high").count()
+    }
+}
+
+/// Five-star openness of a file format (0 when it is not a data or document format).
+pub fn stars(extension: &str) -> u8 {
+    match extension {
+        "pdf" => 1,
+        "doc" | "docx" | "rtf" | "ppt" | "pptx" => 1,
+        "odt" => 2,
+        _ => facts::DATA_FORMATS
+            .iter()
+            .find(|(e, _)| *e == extension)
+            .map_or(0, |(_, s)| *s),
+    }
+}
+
+fn extension_of(name: &str) -> String {
+    let path = name.split(['?', '#']).next().unwrap_or(name);
+    path.rsplit('/')
+        .next()
+        .and_then(|n| n.rsplit_once('.'))
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+fn year_of(date: &str) -> Option<u16> {
+    date.get(..4).and_then(|y| y.parse().ok())
+}
+
+/// The date accessible-documents rules start from (the Public Sector Bodies Accessibility
+/// Regulations 2018): files published after it must be accessible.
+pub const ACCESSIBILITY_DATE: &str = "2018-09-23";
+
+/// Builds the site's audit.
+pub fn build(site: &Site, table: &Table, inputs: Inputs) -> SiteAudit {
+    let Inputs {
+        pages,
+        crawled,
+        attachments,
+        needs: site_needs,
+        weights,
+    } = inputs;
+    let reference_year: u16 = site
+        .tna_timestamp
+        .value
+        .get(..4)
+        .and_then(|y| y.parse().ok())
+        .unwrap_or(2013);
+    let by_key: HashMap<&str, &PageRecord> = pages.iter().map(|p| (p.key.as_str(), p)).collect();
+    // Pages the transform merged (byte-identical copies) answer for every variant's key.
+    let mut page_of_key: HashMap<String, &PageRecord> = HashMap::new();
+    let canonicalizer = site.canonicalizer(crate::canonical::Mode::Govuk);
+    for page in &pages {
+        for v in &page.variants {
+            if let Ok(k) = canonicalizer.key(v) {
+                page_of_key.entry(k).or_insert(page);
+            }
+        }
+        page_of_key.insert(page.key.clone(), page);
+    }
+    // Exact duplicates: the same main text under different keys (merged copies included).
+    let mut by_digest: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for page in &pages {
+        if page.facts.words >= 20 {
+            by_digest
+                .entry(&page.facts.text_digest)
+                .or_default()
+                .push(&page.key);
+        }
+    }
+    let mut exact_group: HashMap<String, String> = HashMap::new();
+    let mut group_number = 0;
+    for keys in by_digest.values() {
+        let merged: Vec<String> = keys
+            .iter()
+            .flat_map(|k| {
+                let page = by_key[k];
+                std::iter::once(k.to_string()).chain(
+                    page.variants
+                        .iter()
+                        .filter_map(|v| canonicalizer.key(v).ok())
+                        .filter(move |vk| vk != k),
+                )
+            })
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        if merged.len() > 1 {
+            group_number += 1;
+            for k in merged {
+                exact_group.insert(k, format!("E{group_number}"));
+            }
+        }
+    }
+    // Near duplicates: MinHash banded into 16 bands of 4, then checked at ≥ 90%.
+    let mut buckets: HashMap<(usize, &[u32]), Vec<usize>> = HashMap::new();
+    for (i, page) in pages.iter().enumerate() {
+        if page.facts.minhash.len() == facts::MINHASH_SIZE {
+            for band in 0..16 {
+                buckets
+                    .entry((band, &page.facts.minhash[band * 4..band * 4 + 4]))
+                    .or_default()
+                    .push(i);
+            }
+        }
+    }
+    let mut near: BTreeMap<usize, (usize, f64)> = BTreeMap::new();
+    let mut pairs: HashSet<(usize, usize)> = HashSet::new();
+    for members in buckets.values() {
+        for (a, &i) in members.iter().enumerate() {
+            for &j in &members[a + 1..] {
+                pairs.insert((i.min(j), i.max(j)));
+            }
+        }
+    }
+    let mut pairs: Vec<(usize, usize)> = pairs.into_iter().collect();
+    pairs.sort_unstable();
+    for (i, j) in pairs {
+        let (a, b) = (&pages[i], &pages[j]);
+        if a.facts.text_digest == b.facts.text_digest {
+            continue;
+        }
+        let sim = facts::similarity(&a.facts.minhash, &b.facts.minhash);
+        if sim >= 0.9 {
+            let group = near
+                .get(&i)
+                .map(|g| g.0)
+                .or_else(|| near.get(&j).map(|g| g.0))
+                .unwrap_or(i);
+            near.insert(i, (group, sim.max(near.get(&i).map_or(0.0, |g| g.1))));
+            near.insert(j, (group, sim.max(near.get(&j).map_or(0.0, |g| g.1))));
+        }
+    }
+    let mut near_names: BTreeMap<usize, String> = BTreeMap::new();
+    for (group, _) in near.values() {
+        let n = near_names.len() + 1;
+        near_names.entry(*group).or_insert_with(|| format!("N{n}"));
+    }
+
+    let hits_total: Vec<u64> = {
+        let mut h: Vec<u64> = table
+            .entries
+            .iter()
+            .map(|e| e.hits)
+            .filter(|h| *h > 0)
+            .collect();
+        h.sort_unstable();
+        h
+    };
+    // Popular: in the top quarter of the requested pages, with at least 10 requests.
+    let popular = hits_total
+        .get(hits_total.len().saturating_mul(3) / 4)
+        .copied()
+        .unwrap_or(u64::MAX)
+        .max(10);
+
+    let mut inventory = Vec::with_capacity(table.entries.len());
+    for entry in &table.entries {
+        let key = entry.key.as_str();
+        let page = page_of_key.get(key).copied();
+        let crawl = crawled.get(key).cloned().unwrap_or_default();
+        let url = entry
+            .raw_urls
+            .first()
+            .cloned()
+            .unwrap_or_else(|| format!("http://{}{}", site.host, key));
+        let mut row = InventoryRow {
+            url,
+            key: key.to_owned(),
+            status: crawl.status,
+            kind: if crawl.kind.is_empty() {
+                "unseen".to_owned()
+            } else {
+                crawl.kind.clone()
+            },
+            depth: (!crawl.kind.is_empty()).then_some(crawl.depth),
+            in_sitemap: crawl.in_sitemap,
+            hits: entry.hits,
+            needs: site_needs.for_key(key),
+            outcome: entry.outcome.name(),
+            new_url: match &entry.outcome {
+                Outcome::Redirect { new_url } => new_url.clone(),
+                Outcome::Archive {
+                    archive_url: Some(u),
+                } => u.clone(),
+                _ => String::new(),
+            },
+            disposition: site_needs.disposition_for(key).unwrap_or_default(),
+            exact_dup_group: exact_group.get(key).cloned().unwrap_or_default(),
+            crawled: crawl.clone(),
+            ..InventoryRow::default()
+        };
+        if let Some(page) = page {
+            let f = &page.facts;
+            row.title = page.title.clone();
+            row.description_len = page.description.as_deref().map_or(0, |d| d.chars().count());
+            row.h1 = f.h1.clone().unwrap_or_default();
+            row.published = page.published.clone().unwrap_or_default();
+            row.updated = page.updated.clone().unwrap_or_default();
+            row.newest_year = [
+                page.updated.as_deref().and_then(year_of),
+                page.published.as_deref().and_then(year_of),
+                f.newest_year,
+            ]
+            .into_iter()
+            .flatten()
+            .max();
+            row.stale = row
+                .newest_year
+                .is_some_and(|y| reference_year.saturating_sub(y) >= 3);
+            let index = pages.iter().position(|p| std::ptr::eq(p, page));
+            if let Some((group, sim)) = index.and_then(|i| near.get(&i)) {
+                row.near_dup_group = near_names[group].clone();
+                row.near_dup_similarity = *sim;
+            }
+            let score = data::score(f, crawl.query_variants, &weights);
+            row.route = data::route(f, score.tier, entry.hits, row.stale);
+            row.data = Some(score);
+            // Accessibility problems of the legacy page, and whether the draft fixes them.
+            if f.images_without_alt > 0 {
+                row.accessibility.push(format!(
+                    "{} image(s) without alt text (the draft leaves them out)",
+                    f.images_without_alt
+                ));
+            }
+            if f.tables_without_headers > 0 {
+                row.accessibility.push(format!("{} data table(s) without header cells (the draft gives the first row header cells)", f.tables_without_headers));
+            }
+            if !f.vague_links.is_empty() {
+                row.accessibility.push(format!(
+                    "vague link text: {} (not fixed in the draft)",
+                    f.vague_links.join(", ")
+                ));
+            }
+            let skipped = f.skipped_headings();
+            if !skipped.is_empty() {
+                row.accessibility.push(format!(
+                    "skipped heading levels {} (the draft renumbers them)",
+                    skipped.join(", ")
+                ));
+            }
+            let documents: usize = f
+                .files
+                .iter()
+                .filter(|(e, _)| facts::DOCUMENT_FORMATS.contains(&e.as_str()))
+                .map(|(_, n)| n)
+                .sum();
+            if documents > 0 && f.words < 80 {
+                row.accessibility
+                    .push("content only in PDF or Word, with no HTML alternative".to_owned());
+            }
+            // GOV.UK's eight content-audit questions, pre-filled.
+            let title_len = page.title.chars().count();
+            if title_len == 0 || title_len > 65 {
+                row.suggestions.push("change_title");
+            }
+            if row.description_len == 0
+                || row.description_len > 160
+                || page.description.as_deref() == Some(page.title.as_str())
+            {
+                row.suggestions.push("change_description");
+            }
+            if f.words > 500 || f.longest_sentence > 25 || f.flesch().is_some_and(|r| r < 30.0) {
+                row.suggestions.push("change_body");
+            }
+            if !page.attachments.is_empty()
+                && f.files
+                    .keys()
+                    .any(|e| matches!(e.as_str(), "pdf" | "doc" | "docx" | "xls" | "xlsx"))
+            {
+                row.suggestions.push("change_attachments");
+            }
+            if row.stale {
+                row.suggestions.push("outdated");
+            }
+            if !row.exact_dup_group.is_empty() || !row.near_dup_group.is_empty() {
+                row.suggestions.push("similar");
+            }
+            if row.needs.is_empty() && row.stale && row.hits == 0 {
+                row.suggestions.push("redundant");
+            }
+            row.facts = Some(f.clone());
+        }
+        row.orphan = !key.is_empty()
+            && row.crawled.inlinks == 0
+            && (row.in_sitemap || row.hits > 0)
+            && page.is_some();
+        inventory.push(row);
+    }
+
+    // Needs: where each is met, and the gaps.
+    let mut gaps = Vec::new();
+    let mut need_rows = Vec::new();
+    let impact_of: HashMap<&str, Option<usize>> = site_needs
+        .needs
+        .iter()
+        .map(|n| (n.id.as_str(), n.impact))
+        .collect();
+    for need in &site_needs.needs {
+        let pages: Vec<&InventoryRow> = inventory
+            .iter()
+            .filter(|r| r.needs.contains(&need.id) && r.facts.is_some())
+            .collect();
+        let legacy_hits = pages.iter().map(|r| r.hits).sum();
+        let targets_existing = need
+            .targets
+            .iter()
+            .filter(|t| t.state.as_deref() == Some("exists"))
+            .count();
+        let redirected = pages.iter().any(|r| r.outcome == "redirect")
+            || matches!(site.global, Some(GlobalRule::Redirect { .. }));
+        let met = targets_existing > 0 || redirected;
+        let mut codes = Vec::new();
+        if !pages.is_empty() && !met {
+            codes.push("G1");
+            let severe = need.impact.is_some_and(|i| i >= 2);
+            gaps.push(Gap {
+                code: "G1",
+                severity: if severe { "high" } else { "medium" },
+                url: String::new(),
+                need: need.id.clone(),
+                hits: legacy_hits,
+                tier: String::new(),
+                detail: format!("{} legacy page(s) serve it, none redirects to a new page and it has no existing target", pages.len()),
+                action: "create or identify the GOV.UK page that meets it, then redirect to it",
+            });
+        }
+        if pages.is_empty() && need.targets.is_empty() {
+            codes.push("G3");
+            gaps.push(Gap {
+                code: "G3",
+                severity: "medium",
+                url: String::new(),
+                need: need.id.clone(),
+                hits: 0,
+                tier: String::new(),
+                detail: "no legacy page and no target".to_owned(),
+                action: "write new content, or withdraw the need",
+            });
+        }
+        need_rows.push(NeedRow {
+            need: need.clone(),
+            legacy_pages: pages.len(),
+            legacy_hits,
+            targets_existing,
+            met,
+            gaps: codes,
+        });
+    }
+    let severity_by_hits = |hits: u64| {
+        if hits >= popular {
+            "high"
+        } else if hits > 0 {
+            "medium"
+        } else {
+            "low"
+        }
+    };
+    let tier_of = |r: &InventoryRow| r.data.as_ref().map_or(String::new(), |d| d.tier.to_owned());
+    for row in &inventory {
+        let is_page = row.facts.is_some();
+        if is_page && !row.needs.is_empty() && row.outcome == "unresolved" {
+            let severe = row.needs.iter().any(|n| {
+                impact_of
+                    .get(n.as_str())
+                    .copied()
+                    .flatten()
+                    .is_some_and(|i| i >= 2)
+            });
+            gaps.push(Gap {
+                code: "G2",
+                severity: if severe || row.hits >= popular {
+                    "high"
+                } else {
+                    "medium"
+                },
+                url: row.url.clone(),
+                need: row.needs.join(" "),
+                hits: row.hits,
+                tier: tier_of(row),
+                detail: "meets a need but has no decision: it would be a 410 at switch-over".into(),
+                action: "map it to the page that meets the need",
+            });
+        }
+        if is_page && row.needs.is_empty() && !row.key.is_empty() {
+            gaps.push(Gap {
+                code: "G4",
+                severity: "low",
+                url: row.url.clone(),
+                need: String::new(),
+                hits: row.hits,
+                tier: tier_of(row),
+                detail: "no user need at page, section or site level".into(),
+                action: "archive it, or record the need it meets",
+            });
+        }
+        if !row.exact_dup_group.is_empty() || !row.near_dup_group.is_empty() {
+            let (group, detail) = if !row.exact_dup_group.is_empty() {
+                (
+                    row.exact_dup_group.clone(),
+                    "the same text as another page".to_owned(),
+                )
+            } else {
+                (
+                    row.near_dup_group.clone(),
+                    format!(
+                        "{:.0}% the same as another page",
+                        row.near_dup_similarity * 100.0
+                    ),
+                )
+            };
+            gaps.push(Gap {
+                code: "G5",
+                severity: "low",
+                url: row.url.clone(),
+                need: group,
+                hits: row.hits,
+                tier: tier_of(row),
+                detail,
+                action: "merge: map every copy to one target",
+            });
+        }
+        if row.outcome == "archive" && row.hits >= popular {
+            gaps.push(Gap {
+                code: "G7",
+                severity: "high",
+                url: row.url.clone(),
+                need: row.needs.join(" "),
+                hits: row.hits,
+                tier: tier_of(row),
+                detail: format!("archived but requested {} times", row.hits),
+                action: "redirect it to a page that meets the same need",
+            });
+        }
+        if row.kind == "unseen" && row.hits > 0 && row.outcome == "unresolved" {
+            gaps.push(Gap {
+                code: "G8",
+                severity: severity_by_hits(row.hits),
+                url: row.url.clone(),
+                need: String::new(),
+                hits: row.hits,
+                tier: String::new(),
+                detail: "requested, but neither crawled nor mapped".into(),
+                action: "decide: map it or archive it",
+            });
+        }
+        if row.orphan {
+            gaps.push(Gap {
+                code: "G9",
+                severity: severity_by_hits(row.hits),
+                url: row.url.clone(),
+                need: row.needs.join(" "),
+                hits: row.hits,
+                tier: tier_of(row),
+                detail: if row.in_sitemap {
+                    "in the sitemap, linked from no page".into()
+                } else {
+                    "requested, linked from no page".into()
+                },
+                action: "decide: does it meet a need, or archive it",
+            });
+        }
+        if let Some(d) = &row.data
+            && matches!(d.tier, "rich" | "tool")
+            && row.disposition.is_empty()
+        {
+            gaps.push(Gap {
+                code: "G10",
+                severity: if d.tier == "tool" || row.hits >= popular {
+                    "high"
+                } else {
+                    "medium"
+                },
+                url: row.url.clone(),
+                need: row.needs.join(" "),
+                hits: row.hits,
+                tier: d.tier.to_owned(),
+                detail: format!(
+                    "{} data page with no disposition (score {})",
+                    d.tier, d.score
+                ),
+                action: match row.route {
+                    "" => "decide its route",
+                    r => r,
+                },
+            });
+        }
+    }
+    // G6: mapped targets that are missing or wrong, as the redirect validation found them.
+    for finding in table.findings.iter().filter(|f| f.blocking) {
+        let m = &finding.message;
+        if m.contains("not in the batch's output")
+            || m.contains("whitelisted")
+            || m.contains("https")
+            || m.contains("National Archives")
+        {
+            gaps.push(Gap {
+                code: "G6",
+                severity: "high",
+                url: finding.at.clone(),
+                need: String::new(),
+                hits: 0,
+                tier: String::new(),
+                detail: m.clone(),
+                action: "fix the mapping",
+            });
+        }
+    }
+    // G11: the needs' own problems.
+    for d in &site_needs.diagnostics {
+        gaps.push(Gap {
+            code: "G11",
+            severity: if d.is_error() { "medium" } else { "low" },
+            url: format!(
+                "{}:{}:{}",
+                d.file.display(),
+                d.position.line,
+                d.position.column
+            ),
+            need: String::new(),
+            hits: 0,
+            tier: String::new(),
+            detail: d.message.clone(),
+            action: "fix the need",
+        });
+    }
+    gaps.sort_by(|a, b| {
+        let rank = |s: &str| match s {
+            "high" => 0,
+            "medium" => 1,
+            _ => 2,
+        };
+        (
+            rank(a.severity),
+            a.code,
+            std::cmp::Reverse(a.hits),
+            &a.url,
+            &a.need,
+        )
+            .cmp(&(
+                rank(b.severity),
+                b.code,
+                std::cmp::Reverse(b.hits),
+                &b.url,
+                &b.need,
+            ))
+    });
+
+    let hits_by_url: HashMap<String, u64> = table
+        .entries
+        .iter()
+        .flat_map(|e| {
+            e.raw_urls
+                .iter()
+                .map(move |u| (u.to_ascii_lowercase(), e.hits))
+        })
+        .collect();
+    let mut files: Vec<(AttachmentRecord, u8, bool, u64)> = attachments
+        .into_iter()
+        .map(|a| {
+            let ext = extension_of(&a.filename);
+            let after = a
+                .last_modified
+                .as_deref()
+                .and_then(|d| httpdate::parse_http_date(d).ok())
+                .map(crate::timefmt::DateTime::from_system)
+                .is_some_and(|d| d.iso8601().as_str() >= ACCESSIBILITY_DATE);
+            let hits = hits_by_url
+                .get(&a.url.to_ascii_lowercase())
+                .copied()
+                .unwrap_or(0);
+            (a, stars(&ext), after, hits)
+        })
+        .collect();
+    files.sort_by(|a, b| a.0.url.cmp(&b.0.url));
+    SiteAudit {
+        site: site.abbr.clone(),
+        host: site.host.clone(),
+        tna_timestamp: site.tna_timestamp.value.clone(),
+        global: site
+            .global
+            .as_ref()
+            .map(|g| g.to_string())
+            .unwrap_or_default(),
+        coverage: table.coverage(),
+        hit_coverage: table.hit_coverage(),
+        outcomes: table.counts(),
+        inventory,
+        attachments: files,
+        needs: need_rows,
+        gaps,
+        diagnostics: site_needs.diagnostics,
+    }
+}
