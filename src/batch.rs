@@ -86,5 +86,6 @@ pub fn site_outputs(out_dir: &Path, abbr: &str) -> Vec<PathBuf> {
         out_dir.join(abbr).join("redirects.csv"),
         out_dir.join(abbr).join("redirects.json"),
         out_dir.join(abbr).join("redirects.nginx.conf"),
+        out_dir.join(abbr).join("audit").join("report.html"),
     ]
 }

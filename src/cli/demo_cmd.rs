@@ -59,6 +59,17 @@ pub fn run(
         super::transform_cmd::write_summary(&mut summary_text, &summary).map_err(stdout_error)?;
     }
     text.push_str(&String::from_utf8_lossy(&summary_text));
+    // Traffic: the estate's sample logs and hits exports (fixtures/traffic/<abbr>-*).
+    text.push('\n');
+    for r in &results {
+        let site = workspace.resolve_site(&r.site)?;
+        let traffic = crate::fixtures::traffic_files(workspace, &r.site);
+        if !traffic.is_empty() {
+            for report in crate::hits::import(&site, out_dir, &traffic)? {
+                text.push_str(&format!("{report}\n"));
+            }
+        }
+    }
     // Redirect tables: Transition's CSV, the JSON `verify` reads, and nginx's include.
     text.push('\n');
     let sites: Vec<String> = results.iter().map(|r| r.site.clone()).collect();
@@ -84,7 +95,29 @@ pub fn run(
         }
     }
     text.push_str(&String::from_utf8_lossy(&report_text));
+    // Audits: inventory, data-richness, needs and gaps, per site and for the estate.
+    text.push('\n');
+    let mut audit_text = Vec::new();
+    let code = super::report_cmd::run(
+        super::report_cmd::ReportCommand::Audit(super::report_cmd::AuditArgs {
+            sites: sites.clone(),
+            hits: Vec::new(),
+        }),
+        workspace,
+        out_dir,
+        &mut audit_text,
+    )?;
+    blocking |= code != 0;
+    text.push_str(&String::from_utf8_lossy(&audit_text));
     text.push_str("\nWhere to look:\n");
+    text.push_str(&format!(
+        "  {}   <- start here: the estate's audit\n",
+        out_dir
+            .join("estate")
+            .join("audit")
+            .join("report.html")
+            .display()
+    ));
     for r in &results {
         for path in batch::site_outputs(out_dir, &r.site) {
             text.push_str(&format!("  {}\n", path.display()));

@@ -43,6 +43,11 @@ pub fn gather(
         )?;
     }
     read_drafts(canonicalizer, &site_dir.join("content"), &mut inputs)?;
+    read_attachment_homes(
+        canonicalizer,
+        &site_dir.join("attachments.csv"),
+        &mut inputs,
+    )?;
     read_yaml(
         canonicalizer,
         &mappings_dir.join(format!("{}.yml", site.abbr)),
@@ -180,6 +185,33 @@ fn read_drafts(canonicalizer: &Canonicalizer, content: &Path, inputs: &mut Input
                     .entry(key)
                     .or_insert_with(|| base_path.clone());
             }
+        }
+    }
+    Ok(())
+}
+
+/// A legacy file attached to a migrated page goes to that page (the first, when several
+/// use it), where GOV.UK publishes its attachments: `attachments.csv`'s `used_on`.
+fn read_attachment_homes(
+    canonicalizer: &Canonicalizer,
+    path: &Path,
+    inputs: &mut Inputs,
+) -> Result<()> {
+    if !path.is_file() {
+        return Ok(());
+    }
+    let mut reader = csv::Reader::from_path(path)
+        .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
+    for record in reader.records() {
+        let record = record.map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
+        let (Some(url), Some(used_on)) = (record.get(0), record.get(5)) else {
+            continue;
+        };
+        if let (Ok(key), Some(home)) = (canonicalizer.key(url), used_on.split_whitespace().next()) {
+            inputs
+                .migrated
+                .entry(key)
+                .or_insert_with(|| home.to_owned());
         }
     }
     Ok(())
