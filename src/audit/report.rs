@@ -210,6 +210,16 @@ fn summary_row(a: &SiteAudit) -> Vec<String> {
         a.hit_coverage
             .map(|(d, t)| pct(d as f64 * 100.0 / t.max(1) as f64))
             .unwrap_or_default(),
+        a.inventory
+            .iter()
+            .filter(|r| !r.accessibility.is_empty())
+            .count()
+            .to_string(),
+        a.attachments
+            .iter()
+            .filter(|(f, _, after, _)| *after && !f.used_on.is_empty())
+            .count()
+            .to_string(),
     ]
 }
 
