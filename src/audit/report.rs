@@ -164,6 +164,8 @@ pub const SUMMARY_HEADER: &[&str] = &[
     "global_type",
     "coverage_paths_pct",
     "coverage_hits_pct",
+    "accessibility_pages",
+    "files_that_must_be_accessible",
 ];
 
 fn pct(a: f64) -> String {
