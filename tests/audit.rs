@@ -212,7 +212,7 @@ fn csv_headers_are_stable() {
         ),
         (
             "site_summary.csv",
-            "site,host,pages,attachments,redirect,archive,unresolved,not_found,pct_unresolved,needs,needs_met_pct,data_rich_pct,data_verdict,gaps_high,tna_timestamp,global_type,coverage_paths_pct,coverage_hits_pct",
+            "site,host,pages,attachments,redirect,archive,unresolved,not_found,pct_unresolved,needs,needs_met_pct,data_rich_pct,data_verdict,gaps_high,tna_timestamp,global_type,coverage_paths_pct,coverage_hits_pct,accessibility_pages,files_that_must_be_accessible",
         ),
     ];
     for site in SITES {
