@@ -9,6 +9,7 @@ mod demo_cmd;
 mod fixtures_cmd;
 mod report_cmd;
 mod serve_cmd;
+mod shell_cmd;
 mod sites_cmd;
 mod transform_cmd;
 mod verify_cmd;
@@ -74,6 +75,10 @@ pub enum Command {
     /// Serve the bundled demo estate, or generate a large legacy site for benchmarks.
     #[command(subcommand)]
     Fixtures(fixtures_cmd::FixturesCommand),
+    /// Print shell completions (e.g. `phe-migrate completions bash > /etc/bash_completion.d/phe-migrate`).
+    Completions(shell_cmd::CompletionsArgs),
+    /// Print the manual page, or write one per command with -o DIR.
+    Man(shell_cmd::ManArgs),
 }
 
 /// Runs a parsed command, writing its normal output to `out`. Returns the exit code.
@@ -95,6 +100,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<i32> {
         Command::Sites(cmd) => sites_cmd::run(cmd, &workspace, out),
         Command::Canonical(args) => canonical_cmd::run(args, &workspace, out),
         Command::Fixtures(cmd) => fixtures_cmd::run(cmd, &workspace, out),
+        Command::Completions(args) => shell_cmd::completions(args, out),
+        Command::Man(args) => shell_cmd::man(args, out),
     };
     match result {
         Err(crate::Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => {
