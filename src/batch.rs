@@ -89,3 +89,100 @@ pub fn site_outputs(out_dir: &Path, abbr: &str) -> Vec<PathBuf> {
         out_dir.join(abbr).join("audit").join("report.html"),
     ]
 }
+
+/// What each stage last ran on, so a re-run can skip a stage whose inputs have not
+/// changed: `out/<abbr>/run-state.json`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RunState {
+    #[serde(default)]
+    pub stages: std::collections::BTreeMap<String, String>,
+}
+
+impl RunState {
+    pub fn path(out_dir: &Path, abbr: &str) -> PathBuf {
+        out_dir.join(abbr).join("run-state.json")
+    }
+
+    pub fn load(out_dir: &Path, abbr: &str) -> RunState {
+        std::fs::read(Self::path(out_dir, abbr))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    /// Written atomically: a killed run leaves the old state or the new one.
+    pub fn save(&self, out_dir: &Path, abbr: &str) -> Result<()> {
+        let path = Self::path(out_dir, abbr);
+        let partial = path.with_extension("json.partial");
+        let bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
+        std::fs::write(&partial, bytes).map_err(|e| Error::io(&partial, e))?;
+        std::fs::rename(&partial, &path).map_err(|e| Error::io(&path, e))
+    }
+}
+
+/// A digest of some files' contents (missing files count as empty) and extra text.
+pub fn digest(files: &[PathBuf], extra: &str) -> String {
+    use sha1::Digest;
+    let mut hasher = sha1::Sha1::new();
+    for file in files {
+        hasher.update(file.display().to_string().as_bytes());
+        hasher.update([0]);
+        if let Ok(bytes) = std::fs::read(file) {
+            hasher.update(&bytes);
+        }
+        hasher.update([0xff]);
+    }
+    hasher.update(extra.as_bytes());
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// What a store holds, cheaply: fetches and hits are only ever added, so their counts and
+/// last ids change whenever the store does.
+pub fn store_fingerprint(out_dir: &Path, abbr: &str) -> String {
+    let path = crawl::store_path(out_dir, abbr);
+    let Ok(store) = crate::store::Store::open_existing(&path) else {
+        return "no store".to_owned();
+    };
+    let part = |sql: &str| {
+        store
+            .rows(sql)
+            .map(|r| format!("{r:?}"))
+            .unwrap_or_default()
+    };
+    format!(
+        "{} {} {}",
+        part("SELECT COUNT(*), COALESCE(MAX(id), 0) FROM fetches"),
+        part("SELECT COUNT(*), COALESCE(SUM(count), 0) FROM hits"),
+        part("SELECT COUNT(*) FROM urls WHERE state IN ('queued', 'in_flight')"),
+    )
+}
+
+/// Whether the site's crawl has nothing left to fetch.
+pub fn crawl_finished(out_dir: &Path, abbr: &str) -> bool {
+    let path = crawl::store_path(out_dir, abbr);
+    crate::store::Store::open_existing(&path)
+        .and_then(|s| s.count("SELECT COUNT(*) FROM urls WHERE state IN ('queued', 'in_flight')"))
+        .is_ok_and(|n| n == 0)
+        && path.is_file()
+}
+
+/// The files in `mappings/` that a site's decisions read.
+pub fn mapping_files(mappings_dir: &Path, abbr: &str) -> Vec<PathBuf> {
+    let mut files = vec![
+        mappings_dir.join(format!("{abbr}.yml")),
+        mappings_dir.join(format!("{abbr}.csv")),
+        mappings_dir.join("allowed-hosts.txt"),
+        mappings_dir.join("govuk-paths.txt"),
+        mappings_dir.join("audit.yml"),
+    ];
+    if let Ok(entries) = std::fs::read_dir(mappings_dir.join(abbr)) {
+        let mut more: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        more.sort();
+        files.extend(more);
+    }
+    files
+}

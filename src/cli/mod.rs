@@ -8,6 +8,7 @@ mod crawl_cmd;
 mod demo_cmd;
 mod fixtures_cmd;
 mod report_cmd;
+mod run_cmd;
 mod serve_cmd;
 mod shell_cmd;
 mod sites_cmd;
@@ -51,6 +52,9 @@ pub enum Command {
     Sites(sites_cmd::SitesCommand),
     /// Serve the bundled demo estate on loopback and run the whole pipeline on it.
     Demo(demo_cmd::DemoArgs),
+    /// Run a batch: crawl, transform and report for each site, side by side, skipping
+    /// stages whose inputs have not changed; a table (or --json) at the end.
+    Run(run_cmd::RunArgs),
     /// Crawl legacy sites into their stores (out/<abbr>/crawl.db).
     Crawl(crawl_cmd::CrawlArgs),
     /// Turn crawled pages into Govspeak drafts and GOV.UK content items (out/<abbr>/content/).
@@ -90,6 +94,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<i32> {
         .unwrap_or_else(|| workspace.root.join("out"));
     let result = match cli.command {
         Command::Demo(args) => demo_cmd::run(args, &workspace, &out_dir, out),
+        Command::Run(args) => run_cmd::run(args, &workspace, &out_dir, out),
         Command::Crawl(args) => crawl_cmd::run(args, &workspace, &out_dir, out),
         Command::Transform(args) => transform_cmd::run(args, &workspace, &out_dir, out),
         Command::Report(cmd) => report_cmd::run(cmd, &workspace, &out_dir, out),

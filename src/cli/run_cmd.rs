@@ -1,0 +1,607 @@
+//! `phe-migrate run SITE... | --batch FILE`: crawl → transform → report for each site, the
+//! sites side by side (each crawl keeps its own per-host politeness), a stage skipped when
+//! its inputs have not changed since it last ran (`--force` redoes it), a line per stage in
+//! `<out>/run.log`, and a table (or `--json`) at the end.
+
+use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clap::{Args, ValueEnum};
+use serde::{Deserialize, Serialize};
+
+use super::report_cmd::{AuditArgs, RedirectFormat, RedirectsArgs, ReportCommand};
+use super::stdout_error;
+use crate::batch::{self, RunState};
+use crate::config::Workspace;
+use crate::config::site::Site;
+use crate::crawl::{self, CrawlOptions};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Site abbreviations from crawl-configs/, or paths to config files.
+    #[arg(value_name = "SITE", required_unless_present = "batch")]
+    pub sites: Vec<String>,
+    /// A YAML batch: `sites:` listing abbreviations, or `{site: ABBR, max_pages: N,
+    /// max_depth: N, concurrency: N, resolve: [HOST=IP:PORT]}` for per-site overrides.
+    #[arg(long, value_name = "FILE", conflicts_with = "sites")]
+    pub batch: Option<PathBuf>,
+    /// Send a host name to another address for every site (as `crawl --resolve`).
+    #[arg(long, value_name = "HOST=IP:PORT", value_parser = super::crawl_cmd::parse_resolve)]
+    pub resolve: Vec<(String, SocketAddr)>,
+    /// Redo every stage, changed inputs or not.
+    #[arg(long)]
+    pub force: bool,
+    /// Print a line as each stage starts and ends.
+    #[arg(long, short)]
+    pub verbose: bool,
+    /// No progress display.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// The format of the -v lines on stderr.
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+    /// Print the final summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SiteSpec {
+    site: String,
+    max_pages: Option<u64>,
+    max_depth: Option<u32>,
+    concurrency: Option<u32>,
+    #[serde(default)]
+    resolve: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchFile {
+    sites: Vec<serde_norway::Value>,
+}
+
+const BATCH_EXAMPLE: &str = "a batch file looks like:\n    sites:\n      - demo_hpa\n      - {site: demo_chobs, max_pages: 100, resolve: [www.chobs-demo.org.uk=127.0.0.1:8080]}";
+
+/// One stage's outcome, as logged and summarised.
+#[derive(Clone, Debug, Serialize)]
+pub struct StageRun {
+    pub stage: &'static str,
+    /// `ran`, `skipped` (inputs unchanged) or `failed`.
+    pub status: &'static str,
+    pub seconds: f64,
+    pub detail: String,
+}
+
+/// A site's run.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SiteRun {
+    pub site: String,
+    pub stages: Vec<StageRun>,
+    pub pages: u64,
+    pub items_by_format: std::collections::BTreeMap<String, u64>,
+    pub redirects: u64,
+    pub archives: u64,
+    pub unresolved: u64,
+    pub gaps: u64,
+    pub gaps_high: u64,
+    pub data_rich_pct: f64,
+    pub seconds: f64,
+    pub error: Option<String>,
+    pub blocking: bool,
+}
+
+fn load_batch(path: &Path) -> Result<Vec<SiteSpec>> {
+    let doc =
+        crate::config::yaml::YamlDocument::read(path).map_err(|d| Error::Usage(d.to_string()))?;
+    let file: BatchFile = doc
+        .deserialize()
+        .map_err(|d| Error::Usage(format!("{d}\n  {BATCH_EXAMPLE}")))?;
+    let mut specs = Vec::new();
+    for (i, entry) in file.sites.into_iter().enumerate() {
+        let at = doc.value_position(&["sites", &i.to_string()]);
+        let spec = match entry {
+            serde_norway::Value::String(site) => SiteSpec {
+                site,
+                ..SiteSpec::default()
+            },
+            other => serde_norway::from_value::<SiteSpec>(other).map_err(|e| {
+                Error::Usage(format!(
+                    "{}:{}:{}: sites entry {}: {e}\n  {BATCH_EXAMPLE}",
+                    path.display(),
+                    at.line,
+                    at.column,
+                    i + 1
+                ))
+            })?,
+        };
+        specs.push(spec);
+    }
+    if specs.is_empty() {
+        return Err(Error::Usage(format!(
+            "{}: no sites to run\n  {BATCH_EXAMPLE}",
+            path.display()
+        )));
+    }
+    Ok(specs)
+}
+
+struct Context<'a> {
+    workspace: &'a Workspace,
+    out_dir: &'a Path,
+    args: &'a RunArgs,
+    log: std::sync::Mutex<std::fs::File>,
+}
+
+impl Context<'_> {
+    /// Appends to run.log, and prints with -v.
+    fn record(&self, site: &str, stage: &StageRun) {
+        let line = serde_json::json!({
+            "time": crate::timefmt::DateTime::from_system(std::time::SystemTime::now()).iso8601(),
+            "site": site,
+            "stage": stage.stage,
+            "status": stage.status,
+            "seconds": (stage.seconds * 1000.0).round() / 1000.0,
+            "detail": stage.detail,
+        });
+        if let Ok(mut log) = self.log.lock() {
+            let _ = writeln!(log, "{line}");
+        }
+        if self.args.verbose {
+            match self.args.log_format {
+                LogFormat::Json => eprintln!("{line}"),
+                LogFormat::Text => eprintln!(
+                    "{site}: {} {} ({:.1} s){}",
+                    stage.stage,
+                    stage.status,
+                    stage.seconds,
+                    if stage.detail.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", stage.detail)
+                    }
+                ),
+            }
+        }
+    }
+}
+
+pub fn run(
+    args: RunArgs,
+    workspace: &Workspace,
+    out_dir: &Path,
+    out: &mut dyn Write,
+) -> Result<i32> {
+    let specs = match &args.batch {
+        Some(path) => load_batch(path)?,
+        None => args
+            .sites
+            .iter()
+            .map(|s| SiteSpec {
+                site: s.clone(),
+                ..SiteSpec::default()
+            })
+            .collect(),
+    };
+    // Every site is checked before anything runs: a typo fails the batch at once.
+    let mut sites = Vec::new();
+    for spec in &specs {
+        let site = workspace.resolve_site(&spec.site)?;
+        let mut resolve = args.resolve.clone();
+        for r in &spec.resolve {
+            resolve.push(super::crawl_cmd::parse_resolve(r).map_err(|e| {
+                Error::Usage(format!("batch entry {}: resolve {r:?}: {e}", spec.site))
+            })?);
+        }
+        sites.push((site, spec.clone(), resolve));
+    }
+    std::fs::create_dir_all(out_dir).map_err(|e| {
+        Error::Usage(format!(
+            "cannot create the output folder {}: {e}; choose another with --out DIR",
+            out_dir.display()
+        ))
+    })?;
+    let log_path = out_dir.join("run.log");
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .map_err(|e| Error::io(&log_path, e))?;
+    let context = Context {
+        workspace,
+        out_dir,
+        args: &args,
+        log: std::sync::Mutex::new(log),
+    };
+    let progress = !args.quiet && !args.verbose && std::io::stderr().is_terminal();
+    let multi = indicatif::MultiProgress::new();
+    let style =
+        indicatif::ProgressStyle::with_template("{spinner} {prefix:<16} {wide_msg} {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
+    let runs: Vec<SiteRun> = std::thread::scope(|scope| {
+        let handles: Vec<_> = sites
+            .iter()
+            .map(|(site, spec, resolve)| {
+                let bar = progress.then(|| {
+                    let bar = multi.add(indicatif::ProgressBar::new_spinner());
+                    bar.set_style(style.clone());
+                    bar.set_prefix(site.abbr.clone());
+                    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+                    bar
+                });
+                let context = &context;
+                scope.spawn(move || run_site(site, spec, resolve, context, bar.as_ref()))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .zip(&sites)
+            .map(|(h, (site, _, _))| {
+                h.join().unwrap_or_else(|_| SiteRun {
+                    site: site.abbr.clone(),
+                    error: Some("the run stopped on an internal error".into()),
+                    ..SiteRun::default()
+                })
+            })
+            .collect()
+    });
+    // The estate's audit, across the sites that got that far.
+    let audited: Vec<String> = runs
+        .iter()
+        .filter(|r| r.error.is_none())
+        .map(|r| r.site.clone())
+        .collect();
+    if audited.len() > 1 {
+        let mut sink = Vec::new();
+        super::report_cmd::run(
+            ReportCommand::Audit(AuditArgs {
+                sites: audited,
+                hits: Vec::new(),
+            }),
+            workspace,
+            out_dir,
+            &mut sink,
+        )?;
+    }
+    if args.json {
+        let mut text = serde_json::to_string_pretty(&runs).unwrap_or_default();
+        text.push('\n');
+        out.write_all(text.as_bytes()).map_err(stdout_error)?;
+    } else {
+        write_table(out, &runs, out_dir).map_err(stdout_error)?;
+    }
+    Ok(if runs.iter().any(|r| r.error.is_some()) {
+        2
+    } else if runs.iter().any(|r| r.blocking) {
+        1
+    } else {
+        0
+    })
+}
+
+fn run_site(
+    site: &Site,
+    spec: &SiteSpec,
+    resolve: &[(String, SocketAddr)],
+    ctx: &Context<'_>,
+    bar: Option<&indicatif::ProgressBar>,
+) -> SiteRun {
+    let started = Instant::now();
+    let mut run = SiteRun {
+        site: site.abbr.clone(),
+        ..SiteRun::default()
+    };
+    let mut state = RunState::load(ctx.out_dir, &site.abbr);
+    let mappings = ctx.workspace.mappings_dir();
+    let say = |message: &str| {
+        if let Some(bar) = bar {
+            bar.set_message(message.to_owned());
+        }
+    };
+    let overrides = format!(
+        "{:?} {:?} {:?} {resolve:?}",
+        spec.max_pages, spec.max_depth, spec.concurrency
+    );
+    // Each stage: the digest of its inputs (taken when it is its turn), whether it may be
+    // skipped, and the work.
+    for name in ["crawl", "transform", "report"] {
+        let digest = match name {
+            "crawl" => batch::digest(std::slice::from_ref(&site.source), &overrides),
+            "transform" => batch::digest(
+                &[
+                    site.source.clone(),
+                    mappings.join(format!("{}.yml", site.abbr)),
+                ],
+                &batch::store_fingerprint(ctx.out_dir, &site.abbr),
+            ),
+            _ => {
+                let mut files = vec![
+                    site.source.clone(),
+                    ctx.out_dir.join(&site.abbr).join("pages.jsonl"),
+                ];
+                files.extend(batch::mapping_files(&mappings, &site.abbr));
+                batch::digest(&files, &batch::store_fingerprint(ctx.out_dir, &site.abbr))
+            }
+        };
+        let up_to_date = !ctx.args.force
+            && state.stages.get(name) == Some(&digest)
+            && match name {
+                "crawl" => batch::crawl_finished(ctx.out_dir, &site.abbr),
+                "transform" => ctx.out_dir.join(&site.abbr).join("pages.jsonl").is_file(),
+                _ => ctx
+                    .out_dir
+                    .join(&site.abbr)
+                    .join("audit")
+                    .join("report.html")
+                    .is_file(),
+            };
+        let stage_started = Instant::now();
+        let outcome = if up_to_date {
+            say(&format!("{name}: unchanged, skipped"));
+            Ok(("skipped", String::new()))
+        } else {
+            say(&format!("{name}…"));
+            match name {
+                "crawl" => crawl_stage(site, spec, resolve, ctx),
+                "transform" => transform_stage(site, ctx, &mut run),
+                _ => report_stage(site, ctx, &mut run),
+            }
+        };
+        let stage = match outcome {
+            Ok((status, detail)) => StageRun {
+                stage: name,
+                status,
+                seconds: stage_started.elapsed().as_secs_f64(),
+                detail,
+            },
+            Err(e) => StageRun {
+                stage: name,
+                status: "failed",
+                seconds: stage_started.elapsed().as_secs_f64(),
+                detail: e.to_string(),
+            },
+        };
+        ctx.record(&site.abbr, &stage);
+        let failed = stage.status == "failed";
+        if failed {
+            run.error = Some(format!("{name}: {}", stage.detail));
+        } else {
+            state.stages.insert(name.to_owned(), digest);
+            // A stage that ran makes the later ones stale.
+            if stage.status == "ran" {
+                match name {
+                    "crawl" => {
+                        state.stages.remove("transform");
+                        state.stages.remove("report");
+                    }
+                    "transform" => {
+                        state.stages.remove("report");
+                    }
+                    _ => {}
+                }
+            }
+            if let Err(e) = state.save(ctx.out_dir, &site.abbr) {
+                run.error = Some(e.to_string());
+            }
+        }
+        run.stages.push(stage);
+        if failed || run.error.is_some() {
+            break;
+        }
+    }
+    read_results(ctx.out_dir, &mut run);
+    run.seconds = started.elapsed().as_secs_f64();
+    if let Some(bar) = bar {
+        bar.finish_with_message(match &run.error {
+            Some(e) => format!("failed: {e}"),
+            None => "done".to_owned(),
+        });
+    }
+    run
+}
+
+fn crawl_stage(
+    site: &Site,
+    spec: &SiteSpec,
+    resolve: &[(String, SocketAddr)],
+    ctx: &Context<'_>,
+) -> Result<(&'static str, String)> {
+    let options = CrawlOptions {
+        out_dir: ctx.out_dir.to_path_buf(),
+        resolve: resolve.to_vec(),
+        max_pages: spec.max_pages,
+        max_depth: spec.max_depth,
+        concurrency: spec.concurrency,
+        progress: false,
+        ..CrawlOptions::default()
+    };
+    let summary = crawl::crawl(site, &options)?;
+    if summary.pages == 0 && summary.failed > 0 {
+        return Err(Error::Usage(format!(
+            "{} could not be reached ({} failed requests, no page fetched): check the host name and your network, or point it at a copy with --resolve {}=IP:PORT",
+            site.host, summary.failed, site.host
+        )));
+    }
+    Ok((
+        "ran",
+        format!(
+            "{} pages, {} attachments, {} redirects",
+            summary.pages, summary.attachments, summary.redirects
+        ),
+    ))
+}
+
+fn transform_stage(
+    site: &Site,
+    ctx: &Context<'_>,
+    run: &mut SiteRun,
+) -> Result<(&'static str, String)> {
+    let options = crate::transform::TransformOptions {
+        out_dir: ctx.out_dir.to_path_buf(),
+        mappings_dir: ctx.workspace.mappings_dir(),
+        jobs: None,
+        progress: false,
+    };
+    let summary = crate::transform::transform_site(site, &options)?;
+    if summary.schema_errors > 0 {
+        run.blocking = true;
+    }
+    Ok((
+        "ran",
+        format!(
+            "{} content items, {} schema errors, {} pages not converted",
+            summary.pages,
+            summary.schema_errors,
+            summary.failed.len()
+        ),
+    ))
+}
+
+fn report_stage(
+    site: &Site,
+    ctx: &Context<'_>,
+    run: &mut SiteRun,
+) -> Result<(&'static str, String)> {
+    let mut detail = String::new();
+    for format in [
+        RedirectFormat::TransitionCsv,
+        RedirectFormat::Json,
+        RedirectFormat::Nginx,
+    ] {
+        let mut sink = Vec::new();
+        let code = super::report_cmd::run(
+            ReportCommand::Redirects(RedirectsArgs::for_sites(vec![site.abbr.clone()], format)),
+            ctx.workspace,
+            ctx.out_dir,
+            &mut sink,
+        )?;
+        if code != 0 {
+            run.blocking = true;
+            if detail.is_empty() {
+                let text = String::from_utf8_lossy(&sink);
+                detail = text
+                    .lines()
+                    .find(|l| l.trim_start().starts_with("error:"))
+                    .unwrap_or("blocking findings in the redirect table")
+                    .trim()
+                    .to_owned();
+            }
+        }
+    }
+    let mut sink = Vec::new();
+    super::report_cmd::run(
+        ReportCommand::Audit(AuditArgs {
+            sites: vec![site.abbr.clone()],
+            hits: Vec::new(),
+        }),
+        ctx.workspace,
+        ctx.out_dir,
+        &mut sink,
+    )?;
+    Ok(("ran", detail))
+}
+
+/// The numbers for the final table, from what the stages wrote (so a skipped stage's
+/// results count too).
+fn read_results(out_dir: &Path, run: &mut SiteRun) {
+    let site_dir = out_dir.join(&run.site);
+    if let Ok(mut reader) = csv::Reader::from_path(site_dir.join("transform.csv")) {
+        for record in reader.records().flatten() {
+            run.pages += 1;
+            *run.items_by_format
+                .entry(record.get(2).unwrap_or_default().to_owned())
+                .or_insert(0) += 1;
+        }
+    }
+    if let Ok(bytes) = std::fs::read(site_dir.join("redirects.json"))
+        && let Ok(table) = serde_json::from_slice::<serde_json::Value>(&bytes)
+    {
+        let count = |k: &str| table["counts"][k].as_u64().unwrap_or(0);
+        run.redirects = count("redirect");
+        run.archives = count("archive");
+        run.unresolved = count("unresolved");
+    }
+    if let Ok(mut reader) = csv::Reader::from_path(site_dir.join("audit").join("gaps.csv")) {
+        for record in reader.records().flatten() {
+            run.gaps += 1;
+            if record.get(1) == Some("high") {
+                run.gaps_high += 1;
+            }
+        }
+    }
+    if let Ok(mut reader) = csv::Reader::from_path(site_dir.join("audit").join("site_summary.csv"))
+        && let Some(Ok(record)) = reader.records().next()
+    {
+        run.data_rich_pct = record.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    }
+}
+
+fn write_table(out: &mut dyn Write, runs: &[SiteRun], out_dir: &Path) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{:<16} {:>6}  {:<52} {:>8} {:>8} {:>10} {:>13} {:>9} {:>7}  STAGES",
+        "SITE",
+        "PAGES",
+        "CONTENT ITEMS",
+        "REDIRECT",
+        "ARCHIVE",
+        "UNRESOLVED",
+        "GAPS",
+        "DATA-RICH",
+        "TIME"
+    )?;
+    for r in runs {
+        let mut formats: Vec<(&String, &u64)> = r.items_by_format.iter().collect();
+        formats.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let items: Vec<String> = formats
+            .iter()
+            .take(3)
+            .map(|(f, n)| format!("{f} {n}"))
+            .collect();
+        let stages: Vec<String> = r
+            .stages
+            .iter()
+            .map(|s| format!("{} {}", s.stage, s.status))
+            .collect();
+        writeln!(
+            out,
+            "{:<16} {:>6}  {:<52} {:>8} {:>8} {:>10} {:>13} {:>8.1}% {:>6.1}s  {}",
+            r.site,
+            r.pages,
+            items.join(", "),
+            r.redirects,
+            r.archives,
+            r.unresolved,
+            format!("{} ({} high)", r.gaps, r.gaps_high),
+            r.data_rich_pct,
+            r.seconds,
+            stages.join(", ")
+        )?;
+    }
+    for r in runs {
+        if let Some(e) = &r.error {
+            writeln!(out, "error: {}: {e}", r.site)?;
+        } else if r.blocking {
+            writeln!(
+                out,
+                "{}: blocking findings: see `phe-migrate report redirects {}`",
+                r.site, r.site
+            )?;
+        }
+    }
+    let estate = out_dir.join("estate").join("audit").join("report.html");
+    if estate.is_file() && runs.len() > 1 {
+        writeln!(out, "audit: {}", estate.display())?;
+    }
+    writeln!(out, "run log: {}", out_dir.join("run.log").display())
+}
