@@ -381,7 +381,7 @@ pub fn build(site: &Site, table: &Table, inputs: Inputs) -> SiteAudit {
             } else {
                 crawl.kind.clone()
             },
-            depth: (!crawl.kind.is_empty()).then_some(crawl.depth),
+            depth: (!crawl.kind.is_empty() && crawl.depth != u32::MAX).then_some(crawl.depth),
             in_sitemap: crawl.in_sitemap,
             hits: entry.hits,
             needs: site_needs.for_key(key),

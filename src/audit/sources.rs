@@ -172,9 +172,41 @@ fn read_crawl(store: &Store) -> Result<HashMap<String, Crawled>> {
             c.broken_outlinks = broken;
         }
     }
-    for (to, from) in inlinks {
-        if let Some(c) = by_id.get(&to).and_then(|k| out.get_mut(k)) {
+    for (to, from) in &inlinks {
+        if let Some(c) = by_id.get(to).and_then(|k| out.get_mut(k)) {
             c.inlinks = from.len();
+        }
+    }
+    // Depth is the shortest link path from the homepage: the same however the crawl ran
+    // (a resumed crawl discovers pages in another order). Pages no link reaches have none.
+    let mut outgoing: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (to, froms) in &inlinks {
+        for from in froms {
+            outgoing.entry(*from).or_default().push(*to);
+        }
+    }
+    for c in out.values_mut() {
+        c.depth = u32::MAX;
+    }
+    let home = by_id.iter().find(|(_, k)| k.is_empty()).map(|(id, _)| *id);
+    let mut queue = std::collections::VecDeque::new();
+    let mut depth_of: HashMap<i64, u32> = HashMap::new();
+    if let Some(home) = home {
+        depth_of.insert(home, 0);
+        queue.push_back(home);
+    }
+    while let Some(id) = queue.pop_front() {
+        let d = depth_of[&id];
+        for next in outgoing.get(&id).into_iter().flatten() {
+            if !depth_of.contains_key(next) {
+                depth_of.insert(*next, d + 1);
+                queue.push_back(*next);
+            }
+        }
+    }
+    for (id, d) in depth_of {
+        if let Some(c) = by_id.get(&id).and_then(|k| out.get_mut(k)) {
+            c.depth = d;
         }
     }
     Ok(out)

@@ -1,0 +1,349 @@
+//! Batches from the terminal: `run` over the demo estate end to end, a second run that skips
+//! what has not changed, an interrupted batch that resumes, the message each bad input
+//! gets, and the shell completions and manual pages.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::{phe_migrate, repo_root};
+use phe_migrate::fixtures::{Estate, FixtureServer, ServerOptions};
+
+const SITES: [&str; 3] = ["demo_chobs", "demo_comare", "demo_hpa"];
+
+fn server() -> FixtureServer {
+    let estate = Estate::load(&repo_root().join("fixtures/estate")).unwrap();
+    FixtureServer::start(
+        estate,
+        "127.0.0.1:0".parse().unwrap(),
+        ServerOptions::default(),
+    )
+    .unwrap()
+}
+
+fn resolve_args(server: &FixtureServer) -> Vec<String> {
+    server
+        .estate()
+        .hosts()
+        .into_iter()
+        .flat_map(|(host, _)| ["--resolve".to_owned(), format!("{host}={}", server.addr())])
+        .collect()
+}
+
+/// A copy of the product's workspace (configs, mappings, the estate's traffic) to edit.
+fn workspace() -> tempfile::TempDir {
+    let ws = tempfile::tempdir().unwrap();
+    for dir in ["crawl-configs", "mappings"] {
+        std::fs::create_dir_all(ws.path().join(dir)).unwrap();
+        for file in std::fs::read_dir(repo_root().join(dir)).unwrap() {
+            let file = file.unwrap().path();
+            if file.is_file() {
+                std::fs::copy(&file, ws.path().join(dir).join(file.file_name().unwrap())).unwrap();
+            }
+        }
+    }
+    ws
+}
+
+fn run(ws: &Path, server: &FixtureServer, extra: &[&str]) -> Output {
+    phe_migrate()
+        .arg("run")
+        .args(SITES)
+        .args(resolve_args(server))
+        .arg("--workspace")
+        .arg(ws)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn stages(output: &Output) -> Vec<(String, Vec<(String, String)>)> {
+    let runs: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)));
+    runs.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["site"].as_str().unwrap().to_owned(),
+                r["stages"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| {
+                        (
+                            s["stage"].as_str().unwrap().to_owned(),
+                            s["status"].as_str().unwrap().to_owned(),
+                        )
+                    })
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+fn all(status: &str) -> Vec<(String, String)> {
+    ["crawl", "transform", "report"]
+        .map(|s| (s.to_owned(), status.to_owned()))
+        .to_vec()
+}
+
+#[test]
+fn a_batch_runs_every_stage_then_skips_what_has_not_changed() {
+    let server = server();
+    let ws = workspace();
+    let first = run(ws.path(), &server, &["--json"]);
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    for (site, stages) in stages(&first) {
+        assert_eq!(stages, all("ran"), "{site}");
+    }
+    let runs: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
+    let hpa = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["site"] == "demo_hpa")
+        .unwrap();
+    assert!(hpa["pages"].as_u64().unwrap() > 50);
+    assert!(hpa["redirects"].as_u64().unwrap() > 50);
+    let out = ws.path().join("out");
+    for site in SITES {
+        for file in [
+            "crawl.db",
+            "transform.csv",
+            "redirects.csv",
+            "redirects.json",
+            "redirects.nginx.conf",
+            "audit/report.html",
+        ] {
+            assert!(out.join(site).join(file).exists(), "{site}/{file}");
+        }
+    }
+    assert!(out.join("estate/audit/report.html").is_file());
+
+    // Nothing changed: every stage is skipped.
+    let second = run(ws.path(), &server, &["--json"]);
+    assert_eq!(second.status.code(), Some(0));
+    for (site, stages) in stages(&second) {
+        assert_eq!(stages, all("skipped"), "{site}");
+    }
+    // A mapping changed: only that site's report runs again.
+    let mappings = ws.path().join("mappings/demo_comare.yml");
+    let text = std::fs::read_to_string(&mappings).unwrap();
+    std::fs::write(&mappings, format!("{text}\n# reviewed\n")).unwrap();
+    let third = run(ws.path(), &server, &["--json"]);
+    for (site, stages) in stages(&third) {
+        let expected = if site == "demo_comare" {
+            vec![
+                ("crawl".to_owned(), "skipped".to_owned()),
+                ("transform".to_owned(), "ran".to_owned()),
+                ("report".to_owned(), "ran".to_owned()),
+            ]
+        } else {
+            all("skipped")
+        };
+        assert_eq!(stages, expected, "{site}");
+    }
+    // --force redoes everything; the table shows it.
+    let forced = run(ws.path(), &server, &["--force"]);
+    let table = String::from_utf8_lossy(&forced.stdout);
+    assert_eq!(forced.status.code(), Some(0), "{table}");
+    assert!(table.starts_with("SITE "), "{table}");
+    assert_eq!(
+        table
+            .matches("crawl ran, transform ran, report ran")
+            .count(),
+        3,
+        "{table}"
+    );
+    // Every stage of every run is in the run log.
+    let log = std::fs::read_to_string(out.join("run.log")).unwrap();
+    assert_eq!(log.lines().count(), 4 * 3 * 3, "{log}");
+    for line in log.lines() {
+        let entry: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(
+            entry["site"].is_string() && entry["stage"].is_string() && entry["status"].is_string()
+        );
+    }
+}
+
+#[test]
+fn an_interrupted_batch_resumes_and_ends_as_a_clean_one_does() {
+    let server = server();
+    let clean = workspace();
+    assert_eq!(run(clean.path(), &server, &["-q"]).status.code(), Some(0));
+
+    let ws = workspace();
+    let mut child = phe_migrate()
+        .arg("run")
+        .args(SITES)
+        .args(resolve_args(&server))
+        .arg("--workspace")
+        .arg(ws.path())
+        .arg("-q")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it mid-crawl, as soon as a store exists.
+    let store = ws.path().join("out/demo_hpa/crawl.db");
+    for _ in 0..400 {
+        if store.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    let _ = Command::new("kill")
+        .arg("-9")
+        .arg(child.id().to_string())
+        .status();
+    let _ = child.wait();
+    let resumed = run(ws.path(), &server, &["-q"]);
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&resumed.stdout)
+    );
+    for site in SITES {
+        for file in ["transform.csv", "redirects.csv", "audit/inventory.csv"] {
+            let a = std::fs::read(clean.path().join("out").join(site).join(file)).unwrap();
+            let b = std::fs::read(ws.path().join("out").join(site).join(file)).unwrap();
+            assert!(a == b, "{site}/{file} differs after the resumed run");
+        }
+    }
+}
+
+fn fails_with(args: &[&str], ws: &Path, code: i32, message: &str) {
+    let output = phe_migrate()
+        .args(args)
+        .arg("--workspace")
+        .arg(ws)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(output.status.code(), Some(code), "{args:?}: {text}");
+    assert!(
+        text.contains(message),
+        "{args:?}: expected {message:?} in\n{text}"
+    );
+}
+
+#[test]
+fn every_bad_input_gets_one_clear_message() {
+    let ws = workspace();
+    let batch = ws.path().join("batch.yml");
+    std::fs::write(
+        &batch,
+        "sites:\n  - demo_hpa\n  - {site: demo_chobs, max_pagez: 3}\n",
+    )
+    .unwrap();
+    let broken = ws.path().join("broken.yml");
+    std::fs::write(&broken, "sites: [demo_hpa\n").unwrap();
+    let file = ws.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let out_in_file = file.join("out");
+    let cases: Vec<(Vec<String>, i32, String)> = vec![
+        (
+            vec!["run".into(), "demo_nope".into()],
+            2,
+            format!(
+                "unknown site \"demo_nope\": there is no {}/crawl-configs/demo_nope.yml; run `phe-migrate sites list` to see the sites",
+                ws.path().display()
+            ),
+        ),
+        (
+            vec!["run".into(), "--batch".into(), batch.display().to_string()],
+            2,
+            format!(
+                "{}:3:5: sites entry 2: unknown field `max_pagez`, expected one of `site`, `max_pages`",
+                batch.display()
+            ),
+        ),
+        (
+            vec!["run".into(), "--batch".into(), broken.display().to_string()],
+            2,
+            format!("{}:2:1: error: YAML syntax error", broken.display()),
+        ),
+        (
+            vec![
+                "run".into(),
+                "demo_comare".into(),
+                "--resolve".into(),
+                "www.comare-demo.org.uk=127.0.0.1:9".into(),
+            ],
+            2,
+            "www.comare-demo.org.uk could not be reached (".into(),
+        ),
+        (
+            vec![
+                "run".into(),
+                "demo_comare".into(),
+                "--out".into(),
+                out_in_file.display().to_string(),
+            ],
+            2,
+            format!("cannot create the output folder {}", out_in_file.display()),
+        ),
+        (
+            vec![
+                "run".into(),
+                "demo_comare".into(),
+                "--resolve".into(),
+                "nonsense".into(),
+            ],
+            2,
+            "\"nonsense\": write HOST=IP:PORT".into(),
+        ),
+    ];
+    for (args, code, message) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        fails_with(&args, ws.path(), code, &message);
+    }
+}
+
+#[test]
+fn completions_and_manual_pages_are_generated() {
+    let bash = phe_migrate()
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    assert!(bash.status.success());
+    let script = String::from_utf8(bash.stdout).unwrap();
+    assert!(script.contains("phe-migrate") && script.contains("run"));
+    let dir = tempfile::tempdir().unwrap();
+    let path: PathBuf = dir.path().join("phe-migrate.bash");
+    std::fs::write(&path, &script).unwrap();
+    let check = Command::new("bash").arg("-n").arg(&path).output().unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let man = phe_migrate()
+        .args(["man", "-o"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(man.status.success());
+    for page in [
+        "phe-migrate.1",
+        "phe-migrate-run.1",
+        "phe-migrate-report-audit.1",
+        "phe-migrate-verify.1",
+    ] {
+        let text = std::fs::read_to_string(dir.path().join(page))
+            .unwrap_or_else(|e| panic!("{page}: {e}"));
+        assert!(text.starts_with(".ie") || text.contains(".TH"), "{page}");
+    }
+}
