@@ -327,6 +327,17 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// Queues again the URLs whose every attempt failed, so a later run retries them (the
+    /// network or the site may have come back).
+    pub fn requeue_failed(&self) -> Result<usize> {
+        self.conn
+            .execute(
+                "UPDATE urls SET state = 'queued' WHERE state = 'failed'",
+                [],
+            )
+            .map_err(|e| self.err(e))
+    }
+
     /// Inserts a new key (the caller knows it is new) and returns its id.
     pub fn insert_url(&self, url: &NewUrl) -> Result<i64> {
         let state = if url.skip_reason.is_some() {

@@ -310,6 +310,22 @@ fn every_bad_input_gets_one_clear_message() {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         fails_with(&args, ws.path(), code, &message);
     }
+    // A mapping to a page nobody made: the batch finishes, exits 1 and names the line.
+    let server = server();
+    let mappings = ws.path().join("mappings/demo_comare.yml");
+    let mut text = std::fs::read_to_string(&mappings).unwrap();
+    let at = text.find("\npages:\n").unwrap() + "\npages:\n".len();
+    text.insert_str(at, "  - path: /news.html\n    type: redirect\n    new_url: https://www.gov.uk/government/publications/never-written\n");
+    std::fs::write(&mappings, &text).unwrap();
+    let mut args = vec!["run".to_owned(), "demo_comare".to_owned(), "-q".to_owned()];
+    args.extend(resolve_args(&server));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    fails_with(
+        &args,
+        ws.path(),
+        1,
+        "demo_comare.yml:35: https://www.gov.uk/government/publications/never-written is not in the batch's output",
+    );
 }
 
 #[test]

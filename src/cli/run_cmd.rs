@@ -416,9 +416,24 @@ fn crawl_stage(
     resolve: &[(String, SocketAddr)],
     ctx: &Context<'_>,
 ) -> Result<(&'static str, String)> {
+    // What failed last time is tried again: the network or the site may be back. A crawl
+    // that could not read robots.txt fetched nothing (everything was disallowed), so it
+    // starts again.
+    let store = crawl::store_path(ctx.out_dir, &site.abbr);
+    let mut fresh = false;
+    if store.is_file() {
+        let store = crate::store::Store::open_existing(&store)?;
+        fresh = store
+            .count("SELECT COUNT(*) FROM urls WHERE kind = 'robots' AND state = 'failed'")?
+            > 0;
+        if !fresh {
+            store.requeue_failed()?;
+        }
+    }
     let options = CrawlOptions {
         out_dir: ctx.out_dir.to_path_buf(),
         resolve: resolve.to_vec(),
+        fresh,
         max_pages: spec.max_pages,
         max_depth: spec.max_depth,
         concurrency: spec.concurrency,
@@ -592,9 +607,15 @@ fn write_table(out: &mut dyn Write, runs: &[SiteRun], out_dir: &Path) -> std::io
         if let Some(e) = &r.error {
             writeln!(out, "error: {}: {e}", r.site)?;
         } else if r.blocking {
+            let first = r
+                .stages
+                .iter()
+                .map(|s| s.detail.as_str())
+                .find(|d| d.starts_with("error:"))
+                .unwrap_or("");
             writeln!(
                 out,
-                "{}: blocking findings: see `phe-migrate report redirects {}`",
+                "{}: blocking findings, fix them before the hand-over (all of them: `phe-migrate report redirects {}`)\n  {first}",
                 r.site, r.site
             )?;
         }
