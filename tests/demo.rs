@@ -46,3 +46,46 @@ fn demo_runs_the_pipeline_on_the_bundled_estate() {
     assert!(again.status.success());
     assert_eq!(text.matches("this run     0 requests").count(), 3, "{text}");
 }
+
+#[test]
+fn the_readme_quick_start_is_what_the_tests_and_ci_run() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let quick =
+        &readme[readme.find("## Quick start").unwrap()..readme.find("## Walkthrough").unwrap()];
+    let blocks: Vec<&str> = quick
+        .split("```sh\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap().trim())
+        .collect();
+    assert_eq!(blocks, ["cargo run --release -- demo", "cargo test"]);
+    // CI runs exactly the README's test command, and nothing after it.
+    let ci = std::fs::read_to_string(repo_root().join(".ci/run")).unwrap();
+    assert_eq!(ci.trim_end().lines().last(), Some("cargo test"));
+    // The demo (the first command, as the built binary) says where to start reading.
+    let out = tempfile::tempdir().unwrap();
+    let demo = phe_migrate()
+        .current_dir(repo_root())
+        .args(["demo", "--quiet", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&demo.stdout);
+    assert!(demo.status.success(), "{text}");
+    let estate = out.path().join("estate/audit/report.html");
+    assert!(
+        text.contains(&format!("{}   <- start here", estate.display())),
+        "{text}"
+    );
+    assert!(estate.is_file());
+    for site in ["demo_chobs", "demo_comare", "demo_hpa"] {
+        for file in [
+            "redirects.csv",
+            "redirects.json",
+            "redirects.nginx.conf",
+            "audit/report.html",
+            "audit/inventory.csv",
+        ] {
+            assert!(out.path().join(site).join(file).is_file(), "{site}/{file}");
+        }
+    }
+}
