@@ -13,7 +13,7 @@ pub enum Error {
     #[error("{}", render_diagnostics(.0))]
     Invalid(Vec<Diagnostic>),
     /// A file or folder could not be read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {source}{}", path.display(), io_help(source))]
     Io {
         path: PathBuf,
         #[source]
@@ -44,6 +44,24 @@ impl Error {
     }
 }
 
+/// What to do about the I/O failures a user can fix.
+fn io_help(e: &std::io::Error) -> &'static str {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::StorageFull | ErrorKind::QuotaExceeded => {
+            "; free some space on that disk (or choose another with --out DIR), then run the same command again: it resumes"
+        }
+        ErrorKind::PermissionDenied => {
+            "; check that you may read and write there, or choose another folder with --out DIR"
+        }
+        ErrorKind::ReadOnlyFilesystem => {
+            "; that disk is read-only: choose another folder with --out DIR"
+        }
+        ErrorKind::NotFound => "; check the path",
+        _ => "",
+    }
+}
+
 fn render_diagnostics(diagnostics: &[Diagnostic]) -> String {
     diagnostics
         .iter()
@@ -53,3 +71,24 @@ fn render_diagnostics(diagnostics: &[Diagnostic]) -> String {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_errors_say_what_to_do() {
+        let full = Error::io(Path::new("out/x"), std::io::Error::from_raw_os_error(28)).to_string();
+        assert!(full.starts_with("out/x: No space left on device"), "{full}");
+        assert!(full.contains("free some space on that disk"), "{full}");
+        let denied =
+            Error::io(Path::new("out/x"), std::io::Error::from_raw_os_error(13)).to_string();
+        assert!(
+            denied.contains("check that you may read and write there"),
+            "{denied}"
+        );
+        let read_only =
+            Error::io(Path::new("out/x"), std::io::Error::from_raw_os_error(30)).to_string();
+        assert!(read_only.contains("that disk is read-only"), "{read_only}");
+    }
+}
