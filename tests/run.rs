@@ -199,10 +199,8 @@ fn an_interrupted_batch_resumes_and_ends_as_a_clean_one_does() {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     std::thread::sleep(std::time::Duration::from_millis(150));
-    let _ = Command::new("kill")
-        .arg("-9")
-        .arg(child.id().to_string())
-        .status();
+    // Child::kill sends SIGKILL: kill -9.
+    let _ = child.kill();
     let _ = child.wait();
     let resumed = run(ws.path(), &server, &["-q"]);
     assert_eq!(
