@@ -133,11 +133,7 @@ pub fn digest(files: &[PathBuf], extra: &str) -> String {
         hasher.update([0xff]);
     }
     hasher.update(extra.as_bytes());
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::store::hex(&hasher.finalize())
 }
 
 /// What a store holds, cheaply: fetches and hits are only ever added, so their counts and

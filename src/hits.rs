@@ -171,11 +171,8 @@ pub fn parse_log_line(line: &str) -> std::result::Result<Option<Hit>, String> {
         return Ok(None);
     }
     // An absolute-form request names its own host.
-    let (host, target) = match target.split_once("://") {
-        Some((_, after)) => {
-            let i = after.find('/').unwrap_or(after.len());
-            (Some(after[..i].to_ascii_lowercase()), after[i..].to_owned())
-        }
+    let (host, target) = match absolute(target) {
+        Some((h, t)) => (Some(h), t),
         None => (host, target.to_owned()),
     };
     Ok(Some(Hit {
@@ -189,6 +186,14 @@ pub fn parse_log_line(line: &str) -> std::result::Result<Option<Hit>, String> {
         day,
         count: 1,
     }))
+}
+
+/// The host and the path and query of a request target written as a whole URL.
+fn absolute(target: &str) -> Option<(String, String)> {
+    target.contains("://").then(|| {
+        let (host, rest) = crate::redirects::raw_parts(target);
+        (host.to_ascii_lowercase(), rest.to_owned())
+    })
 }
 
 fn header_index(header: &[String], names: &[&str]) -> Option<usize> {
@@ -356,11 +361,8 @@ fn parse_cells(
         .get(..10)
         .unwrap_or_default()
         .to_owned();
-    let (host, target) = match target.split_once("://") {
-        Some((_, after)) => {
-            let i = after.find('/').unwrap_or(after.len());
-            (Some(after[..i].to_ascii_lowercase()), after[i..].to_owned())
-        }
+    let (host, target) = match absolute(target) {
+        Some((h, t)) => (Some(h), t),
         None => (
             cell(3)
                 .filter(|h| !h.is_empty())
@@ -485,11 +487,7 @@ fn file_digest(path: &Path) -> Result<String> {
         }
         hasher.update(&buf[..n]);
     }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(crate::store::hex(&hasher.finalize()))
 }
 
 /// Imports traffic files into the site's store (`out/<abbr>/crawl.db`). A file whose

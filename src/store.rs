@@ -801,6 +801,16 @@ fn decompress(bytes: &[u8]) -> Vec<u8> {
 }
 
 /// `sha1:` plus the RFC 4648 base32 of the SHA-1, the form WARC payload digests take.
+/// Bytes as lower-case hexadecimal (for digests that name things: files, texts, inputs).
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
 pub fn sha1_digest(bytes: &[u8]) -> String {
     use sha1::Digest;
     let hash = sha1::Sha1::digest(bytes);

@@ -8,21 +8,11 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{phe_migrate, repo_root};
+use common::{demo_server, phe_migrate, repo_root};
 use phe_migrate::config::Workspace;
 use phe_migrate::crawl::{self, CrawlOptions};
-use phe_migrate::fixtures::{Estate, FixtureServer, ServerOptions};
+use phe_migrate::fixtures::FixtureServer;
 use phe_migrate::store::Store;
-
-fn demo_server() -> FixtureServer {
-    let estate = Estate::load(&repo_root().join("fixtures/estate")).unwrap();
-    FixtureServer::start(
-        estate,
-        "127.0.0.1:0".parse().unwrap(),
-        ServerOptions::default(),
-    )
-    .unwrap()
-}
 
 fn crawl_site(abbr: &str, out: &Path, server: &FixtureServer) {
     let site = Workspace::new(repo_root()).resolve_site(abbr).unwrap();

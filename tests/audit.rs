@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use common::{phe_migrate, repo_root, run_demo};
+use common::{copy_workspace, phe_migrate, repo_root, run_demo};
 
 const SITES: [&str; 3] = ["demo_chobs", "demo_comare", "demo_hpa"];
 
@@ -18,16 +18,7 @@ const SITES: [&str; 3] = ["demo_chobs", "demo_comare", "demo_hpa"];
 fn audited() -> &'static Path {
     static WS: OnceLock<tempfile::TempDir> = OnceLock::new();
     WS.get_or_init(|| {
-        let ws = tempfile::tempdir().unwrap();
-        for dir in ["crawl-configs", "mappings"] {
-            std::fs::create_dir_all(ws.path().join(dir)).unwrap();
-            for file in std::fs::read_dir(repo_root().join(dir)).unwrap() {
-                let file = file.unwrap().path();
-                if file.is_file() {
-                    std::fs::copy(&file, ws.path().join(dir).join(file.file_name().unwrap())).unwrap();
-                }
-            }
-        }
+        let ws = copy_workspace();
         // Planted: a mapping to a page the batch does not make (G6).
         let mappings = ws.path().join("mappings/demo_comare.yml");
         let mut text = std::fs::read_to_string(&mappings).unwrap();

@@ -7,22 +7,12 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{phe_migrate, repo_root};
+use common::{demo_server, phe_migrate, repo_root};
 use phe_migrate::config::{Site, Workspace, load_site};
 use phe_migrate::crawl::{self, CrawlOptions};
 use phe_migrate::extract::charset;
 use phe_migrate::fixtures::{Estate, FixtureServer, ServerOptions};
 use phe_migrate::store::Store;
-
-fn demo_server() -> FixtureServer {
-    let estate = Estate::load(&repo_root().join("fixtures/estate")).unwrap();
-    FixtureServer::start(
-        estate,
-        "127.0.0.1:0".parse().unwrap(),
-        ServerOptions::default(),
-    )
-    .unwrap()
-}
 
 fn resolve_all(server: &FixtureServer) -> Vec<(String, SocketAddr)> {
     let mut hosts: Vec<(String, SocketAddr)> = server

@@ -10,7 +10,9 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use common::{RunningServer, WebServer, free_port, phe_migrate, repo_root, run_demo};
+use common::{
+    RunningServer, WebServer, copy_workspace, free_port, phe_migrate, repo_root, run_demo,
+};
 
 const DEMO_SITES: [&str; 3] = ["demo_chobs", "demo_comare", "demo_hpa"];
 
@@ -360,16 +362,7 @@ fn hostile_inputs_stay_inside_their_strings(kind: WebServer) {
 #[test]
 fn a_mapping_to_a_page_the_batch_does_not_make_blocks_the_table() {
     let out = demo_out();
-    let ws = tempfile::tempdir().unwrap();
-    for dir in ["crawl-configs", "mappings"] {
-        std::fs::create_dir_all(ws.path().join(dir)).unwrap();
-        for file in std::fs::read_dir(repo_root().join(dir)).unwrap() {
-            let file = file.unwrap().path();
-            if file.is_file() {
-                std::fs::copy(&file, ws.path().join(dir).join(file.file_name().unwrap())).unwrap();
-            }
-        }
-    }
+    let ws = copy_workspace();
     let mappings = ws.path().join("mappings/demo_hpa.yml");
     let mut text = std::fs::read_to_string(&mappings).unwrap();
     let at = text.find("\nformats:").unwrap();

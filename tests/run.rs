@@ -7,20 +7,10 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{phe_migrate, repo_root};
-use phe_migrate::fixtures::{Estate, FixtureServer, ServerOptions};
+use common::{copy_workspace, demo_server, phe_migrate};
+use phe_migrate::fixtures::FixtureServer;
 
 const SITES: [&str; 3] = ["demo_chobs", "demo_comare", "demo_hpa"];
-
-fn server() -> FixtureServer {
-    let estate = Estate::load(&repo_root().join("fixtures/estate")).unwrap();
-    FixtureServer::start(
-        estate,
-        "127.0.0.1:0".parse().unwrap(),
-        ServerOptions::default(),
-    )
-    .unwrap()
-}
 
 fn resolve_args(server: &FixtureServer) -> Vec<String> {
     server
@@ -29,21 +19,6 @@ fn resolve_args(server: &FixtureServer) -> Vec<String> {
         .into_iter()
         .flat_map(|(host, _)| ["--resolve".to_owned(), format!("{host}={}", server.addr())])
         .collect()
-}
-
-/// A copy of the product's workspace (configs, mappings, the estate's traffic) to edit.
-fn workspace() -> tempfile::TempDir {
-    let ws = tempfile::tempdir().unwrap();
-    for dir in ["crawl-configs", "mappings"] {
-        std::fs::create_dir_all(ws.path().join(dir)).unwrap();
-        for file in std::fs::read_dir(repo_root().join(dir)).unwrap() {
-            let file = file.unwrap().path();
-            if file.is_file() {
-                std::fs::copy(&file, ws.path().join(dir).join(file.file_name().unwrap())).unwrap();
-            }
-        }
-    }
-    ws
 }
 
 fn run(ws: &Path, server: &FixtureServer, extra: &[&str]) -> Output {
@@ -91,8 +66,8 @@ fn all(status: &str) -> Vec<(String, String)> {
 
 #[test]
 fn a_batch_runs_every_stage_then_skips_what_has_not_changed() {
-    let server = server();
-    let ws = workspace();
+    let server = demo_server();
+    let ws = copy_workspace();
     let first = run(ws.path(), &server, &["--json"]);
     assert_eq!(
         first.status.code(),
@@ -175,11 +150,11 @@ fn a_batch_runs_every_stage_then_skips_what_has_not_changed() {
 
 #[test]
 fn an_interrupted_batch_resumes_and_ends_as_a_clean_one_does() {
-    let server = server();
-    let clean = workspace();
+    let server = demo_server();
+    let clean = copy_workspace();
     assert_eq!(run(clean.path(), &server, &["-q"]).status.code(), Some(0));
 
-    let ws = workspace();
+    let ws = copy_workspace();
     let mut child = phe_migrate()
         .arg("run")
         .args(SITES)
@@ -239,7 +214,7 @@ fn fails_with(args: &[&str], ws: &Path, code: i32, message: &str) {
 
 #[test]
 fn every_bad_input_gets_one_clear_message() {
-    let ws = workspace();
+    let ws = copy_workspace();
     let batch = ws.path().join("batch.yml");
     std::fs::write(
         &batch,
@@ -309,7 +284,7 @@ fn every_bad_input_gets_one_clear_message() {
         fails_with(&args, ws.path(), code, &message);
     }
     // A mapping to a page nobody made: the batch finishes, exits 1 and names the line.
-    let server = server();
+    let server = demo_server();
     let mappings = ws.path().join("mappings/demo_comare.yml");
     let mut text = std::fs::read_to_string(&mappings).unwrap();
     let at = text.find("\npages:\n").unwrap() + "\npages:\n".len();

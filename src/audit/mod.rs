@@ -256,15 +256,16 @@ pub fn build(site: &Site, table: &Table, inputs: Inputs) -> SiteAudit {
         .unwrap_or(2013);
     let by_key: HashMap<&str, &PageRecord> = pages.iter().map(|p| (p.key.as_str(), p)).collect();
     // Pages the transform merged (byte-identical copies) answer for every variant's key.
-    let mut page_of_key: HashMap<String, &PageRecord> = HashMap::new();
+    // By index into `pages`.
+    let mut page_of_key: HashMap<String, usize> = HashMap::new();
     let canonicalizer = site.canonicalizer(crate::canonical::Mode::Govuk);
-    for page in &pages {
+    for (i, page) in pages.iter().enumerate() {
         for v in &page.variants {
             if let Ok(k) = canonicalizer.key(v) {
-                page_of_key.entry(k).or_insert(page);
+                page_of_key.entry(k).or_insert(i);
             }
         }
-        page_of_key.insert(page.key.clone(), page);
+        page_of_key.insert(page.key.clone(), i);
     }
     // Exact duplicates: the same main text under different keys (merged copies included).
     let mut by_digest: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
@@ -365,7 +366,8 @@ pub fn build(site: &Site, table: &Table, inputs: Inputs) -> SiteAudit {
     let mut inventory = Vec::with_capacity(table.entries.len());
     for entry in &table.entries {
         let key = entry.key.as_str();
-        let page = page_of_key.get(key).copied();
+        let index = page_of_key.get(key).copied();
+        let page = index.map(|i| &pages[i]);
         let crawl = crawled.get(key).cloned().unwrap_or_default();
         let url = entry
             .raw_urls
@@ -416,7 +418,6 @@ pub fn build(site: &Site, table: &Table, inputs: Inputs) -> SiteAudit {
             row.stale = row
                 .newest_year
                 .is_some_and(|y| reference_year.saturating_sub(y) >= 3);
-            let index = pages.iter().position(|p| std::ptr::eq(p, page));
             if let Some((group, sim)) = index.and_then(|i| near.get(&i)) {
                 row.near_dup_group = near_names[group].clone();
                 row.near_dup_similarity = *sim;

@@ -357,17 +357,15 @@ pub fn load(path: &Path, canonicalizer: &Canonicalizer) -> Needs {
         }
         out.needs.push(need);
     }
-    for (i, need) in out.needs.clone().iter().enumerate() {
-        if let Some(other) = &need.duplicate_of
-            && (other == &need.id || !ids.contains(other))
+    // Positions are the file's own: a need without an id was left out of `out.needs`.
+    for (i, need) in raw.needs.iter().enumerate() {
+        if let (Some(id), Some(other)) = (&need.id, &need.duplicate_of)
+            && (other == id || !ids.contains(other))
         {
             error(
                 &mut out,
                 &["needs", &i.to_string(), "duplicate_of"],
-                format!(
-                    "need {:?}: duplicate_of {other:?} is not another need",
-                    need.id
-                ),
+                format!("need {id:?}: duplicate_of {other:?} is not another need"),
                 "name another need's id",
             );
         }

@@ -70,45 +70,12 @@ pub fn run(
             }
         }
     }
-    // Redirect tables: Transition's CSV, the JSON `verify` reads, and nginx's include.
+    // The hand-over: redirect tables for Transition, `verify` and nginx, then the audits.
     text.push('\n');
     let sites: Vec<String> = results.iter().map(|r| r.site.clone()).collect();
     let mut report_text = Vec::new();
-    let mut blocking = false;
-    for format in [
-        super::report_cmd::RedirectFormat::TransitionCsv,
-        super::report_cmd::RedirectFormat::Json,
-        super::report_cmd::RedirectFormat::Nginx,
-    ] {
-        let mut printed = Vec::new();
-        let args = super::report_cmd::RedirectsArgs::for_sites(sites.clone(), format);
-        let code = super::report_cmd::run(
-            super::report_cmd::ReportCommand::Redirects(args),
-            workspace,
-            out_dir,
-            &mut printed,
-        )?;
-        blocking |= code != 0;
-        // One summary is enough: the three formats hold the same table.
-        if report_text.is_empty() {
-            report_text = printed;
-        }
-    }
+    let code = super::report_cmd::hand_over(&sites, workspace, out_dir, &mut report_text)?;
     text.push_str(&String::from_utf8_lossy(&report_text));
-    // Audits: inventory, data-richness, needs and gaps, per site and for the estate.
-    text.push('\n');
-    let mut audit_text = Vec::new();
-    let code = super::report_cmd::run(
-        super::report_cmd::ReportCommand::Audit(super::report_cmd::AuditArgs {
-            sites: sites.clone(),
-            hits: Vec::new(),
-        }),
-        workspace,
-        out_dir,
-        &mut audit_text,
-    )?;
-    blocking |= code != 0;
-    text.push_str(&String::from_utf8_lossy(&audit_text));
     text.push_str("\nWhere to look:\n");
     text.push_str(&format!(
         "  {}   <- start here: the estate's audit\n",
@@ -125,5 +92,5 @@ pub fn run(
     }
     text.push_str("Each crawl.db is a SQLite file (try: sqlite3 out/demo_hpa/crawl.db 'SELECT status, url FROM urls'),\neach .warc.gz opens in any WARC tool (pywb, warcio); each content/ folder holds a Govspeak draft (.md)\nand a GOV.UK content item (.json) per page, listed in transform.csv; redirects.csv imports into GOV.UK\nTransition, redirects.nginx.conf is an nginx include, and `phe-migrate serve` previews the tables.\n");
     out.write_all(text.as_bytes()).map_err(stdout_error)?;
-    Ok(if blocking { 1 } else { 0 })
+    Ok(code)
 }

@@ -36,7 +36,7 @@ pub struct AuditArgs {
     pub hits: Vec<PathBuf>,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum RedirectFormat {
     /// Transition's import CSV (`old url,new url`; TNA for archives).
     TransitionCsv,
@@ -117,12 +117,66 @@ pub fn run(
             "-o names one file: give one site, or leave -o out to write each site's table under --out (nginx takes several sites in one file)".into(),
         ));
     }
+    let tables = build_tables(&args.sites, workspace, out_dir)?;
+    let blocking = write_tables(&args, &tables, out_dir, out)?;
+    // A table can hold millions of small strings; freeing them one by one takes longer
+    // than building them, and the process is about to exit.
+    std::mem::forget(tables);
+    Ok(if blocking > 0 { 1 } else { 0 })
+}
+
+/// Each site's validated table, built once for every writer and the audit.
+fn build_tables(
+    sites: &[String],
+    workspace: &Workspace,
+    out_dir: &Path,
+) -> Result<Vec<(Site, Table)>> {
     let mut tables = Vec::new();
-    for name in &args.sites {
+    for name in sites {
         let site = workspace.resolve_site(name)?;
         let table = sources::table(&site, out_dir, &workspace.mappings_dir())?;
         tables.push((site, table));
     }
+    Ok(tables)
+}
+
+/// The hand-over `demo` and `run` make: each site's table for Transition, for scripts and
+/// `verify`, and for nginx, then the audits, all from one build of the tables. The
+/// redirect summary is printed once, for the Transition CSV. Exit 1 on blocking findings.
+pub fn hand_over(
+    sites: &[String],
+    workspace: &Workspace,
+    out_dir: &Path,
+    out: &mut dyn Write,
+) -> Result<i32> {
+    let tables = build_tables(sites, workspace, out_dir)?;
+    let mut blocking = 0;
+    for format in [
+        RedirectFormat::TransitionCsv,
+        RedirectFormat::Json,
+        RedirectFormat::Nginx,
+    ] {
+        let args = RedirectsArgs::for_sites(sites.to_vec(), format);
+        let mut printed = Vec::new();
+        let sink: &mut dyn Write = if format == RedirectFormat::TransitionCsv {
+            out
+        } else {
+            &mut printed
+        };
+        blocking += write_tables(&args, &tables, out_dir, sink)?;
+    }
+    writeln!(out).map_err(stdout_error)?;
+    let audit = audit_tables(tables, workspace, out_dir, out)?;
+    Ok(if blocking > 0 { 1 } else { audit })
+}
+
+/// Writes the tables in one format; returns the number of blocking findings.
+fn write_tables(
+    args: &RedirectsArgs,
+    tables: &[(Site, Table)],
+    out_dir: &Path,
+    out: &mut dyn Write,
+) -> Result<usize> {
     let mut blocking = 0;
     match args.format {
         RedirectFormat::TransitionCsv
@@ -136,7 +190,7 @@ pub fn run(
                 CdnPlan::Business => cdn::CloudflarePlan::Business,
                 CdnPlan::Enterprise => cdn::CloudflarePlan::Enterprise,
             };
-            for (site, table) in &tables {
+            for (site, table) in tables {
                 let (written, name) = match args.format {
                     RedirectFormat::Json => (
                         cdn::Written {
@@ -208,10 +262,7 @@ pub fn run(
             }
         }
     }
-    // A table can hold millions of small strings; freeing them one by one takes longer
-    // than building them, and the process is about to exit.
-    std::mem::forget(tables);
-    Ok(if blocking > 0 { 1 } else { 0 })
+    Ok(blocking)
 }
 
 fn audit(
@@ -220,15 +271,27 @@ fn audit(
     out_dir: &Path,
     out: &mut dyn Write,
 ) -> Result<i32> {
-    let mut audits = Vec::new();
-    for name in &args.sites {
-        let site = workspace.resolve_site(name)?;
-        if !args.hits.is_empty() {
+    if !args.hits.is_empty() {
+        for name in &args.sites {
+            let site = workspace.resolve_site(name)?;
             for report in crate::hits::import(&site, out_dir, &args.hits)? {
                 writeln!(out, "{report}").map_err(stdout_error)?;
             }
         }
-        let table = sources::table(&site, out_dir, &workspace.mappings_dir())?;
+    }
+    let tables = build_tables(&args.sites, workspace, out_dir)?;
+    audit_tables(tables, workspace, out_dir, out)
+}
+
+/// The audits of the sites whose tables are built, and the estate's for several.
+fn audit_tables(
+    tables: Vec<(Site, Table)>,
+    workspace: &Workspace,
+    out_dir: &Path,
+    out: &mut dyn Write,
+) -> Result<i32> {
+    let mut audits = Vec::new();
+    for (site, table) in tables {
         let inputs = crate::audit::sources::gather(&site, out_dir, &workspace.mappings_dir())?;
         let audit = crate::audit::build(&site, &table, inputs);
         let dir = out_dir.join(&site.abbr).join("audit");
@@ -272,8 +335,9 @@ fn audit(
     Ok(if errors > 0 { 2 } else { 0 })
 }
 
-/// Writes a folder of files whole: built beside the old one, then swapped in.
-fn write_folder(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<()> {
+/// Writes a folder of files (paths relative to it) whole: built beside the old one, then
+/// swapped in, so a reader sees the old folder or the new one, never half of either.
+fn write_folder<P: AsRef<Path>, B: AsRef<[u8]>>(dir: &Path, files: &[(P, B)]) -> Result<()> {
     let building = dir.with_extension("partial");
     if building.exists() {
         std::fs::remove_dir_all(&building).map_err(|e| Error::io(&building, e))?;
@@ -281,6 +345,9 @@ fn write_folder(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<()> {
     std::fs::create_dir_all(&building).map_err(|e| Error::io(&building, e))?;
     for (name, bytes) in files {
         let path = building.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
         std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
     }
     let old = dir.with_extension("old");
@@ -302,38 +369,19 @@ fn absolute(path: &Path) -> Result<PathBuf> {
     std::path::absolute(path).map_err(|e| Error::io(path, e))
 }
 
-/// Writes a configuration and its folder of files: the folder is built whole beside the
-/// old one and swapped in, then the configuration that names it is written.
+/// Writes a configuration and its folder of files: the folder first, whole, then the
+/// configuration that names it.
 fn write_bundle(
     conf: &Path,
     assets: &Path,
     text: &str,
     files: &[(PathBuf, Vec<u8>)],
 ) -> Result<()> {
-    let building = assets.with_extension("d.partial");
-    if building.exists() {
-        std::fs::remove_dir_all(&building).map_err(|e| Error::io(&building, e))?;
-    }
-    for (path, bytes) in files {
-        let relative = path.strip_prefix(assets).unwrap_or(path);
-        let target = building.join(relative);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-        }
-        std::fs::write(&target, bytes).map_err(|e| Error::io(&target, e))?;
-    }
-    std::fs::create_dir_all(&building).map_err(|e| Error::io(&building, e))?;
-    let old = assets.with_extension("d.old");
-    if old.exists() {
-        std::fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
-    }
-    if assets.exists() {
-        std::fs::rename(assets, &old).map_err(|e| Error::io(assets, e))?;
-    }
-    std::fs::rename(&building, assets).map_err(|e| Error::io(assets, e))?;
-    if old.exists() {
-        std::fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
-    }
+    let relative: Vec<(&Path, &[u8])> = files
+        .iter()
+        .map(|(path, bytes)| (path.strip_prefix(assets).unwrap_or(path), bytes.as_slice()))
+        .collect();
+    write_folder(assets, &relative)?;
     write_atomically(conf, text.as_bytes())
 }
 

@@ -11,7 +11,7 @@ use std::time::Instant;
 use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
 
-use super::report_cmd::{AuditArgs, RedirectFormat, RedirectsArgs, ReportCommand};
+use super::report_cmd::{AuditArgs, ReportCommand};
 use super::stdout_error;
 use crate::batch::{self, RunState};
 use crate::config::Workspace;
@@ -487,42 +487,24 @@ fn report_stage(
     ctx: &Context<'_>,
     run: &mut SiteRun,
 ) -> Result<(&'static str, String)> {
-    let mut detail = String::new();
-    for format in [
-        RedirectFormat::TransitionCsv,
-        RedirectFormat::Json,
-        RedirectFormat::Nginx,
-    ] {
-        let mut sink = Vec::new();
-        let code = super::report_cmd::run(
-            ReportCommand::Redirects(RedirectsArgs::for_sites(vec![site.abbr.clone()], format)),
-            ctx.workspace,
-            ctx.out_dir,
-            &mut sink,
-        )?;
-        if code != 0 {
-            run.blocking = true;
-            if detail.is_empty() {
-                let text = String::from_utf8_lossy(&sink);
-                detail = text
-                    .lines()
-                    .find(|l| l.trim_start().starts_with("error:"))
-                    .unwrap_or("blocking findings in the redirect table")
-                    .trim()
-                    .to_owned();
-            }
-        }
-    }
-    let mut sink = Vec::new();
-    super::report_cmd::run(
-        ReportCommand::Audit(AuditArgs {
-            sites: vec![site.abbr.clone()],
-            hits: Vec::new(),
-        }),
+    let mut printed = Vec::new();
+    let code = super::report_cmd::hand_over(
+        std::slice::from_ref(&site.abbr),
         ctx.workspace,
         ctx.out_dir,
-        &mut sink,
+        &mut printed,
     )?;
+    let mut detail = String::new();
+    if code == 1 {
+        run.blocking = true;
+        let text = String::from_utf8_lossy(&printed);
+        detail = text
+            .lines()
+            .find(|l| l.trim_start().starts_with("error:"))
+            .unwrap_or("blocking findings in the redirect table")
+            .trim()
+            .to_owned();
+    }
     Ok(("ran", detail))
 }
 

@@ -460,7 +460,7 @@ pub fn page_facts(
     facts.text_digest = {
         use sha1::Digest;
         let hash = sha1::Sha1::digest(normalised.join(" ").as_bytes());
-        hash.iter().take(10).map(|b| format!("{b:02x}")).collect()
+        crate::store::hex(&hash[..10])
     };
     facts.minhash = minhash(&normalised);
     let lower = main_text.to_lowercase();

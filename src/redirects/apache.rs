@@ -8,16 +8,15 @@
 //! `301|URL`, `410`, `410|ARCHIVE-URL`, `404`. Everything from URLs and titles is escaped for
 //! the directive it sits in, and lines with control characters are left out and reported.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use crate::canonical::{SignificantParams, aka_hostname};
+use crate::canonical::SignificantParams;
 use crate::config::site::{GlobalRule, Site};
 
 use super::bouncer;
-use super::nginx::{self, request_key};
-use super::{Finding, Outcome, Table};
+use super::nginx;
+use super::{Outcome, Table};
 
 /// The generated configuration: the file to include, and the files it refers to.
 pub type Output = nginx::Output;
@@ -115,60 +114,23 @@ fn write_site(site: &Site, table: &Table, options: &Options, out: &mut Output) {
         .collect::<String>();
     let lower_id = id.to_ascii_lowercase();
     let params = &site.significant_params;
-    let mut keys: BTreeMap<String, (String, &str)> = BTreeMap::new();
-    for entry in &table.entries {
-        if entry.key.is_empty() || matches!(entry.key.as_str(), "/404" | "/410") {
-            continue;
-        }
-        let Some(value) = map_value(&entry.outcome) else {
-            out.findings.push(Finding::warning(
-                entry.key.clone(),
-                "its target holds spaces or control characters: left out of the Apache map",
-            ));
-            continue;
-        };
-        let canonical: Vec<String> = nginx::key_forms(&entry.key)
-            .into_iter()
-            .map(|k| format!("http://{}{k}", site.host))
-            .collect();
-        for raw in canonical.iter().chain(&entry.raw_urls) {
-            let key = request_key(raw, params);
-            if key.is_empty() {
-                continue;
-            }
-            if key.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                continue; // not a key a request line can carry
-            }
-            match keys.get(&key) {
-                Some((existing, by)) if *existing != value => out.findings.push(Finding::warning(
-                    raw.clone(),
-                    format!(
-                        "Apache sees this URL as {key:?}, like {by}, which has another outcome"
-                    ),
-                )),
-                Some(_) => {}
-                None => {
-                    keys.insert(key, (value.clone(), entry.key.as_str()));
-                }
-            }
-        }
-    }
+    let keys = nginx::lookup_keys(
+        site,
+        table,
+        "Apache",
+        "its target holds spaces or control characters: left out of the Apache map",
+        |entry| map_value(&entry.outcome),
+        &mut out.findings,
+    );
     let map_path = options.assets.join(format!("{lower_id}.map"));
     let mut map = String::with_capacity(keys.len() * 96);
-    for (key, (value, _)) in &keys {
+    for (key, value) in &keys {
         let _ = writeln!(map, "{key} {value}");
     }
     out.files.push((map_path.clone(), map.into_bytes()));
 
     let files_dir = options.assets.join(format!("{lower_id}.files"));
-    let mut names: Vec<String> = Vec::new();
-    for host in site.hosts() {
-        let host = host.to_ascii_lowercase();
-        names.push(aka_hostname(&host));
-        names.push(host);
-    }
-    names.sort();
-    names.dedup();
+    let names = nginx::served_names(site);
     let paths = bouncer::sitemap_paths(table);
     for name in &names {
         out.files.push((
@@ -228,9 +190,7 @@ fn write_site(site: &Site, table: &Table, options: &Options, out: &mut Output) {
         SignificantParams::None => {}
         SignificantParams::All => key.push_str("?%{QUERY_STRING}"),
         SignificantParams::Only(list) => {
-            let mut names: Vec<&str> = list.iter().map(String::as_str).collect();
-            names.sort_unstable();
-            names.dedup();
+            let names = nginx::sorted(list);
             key.push('?');
             for (i, name) in names.iter().enumerate() {
                 let _ = writeln!(

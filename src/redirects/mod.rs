@@ -234,13 +234,6 @@ pub struct Section {
     pub suggested_url: Option<String>,
 }
 
-impl Table {
-    /// The section an unseen key falls under, if any (the longest prefix).
-    pub fn section_for(&self, key: &str) -> Option<&Section> {
-        self.sections.iter().find(|s| key.starts_with(&s.prefix))
-    }
-}
-
 /// A site's redirect table.
 #[derive(Clone, Debug, Serialize)]
 pub struct Table {
@@ -452,6 +445,16 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, inputs: Inputs) -> Ta
     }
     let mut by_key: Vec<(String, Seen)> = by_key.into_iter().collect();
     by_key.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    // Sections longest first (the earlier one on a tie): the first that matches decides.
+    let mut written = HashSet::new();
+    let mut sections: Vec<(String, Rule)> = inputs
+        .sections
+        .iter()
+        .filter(|(prefix, _)| written.insert(prefix.clone()))
+        .cloned()
+        .collect();
+    sections.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
+    let section_of = |key: &str| sections.iter().find(|(p, _)| key.starts_with(p.as_str()));
     let page_rules: HashMap<&str, &Rule> =
         inputs.pages.iter().map(|(k, r)| (k.as_str(), r)).collect();
     // Sorted keys beside what was seen for each, so a chain can look up any key.
@@ -498,12 +501,7 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, inputs: Inputs) -> Ta
                 Cow::Owned(format!("page mapping {}", rule.from)),
             ));
         }
-        if let Some((prefix, rule)) = inputs
-            .sections
-            .iter()
-            .filter(|(p, _)| key.starts_with(p.as_str()))
-            .max_by_key(|(p, _)| p.len())
-        {
+        if let Some((prefix, rule)) = section_of(key) {
             return Some((
                 rule.outcome.clone(),
                 Cow::Owned(format!("section {prefix} ({})", rule.from)),
@@ -523,12 +521,7 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, inputs: Inputs) -> Ta
         if let Some(rule) = page_rules.get(key) {
             return rule.suggested_url.clone();
         }
-        inputs
-            .sections
-            .iter()
-            .filter(|(p, _)| key.starts_with(p.as_str()))
-            .max_by_key(|(p, _)| p.len())
-            .and_then(|(_, rule)| rule.suggested_url.clone())
+        section_of(key).and_then(|(_, rule)| rule.suggested_url.clone())
     };
     let own_key = |url: &str| -> Option<String> {
         let host = host_of(url)?;
@@ -666,11 +659,10 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, inputs: Inputs) -> Ta
     for (entry, key) in entries.iter_mut().zip(keys) {
         entry.key = key;
     }
-    let mut sections: Vec<Section> = if site.global.is_some() {
+    let sections: Vec<Section> = if site.global.is_some() {
         Vec::new()
     } else {
-        inputs
-            .sections
+        sections
             .iter()
             .map(|(prefix, rule)| Section {
                 prefix: prefix.clone(),
@@ -680,10 +672,6 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, inputs: Inputs) -> Ta
             })
             .collect()
     };
-    sections.sort_by(|a, b| {
-        (b.prefix.len(), &a.prefix, &a.from).cmp(&(a.prefix.len(), &b.prefix, &b.from))
-    });
-    sections.dedup_by(|a, b| a.prefix == b.prefix);
     Table {
         site: site.abbr.clone(),
         host: site.host.clone(),

@@ -72,7 +72,7 @@ pub fn request_key(raw: &str, params: &SignificantParams) -> String {
     key.to_ascii_lowercase()
 }
 
-fn sorted(names: &[String]) -> Vec<&str> {
+pub(crate) fn sorted(names: &[String]) -> Vec<&str> {
     let mut names: Vec<&str> = names.iter().map(String::as_str).collect();
     names.sort_unstable();
     names.dedup();
@@ -226,6 +226,69 @@ fn map_value(outcome: &Outcome, suggested: Option<&str>, dollar: &str) -> Option
     quote(&value, dollar)
 }
 
+/// The host names a site's server block answers to: its hosts and their AKA forms, sorted.
+pub(crate) fn served_names(site: &Site) -> Vec<String> {
+    let mut names: Vec<String> = site
+        .hosts()
+        .map(str::to_ascii_lowercase)
+        .flat_map(|h| [aka_hostname(&h), h])
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// Every lookup key a server computing [`request_key`] will build for a URL the table
+/// knows (its raw variants and the canonical key's forms), with the map value of its
+/// outcome. `value_of` is `None` for an entry the server's map cannot hold, reported as
+/// `unfit`; two URLs the server cannot tell apart with different outcomes are reported.
+pub(crate) fn lookup_keys(
+    site: &Site,
+    table: &Table,
+    server: &str,
+    unfit: &str,
+    value_of: impl Fn(&super::Entry) -> Option<String>,
+    findings: &mut Vec<Finding>,
+) -> BTreeMap<String, String> {
+    let mut keys: BTreeMap<String, (String, &str)> = BTreeMap::new();
+    for entry in &table.entries {
+        if entry.key.is_empty() || matches!(entry.key.as_str(), "/404" | "/410") {
+            continue; // the homepage and the test pages are answered before the map
+        }
+        let Some(value) = value_of(entry) else {
+            findings.push(Finding::warning(
+                entry.raw_urls.first().map_or(entry.key.as_str(), |s| s),
+                unfit,
+            ));
+            continue;
+        };
+        let canonical: Vec<String> = key_forms(&entry.key)
+            .into_iter()
+            .map(|k| format!("http://{}{k}", site.host))
+            .collect();
+        for raw in canonical.iter().chain(&entry.raw_urls) {
+            let key = request_key(raw, &site.significant_params);
+            if key.is_empty() || key.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                continue; // the homepage, or a key no request line can carry
+            }
+            match keys.get(&key) {
+                Some((existing, by)) if *existing != value => findings.push(Finding::warning(
+                    raw.clone(),
+                    format!(
+                        "{server} sees this URL as {key:?}, like {by}, which has another outcome: \
+                         {server} will answer it as {by}"
+                    ),
+                )),
+                Some(_) => {}
+                None => {
+                    keys.insert(key, (value.clone(), entry.key.as_str()));
+                }
+            }
+        }
+    }
+    keys.into_iter().map(|(k, (v, _))| (k, v)).collect()
+}
+
 /// Writes the configuration for the sites' tables.
 pub fn write(tables: &[(&Site, &Table)], options: &Options) -> Output {
     let mut out = Output::default();
@@ -276,52 +339,17 @@ fn write_site(site: &Site, table: &Table, options: &Options, out: &mut Output) {
     let id = format!("phe_{}", ident(&site.abbr));
     let dollar = format!("{id}_dollar");
     let params = &site.significant_params;
-    // Every key nginx will compute for a URL the table knows, and the canonical keys too.
-    let mut keys: BTreeMap<String, (String, &str)> = BTreeMap::new();
-    for entry in &table.entries {
-        if entry.key.is_empty() || matches!(entry.key.as_str(), "/404" | "/410") {
-            continue;
-        }
-        let Some(value) = map_value(&entry.outcome, entry.suggested_url.as_deref(), &dollar) else {
-            out.findings.push(Finding::warning(
-                entry.raw_urls.first().map_or(entry.key.as_str(), |s| s),
-                "holds control characters: left out of the nginx map (no request can carry them)",
-            ));
-            continue;
-        };
-        let canonical: Vec<String> = key_forms(&entry.key)
-            .into_iter()
-            .map(|k| format!("http://{}{k}", site.host))
-            .collect();
-        let own = canonical
-            .iter()
-            .map(String::as_str)
-            .chain(entry.raw_urls.iter().map(String::as_str));
-        for raw in own {
-            let key = request_key(raw, params);
-            if key.is_empty() {
-                continue; // the homepage is answered before the map
-            }
-            match keys.get(&key) {
-                Some((existing, by)) if *existing != value => {
-                    out.findings.push(Finding::warning(
-                        raw.to_owned(),
-                        format!(
-                            "nginx sees this URL as {key:?}, like {by}, which has another outcome: \
-                             nginx will answer it as {by}"
-                        ),
-                    ));
-                }
-                Some(_) => {}
-                None => {
-                    keys.insert(key, (value.clone(), entry.key.as_str()));
-                }
-            }
-        }
-    }
+    let keys = lookup_keys(
+        site,
+        table,
+        "nginx",
+        "holds control characters: left out of the nginx map (no request can carry them)",
+        |entry| map_value(&entry.outcome, entry.suggested_url.as_deref(), &dollar),
+        &mut out.findings,
+    );
     let map_path = options.assets.join(format!("{}.map", ident(&site.abbr)));
     let mut map = String::with_capacity(keys.len() * 96);
-    for (key, (value, _)) in &keys {
+    for (key, value) in &keys {
         if let Some(k) = quote_literal(key) {
             let _ = writeln!(map, "{k} {value};");
         }

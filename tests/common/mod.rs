@@ -213,3 +213,30 @@ pub fn run_demo(out: &std::path::Path) {
         String::from_utf8_lossy(&demo.stderr)
     );
 }
+
+/// The demo estate on a free loopback port.
+pub fn demo_server() -> phe_migrate::fixtures::FixtureServer {
+    use phe_migrate::fixtures::{Estate, FixtureServer, ServerOptions};
+    let estate = Estate::load(&repo_root().join("fixtures/estate")).unwrap();
+    FixtureServer::start(
+        estate,
+        "127.0.0.1:0".parse().unwrap(),
+        ServerOptions::default(),
+    )
+    .unwrap()
+}
+
+/// A copy of the product's workspace (crawl-configs/ and mappings/) to edit.
+pub fn copy_workspace() -> tempfile::TempDir {
+    let ws = tempfile::tempdir().unwrap();
+    for dir in ["crawl-configs", "mappings"] {
+        std::fs::create_dir_all(ws.path().join(dir)).unwrap();
+        for file in std::fs::read_dir(repo_root().join(dir)).unwrap() {
+            let file = file.unwrap().path();
+            if file.is_file() {
+                std::fs::copy(&file, ws.path().join(dir).join(file.file_name().unwrap())).unwrap();
+            }
+        }
+    }
+    ws
+}
