@@ -300,6 +300,7 @@ fn every_fault_mode() {
     assert_eq!(
         index.matches("<li>").count(),
         phe_migrate::fixtures::server::FAULT_EXAMPLES.len()
+            + phe_migrate::fixtures::server::FAULTS_HOST_EXTRAS.len()
     );
 
     let (r, end) = raw_get(addr, f, "/fault/reset");

@@ -5,6 +5,7 @@
 //!
 //! `--resolve HOST=IP:PORT` keeps the logical URL (what is recorded) apart from the transport
 //! address (where the connection goes): the request is sent to IP:PORT with `Host: HOST`.
+//! Only such named hosts may be on loopback or a private network (see `address`).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -126,6 +127,7 @@ impl Fetcher {
             .connect_timeout(timeout.min(Duration::from_secs(15)))
             .pool_max_idle_per_host(16)
             .tcp_nodelay(true)
+            .dns_resolver(super::address::PublicOnly)
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         Ok(Fetcher {
@@ -155,7 +157,7 @@ impl Fetcher {
                     matches!(a.status, 429 | 500 | 502 | 503 | 504) || a.error.is_some(),
                     a.retry_after,
                 ),
-                Err(_) => (true, None),
+                Err(e) => (!e.contains(super::address::REFUSED), None),
             };
             if transient && attempt <= self.retries {
                 retried_errors.push(match &result {
@@ -251,7 +253,12 @@ impl Fetcher {
                     HeaderValue::from_str(&host_header).map_err(|e| e.to_string())?,
                 )
             }
-            _ => self.client.request(method, url.clone()),
+            _ => {
+                if let Some(ip) = literal_ip(url).filter(|ip| !super::address::is_public(*ip)) {
+                    return Err(super::address::refusal(&host, &[ip]));
+                }
+                self.client.request(method, url.clone())
+            }
         };
         request = request.header(
             "Accept",
@@ -347,6 +354,15 @@ async fn read(
         }
     }
     Ok(attempt)
+}
+
+/// The address a URL names directly (`http://10.0.0.1/`), which no resolver sees.
+fn literal_ip(url: &Url) -> Option<std::net::IpAddr> {
+    match url.host()? {
+        url::Host::Ipv4(ip) => Some(ip.into()),
+        url::Host::Ipv6(ip) => Some(ip.into()),
+        url::Host::Domain(_) => None,
+    }
 }
 
 /// `Retry-After` as seconds or an HTTP date.

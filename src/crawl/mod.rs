@@ -6,6 +6,7 @@
 //! a transaction; fetches run as tasks on a small tokio runtime. Memory stays flat: the
 //! frontier and the set of known URLs live in SQLite, not in memory.
 
+pub mod address;
 pub mod archive;
 pub mod fetch;
 pub mod frontier;
@@ -334,6 +335,17 @@ pub fn crawl(site: &Site, options: &CrawlOptions) -> Result<CrawlSummary> {
             kind: "robots".into(),
         };
         let outcome = runtime.block_on(process(Arc::new(bootstrap), job));
+        // A site on loopback or a private network is refused as a whole, before anything
+        // is recorded, so that the same command with --resolve starts cleanly.
+        if let Some(refused) = outcome
+            .hops
+            .iter()
+            .filter_map(|h| h.error.as_deref())
+            .find(|e| e.contains(address::REFUSED))
+        {
+            let reason = &refused[refused.find(address::REFUSED).unwrap_or(0)..];
+            return Err(Error::Other(format!("{}: {reason}", site.abbr)));
+        }
         store.transaction(|s| apply(s, &mut frontier, outcome))?;
     }
     let robots = match robots_id
