@@ -232,7 +232,11 @@ fn detect(first: &str) -> Option<Format> {
 
 /// Reads one traffic file, whatever its layout.
 pub fn parse_file(path: &Path) -> Result<Parsed> {
-    let reader = open(path)?;
+    parse_reader(path, open(path)?)
+}
+
+/// Reads a traffic file's lines; `path` names it in messages.
+pub fn parse_reader(path: &Path, reader: impl BufRead) -> Result<Parsed> {
     let mut lines = reader.lines();
     let mut problems = Vec::new();
     let mut hits = Vec::new();

@@ -190,13 +190,18 @@ pub fn load(path: &Path, canonicalizer: &Canonicalizer) -> Needs {
     if !path.is_file() {
         return out;
     }
-    let doc = match YamlDocument::read(path) {
-        Ok(doc) => doc,
+    match YamlDocument::read(path) {
+        Ok(doc) => check(path, &doc, canonicalizer),
         Err(d) => {
             out.diagnostics.push(d);
-            return out;
+            out
         }
-    };
+    }
+}
+
+/// Checks the needs in a parsed mappings file; `path` names it in messages.
+pub fn check(path: &Path, doc: &YamlDocument, canonicalizer: &Canonicalizer) -> Needs {
+    let mut out = Needs::default();
     let raw: RawFile = match doc.deserialize() {
         Ok(raw) => raw,
         Err(d) => {

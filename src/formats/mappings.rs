@@ -95,7 +95,12 @@ impl Mappings {
             return Ok(Mappings::default());
         }
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let file: File = serde_norway::from_str(&text).map_err(|e| {
+        Mappings::parse(path, &text)
+    }
+
+    /// Reads the text of a mappings file; `path` names it in messages.
+    pub fn parse(path: &Path, text: &str) -> Result<Mappings> {
+        let file: File = serde_norway::from_str(text).map_err(|e| {
             let at = e.location().map(|l| format!("{}:{}:", l.line(), l.column())).unwrap_or_default();
             Error::Usage(format!(
                 "{}:{at} {e}\n  help: formats entries look like `- match: {{path: /news/*}}` with `schema_name:` and `document_type:`",
