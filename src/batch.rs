@@ -112,11 +112,8 @@ impl RunState {
 
     /// Written atomically: a killed run leaves the old state or the new one.
     pub fn save(&self, out_dir: &Path, abbr: &str) -> Result<()> {
-        let path = Self::path(out_dir, abbr);
-        let partial = path.with_extension("json.partial");
         let bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
-        std::fs::write(&partial, bytes).map_err(|e| Error::io(&partial, e))?;
-        std::fs::rename(&partial, &path).map_err(|e| Error::io(&path, e))
+        crate::atomic::write_file(&Self::path(out_dir, abbr), &bytes)
     }
 }
 

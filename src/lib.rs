@@ -3,6 +3,7 @@
 //! The library holds every stage of the pipeline; the binary only parses arguments and
 //! prints. Data flows one way: site configs -> crawl store -> transform -> redirects/audit.
 
+pub mod atomic;
 pub mod audit;
 pub mod batch;
 pub mod canonical;

@@ -218,7 +218,7 @@ fn write_tables(
                     .clone()
                     .unwrap_or_else(|| out_dir.join(&site.abbr).join(name));
                 if let Some(bytes) = &written.bytes {
-                    write_atomically(&path, bytes)?;
+                    crate::atomic::write_file(&path, bytes)?;
                 }
                 let shown = written.bytes.as_ref().map(|_| path.as_path());
                 summary(out, table, &written.findings, shown).map_err(stdout_error)?;
@@ -295,7 +295,7 @@ fn audit_tables(
         let inputs = crate::audit::sources::gather(&site, out_dir, &workspace.mappings_dir())?;
         let audit = crate::audit::build(&site, &table, inputs);
         let dir = out_dir.join(&site.abbr).join("audit");
-        write_folder(&dir, &crate::audit::report::site_files(&audit))?;
+        crate::atomic::write_folder(&dir, &crate::audit::report::site_files(&audit))?;
         for d in &audit.diagnostics {
             writeln!(out, "{d}").map_err(stdout_error)?;
         }
@@ -318,7 +318,7 @@ fn audit_tables(
     }
     if audits.len() > 1 {
         let dir = out_dir.join("estate").join("audit");
-        write_folder(&dir, &crate::audit::report::estate_files(&audits))?;
+        crate::atomic::write_folder(&dir, &crate::audit::report::estate_files(&audits))?;
         writeln!(
             out,
             "estate: {} sites -> {}",
@@ -333,35 +333,6 @@ fn audit_tables(
         .filter(|d| d.is_error())
         .count();
     Ok(if errors > 0 { 2 } else { 0 })
-}
-
-/// Writes a folder of files (paths relative to it) whole: built beside the old one, then
-/// swapped in, so a reader sees the old folder or the new one, never half of either.
-fn write_folder<P: AsRef<Path>, B: AsRef<[u8]>>(dir: &Path, files: &[(P, B)]) -> Result<()> {
-    let building = dir.with_extension("partial");
-    if building.exists() {
-        std::fs::remove_dir_all(&building).map_err(|e| Error::io(&building, e))?;
-    }
-    std::fs::create_dir_all(&building).map_err(|e| Error::io(&building, e))?;
-    for (name, bytes) in files {
-        let path = building.join(name);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-        }
-        std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
-    }
-    let old = dir.with_extension("old");
-    if old.exists() {
-        std::fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
-    }
-    if dir.exists() {
-        std::fs::rename(dir, &old).map_err(|e| Error::io(dir, e))?;
-    }
-    std::fs::rename(&building, dir).map_err(|e| Error::io(dir, e))?;
-    if old.exists() {
-        std::fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
-    }
-    Ok(())
 }
 
 /// The path made absolute, as the generated configuration refers to its files.
@@ -381,17 +352,8 @@ fn write_bundle(
         .iter()
         .map(|(path, bytes)| (path.strip_prefix(assets).unwrap_or(path), bytes.as_slice()))
         .collect();
-    write_folder(assets, &relative)?;
-    write_atomically(conf, text.as_bytes())
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-    }
-    let partial = path.with_extension("partial");
-    std::fs::write(&partial, bytes).map_err(|e| Error::io(&partial, e))?;
-    std::fs::rename(&partial, path).map_err(|e| Error::io(path, e))
+    crate::atomic::write_folder(assets, &relative)?;
+    crate::atomic::write_file(conf, text.as_bytes())
 }
 
 fn summary(

@@ -202,11 +202,7 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
         drafts.iter().map(|d| (d.id, content_id(&d.url))).collect();
     let by_name: HashMap<&str, &KnownFile> = files.values().map(|f| (f.name.as_str(), f)).collect();
     // Each item is written as soon as it is built, so memory holds drafts, not items.
-    let partial = site_dir.join("content.partial");
-    if partial.exists() {
-        std::fs::remove_dir_all(&partial).map_err(|e| Error::io(&partial, e))?;
-    }
-    std::fs::create_dir_all(&partial).map_err(|e| Error::io(&partial, e))?;
+    let partial = crate::atomic::start_folder(&site_dir.join("content"))?;
     let outputs: Vec<Output> = pool.install(|| {
         drafts
             .par_iter()
@@ -770,7 +766,7 @@ fn write_outputs(
     files: &HashMap<i64, KnownFile>,
     summary: &mut TransformSummary,
 ) -> Result<()> {
-    let partial = site_dir.join("content.partial");
+    let partial = crate::atomic::partial_path(&site_dir.join("content"));
     let mut sorted: Vec<&Output> = outputs.iter().collect();
     sorted.sort_by(|a, b| a.base_path.cmp(&b.base_path));
     let mut transform_csv = csv::Writer::from_writer(Vec::new());
@@ -865,17 +861,7 @@ fn write_outputs(
         std::fs::rename(partial.join(hidden), &to).map_err(|e| Error::io(&to, e))?;
     }
     let content = site_dir.join("content");
-    let old = site_dir.join("content.old");
-    if old.exists() {
-        std::fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
-    }
-    if content.exists() {
-        std::fs::rename(&content, &old).map_err(|e| Error::io(&content, e))?;
-    }
-    std::fs::rename(&partial, &content).map_err(|e| Error::io(&content, e))?;
-    if old.exists() {
-        std::fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
-    }
+    crate::atomic::finish_folder(&content)?;
     summary.pages = outputs.len();
     summary.attachments = files.len();
     summary.content_dir = content.display().to_string();
