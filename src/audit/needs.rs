@@ -403,7 +403,7 @@ pub fn check(path: &Path, doc: &YamlDocument, canonicalizer: &Canonicalizer) -> 
             check_disposition(
                 &mut out,
                 path,
-                &doc,
+                doc,
                 &["sections", &index, "disposition"],
                 d,
             );
@@ -421,7 +421,7 @@ pub fn check(path: &Path, doc: &YamlDocument, canonicalizer: &Canonicalizer) -> 
             out.pages.insert(key.clone(), p.needs.clone());
         }
         if let Some(d) = &p.disposition {
-            check_disposition(&mut out, path, &doc, &["pages", &index, "disposition"], d);
+            check_disposition(&mut out, path, doc, &["pages", &index, "disposition"], d);
             out.page_dispositions.insert(key, d.clone());
         }
     }
