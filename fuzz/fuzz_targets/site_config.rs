@@ -2,14 +2,8 @@
 //! input gives a site or diagnostics, never a panic.
 #![no_main]
 
-use std::path::Path;
+#[allow(dead_code)]
+#[path = "../harness.rs"]
+mod harness;
 
-use libfuzzer_sys::fuzz_target;
-use phe_migrate::config::site::validate_site;
-use phe_migrate::config::yaml::YamlDocument;
-
-fuzz_target!(|data: &str| {
-    if let Ok(doc) = YamlDocument::parse(Path::new("fuzz.yml"), data.to_owned()) {
-        let _ = validate_site(&doc);
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::site_config(data));

@@ -2,19 +2,8 @@
 //! record's block.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use phe_migrate::warc::{Reader, parse_http_response};
+#[allow(dead_code)]
+#[path = "../harness.rs"]
+mod harness;
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(reader) = Reader::new(std::io::Cursor::new(data.to_vec())) else {
-        return;
-    };
-    for record in reader.take(1000) {
-        match record {
-            Ok(record) => {
-                let _ = parse_http_response(&record.block);
-            }
-            Err(_) => break,
-        }
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::warc_reader(data));
