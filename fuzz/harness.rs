@@ -15,8 +15,11 @@ use phe_migrate::redirects::import;
 use phe_migrate::warc::{Reader, parse_http_response};
 use scraper::{ElementRef, Html};
 
+/// A target's name and what it runs.
+pub type Target = (&'static str, fn(&[u8]));
+
 /// Every target by name, for the regression replay.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[Target] = &[
     ("canonical", canonical),
     ("html_to_govspeak", html_to_govspeak),
     ("govspeak_to_html", govspeak_to_html),
