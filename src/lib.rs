@@ -10,6 +10,7 @@ pub mod canonical;
 pub mod cli;
 pub mod config;
 pub mod crawl;
+pub mod csv_cell;
 pub mod diagnostic;
 pub mod error;
 pub mod extract;

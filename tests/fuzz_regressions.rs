@@ -18,7 +18,11 @@ fn every_saved_crash_input_now_passes() {
         for input in inputs {
             let data = std::fs::read(&input).unwrap();
             let outcome = std::panic::catch_unwind(|| run(&data));
-            assert!(outcome.is_ok(), "{target}: {} crashes again", input.display());
+            assert!(
+                outcome.is_ok(),
+                "{target}: {} crashes again",
+                input.display()
+            );
             replayed += 1;
         }
     }

@@ -400,13 +400,7 @@ pub fn check(path: &Path, doc: &YamlDocument, canonicalizer: &Canonicalizer) -> 
             out.sections.push((prefix.clone(), s.needs.clone()));
         }
         if let Some(d) = &s.disposition {
-            check_disposition(
-                &mut out,
-                path,
-                doc,
-                &["sections", &index, "disposition"],
-                d,
-            );
+            check_disposition(&mut out, path, doc, &["sections", &index, "disposition"], d);
             out.section_dispositions.push((prefix, d.clone()));
         }
     }

@@ -11,21 +11,13 @@ use crate::redirects::bouncer::escape_html;
 /// The files of a site's audit folder, by name.
 pub type Files = Vec<(&'static str, Vec<u8>)>;
 
-/// A cell a spreadsheet will not run: `=`, `+`, `-`, `@`, tab and carriage return at the
-/// start are formula triggers (OWASP's CSV injection advice).
-pub fn cell(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) && text.parse::<f64>().is_err() {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    }
-}
+pub use crate::csv_cell::cell;
 
 fn csv_bytes(header: &[&str], rows: Vec<Vec<String>>) -> Vec<u8> {
     let mut out = csv::Writer::from_writer(Vec::new());
     let _ = out.write_record(header);
     for row in rows {
-        let _ = out.write_record(row.iter().map(|c| cell(c)));
+        let _ = out.write_record(row.iter().map(|c| cell(c).into_owned()));
     }
     out.into_inner().unwrap_or_default()
 }
@@ -446,8 +438,21 @@ pub fn estate_files(audits: &[SiteAudit]) -> Files {
     ]
 }
 
+/// A table cell's text that Markdown shows as written: no markup, links, code or emphasis
+/// from what a legacy URL or a mapping holds, and no cell boundary.
 fn md_escape(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' | '|' | '<' | '>' | '`' | '*' | '[' | ']' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// The report a migration lead reads first, in the order the notes give.

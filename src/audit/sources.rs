@@ -73,8 +73,8 @@ fn read_attachments(path: &Path) -> Result<Vec<AttachmentRecord>> {
         let r = record.map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
         out.push(AttachmentRecord {
             url: r.get(0).unwrap_or_default().to_owned(),
-            filename: r.get(1).unwrap_or_default().to_owned(),
-            content_type: r.get(2).unwrap_or_default().to_owned(),
+            filename: crate::csv_cell::text_of(r.get(1).unwrap_or_default()).to_owned(),
+            content_type: crate::csv_cell::text_of(r.get(2).unwrap_or_default()).to_owned(),
             size: r.get(3).and_then(|s| s.parse().ok()),
             last_modified: r.get(4).filter(|s| !s.is_empty()).map(str::to_owned),
             used_on: r

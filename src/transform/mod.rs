@@ -788,7 +788,9 @@ fn write_outputs(
     let mut rows: Vec<&Vec<String>> = sorted.iter().map(|o| &o.csv_row).collect();
     rows.sort_by(|a, b| a[1].cmp(&b[1]));
     for row in rows {
-        transform_csv.write_record(row).map_err(csv_error)?;
+        transform_csv
+            .write_record(row.iter().map(|c| crate::csv_cell::cell(c).into_owned()))
+            .map_err(csv_error)?;
     }
     let mut uses: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for output in &sorted {
@@ -822,14 +824,17 @@ fn write_outputs(
         used_on.sort();
         used_on.dedup();
         attachments_csv
-            .write_record([
-                file.url.as_str(),
-                file.name.as_str(),
-                file.content_type.as_str(),
-                &file.size.map(|s| s.to_string()).unwrap_or_default(),
-                file.last_modified.as_deref().unwrap_or_default(),
-                &used_on.join(" "),
-            ])
+            .write_record(
+                [
+                    file.url.as_str(),
+                    file.name.as_str(),
+                    file.content_type.as_str(),
+                    &file.size.map(|s| s.to_string()).unwrap_or_default(),
+                    file.last_modified.as_deref().unwrap_or_default(),
+                    &used_on.join(" "),
+                ]
+                .map(|c| crate::csv_cell::cell(c).into_owned()),
+            )
             .map_err(csv_error)?;
     }
     let transform_bytes = transform_csv

@@ -1,0 +1,264 @@
+//! Hostile legacy content and hostile mappings, end to end: crawl, transform, audit and the
+//! redirect table. Titles, file names and needs text that are spreadsheet formulas, markup
+//! or YAML stay plain text in every CSV, in the drafts' front matter, in the JSON content
+//! items and in report.html and report.md. (nginx and Apache are held to the same in
+//! tests/redirect_servers.rs, on real servers.)
+
+mod common;
+
+use std::path::Path;
+
+use common::phe_migrate;
+use phe_migrate::fixtures::{Estate, FixtureServer, ServerOptions};
+
+const HOST: &str = "www.hostile-demo.org.uk";
+
+/// Page titles as the legacy pages declare them (HTML-escaped in the page).
+const TITLES: &[&str] = &[
+    "=HYPERLINK(\"http://evil.example/\",\"Click\")",
+    "<script>alert('title')</script> & \"quotes\"",
+    "<img src=x onerror=alert('img')>",
+    "@SUM(1+1) ends: with: colons # and a hash",
+    "+44 helpline: call now",
+];
+
+/// A requested URL that is markup in every context: element, attribute, script.
+const HOSTILE_PATH: &str = "/old/<script>alert('hit')</script>?q='><img src=x onerror=alert(1)>";
+
+const NEED_GOAL: &str = "<script>alert('need')</script> read the guidance";
+const NEED_ROLE: &str = "=cmd|' /C calc'!A0";
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn build_estate(root: &Path) {
+    let www = root.join("hostile/www");
+    write(
+        &root.join("hostile/serve.yml"),
+        &format!("hosts: [{HOST}]\nindex_files: [index.html]\n"),
+    );
+    let mut links = String::new();
+    for (i, title) in TITLES.iter().enumerate() {
+        links.push_str(&format!(
+            "<li><a href=\"/guidance/page-{i}.html\">{}</a></li>",
+            escape(title)
+        ));
+        write(
+            &www.join(format!("guidance/page-{i}.html")),
+            &format!(
+                "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{t}</title></head><body><h1>{t}</h1>\
+                 <p>Guidance text for a hostile page, long enough to be read as the main content of the page. \
+                 It has two sentences.</p><p><a href=\"/files/=1+1.csv\">Data</a> and <a href=\"/files/-rm.csv\">more data</a>.</p></body></html>",
+                t = escape(title)
+            ),
+        );
+    }
+    write(&www.join("files/=1+1.csv"), "a,b\n1,2\n");
+    write(&www.join("files/-rm.csv"), "a,b\n3,4\n");
+    write(
+        &www.join("index.html"),
+        &format!(
+            "<!DOCTYPE html><html><head><title>Hostile demo</title></head><body><h1>Hostile demo</h1><ul>{links}</ul></body></html>"
+        ),
+    );
+}
+
+fn build_workspace(ws: &Path) {
+    write(
+        &ws.join("crawl-configs/demo_hostile.yml"),
+        &format!(
+            "site: demo_hostile\nwhitehall_slug: public-health-england\nhost: {HOST}\ntna_timestamp: 20140101000000\n\
+             homepage: https://www.gov.uk/government/organisations/public-health-england\ncrawl:\n  attachments: download\n"
+        ),
+    );
+    let yaml_string = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    write(
+        &ws.join("mappings/demo_hostile.yml"),
+        &format!(
+            "needs:\n  - id: hostile-need\n    role: {}\n    goal: {}\n    benefit: {}\n    justifications: [\"It's something the government provides/does/pays for\"]\n    impact: Noticed only by an expert audience\n  - id: unmet-need\n    role: {}\n    goal: {}\n    benefit: {}\n    justifications: [\"It's something the government provides/does/pays for\"]\n    impact: Noticed only by an expert audience\n\nsections:\n  - prefix: /guidance/\n    needs: [hostile-need]\n    disposition: migrate_as_publication\n",
+            yaml_string(NEED_ROLE),
+            yaml_string(NEED_GOAL),
+            yaml_string("@benefit -1+2"),
+            yaml_string(NEED_ROLE),
+            yaml_string(NEED_GOAL),
+            yaml_string("-benefit")
+        ),
+    );
+}
+
+fn run(ws: &Path, args: &[&str]) -> String {
+    let output = phe_migrate().current_dir(ws).args(args).output().unwrap();
+    assert!(
+        output.status.success() || output.status.code() == Some(1),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn files_with(dir: &Path, ext: &str, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files_with(&path, ext, out);
+        } else if path.extension().is_some_and(|e| e == ext) {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn hostile_text_stays_text_in_every_output() {
+    let estate = tempfile::tempdir().unwrap();
+    build_estate(estate.path());
+    let server = FixtureServer::start(
+        Estate::load(estate.path()).unwrap(),
+        "127.0.0.1:0".parse().unwrap(),
+        ServerOptions::default(),
+    )
+    .unwrap();
+    let ws_dir = tempfile::tempdir().unwrap();
+    let ws = ws_dir.path();
+    build_workspace(ws);
+    let resolve = format!("{HOST}={}", server.addr());
+    run(
+        ws,
+        &[
+            "crawl",
+            "demo_hostile",
+            "--no-delay",
+            "--quiet",
+            "--resolve",
+            &resolve,
+        ],
+    );
+    run(ws, &["transform", "demo_hostile", "--quiet"]);
+    // Traffic to URLs the crawl never saw: the audit lists them (G8).
+    std::fs::write(
+        ws.join("hits.csv"),
+        format!("date,count,status,host,url\n2014-01-01,900,200,{HOST},\"{HOSTILE_PATH}\"\n"),
+    )
+    .unwrap();
+    run(
+        ws,
+        &["report", "audit", "demo_hostile", "--hits", "hits.csv"],
+    );
+    run(
+        ws,
+        &[
+            "report",
+            "redirects",
+            "demo_hostile",
+            "--format",
+            "transition-csv",
+        ],
+    );
+    let out = ws.join("out/demo_hostile");
+
+    // No CSV cell anywhere is a formula, and the hostile text is there, as text.
+    let mut csvs = Vec::new();
+    files_with(&out, "csv", &mut csvs);
+    assert!(csvs.len() >= 5, "{csvs:?}");
+    let mut seen_title = false;
+    for csv_path in &csvs {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_path(csv_path)
+            .unwrap();
+        for (line, record) in reader.records().enumerate() {
+            let record = record.unwrap();
+            for cell in record.iter() {
+                let formula = cell.starts_with(['=', '+', '@', '\t', '\r'])
+                    || (cell.starts_with('-') && cell.parse::<f64>().is_err());
+                assert!(
+                    !formula,
+                    "{}:{}: {cell:?} is a formula",
+                    csv_path.display(),
+                    line + 1
+                );
+                seen_title |= cell == format!("'{}", TITLES[0]);
+            }
+        }
+    }
+    assert!(seen_title, "the formula title is kept, quoted as text");
+
+    // Front matter and JSON items hold the exact titles.
+    let mut drafts = Vec::new();
+    files_with(&out.join("content"), "md", &mut drafts);
+    let mut front_titles = Vec::new();
+    for draft in &drafts {
+        let text = std::fs::read_to_string(draft).unwrap();
+        let front = text
+            .strip_prefix("---\n")
+            .and_then(|rest| rest.split_once("\n---\n"))
+            .map(|(front, _)| front)
+            .unwrap_or_else(|| panic!("{}: no front matter", draft.display()));
+        let value: serde_norway::Value = serde_norway::from_str(front)
+            .unwrap_or_else(|e| panic!("{}: front matter is not YAML: {e}", draft.display()));
+        front_titles.push(value["title"].as_str().unwrap().to_owned());
+    }
+    let mut items = Vec::new();
+    files_with(&out.join("content"), "json", &mut items);
+    let item_titles: Vec<String> = items
+        .iter()
+        .map(|p| {
+            let v: serde_json::Value = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
+            v["title"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    for title in TITLES {
+        assert!(
+            front_titles.iter().any(|t| t == title),
+            "{title:?} not in front matter: {front_titles:?}"
+        );
+        assert!(
+            item_titles.iter().any(|t| t == title),
+            "{title:?} not in items: {item_titles:?}"
+        );
+    }
+
+    // report.html: the hostile text is text; no injected element or handler.
+    let html = std::fs::read_to_string(out.join("audit/report.html")).unwrap();
+    let document = scraper::Html::parse_document(&html);
+    let all = scraper::Selector::parse("*").unwrap();
+    for element in document.select(&all) {
+        let el = element.value();
+        assert!(
+            !el.attrs().any(|(name, _)| name.starts_with("on")),
+            "an event handler in report.html: {:?}",
+            el
+        );
+        if el.name() == "script" {
+            let code: String = element.text().collect();
+            assert!(!code.contains("alert("), "injected script in report.html");
+        }
+        assert_ne!(el.name(), "img", "an injected image in report.html");
+    }
+    let text: String = document.root_element().text().collect();
+    assert!(
+        text.contains("<script>alert('hit')</script>"),
+        "the requested URL is shown, as text"
+    );
+
+    // report.md: no raw markup that a Markdown viewer would render.
+    let md = std::fs::read_to_string(out.join("audit/report.md")).unwrap();
+    let unescaped = md
+        .match_indices('<')
+        .filter(|(i, _)| !md[..*i].ends_with('\\'))
+        .count();
+    assert_eq!(unescaped, 0, "raw markup in report.md");
+    assert!(
+        md.contains("\\<script\\>alert('hit')\\</script\\>"),
+        "the requested URL is listed, escaped"
+    );
+}
