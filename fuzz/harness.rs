@@ -28,6 +28,7 @@ pub const TARGETS: &[Target] = &[
     ("csv_import", csv_import),
     ("warc_reader", warc_reader),
     ("access_log", access_log),
+    ("crawl_parsers", crawl_parsers),
 ];
 
 fn text(data: &[u8]) -> Option<&str> {
@@ -161,4 +162,24 @@ pub fn access_log(data: &[u8]) {
         let _ = phe_migrate::hits::parse_log_line(line);
     }
     let _ = phe_migrate::hits::parse_reader(Path::new("access.log"), data.as_bytes());
+}
+
+/// What the crawler reads from a legacy server before anything else sees it: a page's
+/// links, meta refresh, base and canonical (links), robots.txt and a sitemap, after the
+/// body is decoded (gzip, deflate) and its character set found.
+pub fn crawl_parsers(data: &[u8]) {
+    let page = url::Url::parse("http://www.example-legacy.org.uk/a/b.aspx?id=1").unwrap();
+    for encoding in [None, Some("gzip"), Some("deflate")] {
+        let (body, _) = charset::decode_content(data, encoding, 1 << 20);
+        let decoded = charset::decode(&body, Some("text/html"));
+        let _ = phe_migrate::extract::links::extract(&decoded.text, &page);
+    }
+    if let Some(text) = text(data) {
+        let _ = phe_migrate::extract::links::parse_refresh(text);
+    }
+    let robots = phe_migrate::crawl::robots::Robots::from_response("phe-migrate", Some(200), data);
+    let _ = robots.allowed("http://www.example-legacy.org.uk/a/b.aspx");
+    let _ = robots.crawl_delay();
+    let _ = robots.sitemaps();
+    let _ = phe_migrate::crawl::sitemap::parse(data);
 }

@@ -11,7 +11,7 @@ SECONDS_EACH=${1:-600}
 shift || true
 TARGETS=("$@")
 if [ ${#TARGETS[@]} -eq 0 ]; then
-  TARGETS=(canonical html_to_govspeak govspeak_to_html site_config mappings csv_import warc_reader access_log)
+  TARGETS=(canonical html_to_govspeak govspeak_to_html site_config mappings csv_import warc_reader access_log crawl_parsers)
 fi
 JOBS=${JOBS:-2}
 ROOT=..
@@ -38,6 +38,7 @@ seed govspeak_to_html $(find "$ROOT/fixtures/golden" -name '*.md' | sort)
 seed site_config "$ROOT"/crawl-configs/*.yml
 seed mappings "$ROOT"/mappings/*.yml
 seed csv_import "$ROOT"/mappings/*.csv "$ROOT"/fixtures/traffic/*.csv
+seed crawl_parsers $(find "$ROOT/fixtures/estate" -name '*.htm*' | sort | head -60) $(find "$ROOT/fixtures/estate" -name 'robots.txt' -o -name 'sitemap*' | sort)
 seed_lines access_log 40 "$ROOT/fixtures/traffic/demo_hpa-access.log"
 mkdir -p corpus/warc_reader
 body=$'HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 13\r\n\r\n<p>Hello</p>\n'

@@ -306,8 +306,11 @@ pub fn parse_loose(text: &str) -> Option<Date> {
 /// RFC 1123 (`Tue, 12 Mar 2013 09:30:00 GMT`) or any form `parse_loose` reads.
 pub fn parse_any(text: &str) -> Option<Date> {
     let t = text.trim();
-    if t.len() >= 10 && t.as_bytes()[4] == b'-' && t.as_bytes()[7] == b'-' {
-        return parse_loose(&t[..10]);
+    if let Some(day) = t.get(..10)
+        && day.as_bytes()[4] == b'-'
+        && day.as_bytes()[7] == b'-'
+    {
+        return parse_loose(day);
     }
     parse_loose(t)
 }
@@ -322,6 +325,14 @@ mod tests {
             month: m,
             day,
         })
+    }
+
+    #[test]
+    fn iso_prefix_never_splits_a_character() {
+        // Found by the html_to_govspeak fuzz target: byte 10 falls inside 'ÿ'.
+        assert_eq!(parse_any("ffff-ff-ff\u{ff}"), None);
+        assert_eq!(parse_any("2013-03-1\u{ff}"), None);
+        assert_eq!(parse_any("2013-03-12\u{ff}"), d(2013, 3, 12));
     }
 
     #[test]

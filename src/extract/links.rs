@@ -356,7 +356,7 @@ pub fn parse_refresh(content: &str) -> Option<(u32, String)> {
     };
     let delay: u32 = delay.trim().split('.').next()?.parse().ok()?;
     let rest = rest.trim();
-    let target = if rest.len() >= 3 && rest[..3].eq_ignore_ascii_case("url") {
+    let target = if rest.get(..3).is_some_and(|k| k.eq_ignore_ascii_case("url")) {
         rest[3..].trim_start().strip_prefix('=')?.trim()
     } else {
         rest
@@ -440,6 +440,11 @@ mod tests {
         assert_eq!(parse_refresh("5;URL='b.htm'"), Some((5, "b.htm".into())));
         assert_eq!(parse_refresh("3"), None);
         assert_eq!(parse_refresh("x; url=/a"), None);
+        // Multi-byte text where "url" would be must not split a character.
+        assert_eq!(
+            parse_refresh("0;\u{ff}\u{ff}"),
+            Some((0, "\u{ff}\u{ff}".into()))
+        );
     }
 
     #[test]
