@@ -45,15 +45,19 @@ body=$'HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 13\r\n\r\n<
 printf 'WARC/1.1\r\nWARC-Type: response\r\nWARC-Target-URI: http://www.example.org.uk/\r\nWARC-Date: 2014-05-07T01:16:58Z\r\nWARC-Record-ID: <urn:uuid:00000000-0000-0000-0000-000000000001>\r\nContent-Type: application/http;msgtype=response\r\nContent-Length: %d\r\n\r\n%s\r\n\r\n' "${#body}" "$body" > corpus/warc_reader/response.warc
 gzip -c corpus/warc_reader/response.warc > corpus/warc_reader/response.warc.gz
 
+# Build once, then run the binaries themselves, so that editing the sources while the
+# fuzzers run does not rebuild them midway.
 cargo +nightly fuzz build -O >/dev/null 2>&1
+BIN=target/x86_64-unknown-linux-gnu/release
 mkdir -p logs
 run() {
   local t=$1
-  cargo +nightly fuzz run -O "$t" "corpus/$t" -- -max_total_time="$SECONDS_EACH" \
-    -max_len=262144 -rss_limit_mb=4096 -timeout=20 -print_final_stats=1 > "logs/$t.log" 2>&1 || true
+  mkdir -p "artifacts/$t"
+  "$BIN/$t" -artifact_prefix="artifacts/$t/" -max_total_time="$SECONDS_EACH" \
+    -max_len=262144 -rss_limit_mb=4096 -timeout=20 -print_final_stats=1 "corpus/$t" > "logs/$t.log" 2>&1 || true
 }
 export -f run
-export SECONDS_EACH
+export SECONDS_EACH BIN
 printf '%s\n' "${TARGETS[@]}" | xargs -P "$JOBS" -I{} bash -c 'run {}'
 
 echo "| target | seconds | executions | corpus | crashes |"

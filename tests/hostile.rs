@@ -105,6 +105,24 @@ fn run(ws: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// The operator's own files: configs and mappings, byte for byte.
+fn user_files(ws: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for dir in ["crawl-configs", "mappings"] {
+        let mut paths: Vec<_> = std::fs::read_dir(ws.join(dir))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        paths.sort();
+        for path in paths {
+            let bytes = std::fs::read(&path).unwrap();
+            out.push((path, bytes));
+        }
+    }
+    out
+}
+
 fn files_with(dir: &Path, ext: &str, out: &mut Vec<std::path::PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap().flatten() {
         let path = entry.path();
@@ -129,6 +147,7 @@ fn hostile_text_stays_text_in_every_output() {
     let ws_dir = tempfile::tempdir().unwrap();
     let ws = ws_dir.path();
     build_workspace(ws);
+    let user_files_before = user_files(ws);
     let resolve = format!("{HOST}={}", server.addr());
     run(
         ws,
@@ -163,6 +182,10 @@ fn hostile_text_stays_text_in_every_output() {
         ],
     );
     let out = ws.join("out/demo_hostile");
+    assert!(
+        user_files(ws) == user_files_before,
+        "a stage changed a config or a mappings file"
+    );
 
     // No CSV cell anywhere is a formula, and the hostile text is there, as text.
     let mut csvs = Vec::new();
