@@ -36,19 +36,25 @@ fn text(data: &[u8]) -> Option<&str> {
 }
 
 /// The first line is the site's significant parameters (`a:b`), the rest a URL or path.
-/// Any input gives a key or an error, and a key read back as a path gives itself.
+/// Any input gives a key or an error. In strict mode a key read back as a path gives
+/// itself; GOV.UK mode reproduces Transition's quirks (it strips whitespace before it drops
+/// the fragment, so `"\n#"` keys to `"/\n"`, which keys to the homepage), so there it must
+/// only never panic.
 pub fn canonical(data: &[u8]) {
     let Some(data) = text(data) else { return };
     let (params, url) = data.split_once('\n').unwrap_or(("", data));
     for mode in [Mode::Govuk, Mode::Strict] {
         let canonicalizer = Canonicalizer::new(SignificantParams::parse(params), mode);
-        if let Ok(key) = canonicalizer.key(url) {
-            let as_path = if key.starts_with('/') {
-                key.clone()
-            } else {
-                format!("/{key}")
-            };
-            let again = canonicalizer.key(&as_path);
+        let Ok(key) = canonicalizer.key(url) else {
+            continue;
+        };
+        let as_path = if key.starts_with('/') {
+            key.clone()
+        } else {
+            format!("/{key}")
+        };
+        let again = canonicalizer.key(&as_path);
+        if mode == Mode::Strict {
             assert_eq!(
                 again.as_ref(),
                 Ok(&key),

@@ -476,15 +476,16 @@ fn remove_dot_segments(path: &str) -> String {
     joined
 }
 
-/// Strict mode: raw non-ASCII becomes lower-case UTF-8 escapes, so `/café` and
-/// `/caf%c3%a9` are one page.
+/// Strict mode: raw non-ASCII and control characters become lower-case UTF-8 escapes, so
+/// `/café` and `/caf%c3%a9` are one page, and a key never holds a raw NUL or newline (which
+/// the whitespace strip would remove when the key is read again).
 fn encode_non_ascii(path: &str) -> String {
-    if path.is_ascii() {
+    if path.bytes().all(|b| b.is_ascii() && !b.is_ascii_control()) {
         return path.to_owned();
     }
     let mut out = String::with_capacity(path.len() * 2);
     for c in path.chars() {
-        if c.is_ascii() || c == '£' {
+        if (c.is_ascii() && !c.is_ascii_control()) || c == '£' {
             // `£` keeps optic14n's own escape, applied later.
             out.push(c);
         } else {
