@@ -311,6 +311,13 @@ fn cases() -> Vec<(&'static str, &'static str, String, i32, &'static str)> {
             "phe_chimat.yml:11:16: error: crawl.concurrency must be at least 1",
         ),
         (
+            "crawl: endless retries",
+            "phe_chimat.yml",
+            format!("{CHIMAT}crawl:\n  retries: 1000\n"),
+            2,
+            "phe_chimat.yml:11:12: error: crawl.retries 1000 would hold a failing URL for hours",
+        ),
+        (
             "crawl: wrong type",
             "phe_chimat.yml",
             format!("{CHIMAT}crawl:\n  max_pages: lots\n"),

@@ -212,6 +212,10 @@ pub struct SiteReport {
 }
 
 /// Reads and validates one site config file.
+/// The most retries a site may ask for: with backoff doubling to a minute, ten retries
+/// already hold a URL for about four minutes.
+pub const MAX_RETRIES: u32 = 10;
+
 pub fn load_site(path: &Path) -> SiteReport {
     match YamlDocument::read(path) {
         Ok(doc) => validate_site(&doc),
@@ -739,6 +743,17 @@ impl Validator<'_> {
                     "give a positive number, or remove the key to use the default",
                 );
             }
+        }
+        if crawl.retries > MAX_RETRIES {
+            let at = self.doc.value_position(&["crawl", "retries"]);
+            self.error(
+                at,
+                format!(
+                    "crawl.retries {} would hold a failing URL for hours (each wait doubles, up to a minute)",
+                    crawl.retries
+                ),
+                &format!("give at most {MAX_RETRIES}; 3 is the default"),
+            );
         }
         if crawl.concurrency > 64 {
             let at = self.doc.value_position(&["crawl", "concurrency"]);
