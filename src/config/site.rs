@@ -752,7 +752,7 @@ impl Validator<'_> {
                     "crawl.retries {} would hold a failing URL for hours (each wait doubles, up to a minute)",
                     crawl.retries
                 ),
-                &format!("give at most {MAX_RETRIES}; 3 is the default"),
+                format!("give at most {MAX_RETRIES}; 3 is the default"),
             );
         }
         if crawl.concurrency > 64 {
