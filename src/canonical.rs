@@ -420,15 +420,19 @@ fn escape_path(path: &str) -> String {
 }
 
 /// Strict mode: decodes escapes of unreserved characters (`%41` is `a`), as RFC 3986 §6.2.2.2
-/// says every URL normaliser should.
+/// says every URL normaliser should, and escapes a `%` that starts no escape (`%4%45` would
+/// otherwise decode to `%4e`, a new escape, and the key would change when read again).
 fn decode_unreserved(path: &str) -> String {
     let bytes = path.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(value) = hex_pair(bytes.get(i + 1..i + 3))
-        {
+        if bytes[i] == b'%' {
+            let Some(value) = hex_pair(bytes.get(i + 1..i + 3)) else {
+                out.extend_from_slice(b"%25");
+                i += 1;
+                continue;
+            };
             let c = value.to_ascii_lowercase();
             if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~') {
                 out.push(c);
@@ -676,6 +680,11 @@ mod tests {
         assert_eq!(strict_key("/%41bout", ""), "/about");
         assert_eq!(strict_key("/p?x=%41", "x"), "/p?x=a");
         assert_eq!(strict_key("  http://x.org/A", ""), "/a");
+        // Found by fuzzing: keys that changed when read again.
+        assert_eq!(strict_key("/%4%45", ""), "/%254e");
+        assert_eq!(strict_key("/%254e", ""), "/%254e");
+        assert_eq!(strict_key("\u{c}\0?", ""), "/%00");
+        assert_eq!(strict_key("/%00", ""), "/%00");
     }
 
     #[test]
