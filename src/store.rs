@@ -214,7 +214,7 @@ impl Store {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
         let conn = Connection::open(path).map_err(|e| db_error(path, e))?;
-        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; PRAGMA wal_autocheckpoint=4096; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; PRAGMA mmap_size=1073741824;")
+        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; PRAGMA wal_autocheckpoint=4096; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-8192;")
             .map_err(|e| db_error(path, e))?;
         conn.execute_batch(SCHEMA).map_err(|e| db_error(path, e))?;
         let store = Store {
@@ -232,6 +232,15 @@ impl Store {
             }
         }
         Ok(store)
+    }
+
+    /// A larger page cache and a memory map, for a stage that reads the whole store once
+    /// (the redirect table, the audit). The crawl keeps the small cache: its memory must not
+    /// grow with the site.
+    pub fn prefer_bulk_reads(&self) -> Result<()> {
+        self.conn
+            .execute_batch("PRAGMA cache_size=-65536; PRAGMA mmap_size=1073741824;")
+            .map_err(|e| db_error(&self.path, e))
     }
 
     /// Opens an existing store read-only.

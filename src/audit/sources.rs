@@ -36,7 +36,9 @@ pub fn gather(site: &Site, out_dir: &Path, mappings_dir: &Path) -> Result<Inputs
     };
     let db = site_dir.join("crawl.db");
     if db.is_file() {
-        inputs.crawled = read_crawl(&Store::open_existing(&db)?)?;
+        let store = Store::open_existing(&db)?;
+        store.prefer_bulk_reads()?;
+        inputs.crawled = read_crawl(&store)?;
     }
     Ok(inputs)
 }

@@ -35,12 +35,9 @@ pub fn gather(
     let site_dir = out_dir.join(&site.abbr);
     let db = site_dir.join("crawl.db");
     if db.is_file() {
-        read_crawl(
-            site,
-            canonicalizer,
-            &Store::open_existing(&db)?,
-            &mut inputs,
-        )?;
+        let store = Store::open_existing(&db)?;
+        store.prefer_bulk_reads()?;
+        read_crawl(site, canonicalizer, &store, &mut inputs)?;
     }
     read_drafts(canonicalizer, &site_dir.join("content"), &mut inputs)?;
     read_attachment_homes(
