@@ -330,47 +330,32 @@ fn committee_site_through_the_command_line() {
 
 #[test]
 fn crawl_delay_and_same_page_redirects() {
-    let estate_dir = tempfile::tempdir().unwrap();
-    let site_dir = estate_dir.path().join("slow");
-    std::fs::create_dir_all(site_dir.join("www")).unwrap();
-    std::fs::write(
-        site_dir.join("serve.yml"),
-        "hosts: [www.slow-demo.org.uk]\nindex_files: [index.html]\n",
-    )
-    .unwrap();
-    std::fs::write(
-        site_dir.join("www/robots.txt"),
-        "User-agent: *\nCrawl-delay: 0.3\n",
-    )
-    .unwrap();
     let links: String = (1..=5)
         .map(|i| format!("<a href=\"/p{i}.html\">{i}</a>"))
         .collect::<String>()
         + "<a href=\"/docs\">docs</a>";
-    std::fs::create_dir_all(site_dir.join("www/docs")).unwrap();
-    std::fs::write(
-        site_dir.join("www/docs/index.html"),
-        "<html><body>docs</body></html>",
-    )
-    .unwrap();
-    std::fs::write(
-        site_dir.join("www/index.html"),
-        format!("<html><body>{links}</body></html>"),
-    )
-    .unwrap();
+    let mut files = vec![
+        (
+            "robots.txt".to_owned(),
+            b"User-agent: *\nCrawl-delay: 0.3\n".to_vec(),
+        ),
+        (
+            "docs/index.html".to_owned(),
+            b"<html><body>docs</body></html>".to_vec(),
+        ),
+        (
+            "index.html".to_owned(),
+            format!("<html><body>{links}</body></html>").into_bytes(),
+        ),
+    ];
     for i in 1..=5 {
-        std::fs::write(
-            site_dir.join(format!("www/p{i}.html")),
-            "<html><body>page</body></html>",
-        )
-        .unwrap();
+        files.push((
+            format!("p{i}.html"),
+            b"<html><body>page</body></html>".to_vec(),
+        ));
     }
-    let server = FixtureServer::start(
-        Estate::load(estate_dir.path()).unwrap(),
-        "127.0.0.1:0".parse().unwrap(),
-        ServerOptions::default(),
-    )
-    .unwrap();
+    let site_server = common::serve_site("www.slow-demo.org.uk", files);
+    let server = site_server.server;
     let out = tempfile::tempdir().unwrap();
     let config = out.path().join("demo_slow.yml");
     std::fs::write(&config, "site: demo_slow\nwhitehall_slug: public-health-england\nhost: www.slow-demo.org.uk\ntna_timestamp: 20150101000000\nhomepage: https://www.gov.uk/x\ncrawl:\n  concurrency: 4\n  delay_ms: 0\n").unwrap();

@@ -13,8 +13,8 @@ use std::time::Duration;
 use common::{demo_server, repo_root};
 use phe_migrate::config::{Site, load_site};
 use phe_migrate::crawl::{self, CrawlOptions};
+use phe_migrate::fixtures::FixtureServer;
 use phe_migrate::fixtures::server::{FAULT_EXAMPLES, FAULTS_HOST_EXTRAS, STORM_FAILURES};
-use phe_migrate::fixtures::{Estate, FixtureServer, ServerOptions};
 use phe_migrate::store::Store;
 
 const CONFIG_LIMITS: &str = "crawl:\n  timeout_secs: 1\n  retries: 2\n  max_body_bytes: 1MB\n  max_query_variants: 5\n  max_repeated_segments: 3\n";
@@ -432,59 +432,58 @@ archives the URL rather than redirecting it to nothing.\n",
 /// XML, an index listing itself, a gzip bomb, an entity bomb. Its pages must still be found
 /// by their links.
 fn broken_control_files(matrix: &mut Matrix) {
-    let estate_dir = tempfile::tempdir().unwrap();
     let host = "www.broken-demo.org.uk";
-    let www = estate_dir.path().join("broken/www");
-    std::fs::create_dir_all(&www).unwrap();
-    std::fs::write(
-        estate_dir.path().join("broken/serve.yml"),
-        format!("hosts: [{host}]\nindex_files: [index.html]\n"),
-    )
-    .unwrap();
     let mut robots = b"\xff\xfe\x00garbage\r\nUser-agent\nDisallow /nothing\nUser-agent: *\nCrawl-delay: -5\nCrawl-delay: banana\nDisallow: /private/\nSitemap: /relative-sitemap.xml\nSitemap: http://[bad\nSitemap: http://www.broken-demo.org.uk/sitemap-index.xml\nAllow: ".to_vec();
     robots.extend(std::iter::repeat_n(b'x', 100_000));
     robots.extend_from_slice(b"\n\0\0\0");
-    std::fs::write(www.join("robots.txt"), robots).unwrap();
-    std::fs::write(
-        www.join("sitemap.xml"),
-        "<?xml version=\"1.0\"?><urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\"><url><loc>/relative.html</loc></url><url><loc>http://www.broken-demo.org.uk/orphan.html</loc><url><loc>unclosed",
-    )
-    .unwrap();
-    std::fs::write(
-        www.join("sitemap-index.xml"),
-        format!("<?xml version=\"1.0\"?><sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\"><sitemap><loc>http://{host}/sitemap-index.xml</loc></sitemap><sitemap><loc>http://{host}/bomb.xml.gz</loc></sitemap><sitemap><loc>http://{host}/entities.xml</loc></sitemap></sitemapindex>"),
-    )
-    .unwrap();
     let mut bomb = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     std::io::Write::write_all(&mut bomb, b"<?xml version=\"1.0\"?><urlset>").unwrap();
     let zeros = vec![b' '; 1 << 20];
     for _ in 0..200 {
         std::io::Write::write_all(&mut bomb, &zeros).unwrap();
     }
-    std::fs::write(www.join("bomb.xml.gz"), bomb.finish().unwrap()).unwrap();
-    std::fs::write(
-        www.join("entities.xml"),
-        "<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\"><!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">]><urlset><url><loc>&lol3;</loc></url></urlset>",
-    )
-    .unwrap();
-    std::fs::write(
-        www.join("index.html"),
-        "<html><head><title>Broken</title></head><body><a href=\"/a.html\">a</a> <a href=\"/private/x.html\">private</a></body></html>",
-    )
-    .unwrap();
-    std::fs::write(
-        www.join("a.html"),
-        "<html><body><a href=\"/b.html\">b</a></body></html>",
-    )
-    .unwrap();
-    std::fs::write(www.join("b.html"), "<html><body>b</body></html>").unwrap();
-    std::fs::write(www.join("orphan.html"), "<html><body>orphan</body></html>").unwrap();
-    let server = FixtureServer::start(
-        Estate::load(estate_dir.path()).unwrap(),
-        "127.0.0.1:0".parse().unwrap(),
-        ServerOptions::default(),
-    )
-    .unwrap();
+    let bomb = bomb.finish().unwrap();
+    let bomb_size = bomb.len();
+    let text = |s: &str| s.as_bytes().to_vec();
+    let files = vec![
+        ("robots.txt".to_owned(), robots),
+        (
+            "sitemap.xml".to_owned(),
+            text(
+                "<?xml version=\"1.0\"?><urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\"><url><loc>/relative.html</loc></url><url><loc>http://www.broken-demo.org.uk/orphan.html</loc><url><loc>unclosed",
+            ),
+        ),
+        (
+            "sitemap-index.xml".to_owned(),
+            text(&format!(
+                "<?xml version=\"1.0\"?><sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\"><sitemap><loc>http://{host}/sitemap-index.xml</loc></sitemap><sitemap><loc>http://{host}/bomb.xml.gz</loc></sitemap><sitemap><loc>http://{host}/entities.xml</loc></sitemap></sitemapindex>"
+            )),
+        ),
+        ("bomb.xml.gz".to_owned(), bomb),
+        (
+            "entities.xml".to_owned(),
+            text(
+                "<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\"><!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">]><urlset><url><loc>&lol3;</loc></url></urlset>",
+            ),
+        ),
+        (
+            "index.html".to_owned(),
+            text(
+                "<html><head><title>Broken</title></head><body><a href=\"/a.html\">a</a> <a href=\"/private/x.html\">private</a></body></html>",
+            ),
+        ),
+        (
+            "a.html".to_owned(),
+            text("<html><body><a href=\"/b.html\">b</a></body></html>"),
+        ),
+        ("b.html".to_owned(), text("<html><body>b</body></html>")),
+        (
+            "orphan.html".to_owned(),
+            text("<html><body>orphan</body></html>"),
+        ),
+    ];
+    let site_server = common::serve_site(host, files);
+    let server = site_server.server;
     let out = tempfile::tempdir().unwrap();
     let site = site_config(out.path(), "demo_broken", host);
     let started = std::time::Instant::now();
@@ -546,7 +545,6 @@ fn broken_control_files(matrix: &mut Matrix) {
         ),
         "complete".into(),
     );
-    let bomb_size = std::fs::metadata(www.join("bomb.xml.gz")).unwrap().len();
     matrix.row(
         "sitemap gzip bomb",
         &format!("{} kB of gzip that inflates to 200 MB", bomb_size / 1000),

@@ -9,7 +9,6 @@ mod common;
 use std::path::Path;
 
 use common::phe_migrate;
-use phe_migrate::fixtures::{Estate, FixtureServer, ServerOptions};
 
 const HOST: &str = "www.hostile-demo.org.uk";
 
@@ -40,36 +39,36 @@ fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
 }
 
-fn build_estate(root: &Path) {
-    let www = root.join("hostile/www");
-    write(
-        &root.join("hostile/serve.yml"),
-        &format!("hosts: [{HOST}]\nindex_files: [index.html]\n"),
-    );
+/// The hostile site's pages and files, under `www/`.
+fn site_files() -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
     let mut links = String::new();
     for (i, title) in TITLES.iter().enumerate() {
         links.push_str(&format!(
             "<li><a href=\"/guidance/page-{i}.html\">{}</a></li>",
             escape(title)
         ));
-        write(
-            &www.join(format!("guidance/page-{i}.html")),
-            &format!(
+        files.push((
+            format!("guidance/page-{i}.html"),
+            format!(
                 "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{t}</title></head><body><h1>{t}</h1>\
                  <p>Guidance text for a hostile page, long enough to be read as the main content of the page. \
                  It has two sentences.</p><p><a href=\"/files/=1+1.csv\">Data</a> and <a href=\"/files/-rm.csv\">more data</a>.</p></body></html>",
                 t = escape(title)
-            ),
-        );
+            )
+            .into_bytes(),
+        ));
     }
-    write(&www.join("files/=1+1.csv"), "a,b\n1,2\n");
-    write(&www.join("files/-rm.csv"), "a,b\n3,4\n");
-    write(
-        &www.join("index.html"),
-        &format!(
+    files.push(("files/=1+1.csv".into(), b"a,b\n1,2\n".to_vec()));
+    files.push(("files/-rm.csv".into(), b"a,b\n3,4\n".to_vec()));
+    files.push((
+        "index.html".into(),
+        format!(
             "<!DOCTYPE html><html><head><title>Hostile demo</title></head><body><h1>Hostile demo</h1><ul>{links}</ul></body></html>"
-        ),
-    );
+        )
+        .into_bytes(),
+    ));
+    files
 }
 
 fn build_workspace(ws: &Path) {
@@ -136,14 +135,8 @@ fn files_with(dir: &Path, ext: &str, out: &mut Vec<std::path::PathBuf>) {
 
 #[test]
 fn hostile_text_stays_text_in_every_output() {
-    let estate = tempfile::tempdir().unwrap();
-    build_estate(estate.path());
-    let server = FixtureServer::start(
-        Estate::load(estate.path()).unwrap(),
-        "127.0.0.1:0".parse().unwrap(),
-        ServerOptions::default(),
-    )
-    .unwrap();
+    let site_server = common::serve_site(HOST, site_files());
+    let server = site_server.server;
     let ws_dir = tempfile::tempdir().unwrap();
     let ws = ws_dir.path();
     build_workspace(ws);

@@ -394,29 +394,9 @@ pub fn missing_target(
 type Seen = (Vec<String>, Option<u16>, Option<String>);
 
 /// Builds and validates the site's table.
-pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, inputs: Inputs) -> Table {
-    let Inputs {
-        known,
-        pages,
-        sections,
-        migrated,
-        allowed_hosts,
-        batch_paths,
-        live_paths,
-        hits,
-        findings,
-    } = inputs;
-    let inputs = Inputs {
-        pages,
-        sections,
-        migrated,
-        allowed_hosts,
-        batch_paths,
-        live_paths,
-        hits,
-        ..Inputs::default()
-    };
-    let mut findings = findings;
+pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, mut inputs: Inputs) -> Table {
+    let known = std::mem::take(&mut inputs.known);
+    let mut findings = std::mem::take(&mut inputs.findings);
     // Every raw URL under its key (moved, not copied: a table can hold millions).
     let mut by_key: HashMap<String, Seen> =
         HashMap::with_capacity(known.len() + inputs.pages.len() + 1);

@@ -240,3 +240,37 @@ pub fn copy_workspace() -> tempfile::TempDir {
     }
     ws
 }
+
+/// A one-site estate in a temporary folder, served on loopback: `serve.yml` names `host`,
+/// and each (path, bytes) in `files` is written under `www/`.
+pub struct SiteServer {
+    pub server: phe_migrate::fixtures::FixtureServer,
+    _estate: tempfile::TempDir,
+}
+
+pub fn serve_site(host: &str, files: Vec<(String, Vec<u8>)>) -> SiteServer {
+    use phe_migrate::fixtures::{Estate, FixtureServer, ServerOptions};
+    let estate = tempfile::tempdir().unwrap();
+    let site = estate.path().join("site");
+    std::fs::create_dir_all(site.join("www")).unwrap();
+    std::fs::write(
+        site.join("serve.yml"),
+        format!("hosts: [{host}]\nindex_files: [index.html]\n"),
+    )
+    .unwrap();
+    for (path, bytes) in files {
+        let path = site.join("www").join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+    let server = FixtureServer::start(
+        Estate::load(estate.path()).unwrap(),
+        "127.0.0.1:0".parse().unwrap(),
+        ServerOptions::default(),
+    )
+    .unwrap();
+    SiteServer {
+        server,
+        _estate: estate,
+    }
+}
