@@ -15,7 +15,7 @@ use ego_tree::{NodeId, NodeRef};
 use scraper::{ElementRef, Html, Node, Selector};
 
 use super::dates::{self, Date};
-use super::links::collapse_whitespace as collapse;
+use super::links::{Collapsed, collapse_whitespace as collapse};
 use crate::config::settings::ContentSettings;
 
 /// A site's content settings with selectors compiled once.
@@ -191,7 +191,7 @@ pub fn extract(document: &Html, rules: &ContentRules, last_modified: Option<&str
 /// The text of an element without the skipped nodes and non-content elements, whitespace
 /// collapsed: what token F1 is measured on.
 pub fn visible_text(root: ElementRef<'_>, skip: &HashSet<NodeId>) -> String {
-    let mut out = String::new();
+    let mut out = Collapsed::with_capacity(4096);
     let mut skipping: Option<NodeId> = None;
     for edge in root.traverse() {
         match edge {
@@ -212,7 +212,7 @@ pub fn visible_text(root: ElementRef<'_>, skip: &HashSet<NodeId>) -> String {
                     {
                         skipping = Some(node.id());
                     }
-                    Node::Element(e) if is_block(e.name()) || e.name() == "br" => out.push(' '),
+                    Node::Element(e) if is_block(e.name()) || e.name() == "br" => out.push_break(),
                     Node::Text(t) => out.push_str(t),
                     _ => {}
                 }
@@ -223,12 +223,12 @@ pub fn visible_text(root: ElementRef<'_>, skip: &HashSet<NodeId>) -> String {
                 } else if let Node::Element(e) = node.value()
                     && is_block(e.name())
                 {
-                    out.push(' ');
+                    out.push_break();
                 }
             }
         }
     }
-    collapse(&out)
+    out.finish()
 }
 
 fn is_block(name: &str) -> bool {

@@ -198,32 +198,40 @@ const PUBLISHED_PHRASES: &[&str] = &[
 
 /// The "last updated" and "published" dates written in the visible text.
 pub fn visible_dates(text: &str) -> (Option<Date>, Option<Date>) {
+    static PHRASES: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+        std::sync::LazyLock::new(|| {
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(PUBLISHED_PHRASES.iter().chain(UPDATED_PHRASES))
+                .expect("valid phrases")
+        });
+    // One pass finds every phrase; each list is then tried in its own order of preference.
+    let mut found: Vec<(usize, usize, usize)> = PHRASES
+        .find_overlapping_iter(text)
+        .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
+        .collect();
+    found.sort_unstable();
+    let first_date = |phrases: std::ops::Range<usize>| {
+        found
+            .iter()
+            .filter(|(p, _, _)| phrases.contains(p))
+            .find_map(|&(_, _, end)| date_after(text, end))
+    };
+    let published = PUBLISHED_PHRASES.len();
     (
-        near_phrase(text, PUBLISHED_PHRASES),
-        near_phrase(text, UPDATED_PHRASES),
+        first_date(0..published),
+        first_date(published..published + UPDATED_PHRASES.len()),
     )
 }
 
-fn near_phrase(text: &str, phrases: &[&str]) -> Option<Date> {
-    let lower = text.to_ascii_lowercase();
-    for phrase in phrases {
-        let mut from = 0;
-        while let Some(at) = lower[from..].find(phrase) {
-            let start = from + at + phrase.len();
-            let window_end = (start + 40).min(text.len());
-            let mut end = window_end;
-            while !text.is_char_boundary(end) {
-                end -= 1;
-            }
-            let window = text[start..end].trim_start_matches([':', ' ', '-', '\u{a0}']);
-            let window = window.strip_prefix("on ").unwrap_or(window);
-            if let Some(date) = parse_loose(window) {
-                return Some(date);
-            }
-            from = start;
-        }
+/// A date in the 40 bytes after a phrase that ends at `start`.
+fn date_after(text: &str, start: usize) -> Option<Date> {
+    let mut end = (start + 40).min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
     }
-    None
+    let window = text[start..end].trim_start_matches([':', ' ', '-', '\u{a0}']);
+    parse_loose(window.strip_prefix("on ").unwrap_or(window))
 }
 
 /// A date at the start of `text`: `12 March 2013`, `March 12, 2013`, `12/03/2013` (UK

@@ -159,34 +159,52 @@ impl PageFacts {
     }
 }
 
-fn selector(css: &str) -> Selector {
-    Selector::parse(css).expect("a valid built-in selector")
+/// A built-in selector, parsed once.
+macro_rules! selector {
+    ($css:literal $(,)?) => {{
+        static SELECTOR: std::sync::LazyLock<Selector> =
+            std::sync::LazyLock::new(|| Selector::parse($css).expect("a valid built-in selector"));
+        &*SELECTOR
+    }};
 }
 
 /// Vowel groups, less a silent final e: the usual estimate for English.
 pub fn syllables(word: &str) -> usize {
-    let lower: Vec<char> = word
-        .chars()
-        .filter(|c| c.is_alphabetic())
-        .flat_map(char::to_lowercase)
-        .collect();
-    if lower.is_empty() {
-        return 0;
+    // ASCII words (nearly all) are read without allocating.
+    if word.is_ascii() {
+        count_syllables(
+            word.bytes()
+                .filter(u8::is_ascii_alphabetic)
+                .map(|b| b.to_ascii_lowercase() as char),
+        )
+    } else {
+        count_syllables(
+            word.chars()
+                .filter(|c| c.is_alphabetic())
+                .flat_map(char::to_lowercase),
+        )
     }
-    let vowel = |c: char| matches!(c, 'a' | 'e' | 'i' | 'o' | 'u' | 'y');
-    let mut count = 0;
-    let mut previous = false;
-    for &c in &lower {
-        let v = vowel(c);
-        if v && !previous {
+}
+
+/// Syllables in a word's lower-case letters.
+fn count_syllables(letters: impl Iterator<Item = char>) -> usize {
+    let (mut count, mut len, mut previous_vowel) = (0, 0, false);
+    let mut last_two = [' ', ' '];
+    for c in letters {
+        let vowel = matches!(c, 'a' | 'e' | 'i' | 'o' | 'u' | 'y');
+        if vowel && !previous_vowel {
             count += 1;
         }
-        previous = v;
+        previous_vowel = vowel;
+        len += 1;
+        last_two = [last_two[1], c];
     }
-    if lower.len() > 2 && lower.ends_with(&['e']) && !lower.ends_with(&['l', 'e']) && count > 1 {
-        count -= 1;
+    if len == 0 {
+        return 0;
     }
-    count.max(1)
+    // A final e is silent, unless after an l ("table").
+    let silent_e = len > 2 && last_two[1] == 'e' && last_two[0] != 'l' && count > 1;
+    (count - usize::from(silent_e)).max(1)
 }
 
 /// Counts words, sentences and syllables in text.
@@ -240,33 +258,48 @@ fn extension(href: &str) -> Option<String> {
 /// Hash functions in a MinHash signature.
 pub const MINHASH_SIZE: usize = 64;
 
-/// FNV-1a, seeded: small, fast and the same on every machine.
-fn fnv(seed: u64, bytes: &[u8]) -> u32 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+/// FNV-1a: small, fast and the same on every machine.
+fn fnv(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in bytes {
         h ^= u64::from(*b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
-    (h ^ (h >> 32)) as u32
+    h
 }
 
-/// MinHash of five-word shingles (empty for texts under five words).
-pub fn minhash(words: &[String]) -> Vec<u32> {
-    if words.len() < 5 {
+/// The SplitMix64 finaliser: spreads every input bit over the output.
+fn mix(mut x: u64) -> u64 {
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// MinHash of five-word shingles (empty for texts under five words). Each shingle is hashed
+/// once from its words' hashes; slot i takes the high half of `a_i * h + b_i`
+/// (multiply-shift hashing, a cheap family of independent hash functions).
+pub fn minhash<'a>(words: impl IntoIterator<Item = &'a str>) -> Vec<u32> {
+    let hashes: Vec<u64> = words.into_iter().map(|w| fnv(w.as_bytes())).collect();
+    if hashes.len() < 5 {
         return Vec::new();
     }
-    let mut signature = vec![u32::MAX; MINHASH_SIZE];
-    for shingle in words.windows(5) {
-        let text = shingle.join(" ");
-        let base = fnv(0, text.as_bytes());
-        for (i, slot) in signature.iter_mut().enumerate() {
-            let h = fnv(i as u64 + 1, &base.to_le_bytes());
-            if h < *slot {
-                *slot = h;
-            }
+    let mut a = [0u64; MINHASH_SIZE];
+    let mut b = [0u64; MINHASH_SIZE];
+    for i in 0..MINHASH_SIZE {
+        a[i] = mix(2 * i as u64 + 1) | 1;
+        b[i] = mix(2 * i as u64 + 2);
+    }
+    let mut signature = [u32::MAX; MINHASH_SIZE];
+    for shingle in hashes.windows(5) {
+        let h = mix(shingle
+            .iter()
+            .fold(0u64, |acc, w| acc.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ w));
+        for i in 0..MINHASH_SIZE {
+            let slot = (a[i].wrapping_mul(h).wrapping_add(b[i]) >> 32) as u32;
+            signature[i] = signature[i].min(slot);
         }
     }
-    signature
+    signature.to_vec()
 }
 
 /// The share of equal slots in two signatures: an estimate of Jaccard similarity.
@@ -296,13 +329,13 @@ pub fn page_facts(
         !e.ancestors().any(|a| skip.contains(&a.id())) && !skip.contains(&e.id())
     };
 
-    let headings = selector("h1, h2, h3, h4, h5, h6");
-    for h in main.select(&headings).filter(kept) {
+    let headings = selector!("h1, h2, h3, h4, h5, h6");
+    for h in main.select(headings).filter(kept) {
         let level = h.value().name().as_bytes()[1] - b'0';
         facts.headings.push(level);
     }
     facts.h1 = document
-        .select(&selector("h1"))
+        .select(selector!("h1"))
         .next()
         .map(|h| crate::extract::links::collapse_whitespace(&text_of(h)))
         .filter(|t| !t.is_empty());
@@ -310,7 +343,7 @@ pub fn page_facts(
     if facts.h1.is_some() && facts.headings.first() != Some(&1) {
         facts.headings.insert(0, 1);
     }
-    for img in main.select(&selector("img")).filter(kept) {
+    for img in main.select(selector!("img")).filter(kept) {
         facts.images += 1;
         if img.value().attr("alt").is_none() {
             facts.images_without_alt += 1;
@@ -318,27 +351,27 @@ pub fn page_facts(
     }
 
     // Tables of figures: at least two rows and two columns, not a layout table.
-    let rows = selector("tr");
-    let cells = selector("td, th");
-    let header_cells = selector("th");
-    for table in main.select(&selector("table")).filter(kept) {
+    let rows = selector!("tr");
+    let cells = selector!("td, th");
+    let header_cells = selector!("th");
+    for table in main.select(selector!("table")).filter(kept) {
         if table.value().attr("role") == Some("presentation")
-            || table.select(&selector("table")).nth(1).is_some()
+            || table.select(selector!("table")).nth(1).is_some()
         {
             continue;
         }
-        let row_count = table.select(&rows).count();
+        let row_count = table.select(rows).count();
         let max_cols = table
-            .select(&rows)
-            .map(|r| r.select(&cells).count())
+            .select(rows)
+            .map(|r| r.select(cells).count())
             .max()
             .unwrap_or(0);
         if row_count < 2 || max_cols < 2 {
             continue;
         }
-        let all: Vec<String> = table.select(&cells).map(text_of).collect();
+        let all: Vec<String> = table.select(cells).map(text_of).collect();
         let numeric = all.iter().filter(|t| is_numeric(t)).count();
-        let has_headers = table.select(&header_cells).next().is_some();
+        let has_headers = table.select(header_cells).next().is_some();
         // Mostly figures, or headed columns with some figures: a list of names is not data.
         if numeric * 10 < all.len() * 3 && !(has_headers && numeric > 0) {
             continue;
@@ -353,7 +386,7 @@ pub fn page_facts(
 
     let mut tools = HashSet::new();
     let mut charts = HashSet::new();
-    for a in main.select(&selector("a[href]")).filter(kept) {
+    for a in main.select(selector!("a[href]")).filter(kept) {
         facts.links += 1;
         let href = a.value().attr("href").unwrap_or_default();
         let absolute = base
@@ -380,10 +413,10 @@ pub fn page_facts(
             facts.vague_links.push(text.to_owned());
         }
     }
-    let embeds = selector(
+    let embeds = selector!(
         "iframe[src], embed[src], object[data], script[src], tableau-viz, div.tableauPlaceholder, object.tableauViz",
     );
-    for e in document.select(&embeds) {
+    for e in document.select(embeds) {
         let v = e.value();
         let named = v.name() == "tableau-viz" || v.classes().any(|c| c.starts_with("tableau"));
         // What loads it, and the title it gives itself.
@@ -413,7 +446,7 @@ pub fn page_facts(
             }
         }
     }
-    for o in document.select(&selector("object, embed")) {
+    for o in document.select(selector!("object, embed")) {
         if o.value()
             .attrs()
             .any(|(_, v)| v.to_ascii_lowercase().contains(".swf"))
@@ -429,40 +462,50 @@ pub fn page_facts(
     facts.charts = charts.into_iter().map(str::to_owned).collect();
     facts.charts.sort();
 
-    for form in main.select(&selector("form")).filter(kept) {
+    for form in main.select(selector!("form")).filter(kept) {
         let method = form
             .value()
             .attr("method")
             .unwrap_or("get")
             .to_ascii_lowercase();
-        if method == "get" && form.select(&selector("select")).next().is_some() {
+        if method == "get" && form.select(selector!("select")).next().is_some() {
             facts.get_forms += 1;
         }
     }
     let viewstate = document
-        .select(&selector("input[name=__VIEWSTATE]"))
+        .select(selector!("input[name=__VIEWSTATE]"))
         .next()
         .is_some();
     let noscript = document
-        .select(&selector("noscript"))
+        .select(selector!("noscript"))
         .any(|n| text_of(n).trim().len() > 20);
     let script_bytes: usize = document
-        .select(&selector("script"))
+        .select(selector!("script"))
         .map(|s| text_of(s).len())
         .sum();
     facts.js_app = viewstate || noscript || (script_bytes > 20_000 && words < 100);
 
-    let normalised: Vec<String> = main_text
+    // The text's words, lower-cased, one space apart.
+    let mut normalised = String::with_capacity(main_text.len());
+    for word in main_text
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
+    {
+        if !normalised.is_empty() {
+            normalised.push(' ');
+        }
+        if word.is_ascii() {
+            normalised.extend(word.bytes().map(|b| b.to_ascii_lowercase() as char));
+        } else {
+            normalised.push_str(&word.to_lowercase());
+        }
+    }
     facts.text_digest = {
         use sha1::Digest;
-        let hash = sha1::Sha1::digest(normalised.join(" ").as_bytes());
+        let hash = sha1::Sha1::digest(normalised.as_bytes());
         crate::store::hex(&hash[..10])
     };
-    facts.minhash = minhash(&normalised);
+    facts.minhash = minhash(normalised.split(' ').filter(|w| !w.is_empty()));
     let lower = main_text.to_lowercase();
     facts.statistical_terms = STATISTICAL_TERMS
         .iter()
@@ -475,4 +518,52 @@ pub fn page_facts(
         .filter(|y| (1990..=2030).contains(y))
         .max();
     facts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syllables_follow_vowel_groups() {
+        for (word, n) in [
+            ("health", 1),
+            ("table", 2),
+            ("surveillance", 3),
+            ("make", 1),
+            ("the", 1),
+            ("epidemic", 4),
+            ("ÉCOLE", 2),
+            ("2013", 0),
+            ("A", 1),
+        ] {
+            assert_eq!(syllables(word), n, "{word}");
+        }
+    }
+
+    /// Words 0..n of a numbered vocabulary.
+    fn text(range: std::ops::Range<usize>) -> Vec<String> {
+        range.map(|i| format!("word{i}")).collect()
+    }
+
+    #[test]
+    fn minhash_estimates_shingle_overlap() {
+        let sim = |a: &[String], b: &[String]| {
+            similarity(
+                &minhash(a.iter().map(String::as_str)),
+                &minhash(b.iter().map(String::as_str)),
+            )
+        };
+        let a = text(0..400);
+        assert_eq!(sim(&a, &a), 1.0);
+        assert!(sim(&a, &text(1000..1400)) < 0.1);
+        // 200 of 600 distinct shingles in common: Jaccard about a third.
+        let half = sim(&a, &text(200..600));
+        assert!((0.15..0.55).contains(&half), "{half}");
+        // Order matters: the same words reversed share no shingle.
+        let mut reversed = a.clone();
+        reversed.reverse();
+        assert!(sim(&a, &reversed) < 0.1);
+        assert!(minhash(["too", "short"]).is_empty());
+    }
 }

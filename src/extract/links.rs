@@ -366,7 +366,49 @@ pub fn parse_refresh(content: &str) -> Option<(u32, String)> {
 }
 
 pub fn collapse_whitespace(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    let mut out = Collapsed::with_capacity(text.len());
+    out.push_str(text);
+    out.finish()
+}
+
+/// Text built up piece by piece with each run of whitespace as one space and none at the
+/// ends: what `split_whitespace().join(" ")` gives, in one pass and one allocation.
+pub struct Collapsed {
+    text: String,
+    /// Whitespace was seen since the last word.
+    gap: bool,
+}
+
+impl Collapsed {
+    pub fn with_capacity(capacity: usize) -> Collapsed {
+        Collapsed {
+            text: String::with_capacity(capacity),
+            gap: false,
+        }
+    }
+
+    /// A word break, as whitespace would make.
+    pub fn push_break(&mut self) {
+        self.gap = true;
+    }
+
+    pub fn push_str(&mut self, piece: &str) {
+        for (i, word) in piece.split(char::is_whitespace).enumerate() {
+            // Every piece after the first follows whitespace.
+            self.gap |= i > 0;
+            if !word.is_empty() {
+                if self.gap && !self.text.is_empty() {
+                    self.text.push(' ');
+                }
+                self.text.push_str(word);
+                self.gap = false;
+            }
+        }
+    }
+
+    pub fn finish(self) -> String {
+        self.text
+    }
 }
 
 fn truncate(mut s: String, max_chars: usize) -> String {
@@ -379,6 +421,36 @@ fn truncate(mut s: String, max_chars: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn collapsing_pieces_equals_collapsing_their_concatenation() {
+        let pieces = [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "  a  b\t\n",
+            "\u{a0}c",
+            "é\u{2003}",
+            "",
+            "d",
+            " ",
+            "e",
+        ];
+        for start in 0..pieces.len() {
+            for end in start..=pieces.len() {
+                let mut collapsed = Collapsed::with_capacity(0);
+                for p in &pieces[start..end] {
+                    collapsed.push_str(p);
+                }
+                let joined = pieces[start..end].concat();
+                let want = joined.split_whitespace().collect::<Vec<_>>().join(" ");
+                assert_eq!(collapsed.finish(), want, "{joined:?}");
+                assert_eq!(collapse_whitespace(&joined), want);
+            }
+        }
+    }
 
     fn url(s: &str) -> Url {
         Url::parse(s).unwrap()
