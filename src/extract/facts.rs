@@ -310,6 +310,93 @@ pub fn similarity(a: &[u32], b: &[u32]) -> f64 {
     a.iter().zip(b).filter(|(x, y)| x == y).count() as f64 / a.len() as f64
 }
 
+/// The elements the facts are read from, found in one walk of the document: from the main
+/// content (less the skipped subtrees) and from the whole page.
+#[derive(Default)]
+struct PageElements<'a> {
+    headings: Vec<ElementRef<'a>>,
+    images: Vec<ElementRef<'a>>,
+    tables: Vec<ElementRef<'a>>,
+    links: Vec<ElementRef<'a>>,
+    forms: Vec<ElementRef<'a>>,
+    first_h1: Option<ElementRef<'a>>,
+    embeds: Vec<ElementRef<'a>>,
+    objects: Vec<ElementRef<'a>>,
+    noscripts: Vec<ElementRef<'a>>,
+    scripts: Vec<ElementRef<'a>>,
+    viewstate: bool,
+}
+
+impl<'a> PageElements<'a> {
+    fn collect(document: &'a Html, main: ElementRef<'a>, skip: &HashSet<NodeId>) -> Self {
+        let embeds = selector!(
+            "iframe[src], embed[src], object[data], script[src], tableau-viz, div.tableauPlaceholder, object.tableauViz",
+        );
+        let mut found = PageElements::default();
+        // Main content counts unless it, or a node above it, is left out.
+        let main_kept =
+            !main.ancestors().any(|a| skip.contains(&a.id())) && !skip.contains(&main.id());
+        let mut in_main = false;
+        let mut skipping: Option<NodeId> = None;
+        for edge in document.root_element().traverse() {
+            let node = match edge {
+                ego_tree::iter::Edge::Open(node) => node,
+                ego_tree::iter::Edge::Close(node) => {
+                    if skipping == Some(node.id()) {
+                        skipping = None;
+                    }
+                    if node.id() == main.id() {
+                        in_main = false;
+                    }
+                    continue;
+                }
+            };
+            let Some(element) = ElementRef::wrap(node) else {
+                continue;
+            };
+            let name = element.value().name();
+            match name {
+                "h1" if found.first_h1.is_none() => found.first_h1 = Some(element),
+                "script" => found.scripts.push(element),
+                "noscript" => found.noscripts.push(element),
+                "input" => {
+                    found.viewstate |= element.value().attr("name") == Some("__VIEWSTATE");
+                }
+                _ => {}
+            }
+            if matches!(name, "object" | "embed") {
+                found.objects.push(element);
+            }
+            if matches!(
+                name,
+                "iframe" | "embed" | "object" | "script" | "tableau-viz" | "div"
+            ) && embeds.matches(&element)
+            {
+                found.embeds.push(element);
+            }
+            if node.id() == main.id() {
+                in_main = main_kept;
+            }
+            if !in_main || skipping.is_some() {
+                continue;
+            }
+            if skip.contains(&node.id()) {
+                skipping = Some(node.id());
+                continue;
+            }
+            match name {
+                "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => found.headings.push(element),
+                "img" => found.images.push(element),
+                "table" => found.tables.push(element),
+                "a" if element.value().attr("href").is_some() => found.links.push(element),
+                "form" => found.forms.push(element),
+                _ => {}
+            }
+        }
+        found
+    }
+}
+
 /// Reads the facts of a page: text statistics, headings and images from the main content
 /// (`main`, less `skip`); data and tool signals and links from the whole page.
 pub fn page_facts(
@@ -325,25 +412,20 @@ pub fn page_facts(
     facts.sentences = sentences;
     facts.syllables = syllable_count;
     facts.longest_sentence = longest;
-    let kept = |e: &ElementRef<'_>| {
-        !e.ancestors().any(|a| skip.contains(&a.id())) && !skip.contains(&e.id())
-    };
-
-    let headings = selector!("h1, h2, h3, h4, h5, h6");
-    for h in main.select(headings).filter(kept) {
+    let elements = PageElements::collect(document, main, skip);
+    for h in &elements.headings {
         let level = h.value().name().as_bytes()[1] - b'0';
         facts.headings.push(level);
     }
-    facts.h1 = document
-        .select(selector!("h1"))
-        .next()
+    facts.h1 = elements
+        .first_h1
         .map(|h| crate::extract::links::collapse_whitespace(&text_of(h)))
         .filter(|t| !t.is_empty());
     // The page's h1 heads the outline even when the title sits outside the main content.
     if facts.h1.is_some() && facts.headings.first() != Some(&1) {
         facts.headings.insert(0, 1);
     }
-    for img in main.select(selector!("img")).filter(kept) {
+    for img in &elements.images {
         facts.images += 1;
         if img.value().attr("alt").is_none() {
             facts.images_without_alt += 1;
@@ -354,7 +436,7 @@ pub fn page_facts(
     let rows = selector!("tr");
     let cells = selector!("td, th");
     let header_cells = selector!("th");
-    for table in main.select(selector!("table")).filter(kept) {
+    for &table in &elements.tables {
         if table.value().attr("role") == Some("presentation")
             || table.select(selector!("table")).nth(1).is_some()
         {
@@ -386,16 +468,17 @@ pub fn page_facts(
 
     let mut tools = HashSet::new();
     let mut charts = HashSet::new();
-    for a in main.select(selector!("a[href]")).filter(kept) {
+    for &a in &elements.links {
         facts.links += 1;
         let href = a.value().attr("href").unwrap_or_default();
         let absolute = base
             .and_then(|b| b.join(href).ok())
             .map(|u| u.to_string())
             .unwrap_or_else(|| href.to_owned());
+        let lower = absolute.to_ascii_lowercase();
         let feed = ["rss", "feed", "atom", "sitemap"]
             .iter()
-            .any(|f| absolute.to_ascii_lowercase().contains(f));
+            .any(|f| lower.contains(f));
         if let Some(ext) = extension(&absolute)
             && !feed
             && (DATA_FORMATS.iter().any(|(f, _)| *f == ext)
@@ -403,7 +486,6 @@ pub fn page_facts(
         {
             *facts.files.entry(ext).or_insert(0) += 1;
         }
-        let lower = absolute.to_ascii_lowercase();
         if lower.contains("fingertips.phe.org.uk") {
             facts.fingertips_links += 1;
         }
@@ -413,10 +495,7 @@ pub fn page_facts(
             facts.vague_links.push(text.to_owned());
         }
     }
-    let embeds = selector!(
-        "iframe[src], embed[src], object[data], script[src], tableau-viz, div.tableauPlaceholder, object.tableauViz",
-    );
-    for e in document.select(embeds) {
+    for &e in &elements.embeds {
         let v = e.value();
         let named = v.name() == "tableau-viz" || v.classes().any(|c| c.starts_with("tableau"));
         // What loads it, and the title it gives itself.
@@ -446,7 +525,7 @@ pub fn page_facts(
             }
         }
     }
-    for o in document.select(selector!("object, embed")) {
+    for o in &elements.objects {
         if o.value()
             .attrs()
             .any(|(_, v)| v.to_ascii_lowercase().contains(".swf"))
@@ -462,7 +541,7 @@ pub fn page_facts(
     facts.charts = charts.into_iter().map(str::to_owned).collect();
     facts.charts.sort();
 
-    for form in main.select(selector!("form")).filter(kept) {
+    for form in &elements.forms {
         let method = form
             .value()
             .attr("method")
@@ -472,17 +551,12 @@ pub fn page_facts(
             facts.get_forms += 1;
         }
     }
-    let viewstate = document
-        .select(selector!("input[name=__VIEWSTATE]"))
-        .next()
-        .is_some();
-    let noscript = document
-        .select(selector!("noscript"))
-        .any(|n| text_of(n).trim().len() > 20);
-    let script_bytes: usize = document
-        .select(selector!("script"))
-        .map(|s| text_of(s).len())
-        .sum();
+    let viewstate = elements.viewstate;
+    let noscript = elements
+        .noscripts
+        .iter()
+        .any(|n| text_of(*n).trim().len() > 20);
+    let script_bytes: usize = elements.scripts.iter().map(|s| text_of(*s).len()).sum();
     facts.js_app = viewstate || noscript || (script_bytes > 20_000 && words < 100);
 
     // The text's words, lower-cased, one space apart.
