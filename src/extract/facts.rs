@@ -580,11 +580,18 @@ pub fn page_facts(
         crate::store::hex(&hash[..10])
     };
     facts.minhash = minhash(normalised.split(' ').filter(|w| !w.is_empty()));
-    let lower = main_text.to_lowercase();
-    facts.statistical_terms = STATISTICAL_TERMS
-        .iter()
-        .filter(|t| lower.contains(*t))
-        .count();
+    static TERMS: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+        std::sync::LazyLock::new(|| {
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(STATISTICAL_TERMS)
+                .expect("valid terms")
+        });
+    let mut seen = [false; STATISTICAL_TERMS.len()];
+    for m in TERMS.find_overlapping_iter(main_text) {
+        seen[m.pattern().as_usize()] = true;
+    }
+    facts.statistical_terms = seen.iter().filter(|s| **s).count();
     facts.newest_year = main_text
         .split(|c: char| !c.is_ascii_digit())
         .filter(|t| t.len() == 4)

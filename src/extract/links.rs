@@ -393,6 +393,9 @@ impl Collapsed {
     }
 
     pub fn push_str(&mut self, piece: &str) {
+        if piece.is_ascii() {
+            return self.push_ascii(piece);
+        }
         for (i, word) in piece.split(char::is_whitespace).enumerate() {
             // Every piece after the first follows whitespace.
             self.gap |= i > 0;
@@ -404,6 +407,34 @@ impl Collapsed {
                 self.gap = false;
             }
         }
+    }
+
+    /// [`push_str`](Self::push_str) for ASCII text, a byte at a time (the common case).
+    fn push_ascii(&mut self, piece: &str) {
+        let bytes = piece.as_bytes();
+        let mut start = None;
+        for (i, &b) in bytes.iter().enumerate() {
+            // The ASCII characters `char::is_whitespace` accepts: tab to carriage return, space.
+            if matches!(b, b'\t'..=b'\r' | b' ') {
+                if let Some(from) = start.take() {
+                    self.push_word(&piece[from..i]);
+                }
+                self.gap = true;
+            } else if start.is_none() {
+                start = Some(i);
+            }
+        }
+        if let Some(from) = start {
+            self.push_word(&piece[from..]);
+        }
+    }
+
+    fn push_word(&mut self, word: &str) {
+        if self.gap && !self.text.is_empty() {
+            self.text.push(' ');
+        }
+        self.text.push_str(word);
+        self.gap = false;
     }
 
     pub fn finish(self) -> String {
