@@ -1,7 +1,6 @@
 //! What each fuzz target runs, shared with `tests/fuzz_regressions.rs`, which replays every
 //! input a fuzzer ever crashed on (kept in `fixtures/fuzz/<target>/`).
 
-use std::collections::HashSet;
 use std::path::Path;
 
 use phe_migrate::audit::needs;
@@ -79,7 +78,7 @@ pub fn html_to_govspeak(data: &[u8]) {
     };
     let base = url::Url::parse("http://www.example-legacy.org.uk/a/b.html").unwrap();
     let keep = |_: &url::Url| LinkTarget::Keep;
-    let skip: HashSet<_> = extracted.skip.clone();
+    let skip = extracted.skip.clone();
     let options = Options {
         base: Some(&base),
         link_target: &keep,

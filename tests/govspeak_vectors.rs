@@ -1,7 +1,6 @@
 //! Every HTML -> Govspeak vector from GDS's paste-html-to-govspeak, and every Govspeak ->
 //! HTML vector from alphagov/govspeak's own tests (fixtures/govspeak/govspeak-vectors.md).
 
-use std::collections::HashSet;
 use std::path::Path;
 
 use phe_migrate::govspeak::{self, AttachmentRef, ImageRef, LinkTarget, RenderOptions};
@@ -71,7 +70,7 @@ fn normalise_govspeak(text: &str) -> String {
 
 fn convert(html: &str) -> govspeak::Conversion {
     let document = Html::parse_document(html);
-    let skip = HashSet::new();
+    let skip = phe_migrate::extract::NodeSet::default();
     let keep = |_: &url::Url| LinkTarget::Keep;
     let options = govspeak::Options {
         base: None,
@@ -211,7 +210,7 @@ fn publications_list_their_files_apart_from_the_body() {
         <p><a href="https://x.org/a.pdf">Download the report (PDF)</a></p>
         <p><a href="https://x.org/b.xls">Data</a> (XLS, 20KB)</p>"#;
     let document = Html::parse_document(html);
-    let skip = HashSet::new();
+    let skip = phe_migrate::extract::NodeSet::default();
     let files = |u: &url::Url| LinkTarget::Attachment(u.path().trim_start_matches('/').to_owned());
     let options = govspeak::Options {
         base: None,

@@ -9,7 +9,8 @@
 //! a set of nodes to leave out, which the Govspeak converter honours, so each page is parsed
 //! once.
 
-use std::collections::{HashMap, HashSet};
+use crate::extract::{NodeMap, NodeSet};
+use std::collections::HashMap;
 
 use ego_tree::{NodeId, NodeRef};
 use scraper::{ElementRef, Html, Node, Selector};
@@ -64,7 +65,7 @@ pub struct Extracted {
     /// The element holding the main content.
     pub main: NodeId,
     /// Nodes under `main` left out of the content.
-    pub skip: HashSet<NodeId>,
+    pub skip: NodeSet,
     /// `selector` or `heuristic`.
     pub method: &'static str,
 }
@@ -96,7 +97,7 @@ pub fn extract(document: &Html, rules: &ContentRules, last_modified: Option<&str
         }
     });
     let (main, mut skip, method) = match rules.main.iter().find_map(|s| document.select(s).next()) {
-        Some(element) => (element.id(), HashSet::new(), "selector"),
+        Some(element) => (element.id(), NodeSet::default(), "selector"),
         None => {
             let (main, skip) = heuristic(body);
             (main, skip, "heuristic")
@@ -150,7 +151,7 @@ pub fn extract(document: &Html, rules: &ContentRules, last_modified: Option<&str
         "last-modified",
         "og:updated_time",
     ]);
-    let page_text = visible_text(body, &HashSet::new());
+    let page_text = visible_text(body, &NodeSet::default());
     for pattern in &rules.date_patterns {
         if updated.is_none() {
             updated = dates::find_with_pattern(&page_text, pattern);
@@ -190,7 +191,7 @@ pub fn extract(document: &Html, rules: &ContentRules, last_modified: Option<&str
 
 /// The text of an element without the skipped nodes and non-content elements, whitespace
 /// collapsed: what token F1 is measured on.
-pub fn visible_text(root: ElementRef<'_>, skip: &HashSet<NodeId>) -> String {
+pub fn visible_text(root: ElementRef<'_>, skip: &NodeSet) -> String {
     let mut out = Collapsed::with_capacity(4096);
     let mut skipping: Option<NodeId> = None;
     for edge in root.traverse() {
@@ -289,7 +290,7 @@ pub fn summary(text: &str) -> String {
     format!("{}…", cut[..at].trim_end_matches([',', ';', ':']))
 }
 
-fn first_paragraph(main: ElementRef<'_>, skip: &HashSet<NodeId>) -> Option<String> {
+fn first_paragraph(main: ElementRef<'_>, skip: &NodeSet) -> Option<String> {
     let p = Selector::parse("p").expect("valid");
     main.select(&p)
         .filter(|e| !skip.contains(&e.id()) && !e.ancestors().any(|a| skip.contains(&a.id())))
@@ -680,7 +681,7 @@ fn link_weight(e: &scraper::node::Element) -> f64 {
     }
 }
 
-fn stats(node: NodeRef<'_, Node>, removed: &HashSet<NodeId>) -> Stats {
+fn stats(node: NodeRef<'_, Node>, removed: &NodeSet) -> Stats {
     let mut s = Stats::default();
     let mut in_link: Option<(NodeId, f64)> = None;
     let mut skipping: Option<NodeId> = None;
@@ -724,8 +725,8 @@ fn stats(node: NodeRef<'_, Node>, removed: &HashSet<NodeId>) -> Stats {
 
 /// [`stats`] of every element under `root` in one walk (children's totals added to their
 /// parents on the way out), so that ranking candidates does not re-walk big subtrees.
-fn all_stats(root: NodeRef<'_, Node>, removed: &HashSet<NodeId>) -> HashMap<NodeId, Stats> {
-    let mut totals: HashMap<NodeId, Stats> = HashMap::new();
+fn all_stats(root: NodeRef<'_, Node>, removed: &NodeSet) -> NodeMap<Stats> {
+    let mut totals: NodeMap<Stats> = NodeMap::default();
     // (node, its totals so far, the link weight inside it)
     let mut open: Vec<(NodeId, Stats, Option<f64>)> = Vec::new();
     let mut skipping: Option<NodeId> = None;
@@ -794,7 +795,7 @@ fn element(node: NodeRef<'_, Node>) -> Option<&scraper::node::Element> {
 }
 
 /// Chooses the main content under `body`: returns its root and the nodes to leave out.
-fn heuristic(body: ElementRef<'_>) -> (NodeId, HashSet<NodeId>) {
+fn heuristic(body: ElementRef<'_>) -> (NodeId, NodeSet) {
     let attempts = [
         Flags {
             strip_unlikely: true,
@@ -817,7 +818,7 @@ fn heuristic(body: ElementRef<'_>) -> (NodeId, HashSet<NodeId>) {
             clean_conditionally: false,
         },
     ];
-    let mut best: Option<(usize, NodeId, HashSet<NodeId>)> = None;
+    let mut best: Option<(usize, NodeId, NodeSet)> = None;
     for flags in attempts {
         let (root, skip) = grab(body, flags);
         let root_ref = ElementRef::wrap(body.tree().get(root).expect("in tree")).expect("element");
@@ -833,8 +834,8 @@ fn heuristic(body: ElementRef<'_>) -> (NodeId, HashSet<NodeId>) {
     (root, skip)
 }
 
-fn grab(body: ElementRef<'_>, flags: Flags) -> (NodeId, HashSet<NodeId>) {
-    let mut removed: HashSet<NodeId> = HashSet::new();
+fn grab(body: ElementRef<'_>, flags: Flags) -> (NodeId, NodeSet) {
+    let mut removed = NodeSet::default();
     let mut to_score: Vec<NodeId> = Vec::new();
     // Pass 1: what is certainly not content, and what to score.
     let mut skipping: Option<NodeId> = None;
@@ -918,7 +919,7 @@ fn grab(body: ElementRef<'_>, flags: Flags) -> (NodeId, HashSet<NodeId>) {
             .unwrap_or_else(|| stats(node, &removed))
     };
     // Pass 2: score.
-    let mut scores: HashMap<NodeId, f64> = HashMap::new();
+    let mut scores: NodeMap<f64> = NodeMap::default();
     let mut order: Vec<NodeId> = Vec::new();
     let initial = |el: &scraper::node::Element| -> f64 {
         let base = match el.name() {
@@ -1135,7 +1136,7 @@ fn grab(body: ElementRef<'_>, flags: Flags) -> (NodeId, HashSet<NodeId>) {
 fn into_layout_cell(
     tree: &ego_tree::Tree<Node>,
     top: NodeId,
-    removed: &HashSet<NodeId>,
+    removed: &NodeSet,
     stat: &dyn Fn(NodeRef<'_, Node>) -> Stats,
 ) -> NodeId {
     let is_layout_table =
@@ -1206,9 +1207,9 @@ fn into_layout_cell(
 fn cleaned(
     root: NodeId,
     tree: &ego_tree::Tree<Node>,
-    mut skip: HashSet<NodeId>,
+    mut skip: NodeSet,
     flags: Flags,
-) -> HashSet<NodeId> {
+) -> NodeSet {
     let root_node = tree.get(root).expect("in tree");
     let mut candidates: Vec<NodeId> = Vec::new();
     for node in root_node.descendants().skip(1) {
@@ -1278,7 +1279,7 @@ fn is_data_table(node: NodeRef<'_, Node>) -> bool {
     rows >= 10 || cols > 4 || rows * cols > 10
 }
 
-fn remove_conditionally(node: NodeRef<'_, Node>, skip: &HashSet<NodeId>, flags: Flags) -> bool {
+fn remove_conditionally(node: NodeRef<'_, Node>, skip: &NodeSet, flags: Flags) -> bool {
     let el = element(node).expect("element");
     let name = el.name();
     if name == "table" && is_data_table(node) {

@@ -3,6 +3,7 @@
 //! data signals (tables of figures, data files, embedded tools and charts, query forms,
 //! JavaScript applications) and accessibility problems. Pure: a document in, facts out.
 
+use crate::extract::NodeSet;
 use std::collections::{BTreeMap, HashSet};
 
 use ego_tree::NodeId;
@@ -332,7 +333,7 @@ struct PageElements<'a> {
 }
 
 impl<'a> PageElements<'a> {
-    fn collect(document: &'a Html, main: ElementRef<'a>, skip: &HashSet<NodeId>) -> Self {
+    fn collect(document: &'a Html, main: ElementRef<'a>, skip: &NodeSet) -> Self {
         let embeds = selector!(
             "iframe[src], embed[src], object[data], script[src], tableau-viz, div.tableauPlaceholder, object.tableauViz",
         );
@@ -406,7 +407,7 @@ impl<'a> PageElements<'a> {
 pub fn page_facts(
     document: &Html,
     main: ElementRef<'_>,
-    skip: &HashSet<NodeId>,
+    skip: &NodeSet,
     main_text: &str,
     base: Option<&Url>,
 ) -> PageFacts {

@@ -1,6 +1,11 @@
 //! What the tool reads out of legacy pages: text in the right character set, links,
 //! and (for the transform and audits) main content, metadata and data signals.
 
+/// Sets and maps keyed by a parsed page's node ids: small integers hashed many times per
+/// page, for which a cryptographically strong hasher is wasted.
+pub type NodeSet = rustc_hash::FxHashSet<ego_tree::NodeId>;
+pub type NodeMap<V> = rustc_hash::FxHashMap<ego_tree::NodeId, V>;
+
 pub mod charset;
 pub mod content;
 pub mod dates;

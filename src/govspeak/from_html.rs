@@ -6,7 +6,7 @@
 //! decisions that need the whole element (is this table a layout table? is this list item
 //! only a heading?) are taken once the element has closed.
 
-use std::collections::HashSet;
+use crate::extract::NodeSet;
 
 use ego_tree::NodeId;
 use ego_tree::iter::Edge;
@@ -33,7 +33,7 @@ pub struct Options<'a> {
     /// Decides what each resolved link becomes.
     pub link_target: &'a dyn Fn(&Url) -> LinkTarget,
     /// Nodes left out (the site's strip selectors, the heading that became the title).
-    pub skip: &'a HashSet<NodeId>,
+    pub skip: &'a NodeSet,
 }
 
 /// A heading of the draft, at its Govspeak level (2..=6).
@@ -222,7 +222,7 @@ struct Converter<'o, 'a> {
     options: &'o Options<'a>,
     stack: Vec<Frame>,
     /// Open elements that were pushed as frames (so their close pops one).
-    framed: HashSet<NodeId>,
+    framed: NodeSet,
     pre_depth: usize,
     code_depth: usize,
     out: Conversion,
@@ -234,7 +234,7 @@ pub fn convert(root: ElementRef<'_>, options: &Options<'_>) -> Conversion {
     let mut converter = Converter {
         options,
         stack: vec![Frame::new(Kind::Container)],
-        framed: HashSet::new(),
+        framed: NodeSet::default(),
         pre_depth: 0,
         code_depth: 0,
         out: Conversion::default(),
