@@ -1204,12 +1204,7 @@ fn into_layout_cell(
 }
 
 /// Drops what still looks like furniture inside the chosen content.
-fn cleaned(
-    root: NodeId,
-    tree: &ego_tree::Tree<Node>,
-    mut skip: NodeSet,
-    flags: Flags,
-) -> NodeSet {
+fn cleaned(root: NodeId, tree: &ego_tree::Tree<Node>, mut skip: NodeSet, flags: Flags) -> NodeSet {
     let root_node = tree.get(root).expect("in tree");
     let mut candidates: Vec<NodeId> = Vec::new();
     for node in root_node.descendants().skip(1) {

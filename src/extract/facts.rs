@@ -585,13 +585,12 @@ pub fn page_facts(
         crate::store::hex(&hash[..10])
     };
     facts.minhash = minhash(normalised.split(' ').filter(|w| !w.is_empty()));
-    static TERMS: std::sync::LazyLock<aho_corasick::AhoCorasick> =
-        std::sync::LazyLock::new(|| {
-            aho_corasick::AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .build(STATISTICAL_TERMS)
-                .expect("valid terms")
-        });
+    static TERMS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(STATISTICAL_TERMS)
+            .expect("valid terms")
+    });
     let mut seen = [false; STATISTICAL_TERMS.len()];
     for m in TERMS.find_overlapping_iter(main_text) {
         seen[m.pattern().as_usize()] = true;

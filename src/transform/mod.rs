@@ -64,13 +64,44 @@ struct SourcePage {
 const BATCH: usize = 512;
 
 /// A page's body as served, decompressed (empty when the store holds none).
-fn read_body(store: &Store, page: &SourcePage) -> Result<Vec<u8>> {
+fn read_body(store: &Store, id: i64, content_encoding: Option<&str>) -> Result<Vec<u8>> {
     let body = store
-        .final_fetch(page.id)?
+        .final_fetch(id)?
         .and_then(|f| f.body)
         .unwrap_or_default();
-    let (body, _) = charset::decode_content(&body, page.content_encoding.as_deref(), 64 << 20);
+    let (body, _) = charset::decode_content(&body, content_encoding, 64 << 20);
     Ok(body.into_owned())
+}
+
+/// Reads the pages' bodies a batch at a time on a thread of its own, one batch ahead of
+/// the conversion, so that the workers never wait for the store.
+fn read_ahead<'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    db: &Path,
+    pages: &[SourcePage],
+) -> std::sync::mpsc::Receiver<Result<Vec<Vec<u8>>>> {
+    let wanted: Vec<(i64, Option<String>)> = pages
+        .iter()
+        .map(|p| (p.id, p.content_encoding.clone()))
+        .collect();
+    let db = db.to_path_buf();
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    scope.spawn(move || {
+        let store = match Store::open_existing(&db) {
+            Ok(store) => store,
+            Err(e) => return drop(tx.send(Err(e))),
+        };
+        for batch in wanted.chunks(BATCH) {
+            let bodies = batch
+                .iter()
+                .map(|(id, encoding)| read_body(&store, *id, encoding.as_deref()))
+                .collect();
+            if tx.send(bodies).is_err() {
+                return;
+            }
+        }
+    });
+    rx
 }
 
 /// A known attachment of the site.
@@ -140,33 +171,40 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
     // Bodies are read a batch at a time, so memory holds one batch of pages, not the site.
     let mut results: Vec<std::result::Result<Draft, (String, String)>> =
         Vec::with_capacity(pages.len());
-    for batch in pages.chunks_mut(BATCH) {
-        for page in batch.iter_mut() {
-            page.body = read_body(&store, page)?;
-        }
-        let drafted: Vec<_> = pool.install(|| {
-            batch
-                .par_iter()
-                .map(|page| {
-                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        context.draft(page)
-                    }))
-                    .unwrap_or_else(|_| {
-                        Err("the page could not be converted (internal error)".to_owned())
-                    });
-                    if let Some(bar) = &bar {
-                        bar.inc(1);
-                    }
-                    result.map_err(|reason| (page.url.clone(), reason))
-                })
-                .collect()
-        });
-        results.extend(drafted);
-        for page in batch.iter_mut() {
-            page.body = Vec::new();
-        }
-    }
     drop(store);
+    std::thread::scope(|scope| -> Result<()> {
+        let bodies = read_ahead(scope, &db, &pages);
+        for batch in pages.chunks_mut(BATCH) {
+            let read = bodies.recv().map_err(|_| {
+                Error::Other(format!("{}: the store reader stopped", db.display()))
+            })??;
+            for (page, body) in batch.iter_mut().zip(read) {
+                page.body = body;
+            }
+            let drafted: Vec<_> = pool.install(|| {
+                batch
+                    .par_iter()
+                    .map(|page| {
+                        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            context.draft(page)
+                        }))
+                        .unwrap_or_else(|_| {
+                            Err("the page could not be converted (internal error)".to_owned())
+                        });
+                        if let Some(bar) = &bar {
+                            bar.inc(1);
+                        }
+                        result.map_err(|reason| (page.url.clone(), reason))
+                    })
+                    .collect()
+            });
+            results.extend(drafted);
+            for page in batch.iter_mut() {
+                page.body = Vec::new();
+            }
+        }
+        Ok(())
+    })?;
     let mut drafts = Vec::new();
     let mut summary = TransformSummary {
         site: site.abbr.clone(),
