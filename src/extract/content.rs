@@ -193,9 +193,48 @@ pub fn extract(document: &Html, rules: &ContentRules, last_modified: Option<&str
 /// collapsed: what token F1 is measured on.
 pub fn visible_text(root: ElementRef<'_>, skip: &NodeSet) -> String {
     let mut out = Collapsed::with_capacity(4096);
+    walk_visible(root, skip, |piece| {
+        match piece {
+            Some(text) => out.push_str(text),
+            None => out.push_break(),
+        }
+        true
+    });
+    out.finish()
+}
+
+/// The length in characters of [`visible_text`], counted up to `limit` without building
+/// the text.
+fn visible_chars(root: ElementRef<'_>, skip: &NodeSet, limit: usize) -> usize {
+    let (mut count, mut gap) = (0, false);
+    walk_visible(root, skip, |piece| {
+        let Some(text) = piece else {
+            gap = true;
+            return true;
+        };
+        for c in text.chars() {
+            if c.is_whitespace() {
+                gap = true;
+            } else {
+                count += 1 + usize::from(gap && count > 0);
+                gap = false;
+            }
+        }
+        count < limit
+    });
+    count.min(limit)
+}
+
+/// Calls `visit` with each visible text of `root` in order (`None` for a break between
+/// blocks) until it returns false.
+fn walk_visible<'a>(
+    root: ElementRef<'a>,
+    skip: &NodeSet,
+    mut visit: impl FnMut(Option<&'a str>) -> bool,
+) {
     let mut skipping: Option<NodeId> = None;
     for edge in root.traverse() {
-        match edge {
+        let go_on = match edge {
             ego_tree::iter::Edge::Open(node) => {
                 if skipping.is_some() {
                     continue;
@@ -212,24 +251,30 @@ pub fn visible_text(root: ElementRef<'_>, skip: &NodeSet) -> String {
                         ) =>
                     {
                         skipping = Some(node.id());
+                        true
                     }
-                    Node::Element(e) if is_block(e.name()) || e.name() == "br" => out.push_break(),
-                    Node::Text(t) => out.push_str(t),
-                    _ => {}
+                    Node::Element(e) if is_block(e.name()) || e.name() == "br" => visit(None),
+                    Node::Text(t) => visit(Some(&**t)),
+                    _ => true,
                 }
             }
             ego_tree::iter::Edge::Close(node) => {
                 if skipping == Some(node.id()) {
                     skipping = None;
+                    true
                 } else if let Node::Element(e) = node.value()
                     && is_block(e.name())
                 {
-                    out.push_break();
+                    visit(None)
+                } else {
+                    true
                 }
             }
+        };
+        if !go_on {
+            return;
         }
     }
-    out.finish()
 }
 
 fn is_block(name: &str) -> bool {
@@ -822,7 +867,7 @@ fn heuristic(body: ElementRef<'_>) -> (NodeId, NodeSet) {
     for flags in attempts {
         let (root, skip) = grab(body, flags);
         let root_ref = ElementRef::wrap(body.tree().get(root).expect("in tree")).expect("element");
-        let length = visible_text(root_ref, &skip).chars().count();
+        let length = visible_chars(root_ref, &skip, 500);
         if length >= 500 {
             return (root, skip);
         }
@@ -1347,4 +1392,24 @@ fn remove_conditionally(node: NodeRef<'_, Node>, skip: &NodeSet, flags: Flags) -
         || (!is_list && weight < 25.0 && density > 0.2)
         || (weight >= 25.0 && density > 0.5)
         || ((embeds == 1 && length < 75) || embeds > 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn visible_chars_counts_the_visible_text() {
+        let html = Html::parse_document(
+            "<body><div id=m><h1>Title</h1><p>One  two\n three</p><script>x()</script>\
+             <ul><li>Four</li><li>fi<b>ve</b></li></ul><p>\u{a0}é  ü</p></div></body>",
+        );
+        let main = html.select(&Selector::parse("#m").unwrap()).next().unwrap();
+        let skip = NodeSet::default();
+        let text = visible_text(main, &skip);
+        assert_eq!(text, "Title One two three Four five é ü");
+        let length = text.chars().count();
+        assert_eq!(visible_chars(main, &skip, usize::MAX), length);
+        assert_eq!(visible_chars(main, &skip, 10), 10);
+    }
 }
