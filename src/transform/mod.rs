@@ -168,7 +168,8 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
         mappings: &mappings,
         rules: &rules,
     };
-    // Bodies are read a batch at a time, so memory holds one batch of pages, not the site.
+    // Bodies are read a batch at a time, so memory holds two batches of pages (one being
+    // converted, the next read ahead), not the site.
     let mut results: Vec<std::result::Result<Draft, (String, String)>> =
         Vec::with_capacity(pages.len());
     drop(store);
