@@ -9,7 +9,6 @@
 //! a set of nodes to leave out, which the Govspeak converter honours, so each page is parsed
 //! once.
 
-use crate::extract::{NodeMap, NodeSet};
 use std::collections::HashMap;
 
 use ego_tree::{NodeId, NodeRef};
@@ -18,6 +17,7 @@ use scraper::{ElementRef, Html, Node, Selector};
 use super::dates::{self, Date};
 use super::links::{Collapsed, collapse_whitespace as collapse};
 use crate::config::settings::ContentSettings;
+use crate::extract::{NodeMap, NodeSet};
 
 /// A site's content settings with selectors compiled once.
 pub struct ContentRules {

@@ -200,10 +200,7 @@ const PUBLISHED_PHRASES: &[&str] = &[
 pub fn visible_dates(text: &str) -> (Option<Date>, Option<Date>) {
     static PHRASES: std::sync::LazyLock<aho_corasick::AhoCorasick> =
         std::sync::LazyLock::new(|| {
-            aho_corasick::AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .build(PUBLISHED_PHRASES.iter().chain(UPDATED_PHRASES))
-                .expect("valid phrases")
+            super::phrase_matcher(&[PUBLISHED_PHRASES, UPDATED_PHRASES].concat())
         });
     // One pass finds every phrase; each list is then tried in its own order of preference.
     let mut found: Vec<(usize, usize, usize)> = PHRASES

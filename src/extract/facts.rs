@@ -3,13 +3,14 @@
 //! data signals (tables of figures, data files, embedded tools and charts, query forms,
 //! JavaScript applications) and accessibility problems. Pure: a document in, facts out.
 
-use crate::extract::NodeSet;
 use std::collections::{BTreeMap, HashSet};
 
 use ego_tree::NodeId;
 use scraper::{ElementRef, Html, Selector};
 use serde::{Deserialize, Serialize};
 use url::Url;
+
+use crate::extract::NodeSet;
 
 /// Data file formats, with their openness on the five-star scale.
 pub const DATA_FORMATS: &[(&str, u8)] = &[
@@ -585,12 +586,8 @@ pub fn page_facts(
         crate::store::hex(&hash[..10])
     };
     facts.minhash = minhash(normalised.split(' ').filter(|w| !w.is_empty()));
-    static TERMS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
-        aho_corasick::AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(STATISTICAL_TERMS)
-            .expect("valid terms")
-    });
+    static TERMS: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+        std::sync::LazyLock::new(|| crate::extract::phrase_matcher(STATISTICAL_TERMS));
     let mut seen = [false; STATISTICAL_TERMS.len()];
     for m in TERMS.find_overlapping_iter(main_text) {
         seen[m.pattern().as_usize()] = true;

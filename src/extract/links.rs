@@ -400,11 +400,7 @@ impl Collapsed {
             // Every piece after the first follows whitespace.
             self.gap |= i > 0;
             if !word.is_empty() {
-                if self.gap && !self.text.is_empty() {
-                    self.text.push(' ');
-                }
-                self.text.push_str(word);
-                self.gap = false;
+                self.push_word(word);
             }
         }
     }

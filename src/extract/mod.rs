@@ -6,6 +6,14 @@
 pub type NodeSet = rustc_hash::FxHashSet<ego_tree::NodeId>;
 pub type NodeMap<V> = rustc_hash::FxHashMap<ego_tree::NodeId, V>;
 
+/// A matcher for fixed English phrases, in ASCII case: one pass over a text finds them all.
+pub fn phrase_matcher(phrases: &[&str]) -> aho_corasick::AhoCorasick {
+    aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(phrases)
+        .expect("built-in phrases")
+}
+
 pub mod charset;
 pub mod content;
 pub mod dates;

@@ -6,13 +6,12 @@
 //! decisions that need the whole element (is this table a layout table? is this list item
 //! only a heading?) are taken once the element has closed.
 
-use crate::extract::NodeSet;
-
 use ego_tree::NodeId;
 use ego_tree::iter::Edge;
 use scraper::{ElementRef, Node};
 use url::Url;
 
+use crate::extract::NodeSet;
 use crate::extract::links::collapse_whitespace as collapse;
 
 /// What a link to `url` becomes in the draft.
