@@ -258,6 +258,24 @@ fn starts_with_domain(input: &str, ignore_case: bool) -> bool {
     }
 }
 
+/// The one raw URL that stands for a key (its legacy URL, and the seed of its content_id),
+/// chosen from every variant seen so that it does not depend on which variant the crawl
+/// happened to fetch first: on the site's own host, then the fewest capitals, then the
+/// shortest, then the first in byte order.
+pub fn representative<'a>(
+    variants: impl IntoIterator<Item = &'a str>,
+    host: &str,
+) -> Option<&'a str> {
+    variants.into_iter().min_by_key(|raw| {
+        let on_host = url::Url::parse(raw)
+            .ok()
+            .and_then(|u| u.host_str().map(|h| h.eq_ignore_ascii_case(host)))
+            .unwrap_or(false);
+        let capitals = raw.bytes().filter(u8::is_ascii_uppercase).count();
+        (!on_host, capitals, raw.len(), *raw)
+    })
+}
+
 /// Ruby's `File.join(base, tail)` for two parts: exactly one `/` at the joint unless the
 /// tail brings its own leading slashes (which are then kept as they are).
 pub fn ruby_file_join(base: &str, tail: &str) -> String {
@@ -637,6 +655,25 @@ pub fn aka_hostname(host: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_representative_url_does_not_depend_on_the_order_variants_were_found() {
+        let variants = [
+            "http://hpa.example/Topics/Typhoid/",
+            "http://www.hpa.example/Topics/Typhoid/",
+            "http://www.hpa.example/topics/typhoid/",
+            "http://www.hpa.example/topics/typhoid",
+        ];
+        let mut reversed = variants;
+        reversed.reverse();
+        for order in [variants, reversed] {
+            assert_eq!(
+                super::representative(order, "www.hpa.example"),
+                Some("http://www.hpa.example/topics/typhoid")
+            );
+        }
+        assert_eq!(super::representative([], "www.hpa.example"), None);
+    }
+
     use super::*;
 
     fn key(input: &str, params: &str) -> String {

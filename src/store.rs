@@ -6,6 +6,7 @@
 //! any moment resumes where it stopped. Every fetch result is committed in one transaction
 //! with the URLs it discovered: nothing is half-recorded.
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -431,6 +432,27 @@ impl Store {
             f(&row.map_err(|e| self.err(e))?);
         }
         Ok(())
+    }
+
+    /// Each key's representative raw URL (see [`crate::canonical::representative`]), by id:
+    /// the same for a resumed crawl as for an uninterrupted one.
+    pub fn representative_urls(&self, host: &str) -> Result<HashMap<i64, String>> {
+        let mut variants: HashMap<i64, Vec<String>> = HashMap::new();
+        for row in self.rows("SELECT url_id, raw FROM variants")? {
+            if let Ok(id) = row[0].parse() {
+                variants.entry(id).or_default().push(row[1].clone());
+            }
+        }
+        let mut out = HashMap::with_capacity(variants.len());
+        for row in self.rows("SELECT id, url FROM urls")? {
+            let Ok(id) = row[0].parse::<i64>() else {
+                continue;
+            };
+            let seen = variants.get(&id).into_iter().flatten().map(String::as_str);
+            let chosen = crate::canonical::representative(seen.chain([row[1].as_str()]), host);
+            out.insert(id, chosen.unwrap_or(&row[1]).to_owned());
+        }
+        Ok(out)
     }
 
     /// The raw URL fetched for a key's id.

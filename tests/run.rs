@@ -188,9 +188,29 @@ fn an_interrupted_batch_resumes_and_ends_as_a_clean_one_does() {
         for file in ["transform.csv", "redirects.csv", "audit/inventory.csv"] {
             let a = std::fs::read(clean.path().join("out").join(site).join(file)).unwrap();
             let b = std::fs::read(ws.path().join("out").join(site).join(file)).unwrap();
-            assert!(a == b, "{site}/{file} differs after the resumed run");
+            assert!(
+                a == b,
+                "{site}/{file} differs after the resumed run:\n{}",
+                line_differences(&a, &b)
+            );
         }
     }
+}
+
+/// The lines only the clean run wrote (`-`) and only the resumed run wrote (`+`).
+fn line_differences(clean: &[u8], resumed: &[u8]) -> String {
+    let clean = String::from_utf8_lossy(clean);
+    let resumed = String::from_utf8_lossy(resumed);
+    let clean_lines: std::collections::BTreeSet<&str> = clean.lines().collect();
+    let resumed_lines: std::collections::BTreeSet<&str> = resumed.lines().collect();
+    let mut out = String::new();
+    for line in clean_lines.difference(&resumed_lines) {
+        out.push_str(&format!("- {line}\n"));
+    }
+    for line in resumed_lines.difference(&clean_lines) {
+        out.push_str(&format!("+ {line}\n"));
+    }
+    out
 }
 
 fn fails_with(args: &[&str], ws: &Path, code: i32, message: &str) {

@@ -38,7 +38,7 @@ pub fn gather(site: &Site, out_dir: &Path, mappings_dir: &Path) -> Result<Inputs
     if db.is_file() {
         let store = Store::open_existing(&db)?;
         store.prefer_bulk_reads()?;
-        inputs.crawled = read_crawl(&store)?;
+        inputs.crawled = read_crawl(&store, &site.host)?;
     }
     Ok(inputs)
 }
@@ -106,7 +106,8 @@ fn read_weights(path: &Path) -> Result<Weights> {
     Ok(file.data_weights)
 }
 
-fn read_crawl(store: &Store) -> Result<HashMap<String, Crawled>> {
+fn read_crawl(store: &Store, host: &str) -> Result<HashMap<String, Crawled>> {
+    let mut representatives = store.representative_urls(host)?;
     let rows = store.rows(
         "SELECT id, key, path_key, url, COALESCE(status, ''), depth, kind, in_sitemap FROM urls",
     )?;
@@ -125,7 +126,7 @@ fn read_crawl(store: &Store) -> Result<HashMap<String, Crawled>> {
         out.insert(
             r[1].clone(),
             Crawled {
-                url: r[3].clone(),
+                url: representatives.remove(&id).unwrap_or_else(|| r[3].clone()),
                 status,
                 depth: r[5].parse().unwrap_or(0),
                 kind: r[6].clone(),

@@ -49,6 +49,9 @@ pub struct TransformSummary {
 /// A page read from the store.
 struct SourcePage {
     id: i64,
+    /// The URL whose answer was stored: relative links resolve against it.
+    fetched_url: String,
+    /// The key's representative raw URL: what the item names as its legacy URL.
     url: String,
     key: String,
     body: Vec<u8>,
@@ -153,7 +156,7 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
     let canonicalizer = Canonicalizer::new(site.significant_params.clone(), Mode::Govuk);
     let mappings = Mappings::load(&options.mappings_dir.join(format!("{}.yml", site.abbr)))?;
     let rules = ContentRules::new(&site.content);
-    let (mut pages, keys, files) = read_store(&store)?;
+    let (mut pages, keys, files) = read_store(&store, &site.host)?;
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.jobs.unwrap_or(0))
@@ -285,7 +288,7 @@ impl Context<'_> {
         let html = crate::extract::cap_nesting(&decoded.text, crate::extract::MAX_NESTING);
         let document = Html::parse_document(&html);
         let extracted = content::extract(&document, self.rules, page.last_modified.as_deref());
-        let base = base_url(&document, &page.url);
+        let base = base_url(&document, &page.fetched_url);
         let mut data_files = 0;
         let mut internal_links = 0;
         let link_target = |url: &Url| -> LinkTarget {
@@ -668,7 +671,14 @@ type StoreContents = (
     HashMap<i64, KnownFile>,
 );
 
-fn read_store(store: &Store) -> Result<StoreContents> {
+fn read_store(store: &Store, host: &str) -> Result<StoreContents> {
+    let representatives = store.representative_urls(host)?;
+    let legacy_url = |id: i64, fetched: &str| {
+        representatives
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| fetched.to_owned())
+    };
     let mut keys = HashMap::new();
     for row in store.rows(
         "SELECT id, key, kind FROM urls WHERE state = 'done' AND status BETWEEN 200 AND 299",
@@ -697,7 +707,8 @@ fn read_store(store: &Store) -> Result<StoreContents> {
         if files.contains_key(&id) {
             continue;
         }
-        let name = govspeak::from_html::file_name(&row[1]).unwrap_or_else(|| format!("file-{id}"));
+        let url = legacy_url(id, &row[1]);
+        let name = govspeak::from_html::file_name(&url).unwrap_or_else(|| format!("file-{id}"));
         let content_type = row[2]
             .split(';')
             .next()
@@ -707,7 +718,7 @@ fn read_store(store: &Store) -> Result<StoreContents> {
         files.insert(
             id,
             KnownFile {
-                url: row[1].clone(),
+                url,
                 name,
                 content_type: if content_type.is_empty() {
                     "application/octet-stream".into()
@@ -740,7 +751,7 @@ fn read_store(store: &Store) -> Result<StoreContents> {
         }
         if let Some(&first) = fetch.digest.as_ref().and_then(|d| by_digest.get(d)) {
             let kept = &mut pages[first];
-            kept.also_at.push(fetch.url.clone());
+            kept.also_at.push(legacy_url(id, &fetch.url));
             kept.variants
                 .extend(variants.remove(&id).unwrap_or_default());
             kept.variants.sort();
@@ -760,7 +771,8 @@ fn read_store(store: &Store) -> Result<StoreContents> {
         };
         pages.push(SourcePage {
             id,
-            url: fetch.url.clone(),
+            url: legacy_url(id, &fetch.url),
+            fetched_url: fetch.url.clone(),
             key: row[1].clone(),
             body: Vec::new(),
             content_encoding: header("content-encoding"),
