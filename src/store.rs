@@ -320,6 +320,18 @@ impl Store {
         }
     }
 
+    /// Opens a write transaction that [`Store::commit`] ends; for a writer that groups a
+    /// long run of work into few commits. Dropping the store before committing rolls back.
+    pub fn begin(&self) -> Result<()> {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn commit(&self) -> Result<()> {
+        self.conn.execute_batch("COMMIT").map_err(|e| self.err(e))
+    }
+
     /// Builds the indexes the reports query by; called when a crawl or an import finishes.
     pub fn finish_tables(&self) -> Result<()> {
         self.conn

@@ -157,6 +157,8 @@ fn human_bytes(n: u64) -> String {
 
 /// The largest robots.txt or sitemap read.
 const CONTROL_FILE_LIMIT: u64 = sitemap::MAX_SITEMAP_BYTES;
+/// How often the crawl commits what it has recorded (see the main loop).
+const COMMIT_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Shared by the fetch tasks.
 struct TaskContext {
@@ -401,7 +403,9 @@ pub fn crawl(site: &Site, options: &CrawlOptions) -> Result<CrawlSummary> {
     let progress = Progress::new(options.progress, &site.abbr);
     let max_pages = options.max_pages.unwrap_or(crawl.max_pages);
     let mut fetched_pages = store.count("SELECT COUNT(*) FROM urls WHERE state IN ('done', 'failed') AND kind IN ('page', 'attachment')")?;
-    let max_in_flight = concurrency as usize * 4 + 8;
+    // Jobs queued beyond the connections keep every connection busy while results are
+    // parsed and committed; the per-host limits still decide what is requested when.
+    let max_in_flight = concurrency as usize * 16 + 16;
     let (tx, rx) = mpsc::channel::<Outcome>();
     let mut in_flight = 0usize;
     let mut fetched_this_run = 0u64;
@@ -409,13 +413,19 @@ pub fn crawl(site: &Site, options: &CrawlOptions) -> Result<CrawlSummary> {
     let checkpoints = store.background_checkpoints()?;
     let mut failed = 0u64;
     let mut results: Vec<Outcome> = Vec::new();
+    // Results are committed in groups, every COMMIT_INTERVAL: each commit writes every page
+    // it touched to the WAL, so few large commits write far less than many small ones. A
+    // kill loses at most the last interval's results, whose URLs are simply fetched again.
+    store.begin()?;
+    let mut last_commit = Instant::now();
     loop {
         // One transaction records the results that came back and claims the next jobs: few,
         // large commits (each commit costs SQLite a walk of its page cache).
         let room = max_in_flight.saturating_sub(in_flight);
         let claim_more = room > 0 && !hit_max_pages;
         let mut requests = 0u64;
-        let (claimed, jobs) = store.transaction(|s| {
+        let (claimed, jobs) = (|| -> Result<(usize, Vec<Job>)> {
+            let s = &store;
             for outcome in results.drain(..) {
                 requests += outcome
                     .hops
@@ -445,7 +455,12 @@ pub fn crawl(site: &Site, options: &CrawlOptions) -> Result<CrawlSummary> {
                 }
             }
             Ok((count, jobs))
-        })?;
+        })()?;
+        if last_commit.elapsed() >= COMMIT_INTERVAL {
+            store.commit()?;
+            store.begin()?;
+            last_commit = Instant::now();
+        }
         fetched_this_run += requests;
         progress.update(&store, fetched_this_run, in_flight, failed);
         for job in jobs {
@@ -467,15 +482,13 @@ pub fn crawl(site: &Site, options: &CrawlOptions) -> Result<CrawlSummary> {
             continue;
         };
         results.push(first);
-        let gather_until = Instant::now() + Duration::from_millis(4);
-        while results.len() < in_flight && results.len() < 256 {
-            match rx.recv_timeout(gather_until.saturating_duration_since(Instant::now())) {
-                Ok(o) => results.push(o),
-                Err(_) => break,
-            }
+        if in_flight > 1 {
+            std::thread::sleep(Duration::from_millis(2));
+            results.extend(rx.try_iter().take(in_flight - 1));
         }
         in_flight -= results.len();
     }
+    store.commit()?;
     if hit_max_pages {
         store.transaction(|s| {
             for job in s.claim(usize::MAX >> 1)? {
