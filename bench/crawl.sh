@@ -8,6 +8,7 @@
 #   bench/crawl.sh              # 20,000 pages, 5 runs each
 #   PAGES=2000 RUNS=1 bench/crawl.sh
 #   LARGE=200000 bench/crawl.sh # also one crawl of a 200,000-page site, for peak memory
+#   TOOLS="phe-migrate wget2" bench/crawl.sh   # only some of the tools
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -17,6 +18,8 @@ CONCURRENCY=8
 PORT=${PORT:-18080}
 WORK=$ROOT/bench/work/crawl
 PEERS=$ROOT/bench/.peers
+TOOLS=${TOOLS:-phe-migrate wget2 wget scrapy siteone-crawler}
+wants() { [[ " $TOOLS " == *" $1 "* ]]; }
 mkdir -p "$WORK" "$PEERS"
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -30,8 +33,10 @@ if [ ${#need[@]} -gt 0 ]; then
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${need[@]}"
 fi
-python3 -m pip install --quiet --disable-pip-version-check scrapy==2.19.0
-[ -x "$PEERS/bin/siteone-crawler" ] || cargo install siteone-crawler --version 2.5.1 --locked --root "$PEERS"
+if wants scrapy; then python3 -m pip install --quiet --disable-pip-version-check scrapy==2.19.0; fi
+if wants siteone-crawler && [ ! -x "$PEERS/bin/siteone-crawler" ]; then
+  cargo install siteone-crawler --version 2.5.1 --locked --root "$PEERS"
+fi
 cargo build --release --quiet
 BIN=$ROOT/target/release/phe-migrate
 
@@ -69,6 +74,7 @@ CONF
 
 run_tool() { # name, then the command
   local name=$1; shift
+  wants "$name" || return 0
   for i in $(seq 1 "$RUNS"); do
     local tmp=$WORK/tmp-$name
     rm -rf "$tmp"; mkdir -p "$tmp"

@@ -41,11 +41,17 @@ for name, rs in rows.items():
     summary[name] = dict(wall=wall, rss=median([r[1] for r in rs]) / 1024, requests=median([r[2] for r in rs]),
                          distinct=distinct, ok=median([r[4] for r in rs]), rate=distinct / wall if wall else 0)
 ours = summary.get("phe-migrate")
+version_commands = {
+    "wget2": ["wget2", "--version"],
+    "wget": ["wget", "--version"],
+    "scrapy": ["scrapy", "version"],
+    "siteone-crawler": [os.path.join(os.path.dirname(os.path.dirname(work)), ".peers/bin/siteone-crawler"), "--version"],
+}
+versions = [version(cmd) for name, cmd in version_commands.items() if name in summary] + [version(["nginx", "-v"])]
 print(f"\n## Crawl: {pages:,}-page generated site on nginx, {datetime.date.today().isoformat()}\n")
 print(f"Machine: {os.cpu_count()} cores ({cpu}), Linux {platform.release()}. Concurrency {concurrency} for every tool, politeness off, "
       f"robots.txt obeyed; medians of {runs} runs; URLs counted from nginx's access log. Versions: "
-      f"{version(['wget2', '--version'])}; {version(['wget', '--version'])}; {version(['scrapy', 'version'])}; "
-      f"{version([os.path.join(os.path.dirname(os.path.dirname(work)), '.peers/bin/siteone-crawler'), '--version'])}; {version(['nginx', '-v'])}.\n")
+      f"{'; '.join(versions)}.\n")
 print("| tool | wall (s) | distinct URLs | requests | URLs/s | peak RSS (MB) | phe-migrate's rate ÷ this |")
 print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
 for name in ["phe-migrate", "wget2", "wget", "scrapy", "siteone-crawler"]:

@@ -31,13 +31,11 @@ CREATE TABLE IF NOT EXISTS urls (
     in_sitemap INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS urls_queued ON urls (depth, id) WHERE state = 'queued';
-CREATE INDEX IF NOT EXISTS urls_path_key ON urls (path_key);
 CREATE TABLE IF NOT EXISTS variants (
     raw TEXT PRIMARY KEY,              -- every raw URL seen for a key
     url_id INTEGER NOT NULL REFERENCES urls (id),
     source TEXT NOT NULL
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS variants_url ON variants (url_id);
 CREATE TABLE IF NOT EXISTS fetches (
     id INTEGER PRIMARY KEY,
     url_id INTEGER NOT NULL REFERENCES urls (id),
@@ -64,6 +62,7 @@ CREATE TABLE IF NOT EXISTS fetches (
     fetched_at TEXT NOT NULL,
     UNIQUE (url_id, hop)
 );
+CREATE INDEX IF NOT EXISTS fetches_redirects ON fetches (url_id) WHERE location IS NOT NULL;
 CREATE TABLE IF NOT EXISTS page_links (
     from_id INTEGER PRIMARY KEY REFERENCES urls (id),
     links TEXT NOT NULL                -- JSON [[to_id, to_url, anchor, rel, tag, internal], ...]
@@ -106,6 +105,7 @@ CREATE TABLE IF NOT EXISTS hit_files (
 /// Indexes built once a crawl finishes (cheaper than keeping them up to date per insert).
 const QUERY_INDEXES: &str = "
 CREATE INDEX IF NOT EXISTS urls_state ON urls (state);
+CREATE INDEX IF NOT EXISTS variants_url ON variants (url_id);
 ";
 
 /// The schema version written to `meta`; a store from another version is refused.
@@ -191,6 +191,14 @@ pub struct Store {
 pub struct Checkpointer {
     stop: Option<std::sync::mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    /// Starts the last checkpoint without waiting for it (dropping the guard waits), so
+    /// that it runs while the caller reads. Nothing may be written after this.
+    pub fn start_final(&mut self) {
+        drop(self.stop.take());
+    }
 }
 
 impl Drop for Checkpointer {
@@ -468,10 +476,11 @@ impl Store {
     }
 
     /// The raw URL fetched for a key's id.
-    pub fn url_of(&self, id: i64) -> Result<Option<String>> {
+    /// A URL's raw URL and the status of its last hop.
+    pub fn url_and_status(&self, id: i64) -> Result<Option<(String, Option<u16>)>> {
         self.conn
-            .prepare_cached("SELECT url FROM urls WHERE id = ?1")
-            .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
+            .prepare_cached("SELECT url, status FROM urls WHERE id = ?1")
+            .and_then(|mut s| s.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))).optional())
             .map_err(|e| self.err(e))
     }
 
@@ -752,26 +761,19 @@ impl Store {
     }
 
     /// The redirect edges: every URL whose last hop points elsewhere, with that target.
+    /// Read through the small index of redirecting hops, not a scan of every fetch.
     pub fn redirect_edges(&self) -> Result<Vec<(i64, String, Option<u16>)>> {
         self.conn
             .prepare(
-                "SELECT f.url_id, f.location, f.status FROM fetches f
-                 JOIN (SELECT url_id, MAX(hop) AS hop FROM fetches GROUP BY url_id) last
-                   ON last.url_id = f.url_id AND last.hop = f.hop
-                 WHERE f.location IS NOT NULL ORDER BY f.url_id",
+                "SELECT f.url_id, f.location, f.status FROM fetches f INDEXED BY fetches_redirects
+                 WHERE f.location IS NOT NULL
+                   AND f.hop = (SELECT MAX(hop) FROM fetches WHERE url_id = f.url_id)
+                 ORDER BY f.url_id",
             )
             .and_then(|mut s| {
                 s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
                     .collect()
             })
-            .map_err(|e| self.err(e))
-    }
-
-    /// Final status of every fetched URL, by id.
-    pub fn final_statuses(&self) -> Result<Vec<(i64, Option<u16>)>> {
-        self.conn
-            .prepare("SELECT id, status FROM urls WHERE state IN ('done', 'failed')")
-            .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
             .map_err(|e| self.err(e))
     }
 }

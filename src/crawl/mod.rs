@@ -500,9 +500,14 @@ pub fn crawl(site: &Site, options: &CrawlOptions) -> Result<CrawlSummary> {
     progress.finish();
     store.transaction(|s| record_redirect_chains(s, &frontier))?;
     store.finish_tables()?;
-    drop(checkpoints);
     store.set_meta("finished_at", &httpdate::fmt_http_date(SystemTime::now()))?;
-    summarise(&store, &site.abbr, fetched_this_run, started.elapsed())
+    // The last checkpoint runs while the summary is counted.
+    let mut checkpoints = checkpoints;
+    checkpoints.start_final();
+    let mut summary = summarise(&store, &site.abbr, fetched_this_run)?;
+    drop(checkpoints);
+    summary.elapsed_secs = started.elapsed().as_secs_f64();
+    Ok(summary)
 }
 
 /// Opens a site's store, refusing one that holds another site's crawl.
@@ -796,7 +801,6 @@ fn apply(store: &Store, frontier: &mut Frontier, outcome: Outcome) -> Result<()>
 fn record_redirect_chains(store: &Store, frontier: &Frontier) -> Result<()> {
     store.clear_redirect_chains()?;
     let edges = store.redirect_edges()?;
-    let statuses: HashMap<i64, Option<u16>> = store.final_statuses()?.into_iter().collect();
     let targets: HashMap<i64, String> = edges
         .iter()
         .map(|(id, loc, _)| (*id, loc.clone()))
@@ -829,8 +833,8 @@ fn record_redirect_chains(store: &Store, frontier: &Frontier) -> Result<()> {
             }
             ChainEnd::Loop => store.add_redirect_chain(*start, None, None, hops, true, None)?,
             ChainEnd::Page(id) => {
-                let url = store.url_of(id)?;
-                let status = statuses.get(&id).copied().flatten();
+                let (url, status) = store.url_and_status(id)?.unzip();
+                let status = status.flatten();
                 store.add_redirect_chain(*start, url.as_deref(), Some(id), hops, false, status)?;
             }
         }
@@ -847,12 +851,7 @@ enum ChainEnd {
     Loop,
 }
 
-fn summarise(
-    store: &Store,
-    abbr: &str,
-    fetched_this_run: u64,
-    elapsed: Duration,
-) -> Result<CrawlSummary> {
+fn summarise(store: &Store, abbr: &str, fetched_this_run: u64) -> Result<CrawlSummary> {
     let pages_by_status = store
         .rows("SELECT COALESCE(CAST(status AS TEXT), 'error'), COUNT(*) FROM urls WHERE state IN ('done', 'failed') AND kind = 'page' GROUP BY 1 ORDER BY 1")?
         .into_iter()
@@ -880,7 +879,7 @@ fn summarise(
         failed: store.count("SELECT COUNT(*) FROM urls WHERE state = 'failed'")?,
         retries: store.count("SELECT COUNT(*) FROM errors")?,
         fetched_this_run,
-        elapsed_secs: elapsed.as_secs_f64(),
+        elapsed_secs: 0.0,
     })
 }
 
