@@ -475,7 +475,6 @@ impl Store {
         Ok(out)
     }
 
-    /// The raw URL fetched for a key's id.
     /// A URL's raw URL and the status of its last hop.
     pub fn url_and_status(&self, id: i64) -> Result<Option<(String, Option<u16>)>> {
         self.conn

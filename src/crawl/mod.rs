@@ -419,12 +419,11 @@ pub fn crawl(site: &Site, options: &CrawlOptions) -> Result<CrawlSummary> {
     store.begin()?;
     let mut last_commit = Instant::now();
     loop {
-        // One transaction records the results that came back and claims the next jobs: few,
-        // large commits (each commit costs SQLite a walk of its page cache).
+        // Record the results that came back and claim the next jobs, in the open transaction.
         let room = max_in_flight.saturating_sub(in_flight);
         let claim_more = room > 0 && !hit_max_pages;
         let mut requests = 0u64;
-        let (claimed, jobs) = (|| -> Result<(usize, Vec<Job>)> {
+        let (claimed, jobs) = {
             let s = &store;
             for outcome in results.drain(..) {
                 requests += outcome
@@ -454,8 +453,8 @@ pub fn crawl(site: &Site, options: &CrawlOptions) -> Result<CrawlSummary> {
                     jobs.push(job);
                 }
             }
-            Ok((count, jobs))
-        })()?;
+            (count, jobs)
+        };
         if last_commit.elapsed() >= COMMIT_INTERVAL {
             store.commit()?;
             store.begin()?;
