@@ -410,7 +410,7 @@ pub fn crawl(site: &Site, options: &CrawlOptions) -> Result<CrawlSummary> {
     let mut in_flight = 0usize;
     let mut fetched_this_run = 0u64;
     let mut hit_max_pages = false;
-    let checkpoints = store.background_checkpoints()?;
+    let mut checkpoints = store.background_checkpoints()?;
     let mut failed = 0u64;
     let mut results: Vec<Outcome> = Vec::new();
     // Results are committed in groups, every COMMIT_INTERVAL: each commit writes every page
@@ -501,7 +501,6 @@ pub fn crawl(site: &Site, options: &CrawlOptions) -> Result<CrawlSummary> {
     store.finish_tables()?;
     store.set_meta("finished_at", &httpdate::fmt_http_date(SystemTime::now()))?;
     // The last checkpoint runs while the summary is counted.
-    let mut checkpoints = checkpoints;
     checkpoints.start_final();
     let mut summary = summarise(&store, &site.abbr, fetched_this_run)?;
     drop(checkpoints);
