@@ -1,13 +1,9 @@
 //! Links out of a legacy page: anchors, image maps, frames, embedded objects, the canonical
 //! link, and `<meta http-equiv="refresh">` redirects, all resolved against `<base href>`.
 
-use std::cell::RefCell;
+use std::convert::Infallible;
 
-use html5ever::tendril::StrTendril;
-use html5ever::tokenizer::states::RawKind;
-use html5ever::tokenizer::{
-    BufferQueue, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
-};
+use html5gum::{Emitter, Error, State, Tokenizer};
 use url::Url;
 
 /// What kind of element a link came from.
@@ -59,16 +55,10 @@ pub struct PageLinks {
 
 /// Parses `html` (the page at `page_url`) and collects its links.
 ///
-/// Only html5ever's tokenizer runs (no tree is built): the crawler needs tags and anchor
-/// text, and the tokenizer is linear in the page, however deep its nesting.
+/// Only a tokenizer runs (no tree is built): the crawler needs tags and anchor text, and
+/// tokenizing is linear in the page, however deep its nesting.
 pub fn extract(html: &str, page_url: &Url) -> PageLinks {
-    let sink = LinkSink::default();
-    let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
-    let input = BufferQueue::default();
-    input.push_back(StrTendril::from_slice(html));
-    let _ = tokenizer.feed(&input);
-    tokenizer.end();
-    let found = tokenizer.sink.found.into_inner();
+    let found = tokenize(html);
 
     let base = found
         .base
@@ -147,191 +137,389 @@ struct Found {
     seen_refresh: bool,
 }
 
-#[derive(Default)]
-struct LinkSink {
-    found: RefCell<Found>,
+/// The start tags whose attributes matter, named as the tokenizer lowercases them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Element {
+    A,
+    Area,
+    Base,
+    Embed,
+    Frame,
+    Iframe,
+    Img,
+    Link,
+    Meta,
+    Object,
+    Param,
+    Title,
+    /// An element whose text is escapable raw text (`<textarea>`).
+    Rcdata,
+    Script,
+    /// An element whose text is raw text. (`<noframes>` is parsed as markup: old framesets
+    /// put their fallback links there; so is `<noscript>`, for the menus it spells out.)
+    Rawtext,
 }
 
-fn attr<'a>(tag: &'a Tag, name: &str) -> Option<&'a str> {
-    tag.attrs
-        .iter()
-        .find(|a| (*a.name.local).eq_ignore_ascii_case(name))
-        .map(|a| &*a.value)
-}
+impl Element {
+    fn from_name(name: &[u8]) -> Option<Element> {
+        Some(match name {
+            b"a" => Element::A,
+            b"area" => Element::Area,
+            b"base" => Element::Base,
+            b"embed" => Element::Embed,
+            b"frame" => Element::Frame,
+            b"iframe" => Element::Iframe,
+            b"img" => Element::Img,
+            b"link" => Element::Link,
+            b"meta" => Element::Meta,
+            b"object" => Element::Object,
+            b"param" => Element::Param,
+            b"title" => Element::Title,
+            b"textarea" => Element::Rcdata,
+            b"script" => Element::Script,
+            b"style" | b"xmp" | b"noembed" => Element::Rawtext,
+            _ => return None,
+        })
+    }
 
-impl TokenSink for LinkSink {
-    type Handle = ();
-
-    fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
-        let mut f = self.found.borrow_mut();
-        match token {
-            Token::TagToken(tag) => {
-                let name: &str = &tag.name;
-                if tag.kind == TagKind::EndTag {
-                    match name {
-                        "a" => finish_anchor(&mut f),
-                        "title" => f.in_title = false,
-                        _ => {}
-                    }
-                    return TokenSinkResult::Continue;
-                }
-                let rel = || attr(&tag, "rel").unwrap_or("").trim().to_ascii_lowercase();
-                match name {
-                    "base" if f.base.is_none() => f.base = attr(&tag, "href").map(str::to_owned),
-                    "title" if f.title.is_none() => {
-                        f.title = Some(String::new());
-                        f.in_title = true;
-                        return TokenSinkResult::RawData(RawKind::Rcdata);
-                    }
-                    "title" | "textarea" => return TokenSinkResult::RawData(RawKind::Rcdata),
-                    "script" => return TokenSinkResult::RawData(RawKind::ScriptData),
-                    // Raw text elements. (<noframes> is parsed as markup: old framesets put
-                    // their fallback links there.)
-                    "style" | "xmp" | "noembed" => {
-                        return TokenSinkResult::RawData(RawKind::Rawtext);
-                    }
-                    "a" => {
-                        finish_anchor(&mut f);
-                        if let Some(href) = attr(&tag, "href") {
-                            let index = f.links.len();
-                            f.links.push(RawLink {
-                                href: href.to_owned(),
-                                anchor: String::new(),
-                                rel: rel(),
-                                tag: LinkTag::A,
-                                delay: 0,
-                            });
-                            f.open_anchor = Some((index, String::new()));
-                        }
-                    }
-                    "area" => {
-                        if let Some(href) = attr(&tag, "href") {
-                            let alt = attr(&tag, "alt").unwrap_or("").to_owned();
-                            f.links.push(RawLink {
-                                href: href.to_owned(),
-                                anchor: alt,
-                                rel: rel(),
-                                tag: LinkTag::Area,
-                                delay: 0,
-                            });
-                        }
-                    }
-                    "img" => {
-                        if let (Some((_, alt)), Some(text)) =
-                            (f.open_anchor.as_mut(), attr(&tag, "alt"))
-                            && alt.is_empty()
-                        {
-                            *alt = text.to_owned();
-                        }
-                    }
-                    "frame" | "iframe" => {
-                        if let Some(src) = attr(&tag, "src") {
-                            let kind = if name == "iframe" {
-                                LinkTag::Iframe
-                            } else {
-                                LinkTag::Frame
-                            };
-                            let title = attr(&tag, "title").unwrap_or("").to_owned();
-                            f.links.push(RawLink {
-                                href: src.to_owned(),
-                                anchor: title,
-                                rel: rel(),
-                                tag: kind,
-                                delay: 0,
-                            });
-                        }
-                        if name == "iframe" {
-                            return TokenSinkResult::RawData(RawKind::Rawtext);
-                        }
-                    }
-                    "embed" => {
-                        if let Some(src) = attr(&tag, "src") {
-                            f.links.push(RawLink {
-                                href: src.to_owned(),
-                                anchor: String::new(),
-                                rel: rel(),
-                                tag: LinkTag::Embed,
-                                delay: 0,
-                            });
-                        }
-                    }
-                    "object" => {
-                        if let Some(data) = attr(&tag, "data") {
-                            f.links.push(RawLink {
-                                href: data.to_owned(),
-                                anchor: String::new(),
-                                rel: rel(),
-                                tag: LinkTag::Object,
-                                delay: 0,
-                            });
-                        }
-                    }
-                    "param" => {
-                        let named = attr(&tag, "name").is_some_and(|n| {
-                            n.eq_ignore_ascii_case("movie") || n.eq_ignore_ascii_case("src")
-                        });
-                        if let (true, Some(value)) = (named, attr(&tag, "value")) {
-                            f.links.push(RawLink {
-                                href: value.to_owned(),
-                                anchor: String::new(),
-                                rel: rel(),
-                                tag: LinkTag::Object,
-                                delay: 0,
-                            });
-                        }
-                    }
-                    "link" => {
-                        let is_canonical = attr(&tag, "rel").is_some_and(|r| {
-                            r.split_ascii_whitespace()
-                                .any(|t| t.eq_ignore_ascii_case("canonical"))
-                        });
-                        if let (true, false, Some(href)) =
-                            (is_canonical, f.seen_canonical, attr(&tag, "href"))
-                        {
-                            f.seen_canonical = true;
-                            f.links.push(RawLink {
-                                href: href.to_owned(),
-                                anchor: String::new(),
-                                rel: rel(),
-                                tag: LinkTag::Canonical,
-                                delay: 0,
-                            });
-                        }
-                    }
-                    "meta" => {
-                        let refresh = attr(&tag, "http-equiv")
-                            .is_some_and(|h| h.trim().eq_ignore_ascii_case("refresh"));
-                        if let (true, false, Some((delay, target))) = (
-                            refresh,
-                            f.seen_refresh,
-                            attr(&tag, "content").and_then(parse_refresh),
-                        ) {
-                            f.seen_refresh = true;
-                            f.links.push(RawLink {
-                                href: target,
-                                anchor: String::new(),
-                                rel: rel(),
-                                tag: LinkTag::MetaRefresh,
-                                delay,
-                            });
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            Token::CharacterTokens(text) => {
-                if f.in_title {
-                    if let Some(title) = f.title.as_mut() {
-                        title.push_str(&text);
-                    }
-                } else if let Some((index, _)) = f.open_anchor {
-                    f.links[index].anchor.push_str(&text);
-                }
-            }
-            Token::EOFToken => finish_anchor(&mut f),
-            _ => {}
+    /// The tokenizer state the element's content is read in, when not markup.
+    fn content_state(self) -> Option<State> {
+        match self {
+            Element::Title | Element::Rcdata => Some(State::RcData),
+            Element::Script => Some(State::ScriptData),
+            Element::Iframe | Element::Rawtext => Some(State::RawText),
+            _ => None,
         }
-        TokenSinkResult::Continue
+    }
+}
+
+/// The attributes links are made of.
+#[derive(Clone, Copy)]
+enum Attribute {
+    Href,
+    Rel,
+    Alt,
+    Src,
+    Title,
+    Data,
+    Name,
+    Value,
+    HttpEquiv,
+    Content,
+}
+
+impl Attribute {
+    fn from_name(name: &[u8]) -> Option<Attribute> {
+        Some(match name {
+            b"href" => Attribute::Href,
+            b"rel" => Attribute::Rel,
+            b"alt" => Attribute::Alt,
+            b"src" => Attribute::Src,
+            b"title" => Attribute::Title,
+            b"data" => Attribute::Data,
+            b"name" => Attribute::Name,
+            b"value" => Attribute::Value,
+            b"http-equiv" => Attribute::HttpEquiv,
+            b"content" => Attribute::Content,
+            _ => return None,
+        })
+    }
+}
+
+/// The first value of each [`Attribute`] on a start tag, as in a browser.
+type Values = [Option<String>; 10];
+
+fn get(values: &Values, attribute: Attribute) -> Option<&str> {
+    values[attribute as usize].as_deref()
+}
+
+/// Runs the tokenizer over `html`, collecting links, title and base.
+fn tokenize(html: &str) -> Found {
+    let mut found = Found::default();
+    let emitter = LinkEmitter {
+        found: &mut found,
+        tag_is_end: false,
+        tag_name: Vec::new(),
+        last_start_tag: Vec::new(),
+        element: None,
+        values: Values::default(),
+        attribute_name: Vec::new(),
+        attribute_value: Vec::new(),
+        in_attribute: false,
+        text: Vec::new(),
+    };
+    let Ok(()) = Tokenizer::new_with_emitter(html, emitter).finish();
+    finish_anchor(&mut found);
+    found
+}
+
+/// Receives the tokenizer's events and keeps only what links are made of: the tags of
+/// [`Element`], their [`Attribute`]s, and the text of the title and of the open anchor.
+/// Parse errors are not collected, which spares the tokenizer checking every character.
+struct LinkEmitter<'f> {
+    found: &'f mut Found,
+    tag_is_end: bool,
+    tag_name: Vec<u8>,
+    /// The name of the last start tag, which the end of raw text must match.
+    last_start_tag: Vec<u8>,
+    /// The current start tag's element once its name is complete: `None` until then,
+    /// `Some(None)` when the element does not matter.
+    element: Option<Option<Element>>,
+    values: Values,
+    attribute_name: Vec<u8>,
+    attribute_value: Vec<u8>,
+    in_attribute: bool,
+    /// Text for the title or the open anchor, as bytes: a character may come in pieces.
+    text: Vec<u8>,
+}
+
+impl LinkEmitter<'_> {
+    fn element(&mut self) -> Option<Element> {
+        if self.tag_is_end {
+            return None;
+        }
+        *self
+            .element
+            .get_or_insert_with(|| Element::from_name(&self.tag_name))
+    }
+
+    /// Puts the attribute just read on the tag, if it counts.
+    fn finish_attribute(&mut self) {
+        if !std::mem::take(&mut self.in_attribute) || self.element().is_none() {
+            return;
+        }
+        if let Some(attribute) = Attribute::from_name(&self.attribute_name) {
+            let slot = &mut self.values[attribute as usize];
+            if slot.is_none() {
+                *slot = Some(String::from_utf8_lossy(&self.attribute_value).into_owned());
+            }
+        }
+    }
+
+    /// Hands the text read since the last tag to the title or the open anchor.
+    fn flush_text(&mut self) {
+        if self.text.is_empty() {
+            return;
+        }
+        let text = String::from_utf8_lossy(&self.text);
+        let f = &mut *self.found;
+        if f.in_title {
+            if let Some(title) = f.title.as_mut() {
+                title.push_str(&text);
+            }
+        } else if let Some((index, _)) = f.open_anchor {
+            f.links[index].anchor.push_str(&text);
+        }
+        self.text.clear();
+    }
+
+    fn init_tag(&mut self, is_end: bool) {
+        self.flush_text();
+        self.tag_is_end = is_end;
+        self.tag_name.clear();
+        self.element = None;
+        self.in_attribute = false;
+    }
+}
+
+impl Emitter for LinkEmitter<'_> {
+    type Token = Infallible;
+
+    fn set_last_start_tag(&mut self, last_start_tag: Option<&[u8]>) {
+        self.last_start_tag.clear();
+        self.last_start_tag
+            .extend_from_slice(last_start_tag.unwrap_or_default());
+    }
+
+    fn emit_eof(&mut self) {
+        self.flush_text();
+    }
+
+    fn emit_error(&mut self, _: Error) {}
+
+    #[inline]
+    fn should_emit_errors(&mut self) -> bool {
+        false
+    }
+
+    fn pop_token(&mut self) -> Option<Infallible> {
+        None
+    }
+
+    fn emit_string(&mut self, text: &[u8]) {
+        if self.found.in_title || self.found.open_anchor.is_some() {
+            self.text.extend_from_slice(text);
+        }
+    }
+
+    fn init_start_tag(&mut self) {
+        self.init_tag(false);
+    }
+
+    fn init_end_tag(&mut self) {
+        self.init_tag(true);
+    }
+
+    fn init_comment(&mut self) {}
+
+    fn emit_current_tag(&mut self) -> Option<State> {
+        self.finish_attribute();
+        if self.tag_is_end {
+            self.last_start_tag.clear();
+            match &self.tag_name[..] {
+                b"a" => finish_anchor(self.found),
+                b"title" => self.found.in_title = false,
+                _ => {}
+            }
+            return None;
+        }
+        let element = self.element();
+        std::mem::swap(&mut self.last_start_tag, &mut self.tag_name);
+        let element = element?;
+        let values = std::mem::take(&mut self.values);
+        start_tag(self.found, element, &values);
+        // The tree builder's part that a tokenizer cannot play: reading an element's
+        // content as text when the element says so.
+        element.content_state()
+    }
+
+    fn emit_current_comment(&mut self) {}
+
+    fn emit_current_doctype(&mut self) {}
+
+    fn set_self_closing(&mut self) {}
+
+    fn set_force_quirks(&mut self) {}
+
+    fn push_tag_name(&mut self, name: &[u8]) {
+        self.tag_name.extend_from_slice(name);
+    }
+
+    fn push_comment(&mut self, _: &[u8]) {}
+
+    fn push_doctype_name(&mut self, _: &[u8]) {}
+
+    fn init_doctype(&mut self) {}
+
+    fn init_attribute(&mut self) {
+        self.finish_attribute();
+        self.in_attribute = true;
+        self.attribute_name.clear();
+        self.attribute_value.clear();
+    }
+
+    fn push_attribute_name(&mut self, name: &[u8]) {
+        self.attribute_name.extend_from_slice(name);
+    }
+
+    fn push_attribute_value(&mut self, value: &[u8]) {
+        if self.element().is_some() {
+            self.attribute_value.extend_from_slice(value);
+        }
+    }
+
+    fn set_doctype_public_identifier(&mut self, _: &[u8]) {}
+
+    fn set_doctype_system_identifier(&mut self, _: &[u8]) {}
+
+    fn push_doctype_public_identifier(&mut self, _: &[u8]) {}
+
+    fn push_doctype_system_identifier(&mut self, _: &[u8]) {}
+
+    fn current_is_appropriate_end_tag_token(&mut self) -> bool {
+        self.tag_is_end && !self.last_start_tag.is_empty() && self.tag_name == self.last_start_tag
+    }
+}
+
+/// Records what a start tag contributes.
+fn start_tag(f: &mut Found, element: Element, values: &Values) {
+    use Attribute::*;
+    let attr = |attribute| get(values, attribute);
+    let owned = |attribute| attr(attribute).unwrap_or("").to_owned();
+    let push = |f: &mut Found, href: &str, anchor: String, kind: LinkTag, delay: u32| {
+        f.links.push(RawLink {
+            href: href.to_owned(),
+            anchor,
+            rel: attr(Rel).unwrap_or("").trim().to_ascii_lowercase(),
+            tag: kind,
+            delay,
+        });
+    };
+    match element {
+        Element::Base if f.base.is_none() => f.base = attr(Href).map(str::to_owned),
+        Element::Title if f.title.is_none() => {
+            f.title = Some(String::new());
+            f.in_title = true;
+        }
+        Element::A => {
+            finish_anchor(f);
+            if let Some(href) = attr(Href) {
+                let index = f.links.len();
+                push(f, href, String::new(), LinkTag::A, 0);
+                f.open_anchor = Some((index, String::new()));
+            }
+        }
+        Element::Area => {
+            if let Some(href) = attr(Href) {
+                push(f, href, owned(Alt), LinkTag::Area, 0);
+            }
+        }
+        Element::Img => {
+            if let (Some((_, alt)), Some(text)) = (f.open_anchor.as_mut(), attr(Alt))
+                && alt.is_empty()
+            {
+                *alt = text.to_owned();
+            }
+        }
+        Element::Frame | Element::Iframe => {
+            if let Some(src) = attr(Src) {
+                let kind = if element == Element::Iframe {
+                    LinkTag::Iframe
+                } else {
+                    LinkTag::Frame
+                };
+                push(f, src, owned(Title), kind, 0);
+            }
+        }
+        Element::Embed => {
+            if let Some(src) = attr(Src) {
+                push(f, src, String::new(), LinkTag::Embed, 0);
+            }
+        }
+        Element::Object => {
+            if let Some(data) = attr(Data) {
+                push(f, data, String::new(), LinkTag::Object, 0);
+            }
+        }
+        Element::Param => {
+            let named = attr(Name)
+                .is_some_and(|n| n.eq_ignore_ascii_case("movie") || n.eq_ignore_ascii_case("src"));
+            if let (true, Some(value)) = (named, attr(Value)) {
+                push(f, value, String::new(), LinkTag::Object, 0);
+            }
+        }
+        Element::Link => {
+            let is_canonical = attr(Rel).is_some_and(|r| {
+                r.split_ascii_whitespace()
+                    .any(|t| t.eq_ignore_ascii_case("canonical"))
+            });
+            if let (true, false, Some(href)) = (is_canonical, f.seen_canonical, attr(Href)) {
+                f.seen_canonical = true;
+                push(f, href, String::new(), LinkTag::Canonical, 0);
+            }
+        }
+        Element::Meta => {
+            let refresh = attr(HttpEquiv).is_some_and(|h| h.trim().eq_ignore_ascii_case("refresh"));
+            if let (true, false, Some((delay, target))) = (
+                refresh,
+                f.seen_refresh,
+                attr(Content).and_then(parse_refresh),
+            ) {
+                f.seen_refresh = true;
+                push(f, &target, String::new(), LinkTag::MetaRefresh, delay);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -531,6 +719,34 @@ mod tests {
             page.meta_refresh.map(|(u, d)| (u.to_string(), d)),
             Some(("http://www.hpa.org.uk/new/".into(), 0))
         );
+    }
+
+    #[test]
+    fn text_that_only_looks_like_links_is_not_followed() {
+        let html = "<HTML><TITLE>A &amp; B <a href=/in-title>x</a></TITLE>\
+            <!-- <a href=\"/in-comment\">c</a> -->\
+            <script>document.write('<a href=\"/in-script\">s</a>'); if (a<b) {}</script>\
+            <style>a[href=\"/in-style\"] {}</style><textarea><a href=/in-textarea></textarea>\
+            <xmp><a href=/in-xmp></xmp>\
+            <noscript><a href=/menu.htm>Menu</a></noscript>\
+            <noframes><a href=/frameless.htm>No frames</a></noframes>\
+            <A HREF=Upper.htm Href=second.htm>Caf&eacute; &copy;\u{e9}t\u{e9}</A>\
+            <a href=\"/q?a=1&amp;b=2&copy=3\">q</a><a href=\"/cut\" title=\"unfinished";
+        let page = extract(html, &url("http://x.org/dir/"));
+        assert_eq!(page.title.as_deref(), Some("A & B <a href=/in-title>x</a>"));
+        let got: Vec<(String, String)> = page
+            .links
+            .iter()
+            .map(|l| (l.url.to_string(), l.anchor.clone()))
+            .collect();
+        let want = [
+            ("http://x.org/menu.htm", "Menu"),
+            ("http://x.org/frameless.htm", "No frames"),
+            ("http://x.org/dir/Upper.htm", "Café ©été"),
+            ("http://x.org/q?a=1&b=2&copy=3", "q"),
+        ]
+        .map(|(u, a)| (u.to_owned(), a.to_owned()));
+        assert_eq!(got, want);
     }
 
     #[test]
