@@ -1137,9 +1137,9 @@ fn escape_into(out: &mut String, word: &str, at_line_start: bool) {
         }
         // "2013." or "s1." at the start of a line would start a list or steps.
         let digits = word.strip_prefix('s').unwrap_or(word);
-        let number: String = digits.chars().take_while(char::is_ascii_digit).collect();
-        if !number.is_empty() && matches!(&digits[number.len()..], "." | ")") {
-            let split = word.len() - digits.len() + number.len();
+        let number_len = digits.bytes().take_while(u8::is_ascii_digit).count();
+        if number_len > 0 && matches!(&digits[number_len..], "." | ")") {
+            let split = word.len() - digits.len() + number_len;
             out.push_str(&word[..split]);
             out.push('\\');
             out.push_str(&word[split..]);
@@ -1147,7 +1147,7 @@ fn escape_into(out: &mut String, word: &str, at_line_start: bool) {
         }
         if ["england", "scotland", "wales", "northern-ireland", "london"]
             .iter()
-            .any(|n| word.starts_with(&format!(":{n}:")))
+            .any(|n| super::starts_with_marker(word, n))
         {
             out.push('\\');
         }

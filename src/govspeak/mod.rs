@@ -6,3 +6,10 @@ pub mod to_html;
 
 pub use from_html::{Conversion, LinkTarget, Options, convert, with_attachments_listed};
 pub use to_html::{AttachmentRef, Header, ImageRef, RenderOptions, Rendered, render};
+
+/// Whether `text` starts with the devolved-content marker `:name:` (without building it).
+pub(crate) fn starts_with_marker(text: &str, name: &str) -> bool {
+    text.strip_prefix(':')
+        .and_then(|rest| rest.strip_prefix(name))
+        .is_some_and(|rest| rest.starts_with(':'))
+}

@@ -283,7 +283,7 @@ impl State<'_, '_> {
             }
             if let Some((nation, _)) = NATIONS
                 .iter()
-                .find(|(n, _)| trimmed.starts_with(&format!(":{n}:")))
+                .find(|(n, _)| super::starts_with_marker(trimmed, n))
             {
                 let marker = format!(":{nation}:");
                 let mut body = String::new();
