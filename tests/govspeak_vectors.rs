@@ -227,3 +227,24 @@ fn publications_list_their_files_apart_from_the_body() {
         "Read the \\*full\\* report first.\n"
     );
 }
+
+#[test]
+fn legacy_text_that_looks_like_a_nation_marker_stays_text() {
+    for nation in [
+        "england-wales",
+        "northern-ireland",
+        "england",
+        "scotland",
+        "wales",
+        "london",
+    ] {
+        let html = format!("<p>:{nation}: applies here :{nation}:</p>");
+        let draft = convert(&html).govspeak;
+        let body = govspeak::render(&draft, &RenderOptions::default()).html;
+        assert!(
+            body.contains(&format!(":{nation}: applies here")),
+            "{nation}: draft {draft:?} rendered as {body}"
+        );
+        assert!(!body.contains("devolved"), "{nation}: {body}");
+    }
+}

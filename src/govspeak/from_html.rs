@@ -1145,9 +1145,9 @@ fn escape_into(out: &mut String, word: &str, at_line_start: bool) {
             out.push_str(&word[split..]);
             return;
         }
-        if ["england", "scotland", "wales", "northern-ireland", "london"]
+        if super::NATIONS
             .iter()
-            .any(|n| super::starts_with_marker(word, n))
+            .any(|(n, _)| super::starts_with_marker(word, n))
         {
             out.push('\\');
         }

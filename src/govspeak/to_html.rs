@@ -128,15 +128,6 @@ const BOXES: &[(&str, &str)] = &[
     ("!", "summary"),
 ];
 
-const NATIONS: &[(&str, &str)] = &[
-    ("england-wales", "England and Wales"),
-    ("northern-ireland", "Northern Ireland"),
-    ("england", "England"),
-    ("scotland", "Scotland"),
-    ("wales", "Wales"),
-    ("london", "London"),
-];
-
 /// Removes `*[ABBR]: expansion` lines, returning them.
 fn take_abbreviations(source: &str) -> (String, Vec<(String, String)>) {
     let mut kept = String::with_capacity(source.len());
@@ -281,7 +272,7 @@ impl State<'_, '_> {
                 i = close + 1;
                 continue;
             }
-            if let Some((nation, _)) = NATIONS
+            if let Some((nation, _)) = super::NATIONS
                 .iter()
                 .find(|(n, _)| super::starts_with_marker(trimmed, n))
             {
@@ -467,7 +458,7 @@ impl State<'_, '_> {
                 format!("<div class=\"legislative-list-wrapper\">{inner}</div>\n")
             }
             Extension::Devolved { nation, body } => {
-                let name = NATIONS
+                let name = super::NATIONS
                     .iter()
                     .find(|(n, _)| *n == nation)
                     .map_or("", |(_, name)| name);
