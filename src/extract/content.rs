@@ -665,12 +665,41 @@ const DIV_TO_P: &[&str] = &[
     "section",
 ];
 
-fn matches_any(text: &str, words: &[&str]) -> bool {
-    words.iter().any(|w| text.contains(w))
+/// One automaton per word list, in ASCII case, so that an element's class and id are read
+/// once each, not lower-cased and searched once per word.
+struct Signals {
+    unlikely: aho_corasick::AhoCorasick,
+    maybe: aho_corasick::AhoCorasick,
+    positive: aho_corasick::AhoCorasick,
+    negative: aho_corasick::AhoCorasick,
+    share: aho_corasick::AhoCorasick,
+}
+
+fn signals() -> &'static Signals {
+    static SIGNALS: std::sync::LazyLock<Signals> = std::sync::LazyLock::new(|| Signals {
+        unlikely: crate::extract::phrase_matcher(UNLIKELY),
+        maybe: crate::extract::phrase_matcher(MAYBE),
+        positive: crate::extract::phrase_matcher(POSITIVE),
+        negative: crate::extract::phrase_matcher(NEGATIVE),
+        share: crate::extract::phrase_matcher(&["share"]),
+    });
+    &SIGNALS
+}
+
+/// Whether the element's class or id holds one of `words` (none holds a space, so the
+/// two are searched apart).
+fn signature_matches(el: &scraper::node::Element, words: &aho_corasick::AhoCorasick) -> bool {
+    [el.attr("class"), el.attr("id")]
+        .into_iter()
+        .flatten()
+        .any(|value| words.is_match(value))
 }
 
 fn negative(text: &str) -> bool {
-    matches_any(text, NEGATIVE) || text.split_whitespace().any(|t| t == "hid")
+    signals().negative.is_match(text)
+        || text
+            .split_whitespace()
+            .any(|t| t.eq_ignore_ascii_case("hid"))
 }
 
 fn class_weight(element: &scraper::node::Element) -> f64 {
@@ -679,14 +708,13 @@ fn class_weight(element: &scraper::node::Element) -> f64 {
         .into_iter()
         .flatten()
     {
-        let value = value.to_ascii_lowercase();
         if value.is_empty() {
             continue;
         }
-        if negative(&value) {
+        if negative(value) {
             weight -= 25.0;
         }
-        if matches_any(&value, POSITIVE) {
+        if signals().positive.is_match(value) {
             weight += 25.0;
         }
     }
@@ -921,18 +949,13 @@ fn grab(body: ElementRef<'_>, flags: Flags) -> (NodeId, NodeSet) {
                 return true;
             }
             if flags.strip_unlikely && node.id() != body.id() && name != "a" && name != "body" {
-                let signature = format!(
-                    "{} {}",
-                    el.attr("class").unwrap_or(""),
-                    el.attr("id").unwrap_or("")
-                )
-                .to_ascii_lowercase();
-                let in_table_or_code = node
-                    .ancestors()
-                    .any(|a| element(a).is_some_and(|e| matches!(e.name(), "table" | "code")));
-                if matches_any(&signature, UNLIKELY)
-                    && !matches_any(&signature, MAYBE)
-                    && !in_table_or_code
+                let in_table_or_code = || {
+                    node.ancestors()
+                        .any(|a| element(a).is_some_and(|e| matches!(e.name(), "table" | "code")))
+                };
+                if signature_matches(el, &signals().unlikely)
+                    && !signature_matches(el, &signals().maybe)
+                    && !in_table_or_code()
                 {
                     return true;
                 }
@@ -1266,13 +1289,7 @@ fn cleaned(root: NodeId, tree: &ego_tree::Tree<Node>, mut skip: NodeSet, flags: 
                 candidates.push(node.id())
             }
             _ => {
-                let signature = format!(
-                    "{} {}",
-                    el.attr("class").unwrap_or(""),
-                    el.attr("id").unwrap_or("")
-                )
-                .to_ascii_lowercase();
-                if signature.contains("share") && stats(node, &skip).chars < 500 {
+                if signature_matches(el, &signals().share) && stats(node, &skip).chars < 500 {
                     skip.insert(node.id());
                 }
             }

@@ -172,53 +172,89 @@ macro_rules! selector {
 
 /// Vowel groups, less a silent final e: the usual estimate for English.
 pub fn syllables(word: &str) -> usize {
+    let mut counter = Syllables::default();
     // ASCII words (nearly all) are read without allocating.
     if word.is_ascii() {
-        count_syllables(
-            word.bytes()
-                .filter(u8::is_ascii_alphabetic)
-                .map(|b| b.to_ascii_lowercase() as char),
-        )
+        for b in word.bytes().filter(u8::is_ascii_alphabetic) {
+            counter.push(b.to_ascii_lowercase() as char);
+        }
     } else {
-        count_syllables(
-            word.chars()
-                .filter(|c| c.is_alphabetic())
-                .flat_map(char::to_lowercase),
-        )
+        for c in word
+            .chars()
+            .filter(|c| c.is_alphabetic())
+            .flat_map(char::to_lowercase)
+        {
+            counter.push(c);
+        }
+    }
+    counter.count()
+}
+
+/// Counts syllables as a word's lower-case letters arrive.
+#[derive(Default)]
+struct Syllables {
+    groups: usize,
+    letters: usize,
+    previous_vowel: bool,
+    last_two: [char; 2],
+}
+
+impl Syllables {
+    fn push(&mut self, c: char) {
+        let vowel = matches!(c, 'a' | 'e' | 'i' | 'o' | 'u' | 'y');
+        if vowel && !self.previous_vowel {
+            self.groups += 1;
+        }
+        self.previous_vowel = vowel;
+        self.letters += 1;
+        self.last_two = [self.last_two[1], c];
+    }
+
+    fn count(&self) -> usize {
+        if self.letters == 0 {
+            return 0;
+        }
+        // A final e is silent, unless after an l ("table").
+        let silent_e = self.letters > 2
+            && self.last_two[1] == 'e'
+            && self.last_two[0] != 'l'
+            && self.groups > 1;
+        (self.groups - usize::from(silent_e)).max(1)
     }
 }
 
-/// Syllables in a word's lower-case letters.
-fn count_syllables(letters: impl Iterator<Item = char>) -> usize {
-    let (mut count, mut len, mut previous_vowel) = (0, 0, false);
-    let mut last_two = [' ', ' '];
-    for c in letters {
-        let vowel = matches!(c, 'a' | 'e' | 'i' | 'o' | 'u' | 'y');
-        if vowel && !previous_vowel {
-            count += 1;
+/// A token's syllables, or `None` when it holds no letter or digit (it is not a word).
+fn word_syllables(token: &str) -> Option<usize> {
+    if !token.is_ascii() {
+        return token
+            .chars()
+            .any(char::is_alphanumeric)
+            .then(|| syllables(token));
+    }
+    // One pass over the bytes both finds a letter or digit and counts.
+    let mut counter = Syllables::default();
+    let mut alphanumeric = false;
+    for b in token.bytes() {
+        if b.is_ascii_alphabetic() {
+            alphanumeric = true;
+            counter.push(b.to_ascii_lowercase() as char);
+        } else if b.is_ascii_digit() {
+            alphanumeric = true;
         }
-        previous_vowel = vowel;
-        len += 1;
-        last_two = [last_two[1], c];
     }
-    if len == 0 {
-        return 0;
-    }
-    // A final e is silent, unless after an l ("table").
-    let silent_e = len > 2 && last_two[1] == 'e' && last_two[0] != 'l' && count > 1;
-    (count - usize::from(silent_e)).max(1)
+    alphanumeric.then(|| counter.count())
 }
 
 /// Counts words, sentences and syllables in text.
 pub fn text_stats(text: &str) -> (usize, usize, usize, usize) {
     let (mut words, mut sentences, mut syllable_count, mut longest, mut current) = (0, 0, 0, 0, 0);
     for token in text.split_whitespace() {
-        if !token.chars().any(char::is_alphanumeric) {
+        let Some(token_syllables) = word_syllables(token) else {
             continue;
-        }
+        };
         words += 1;
         current += 1;
-        syllable_count += syllables(token);
+        syllable_count += token_syllables;
         if token.ends_with(['.', '!', '?']) {
             sentences += 1;
             longest = longest.max(current);
@@ -246,7 +282,20 @@ pub fn is_numeric(text: &str) -> bool {
 }
 
 fn text_of(e: ElementRef<'_>) -> String {
-    e.text().collect::<Vec<_>>().join(" ")
+    let mut text = String::new();
+    text_into(e, &mut text);
+    text
+}
+
+/// An element's text nodes, one space apart, into a reused buffer.
+fn text_into(e: ElementRef<'_>, out: &mut String) {
+    out.clear();
+    for (i, piece) in e.text().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(piece);
+    }
 }
 
 fn extension(href: &str) -> Option<String> {
@@ -442,6 +491,7 @@ pub fn page_facts(
     let rows = selector!("tr");
     let cells = selector!("td, th");
     let header_cells = selector!("th");
+    let mut cell_text = String::new();
     for &table in &elements.tables {
         if table.value().attr("role") == Some("presentation")
             || table.select(selector!("table")).nth(1).is_some()
@@ -457,11 +507,15 @@ pub fn page_facts(
         if row_count < 2 || max_cols < 2 {
             continue;
         }
-        let all: Vec<String> = table.select(cells).map(text_of).collect();
-        let numeric = all.iter().filter(|t| is_numeric(t)).count();
+        let (mut cell_count, mut numeric) = (0, 0);
+        for cell in table.select(cells) {
+            text_into(cell, &mut cell_text);
+            cell_count += 1;
+            numeric += usize::from(is_numeric(&cell_text));
+        }
         let has_headers = table.select(header_cells).next().is_some();
         // Mostly figures, or headed columns with some figures: a list of names is not data.
-        if numeric * 10 < all.len() * 3 && !(has_headers && numeric > 0) {
+        if numeric * 10 < cell_count * 3 && !(has_headers && numeric > 0) {
             continue;
         }
         facts.data_tables += 1;
