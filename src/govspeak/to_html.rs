@@ -738,11 +738,10 @@ impl<'s, 'o, 'a> Writer<'s, 'o, 'a> {
             self.heading_text.push_str(text);
         }
         if self.code_block {
-            self.out.push_str(&escape_text(text));
+            escape_text_into(&mut self.out, text);
             return;
         }
-        let html = with_abbreviations(text, &self.state.abbreviations);
-        self.out.push_str(&html);
+        with_abbreviations_into(&mut self.out, text, &self.state.abbreviations);
     }
 
     fn start(&mut self, tag: Tag<'_>) {
@@ -1038,58 +1037,70 @@ fn is_external(href: &str) -> bool {
     host != "www.gov.uk"
 }
 
-/// Escapes text, wrapping defined acronyms in `<abbr>` where they stand as whole words.
-fn with_abbreviations(text: &str, abbreviations: &[(String, String)]) -> String {
+/// Escapes text into `out`, wrapping defined acronyms in `<abbr>` where they stand as
+/// whole words.
+fn with_abbreviations_into(out: &mut String, text: &str, abbreviations: &[(String, String)]) {
     if abbreviations.is_empty() {
-        return escape_text(text);
+        return escape_text_into(out, text);
     }
-    let mut out = String::with_capacity(text.len() + 16);
-    let mut i = 0;
     let bytes = text.as_bytes();
-    'outer: while i < text.len() {
+    // Text up to `copied` is in `out`; an acronym can start only at a word boundary.
+    let (mut copied, mut i) = (0, 0);
+    while i < text.len() {
         let boundary_before = i == 0 || !is_word_byte(bytes[i - 1]);
-        if boundary_before {
-            for (abbr, title) in abbreviations {
-                if text[i..].starts_with(abbr.as_str()) {
+        let found = boundary_before
+            .then(|| {
+                abbreviations.iter().find(|(abbr, _)| {
                     let end = i + abbr.len();
-                    if end == text.len() || !is_word_byte(bytes[end]) {
-                        let _ = write!(
-                            out,
-                            "<abbr title=\"{}\">{}</abbr>",
-                            escape_attr(title),
-                            escape_text(abbr)
-                        );
-                        i = end;
-                        continue 'outer;
-                    }
-                }
+                    text[i..].starts_with(abbr.as_str())
+                        && (end == text.len() || !is_word_byte(bytes[end]))
+                })
+            })
+            .flatten();
+        if let Some((abbr, title)) = found {
+            escape_text_into(out, &text[copied..i]);
+            let _ = write!(
+                out,
+                "<abbr title=\"{}\">{}</abbr>",
+                escape_attr(title),
+                escape_text(abbr)
+            );
+            i += abbr.len();
+            copied = i;
+        } else {
+            i += 1;
+            while i < text.len() && !text.is_char_boundary(i) {
+                i += 1;
             }
         }
-        let c = text[i..].chars().next().expect("in bounds");
-        push_escaped(&mut out, c);
-        i += c.len_utf8();
     }
-    out
+    escape_text_into(out, &text[copied..]);
 }
 
 fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
 }
 
-fn push_escaped(out: &mut String, c: char) {
-    match c {
-        '&' => out.push_str("&amp;"),
-        '<' => out.push_str("&lt;"),
-        '>' => out.push_str("&gt;"),
-        _ => out.push(c),
+/// Escapes `&`, `<` and `>`, copying the runs between them whole.
+fn escape_text_into(out: &mut String, text: &str) {
+    let mut copied = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let entity = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            _ => continue,
+        };
+        out.push_str(&text[copied..i]);
+        out.push_str(entity);
+        copied = i + 1;
     }
+    out.push_str(&text[copied..]);
 }
 
 pub fn escape_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        push_escaped(&mut out, c);
-    }
+    escape_text_into(&mut out, text);
     out
 }
 
