@@ -309,9 +309,8 @@ impl State<'_, '_> {
                     continue;
                 }
             }
-            if let Some(start) = trimmed.find("{stat-headline}")
+            if trimmed.starts_with("{stat-headline}")
                 && let Some(end) = trimmed.find("{/stat-headline}")
-                && start == 0
             {
                 let body = trimmed[15..end].to_owned();
                 push_block(&mut out, &mut extensions, Extension::StatHeadline(body));

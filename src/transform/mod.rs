@@ -487,19 +487,20 @@ fn finish(
 ) -> Output {
     let (slug, base_path) = base_paths[&draft.id].clone();
     // Links to migrated pages point at their new GOV.UK URLs.
-    let mut govspeak = draft.govspeak.clone();
-    while let Some(at) = govspeak.find(PLACEHOLDER) {
-        let digits: String = govspeak[at + PLACEHOLDER.len()..]
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect();
-        let id: i64 = digits.parse().unwrap_or(-1);
-        let target = base_paths
-            .get(&id)
-            .map(|(_, p)| format!("https://www.gov.uk{p}"))
-            .unwrap_or_default();
-        govspeak.replace_range(at..at + PLACEHOLDER.len() + digits.len(), &target);
+    let mut govspeak = String::with_capacity(draft.govspeak.len() + 256);
+    let mut rest = draft.govspeak.as_str();
+    while let Some(at) = rest.find(PLACEHOLDER) {
+        govspeak.push_str(&rest[..at]);
+        let after = &rest[at + PLACEHOLDER.len()..];
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        let id: i64 = after[..digits].parse().unwrap_or(-1);
+        if let Some((_, path)) = base_paths.get(&id) {
+            govspeak.push_str("https://www.gov.uk");
+            govspeak.push_str(path);
+        }
+        rest = &after[digits..];
     }
+    govspeak.push_str(rest);
     let attachments: Vec<Attachment> = draft
         .attachments
         .iter()
