@@ -1429,4 +1429,22 @@ mod tests {
         assert_eq!(visible_chars(main, &skip, usize::MAX), length);
         assert_eq!(visible_chars(main, &skip, 10), 10);
     }
+
+    #[test]
+    fn class_and_id_signals_match_in_any_case() {
+        let html = Html::parse_document(
+            "<div class='Main-Content' id='X'></div><div class='SideBar'></div>             <div id='promo HID'></div><div class='x'></div>",
+        );
+        let weights: Vec<f64> = html
+            .select(&Selector::parse("div").unwrap())
+            .map(|d| class_weight(d.value()))
+            .collect();
+        assert_eq!(weights, [25.0, -25.0, -25.0, 0.0]);
+        let sidebar = html
+            .select(&Selector::parse(".SideBar").unwrap())
+            .next()
+            .unwrap();
+        assert!(signature_matches(sidebar.value(), &signals().unlikely));
+        assert!(!signature_matches(sidebar.value(), &signals().maybe));
+    }
 }
