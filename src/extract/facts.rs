@@ -172,22 +172,7 @@ macro_rules! selector {
 
 /// Vowel groups, less a silent final e: the usual estimate for English.
 pub fn syllables(word: &str) -> usize {
-    let mut counter = Syllables::default();
-    // ASCII words (nearly all) are read without allocating.
-    if word.is_ascii() {
-        for b in word.bytes().filter(u8::is_ascii_alphabetic) {
-            counter.push(b.to_ascii_lowercase() as char);
-        }
-    } else {
-        for c in word
-            .chars()
-            .filter(|c| c.is_alphabetic())
-            .flat_map(char::to_lowercase)
-        {
-            counter.push(c);
-        }
-    }
-    counter.count()
+    word_syllables(word).unwrap_or(0)
 }
 
 /// Counts syllables as a word's lower-case letters arrive.
@@ -223,23 +208,29 @@ impl Syllables {
     }
 }
 
-/// A token's syllables, or `None` when it holds no letter or digit (it is not a word).
+/// A token's syllables, or `None` when it holds no letter or digit (it is not a word):
+/// one pass over it does both.
 fn word_syllables(token: &str) -> Option<usize> {
-    if !token.is_ascii() {
-        return token
-            .chars()
-            .any(char::is_alphanumeric)
-            .then(|| syllables(token));
-    }
-    // One pass over the bytes both finds a letter or digit and counts.
     let mut counter = Syllables::default();
     let mut alphanumeric = false;
-    for b in token.bytes() {
-        if b.is_ascii_alphabetic() {
-            alphanumeric = true;
-            counter.push(b.to_ascii_lowercase() as char);
-        } else if b.is_ascii_digit() {
-            alphanumeric = true;
+    if token.is_ascii() {
+        // Nearly every word: read a byte at a time, without allocating.
+        for b in token.bytes() {
+            if b.is_ascii_alphabetic() {
+                alphanumeric = true;
+                counter.push(b.to_ascii_lowercase() as char);
+            } else if b.is_ascii_digit() {
+                alphanumeric = true;
+            }
+        }
+    } else {
+        for c in token.chars() {
+            if c.is_alphabetic() {
+                alphanumeric = true;
+                c.to_lowercase().for_each(|l| counter.push(l));
+            } else if c.is_alphanumeric() {
+                alphanumeric = true;
+            }
         }
     }
     alphanumeric.then(|| counter.count())
