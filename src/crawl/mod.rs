@@ -497,13 +497,32 @@ pub fn crawl(site: &Site, options: &CrawlOptions) -> Result<CrawlSummary> {
         })?;
     }
     progress.finish();
-    store.transaction(|s| record_redirect_chains(s, &frontier))?;
-    store.finish_tables()?;
-    store.set_meta("finished_at", &httpdate::fmt_http_date(SystemTime::now()))?;
-    // The last checkpoint runs while the summary is counted.
-    checkpoints.start_final();
-    let mut summary = summarise(&store, &site.abbr, fetched_this_run)?;
+    // What is left is serial: the summary is counted on a second connection, from what is
+    // committed, while this one records the redirect chains and builds the indexes, and the
+    // last checkpoint starts as soon as nothing more is written.
+    let store_path = store.path().to_path_buf();
+    let (mut summary, chains) =
+        std::thread::scope(|scope| -> Result<(CrawlSummary, ChainCounts)> {
+            let counting = scope.spawn(|| {
+                Store::open_reader(&store_path)
+                    .and_then(|reader| summarise(&reader, &site.abbr, fetched_this_run))
+            });
+            let finishing = (|| {
+                let chains = store.transaction(|s| record_redirect_chains(s, &frontier))?;
+                store.finish_tables()?;
+                store.set_meta("finished_at", &httpdate::fmt_http_date(SystemTime::now()))?;
+                checkpoints.start_final();
+                Ok(chains)
+            })();
+            let summary = counting
+                .join()
+                .map_err(|_| Error::Other("the crawl summary could not be counted".into()))??;
+            Ok((summary, finishing?))
+        })?;
     drop(checkpoints);
+    summary.redirects = chains.redirects;
+    summary.redirect_chains = chains.chains;
+    summary.redirect_loops = chains.loops;
     summary.elapsed_secs = started.elapsed().as_secs_f64();
     Ok(summary)
 }
@@ -796,13 +815,22 @@ fn apply(store: &Store, frontier: &mut Frontier, outcome: Outcome) -> Result<()>
 }
 
 /// Follows every redirect to its end and records chains (more than one hop) and loops.
-fn record_redirect_chains(store: &Store, frontier: &Frontier) -> Result<()> {
+/// How many redirects a crawl recorded: all, those of more than one hop, and loops.
+#[derive(Clone, Copy, Debug, Default)]
+struct ChainCounts {
+    redirects: u64,
+    chains: u64,
+    loops: u64,
+}
+
+fn record_redirect_chains(store: &Store, frontier: &Frontier) -> Result<ChainCounts> {
     store.clear_redirect_chains()?;
     let edges = store.redirect_edges()?;
     let targets: HashMap<i64, String> = edges
         .iter()
         .map(|(id, loc, _)| (*id, loc.clone()))
         .collect();
+    let mut counts = ChainCounts::default();
     for (start, _, _) in &edges {
         // Every node in `chain` answered with a redirect.
         let mut chain = vec![*start];
@@ -825,6 +853,9 @@ fn record_redirect_chains(store: &Store, frontier: &Frontier) -> Result<()> {
             }
         };
         let hops = chain.len() as u32;
+        counts.redirects += 1;
+        counts.chains += u64::from(hops > 1 && !matches!(end, ChainEnd::Loop));
+        counts.loops += u64::from(matches!(end, ChainEnd::Loop));
         match end {
             ChainEnd::Elsewhere(url) => {
                 store.add_redirect_chain(*start, Some(&url), None, hops, false, None)?
@@ -837,7 +868,7 @@ fn record_redirect_chains(store: &Store, frontier: &Frontier) -> Result<()> {
             }
         }
     }
-    Ok(())
+    Ok(counts)
 }
 
 /// Where a redirect chain ends.
@@ -849,6 +880,8 @@ enum ChainEnd {
     Loop,
 }
 
+/// Counts the store's pages, attachments, skips and errors (the redirects are counted as
+/// their chains are recorded).
 fn summarise(store: &Store, abbr: &str, fetched_this_run: u64) -> Result<CrawlSummary> {
     let pages_by_status = store
         .rows("SELECT COALESCE(CAST(status AS TEXT), 'error'), COUNT(*) FROM urls WHERE state IN ('done', 'failed') AND kind = 'page' GROUP BY 1 ORDER BY 1")?
@@ -870,14 +903,11 @@ fn summarise(store: &Store, abbr: &str, fetched_this_run: u64) -> Result<CrawlSu
         attachments: store.count("SELECT COUNT(*) FROM urls WHERE kind = 'attachment' AND state IN ('done', 'failed')")?,
         attachment_bytes: store.count("SELECT COALESCE(SUM(f.size), 0) FROM fetches f JOIN urls u ON u.id = f.url_id WHERE u.kind = 'attachment'")?,
         bytes: store.count("SELECT COALESCE(SUM(size), 0) FROM fetches WHERE body IS NOT NULL")?,
-        redirects: store.count("SELECT COUNT(*) FROM redirect_chains")?,
-        redirect_chains: store.count("SELECT COUNT(*) FROM redirect_chains WHERE hops > 1 AND is_loop = 0")?,
-        redirect_loops: store.count("SELECT COUNT(*) FROM redirect_chains WHERE is_loop = 1")?,
         skipped,
         failed: store.count("SELECT COUNT(*) FROM urls WHERE state = 'failed'")?,
         retries: store.count("SELECT COUNT(*) FROM errors")?,
         fetched_this_run,
-        elapsed_secs: 0.0,
+        ..CrawlSummary::default()
     })
 }
 
