@@ -392,3 +392,156 @@ fn a_mapping_to_a_page_the_batch_does_not_make_blocks_the_table() {
         "{printed}"
     );
 }
+
+#[test]
+fn nginx_shows_the_suggested_page_on_a_410_as_bouncer_does() {
+    suggested_pages_show_on_410_pages(WebServer::Nginx);
+}
+
+#[test]
+fn apache_shows_the_suggested_page_on_a_410_as_bouncer_does() {
+    suggested_pages_show_on_410_pages(WebServer::Apache);
+}
+
+/// Transition's suggested URL (a page elsewhere on the topic) on the 410 page, from a page
+/// decision and from a section, with text a configuration would read as syntax.
+fn suggested_pages_show_on_410_pages(kind: WebServer) {
+    let work = tempfile::tempdir().unwrap();
+    let ws = work.path();
+    std::fs::create_dir_all(ws.join("crawl-configs")).unwrap();
+    std::fs::create_dir_all(ws.join("mappings")).unwrap();
+    std::fs::write(
+        ws.join("crawl-configs/suggest.yml"),
+        "site: suggest\nwhitehall_slug: public-health-england\nhost: www.suggest.org.uk\n\
+         tna_timestamp: 20140101000000\nhomepage: https://www.gov.uk/government/organisations/public-health-england\n",
+    )
+    .unwrap();
+    std::fs::write(
+        ws.join("mappings/suggest.yml"),
+        "pages:\n\
+         \x20 - path: /leaflets/flu.htm\n    type: archive\n    suggested_url: http://www.truthiness.co.uk/\n\
+         \x20 - path: /leaflets/own-link.htm\n    type: archive\n\
+         \x20   archive_url: https://webarchive.nationalarchives.gov.uk/20120101000000/http://www.suggest.org.uk/leaflets/own-link.htm\n\
+         \x20   suggested_url: https://example.org/a,b/%41$1?x=1&y=\"é\"\n\
+         \x20 - path: /leaflets/plain.htm\n    type: archive\n\
+         sections:\n  - prefix: /archive\n    type: archive\n    suggested_url: https://www.nhs.uk/conditions/\n\
+         \x20 - prefix: /tricky\n    type: archive\n    suggested_url: https://example.org/a,b/%41$1?x=1&y=\"é\"\n",
+    )
+    .unwrap();
+    let out = ws.join("out");
+    let port = free_port();
+    let (conf, printed) = server_config(kind, ws, &out, &["suggest"], port);
+    let text = std::fs::read_to_string(&conf).unwrap_or_else(|e| panic!("{e}: {printed}"));
+    let server = RunningServer::start(kind, &conf, port)
+        .unwrap_or_else(|e| panic!("{kind:?} syntax check: {e}\n{text}"));
+    let host = "www.suggest.org.uk";
+    let suggestion = |href: &str, text: &str| {
+        format!("Visit <a href=\"{href}\">{text}</a> for more information on this topic.")
+    };
+
+    let (status, _, body) = get(port, host, "/leaflets/flu.htm");
+    assert_eq!(status, 410);
+    assert!(
+        body.contains(&suggestion(
+            "http://www.truthiness.co.uk/",
+            "www.truthiness.co.uk"
+        )),
+        "{body}"
+    );
+    assert!(body.contains("<a href=\"https://webarchive.nationalarchives.gov.uk/20140101000000/http://www.suggest.org.uk/leaflets/flu.htm\">This item has been archived</a>"), "{body}");
+
+    // The page's own archive link and a suggestion whose text is syntax to both servers.
+    let (status, _, body) = get(port, host, "/leaflets/own-link.htm");
+    assert_eq!(status, 410);
+    assert!(body.contains("<a href=\"https://webarchive.nationalarchives.gov.uk/20120101000000/http://www.suggest.org.uk/leaflets/own-link.htm\">"), "{body}");
+    let tricky = "https://example.org/a,b/%41$1?x=1&y=\"é\"";
+    assert_eq!(
+        suggested_link(&body),
+        Some((tricky.to_owned(), tricky["https://".len()..].to_owned())),
+        "{body}"
+    );
+
+    // No suggestion, no extra paragraph.
+    let (status, _, body) = get(port, host, "/leaflets/plain.htm");
+    assert_eq!(status, 410);
+    assert!(
+        !body.contains("for more information on this topic"),
+        "{body}"
+    );
+
+    // A section's suggestion covers the paths under it.
+    let (status, _, body) = get(port, host, "/archive/2009/report.htm");
+    assert_eq!(status, 410);
+    assert!(
+        body.contains(&suggestion(
+            "https://www.nhs.uk/conditions/",
+            "www.nhs.uk/conditions"
+        )),
+        "{body}"
+    );
+    let (status, _, body) = get(port, host, "/tricky/page.htm");
+    assert_eq!(status, 410);
+    assert_eq!(
+        suggested_link(&body),
+        Some((tricky.to_owned(), tricky["https://".len()..].to_owned())),
+        "{body}"
+    );
+    drop(server);
+}
+
+/// The suggested page's link on a 410 page, href and text decoded as a browser would.
+fn suggested_link(body: &str) -> Option<(String, String)> {
+    let at = body.find("Visit <a href=\"")? + "Visit <a href=\"".len();
+    let rest = &body[at..];
+    let href_end = rest.find('"')?;
+    let text_start = rest.find('>')? + 1;
+    let text_end = rest.find("</a>")?;
+    Some((
+        html_text(&rest[..href_end]),
+        html_text(&rest[text_start..text_end]),
+    ))
+}
+
+/// The text of an HTML fragment as a browser shows it: tags dropped, character references
+/// decoded (the few the generated pages use).
+fn html_text(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    let mut decoded = String::new();
+    let mut rest = out.as_str();
+    while let Some(at) = rest.find('&') {
+        decoded.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let Some(end) = rest.find(';') else { break };
+        let entity = &rest[1..end];
+        let c = match entity {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "#39" => Some('\''),
+            e if e.starts_with('#') => e[1..].parse().ok().and_then(char::from_u32),
+            _ => None,
+        };
+        match c {
+            Some(c) => {
+                decoded.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                decoded.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    decoded.push_str(rest);
+    decoded
+}

@@ -42,17 +42,62 @@ fn regex_escape(text: &str) -> String {
     out
 }
 
-/// A map value with nothing `txt:` maps or mod_rewrite would read as syntax.
-fn map_value(outcome: &Outcome) -> Option<String> {
-    let value = match outcome {
-        Outcome::Redirect { new_url } => format!("301|{new_url}"),
-        Outcome::Archive {
-            archive_url: Some(u),
-        } => format!("410|{u}"),
-        Outcome::Archive { archive_url: None } | Outcome::Unresolved => "410".to_owned(),
-        Outcome::NotFound | Outcome::Global { .. } => "404".to_owned(),
+/// A map value with nothing `txt:` maps or mod_rewrite would read as syntax. An archived
+/// page with a suggested page is `410s|SUGGESTED|ARCHIVE-URL` (the archive URL may be empty:
+/// Bouncer's link), the suggestion escaped for HTML and without `|`.
+fn map_value(outcome: &Outcome, suggested: Option<&str>) -> Option<String> {
+    let value = match (outcome, suggested) {
+        (Outcome::Redirect { new_url }, _) => format!("301|{new_url}"),
+        (Outcome::Archive { archive_url }, Some(suggested)) => format!(
+            "410s|{}|{}",
+            html_ascii(&bouncer::escape_html(suggested)).replace('|', "&#124;"),
+            archive_url.as_deref().unwrap_or("")
+        ),
+        (
+            Outcome::Archive {
+                archive_url: Some(u),
+            },
+            None,
+        ) => format!("410|{u}"),
+        (Outcome::Archive { archive_url: None }, None) | (Outcome::Unresolved, _) => {
+            "410".to_owned()
+        }
+        (Outcome::NotFound | Outcome::Global { .. }, _) => "404".to_owned(),
     };
     (!value.chars().any(|c| c.is_whitespace() || c.is_control())).then_some(value)
+}
+
+/// Non-ASCII as character references: Apache labels error pages ISO-8859-1.
+fn html_ascii(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    for c in html.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let _ = write!(out, "&#{};", c as u32);
+        }
+    }
+    out
+}
+
+/// An `E=` flag setting `name` to a piece of HTML, for a flags field in single quotes (the
+/// HTML has spaces and double quotes): nothing in it that mod_rewrite would read as the
+/// closing quote, a flag separator, a back-reference or a variable.
+fn html_env_flag(name: &str, html: &str) -> String {
+    let mut out = format!("E={name}:");
+    for c in html_ascii(html).chars() {
+        match c {
+            '\n' | '\r' => {}
+            ',' => out.push_str("&#44;"),
+            '%' => out.push_str("&#37;"),
+            '$' => out.push_str("&#36;"),
+            '\\' => out.push_str("&#92;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// HTML for an ErrorDocument string: one line, and nothing Apache's expression strings
@@ -119,7 +164,7 @@ fn write_site(site: &Site, table: &Table, options: &Options, out: &mut Output) {
         table,
         "Apache",
         "its target holds spaces or control characters: left out of the Apache map",
-        |entry| map_value(&entry.outcome),
+        |entry| map_value(&entry.outcome, entry.suggested_url.as_deref()),
         &mut out.findings,
     );
     let map_path = options.assets.join(format!("{lower_id}.map"));
@@ -238,12 +283,25 @@ fn write_site(site: &Site, table: &Table, options: &Options, out: &mut Output) {
         }
         None => {
             let homepage = site.homepage.replace('%', "\\%").replace('$', "\\$");
+            let suggested_var = format!("PHE_{id}_SUGGESTED");
+            let suggestion = html_env_flag(
+                &suggested_var,
+                &bouncer::suggestion_template("@HREF@", "@TEXT@"),
+            )
+            .replace("@HREF@", "%1%2%3")
+            .replace("@TEXT@", "%2");
             let _ = writeln!(
                 conf,
                 "    RewriteCond %{{ENV:PHE_{id}_PATH}} ^$\n\
                  \x20   RewriteRule ^ \"{homepage}\" {redirect_flags}\n\
                  \x20   RewriteCond ${{phe_{lower_id}:%{{ENV:PHE_{id}_KEY}}|none}} ^301\\|(.*)$\n\
                  \x20   RewriteRule ^ %1 {redirect_flags}\n\
+                 \x20   RewriteCond ${{phe_{lower_id}:%{{ENV:PHE_{id}_KEY}}|none}} ^410s\\|((?:https?://)?)([^|]+?)(/?)\\|\n\
+                 \x20   RewriteRule ^ - '[{suggestion}]'\n\
+                 \x20   RewriteCond ${{phe_{lower_id}:%{{ENV:PHE_{id}_KEY}}|none}} ^410s\\|[^|]*\\|(.+)$\n\
+                 \x20   RewriteRule ^ - [E=PHE_{id}_ARCHIVE:%1,G,L]\n\
+                 \x20   RewriteCond ${{phe_{lower_id}:%{{ENV:PHE_{id}_KEY}}|none}} ^410s\\|\n\
+                 \x20   RewriteRule ^ - [G,L]\n\
                  \x20   RewriteCond ${{phe_{lower_id}:%{{ENV:PHE_{id}_KEY}}|none}} ^410\\|(.*)$\n\
                  \x20   RewriteRule ^ - [E=PHE_{id}_ARCHIVE:%1,G,L]\n\
                  \x20   RewriteCond ${{phe_{lower_id}:%{{ENV:PHE_{id}_KEY}}|none}} ^410$\n\
@@ -253,20 +311,32 @@ fn write_site(site: &Site, table: &Table, options: &Options, out: &mut Output) {
             );
             for section in &table.sections {
                 let prefix = regex_escape(&section.prefix);
-                let rule = match &section.outcome {
-                    Outcome::Redirect { new_url } if map_value(&section.outcome).is_some() => {
+                let fits = map_value(&section.outcome, section.suggested_url.as_deref()).is_some();
+                let suggestion = section
+                    .suggested_url
+                    .as_deref()
+                    .map(|s| html_env_flag(&suggested_var, &bouncer::suggestion_html(s)));
+                let rule = match (&section.outcome, suggestion) {
+                    (Outcome::Redirect { new_url }, _) if fits => {
                         format!(
                             "\"{}\" {redirect_flags}",
                             new_url.replace('%', "\\%").replace('$', "\\$")
                         )
                     }
-                    Outcome::Archive {
-                        archive_url: Some(u),
-                    } if map_value(&section.outcome).is_some() => format!(
-                        "- [E=PHE_{id}_ARCHIVE:{},G,L]",
+                    (
+                        Outcome::Archive {
+                            archive_url: Some(u),
+                        },
+                        suggestion,
+                    ) if fits => format!(
+                        "- '[{}E=PHE_{id}_ARCHIVE:{},G,L]'",
+                        suggestion.map(|s| s + ",").unwrap_or_default(),
                         u.replace('%', "\\%").replace('$', "\\$")
                     ),
-                    Outcome::Archive { .. } | Outcome::Unresolved => "- [G,L]".to_owned(),
+                    (Outcome::Archive { .. }, Some(suggestion)) if fits => {
+                        format!("- '[{suggestion},G,L]'")
+                    }
+                    (Outcome::Archive { .. } | Outcome::Unresolved, _) => "- [G,L]".to_owned(),
                     _ => continue,
                 };
                 let _ = writeln!(
@@ -278,8 +348,14 @@ fn write_site(site: &Site, table: &Table, options: &Options, out: &mut Output) {
         }
     }
     let archive_var = format!("%{{reqenv:PHE_{id}_ARCHIVE}}");
-    let page_410 = error_document_text(&bouncer::page_410(site, "@ARCHIVE@", None))
-        .replace("@ARCHIVE@", &archive_var);
+    // Bouncer's suggested page, when a rule set one, goes where its 410 page has it.
+    let page_410 = bouncer::page_410(site, "@ARCHIVE@", None).replace(
+        "</p>\n<p><a href=\"https://www.gov.uk/support\">",
+        "</p>\n@SUGGESTED@<p><a href=\"https://www.gov.uk/support\">",
+    );
+    let page_410 = error_document_text(&page_410)
+        .replace("@ARCHIVE@", &archive_var)
+        .replace("@SUGGESTED@", &format!("%{{reqenv:PHE_{id}_SUGGESTED}}"));
     let page_404 = error_document_text(&bouncer::page_404(site, "@ARCHIVE@"))
         .replace("@ARCHIVE@", &archive_var);
     let _ = writeln!(

@@ -120,6 +120,26 @@ fn page(title: &str, organisation: &str, homepage: &str, css: &str, detail: &str
     )
 }
 
+/// The paragraphs Bouncer's 410 page adds for a suggested (non-government) page: its link,
+/// shown without the scheme and a trailing slash.
+pub fn suggestion_html(suggested: &str) -> String {
+    let text = suggested
+        .strip_prefix("https://")
+        .or_else(|| suggested.strip_prefix("http://"))
+        .unwrap_or(suggested);
+    let text = text.strip_suffix('/').unwrap_or(text);
+    suggestion_template(&escape_html(suggested), &escape_html(text))
+}
+
+/// [`suggestion_html`] around an href and a link text already escaped (or server variables
+/// that hold them).
+pub fn suggestion_template(href: &str, text: &str) -> String {
+    format!(
+        "<p class=\"either-or\">or</p>\n<p class=\"call-to-action\">Visit <a href=\"{href}\">{text}</a> \
+         for more information on this topic.</p>\n"
+    )
+}
+
 /// Bouncer's 410 page. `archive_href` is already escaped for an attribute (the nginx and
 /// Apache writers put a server variable there).
 pub fn page_410(site: &Site, archive_href: &str, suggested_url: Option<&str>) -> String {
@@ -135,18 +155,7 @@ pub fn page_410(site: &Site, archive_href: &str, suggested_url: Option<&str>) ->
          <p class=\"call-to-action\">Visit the new {title} site at <a href=\"{homepage}\">{furl}</a></p>\n"
     );
     if let Some(suggested) = suggested_url {
-        let text = suggested
-            .strip_prefix("https://")
-            .or_else(|| suggested.strip_prefix("http://"))
-            .unwrap_or(suggested);
-        let text = text.strip_suffix('/').unwrap_or(text);
-        let _ = write!(
-            detail,
-            "<p class=\"either-or\">or</p>\n<p class=\"call-to-action\">Visit <a href=\"{}\">{}</a> \
-             for more information on this topic.</p>\n",
-            escape_html(suggested),
-            escape_html(text)
-        );
+        detail.push_str(&suggestion_html(suggested));
     }
     page(
         "410 - Page Archived",

@@ -194,17 +194,9 @@ fn ident(abbr: &str) -> String {
 /// The map value for an outcome: `301 URL`, `410`, `410 HREF [SUGGESTED]`, or `404`.
 fn map_value(outcome: &Outcome, suggested: Option<&str>, dollar: &str) -> Option<String> {
     let suggested_html = suggested.map(|s| {
-        let text = s
-            .strip_prefix("https://")
-            .or_else(|| s.strip_prefix("http://"))
-            .unwrap_or(s);
-        let text = text.strip_suffix('/').unwrap_or(text);
-        format!(
-            "<p class=\"either-or\">or</p><p class=\"call-to-action\">Visit <a href=\"{}\">{}</a> for more information on this topic.</p>",
-            escape_html(s),
-            escape_html(text)
-        )
-        .replace('$', "&#36;")
+        bouncer::suggestion_html(s)
+            .replace('\n', "")
+            .replace('$', "&#36;")
     });
     let value = match outcome {
         Outcome::Redirect { new_url } => {
