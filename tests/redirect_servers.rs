@@ -425,7 +425,9 @@ fn suggested_pages_show_on_410_pages(kind: WebServer) {
          \x20   suggested_url: https://example.org/a,b/%41$1?x=1&y=\"é\"\n\
          \x20 - path: /leaflets/plain.htm\n    type: archive\n\
          sections:\n  - prefix: /archive\n    type: archive\n    suggested_url: https://www.nhs.uk/conditions/\n\
-         \x20 - prefix: /tricky\n    type: archive\n    suggested_url: https://example.org/a,b/%41$1?x=1&y=\"é\"\n",
+         \x20 - prefix: /tricky\n    type: archive\n    suggested_url: https://example.org/a,b/%41$1?x=1&y=\"é\"\n\
+         \x20 - prefix: /quoted\n    type: archive\n    suggested_url: https://www.nhs.uk/conditions/\n\
+         \x20   archive_url: \"https://webarchive.nationalarchives.gov.uk/20120101000000/http://www.suggest.org.uk/quoted/it's\"\n",
     )
     .unwrap();
     let out = ws.join("out");
@@ -472,6 +474,16 @@ fn suggested_pages_show_on_410_pages(kind: WebServer) {
     // A section's suggestion covers the paths under it.
     let (status, _, body) = get(port, host, "/archive/2009/report.htm");
     assert_eq!(status, 410);
+    assert!(
+        body.contains(&suggestion(
+            "https://www.nhs.uk/conditions/",
+            "www.nhs.uk/conditions"
+        )),
+        "{body}"
+    );
+    let (status, _, body) = get(port, host, "/quoted/page.htm");
+    assert_eq!(status, 410);
+    assert!(body.contains("/www.suggest.org.uk/quoted/it"), "{body}");
     assert!(
         body.contains(&suggestion(
             "https://www.nhs.uk/conditions/",

@@ -814,7 +814,6 @@ fn apply(store: &Store, frontier: &mut Frontier, outcome: Outcome) -> Result<()>
     Ok(())
 }
 
-/// Follows every redirect to its end and records chains (more than one hop) and loops.
 /// How many redirects a crawl recorded: all, those of more than one hop, and loops.
 #[derive(Clone, Copy, Debug, Default)]
 struct ChainCounts {
@@ -823,6 +822,7 @@ struct ChainCounts {
     loops: u64,
 }
 
+/// Follows every redirect to its end and records chains (more than one hop) and loops.
 fn record_redirect_chains(store: &Store, frontier: &Frontier) -> Result<ChainCounts> {
     store.clear_redirect_chains()?;
     let edges = store.redirect_edges()?;

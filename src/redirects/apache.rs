@@ -328,11 +328,17 @@ fn write_site(site: &Site, table: &Table, options: &Options, out: &mut Output) {
                             archive_url: Some(u),
                         },
                         suggestion,
-                    ) if fits => format!(
-                        "- '[{}E=PHE_{id}_ARCHIVE:{},G,L]'",
-                        suggestion.map(|s| s + ",").unwrap_or_default(),
-                        u.replace('%', "\\%").replace('$', "\\$")
-                    ),
+                    ) if fits => {
+                        let u = u.replace('%', "\\%").replace('$', "\\$");
+                        match suggestion {
+                            // In quotes, an apostrophe in the link is written percent-encoded.
+                            Some(s) => format!(
+                                "- '[{s},E=PHE_{id}_ARCHIVE:{},G,L]'",
+                                u.replace('\'', "\\%27")
+                            ),
+                            None => format!("- [E=PHE_{id}_ARCHIVE:{u},G,L]"),
+                        }
+                    }
                     (Outcome::Archive { .. }, Some(suggestion)) if fits => {
                         format!("- '[{suggestion},G,L]'")
                     }
