@@ -91,6 +91,25 @@ fn demo_estate_transforms_into_valid_identical_content() {
             assert_eq!(s["schema_errors"], 0, "{s}");
             assert_eq!(s["failed"].as_array().unwrap().len(), 0, "{s}");
         }
+        // The drafts kept on disk between the passes are gone with the run.
+        for site in sites {
+            let mut left: Vec<String> = std::fs::read_dir(dir.path().join(site))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            left.sort();
+            assert_eq!(
+                left,
+                [
+                    "attachments.csv",
+                    "content",
+                    "crawl.db",
+                    "pages.jsonl",
+                    "transform.csv"
+                ],
+                "{site}"
+            );
+        }
     }
     let mut items = 0;
     for site in sites {

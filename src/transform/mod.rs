@@ -5,10 +5,13 @@
 //! other legacy pages left as placeholders, format choice. Then, in a fixed order, each page
 //! gets its slug and base path. Pass 2 (parallel) fills the placeholders with new URLs,
 //! renders the body and builds and validates the content item. Files are written into a
-//! fresh folder that replaces `content/` only when complete.
+//! fresh folder that replaces `content/` only when complete. Between the passes the drafts'
+//! Govspeak waits in a file, so memory holds the site's metadata, not its text.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 use scraper::Html;
@@ -129,7 +132,8 @@ struct Draft {
     published: Option<String>,
     updated: Option<String>,
     choice: Choice,
-    govspeak: String,
+    /// Where the Govspeak (links to other pages still placeholders) waits for pass 2.
+    govspeak: Spilled,
     words: usize,
     attachments: Vec<String>,
     linked_pages: Vec<i64>,
@@ -139,6 +143,77 @@ struct Draft {
 }
 
 const PLACEHOLDER: &str = "phe-migrate-page:";
+
+/// A text's place in the [`Spill`] file.
+#[derive(Clone, Copy, Debug, Default)]
+struct Spilled {
+    offset: u64,
+    len: usize,
+}
+
+/// The drafts' Govspeak between the two passes: appended in pass 1, read back by position
+/// in pass 2, removed when the run ends (a killed run's file is overwritten by the next).
+struct Spill {
+    path: PathBuf,
+    file: Mutex<std::fs::File>,
+    len: u64,
+}
+
+impl Spill {
+    fn create(path: PathBuf) -> Result<Spill> {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        Ok(Spill {
+            path,
+            file: Mutex::new(file),
+            len: 0,
+        })
+    }
+
+    /// Appends a batch of texts in one write.
+    fn put_all(&mut self, texts: &[&str]) -> Result<Vec<Spilled>> {
+        let mut buffer = Vec::with_capacity(texts.iter().map(|t| t.len()).sum());
+        let mut places = Vec::with_capacity(texts.len());
+        for text in texts {
+            places.push(Spilled {
+                offset: self.len + buffer.len() as u64,
+                len: text.len(),
+            });
+            buffer.extend_from_slice(text.as_bytes());
+        }
+        let file = self.file.get_mut().unwrap_or_else(|e| e.into_inner());
+        file.seek(SeekFrom::Start(self.len))
+            .and_then(|_| file.write_all(&buffer))
+            .map_err(|e| Error::io(&self.path, e))?;
+        self.len += buffer.len() as u64;
+        Ok(places)
+    }
+
+    fn get(&self, place: Spilled) -> Result<String> {
+        let mut bytes = vec![0; place.len];
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        file.seek(SeekFrom::Start(place.offset))
+            .and_then(|_| file.read_exact(&mut bytes))
+            .map_err(|e| Error::io(&self.path, e))?;
+        String::from_utf8(bytes).map_err(|_| {
+            Error::Other(format!(
+                "{}: a draft came back changed; run the transform again",
+                self.path.display()
+            ))
+        })
+    }
+}
+
+impl Drop for Spill {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
 
 /// Reads the site's crawl and writes `content/`, `transform.csv` and `attachments.csv`.
 pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<TransformSummary> {
@@ -175,6 +250,7 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
     // converted, the next read ahead), not the site.
     let mut results: Vec<std::result::Result<Draft, (String, String)>> =
         Vec::with_capacity(pages.len());
+    let mut spill = Spill::create(site_dir.join(".transform-drafts.tmp"))?;
     drop(store);
     std::thread::scope(|scope| -> Result<()> {
         let bodies = read_ahead(scope, &db, &pages);
@@ -185,7 +261,7 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
             for (page, body) in batch.iter_mut().zip(read) {
                 page.body = body;
             }
-            let drafted: Vec<_> = pool.install(|| {
+            let mut drafted: Vec<_> = pool.install(|| {
                 batch
                     .par_iter()
                     .map(|page| {
@@ -202,7 +278,17 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
                     })
                     .collect()
             });
-            results.extend(drafted);
+            let texts: Vec<&str> = drafted
+                .iter()
+                .filter_map(|r| r.as_ref().ok().map(|(_, text)| text.as_str()))
+                .collect();
+            let mut places = spill.put_all(&texts)?.into_iter();
+            results.extend(drafted.drain(..).map(|r| {
+                r.map(|(mut draft, _)| {
+                    draft.govspeak = places.next().unwrap_or_default();
+                    draft
+                })
+            }));
             for page in batch.iter_mut() {
                 page.body = Vec::new();
             }
@@ -246,10 +332,19 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
     // Each item is written as soon as it is built, so memory holds drafts, not items.
     let partial = crate::atomic::start_folder(&site_dir.join("content"))?;
     let outputs: Vec<Output> = pool.install(|| {
+        // Each draft is dropped once its item is written.
         drafts
-            .par_iter()
+            .into_par_iter()
             .map(|draft| {
-                let mut out = finish(draft, &base_paths, &content_ids, &by_name, &organisation_id);
+                let text = spill.get(draft.govspeak)?;
+                let mut out = finish(
+                    &draft,
+                    &text,
+                    &base_paths,
+                    &content_ids,
+                    &by_name,
+                    &organisation_id,
+                );
                 write_file(
                     &partial.join(format!("{}.md", out.slug)),
                     std::mem::take(&mut out.markdown).as_bytes(),
@@ -283,7 +378,8 @@ struct Context<'a> {
 }
 
 impl Context<'_> {
-    fn draft(&self, page: &SourcePage) -> std::result::Result<Draft, String> {
+    /// A page's draft and its Govspeak.
+    fn draft(&self, page: &SourcePage) -> std::result::Result<(Draft, String), String> {
         let decoded = charset::decode(&page.body, page.content_type.as_deref());
         let html = crate::extract::cap_nesting(&decoded.text, crate::extract::MAX_NESTING);
         let document = Html::parse_document(&html);
@@ -423,7 +519,7 @@ impl Context<'_> {
                 _ => None,
             })
             .collect();
-        Ok(Draft {
+        let draft = Draft {
             id: page.id,
             url: page.url.clone(),
             key: page.key.clone(),
@@ -434,14 +530,15 @@ impl Context<'_> {
             published: extracted.published.map(|d| d.iso8601()),
             updated: extracted.updated.map(|d| d.iso8601()),
             choice,
-            govspeak: conversion.govspeak,
+            govspeak: Spilled::default(),
             words,
             attachments: conversion.attachments,
             linked_pages,
             warnings,
             needs: self.mappings.needs_for(&path_key),
             facts,
-        })
+        };
+        Ok((draft, conversion.govspeak))
     }
 }
 
@@ -480,6 +577,7 @@ struct Output {
 
 fn finish(
     draft: &Draft,
+    draft_govspeak: &str,
     base_paths: &HashMap<i64, (String, String)>,
     content_ids: &HashMap<i64, String>,
     by_name: &HashMap<&str, &KnownFile>,
@@ -487,8 +585,8 @@ fn finish(
 ) -> Output {
     let (slug, base_path) = base_paths[&draft.id].clone();
     // Links to migrated pages point at their new GOV.UK URLs.
-    let mut govspeak = String::with_capacity(draft.govspeak.len() + 256);
-    let mut rest = draft.govspeak.as_str();
+    let mut govspeak = String::with_capacity(draft_govspeak.len() + 256);
+    let mut rest = draft_govspeak;
     while let Some(at) = rest.find(PLACEHOLDER) {
         govspeak.push_str(&rest[..at]);
         let after = &rest[at + PLACEHOLDER.len()..];
