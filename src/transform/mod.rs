@@ -152,7 +152,9 @@ struct Spilled {
 }
 
 /// The drafts' Govspeak between the two passes: appended in pass 1, read back by position
-/// in pass 2, removed when the run ends (a killed run's file is overwritten by the next).
+/// in pass 2. On Unix the file's name is removed as soon as it is open, so it is never a
+/// visible output and even a kill -9 leaves nothing behind; elsewhere it is removed when the
+/// run ends (a killed run's file is overwritten by the next).
 struct Spill {
     path: PathBuf,
     file: Mutex<std::fs::File>,
@@ -168,6 +170,9 @@ impl Spill {
             .truncate(true)
             .open(&path)
             .map_err(|e| Error::io(&path, e))?;
+        if cfg!(unix) {
+            std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+        }
         Ok(Spill {
             path,
             file: Mutex::new(file),
@@ -211,7 +216,9 @@ impl Spill {
 
 impl Drop for Spill {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        if !cfg!(unix) {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
 
@@ -250,7 +257,7 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
     // converted, the next read ahead), not the site.
     let mut results: Vec<std::result::Result<Draft, (String, String)>> =
         Vec::with_capacity(pages.len());
-    let mut spill = Spill::create(site_dir.join(".transform-drafts.tmp"))?;
+    let mut spill = Spill::create(site_dir.join(".transform-drafts.partial"))?;
     drop(store);
     std::thread::scope(|scope| -> Result<()> {
         let bodies = read_ahead(scope, &db, &pages);
