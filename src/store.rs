@@ -244,7 +244,8 @@ impl Store {
     }
 
     /// A larger page cache and a memory map, for a stage that reads the whole store once
-    /// (the redirect table, the audit). The crawl keeps the small cache: its memory must not
+    /// (the transform, the redirect table, the audit): reading a body's overflow pages
+    /// through the map copies nothing. The crawl keeps the small cache: its memory must not
     /// grow with the site.
     pub fn prefer_bulk_reads(&self) -> Result<()> {
         self.conn

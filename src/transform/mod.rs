@@ -93,7 +93,7 @@ fn read_ahead<'scope>(
     let db = db.to_path_buf();
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     scope.spawn(move || {
-        let store = match Store::open_existing(&db) {
+        let store = match Store::open_existing(&db).and_then(|s| s.prefer_bulk_reads().map(|_| s)) {
             Ok(store) => store,
             Err(e) => return drop(tx.send(Err(e))),
         };
@@ -235,6 +235,7 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
         )));
     }
     let store = Store::open_existing(&db)?;
+    store.prefer_bulk_reads()?;
     let canonicalizer = Canonicalizer::new(site.significant_params.clone(), Mode::Govuk);
     let mappings = Mappings::load(&options.mappings_dir.join(format!("{}.yml", site.abbr)))?;
     let rules = ContentRules::new(&site.content);
