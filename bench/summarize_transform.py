@@ -25,7 +25,9 @@ runs_by_tool = collections.defaultdict(list)
 for line in (work / "runs.txt").read_text().splitlines():
     tool, _run, wall, rss, timed = line.split()
     runs_by_tool[tool].append((float(timed), int(rss)))
-ours_dir = work / "ours-1-1" / "out" / "bench_rich"
+# The runs' folders are in WORK, or on tmpfs behind the link WORK/ours (see transform.sh).
+ours_root = work / "ours" if (work / "ours" / "ours-1-1").is_dir() else work
+ours_dir = ours_root / "ours-1-1" / "out" / "bench_rich"
 with open(ours_dir / "transform.csv", newline="") as f:
     ours_rows = list(csv.DictReader(f))
 ours_items = len(ours_rows)
@@ -191,7 +193,8 @@ print(f"Machine: {os.cpu_count()} cores ({cpu}), Linux {platform.release()}. Pag
       f"html2text 2025.4.15; mdka 3.3.0; kramdown {version(['ruby', '-rkramdown', '-e', 'puts Kramdown::VERSION'])}.\n")
 print(f"phe-migrate's time is the whole `transform` command: reading the crawl store, decompressing, decoding, "
       "parsing, extracting the main content, converting, rendering the Govspeak to HTML, building and "
-      "validating each publisher_v2 item against its schema, and writing the .md, .json and CSVs. "
+      "validating each publisher_v2 item against its schema, and writing the .md, .json and CSVs "
+      f"({'on tmpfs, where creating files costs no disk inode search' if ours_root != work else 'on disk'}). "
       "The peers' times cover conversion only, pages already decoded in memory; pandoc runs in one "
       "process (a Lua filter calling its HTML reader and GFM writer per page), which is faster than "
       f"one process per page; it is timed on the first {pandoc_pages:,} pages.\n")
