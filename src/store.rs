@@ -590,12 +590,20 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// The URL's last exchange without its body: what to know before reading the body.
-    pub fn final_fetch_head(&self, url_id: i64) -> Result<Option<StoredFetch>> {
-        self.conn
-            .prepare_cached("SELECT url_id, hop, url, status, headers, content_type, location, digest, NULL, fetched_at, method FROM fetches WHERE url_id = ?1 ORDER BY hop DESC LIMIT 1")
-            .and_then(|mut s| s.query_row([url_id], read_fetch).optional())
-            .map_err(|e| self.err(e))
+    /// Every URL's last exchange without its body, by URL id: what to know before reading
+    /// bodies. One pass over the table, not a lookup per URL.
+    pub fn final_fetch_heads(&self) -> Result<HashMap<i64, StoredFetch>> {
+        let mut heads = HashMap::new();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT url_id, hop, url, status, headers, content_type, location, digest, NULL, fetched_at, method FROM fetches ORDER BY url_id, hop")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([], read_fetch).map_err(|e| self.err(e))?;
+        for row in rows {
+            let head = row.map_err(|e| self.err(e))?;
+            heads.insert(head.url_id, head);
+        }
+        Ok(heads)
     }
 
     /// Every exchange, in URL then hop order.

@@ -844,9 +844,10 @@ fn read_store(store: &Store, host: &str) -> Result<StoreContents> {
     // Byte-identical pages (`/` and `/index.html`) become one item answering every URL.
     let mut by_digest: HashMap<String, usize> = HashMap::new();
     let mut merged: HashMap<i64, i64> = HashMap::new();
+    let mut heads = store.final_fetch_heads()?;
     for row in ids {
         let id: i64 = row[0].parse().unwrap_or(-1);
-        let Some(fetch) = store.final_fetch_head(id)? else {
+        let Some(fetch) = heads.remove(&id) else {
             continue;
         };
         let is_html = fetch
