@@ -590,6 +590,21 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// The body of a URL's last exchange, decompressed (`None` when none was stored): only
+    /// the body, for a stage that already knows the rest.
+    pub fn final_body(&self, url_id: i64) -> Result<Option<Vec<u8>>> {
+        self.conn
+            .prepare_cached("SELECT body FROM fetches WHERE url_id = ?1 ORDER BY hop DESC LIMIT 1")
+            .and_then(|mut s| {
+                s.query_row([url_id], |r| {
+                    Ok(r.get_ref(0)?.as_blob_or_null()?.map(decompress))
+                })
+                .optional()
+            })
+            .map(Option::flatten)
+            .map_err(|e| self.err(e))
+    }
+
     /// Every URL's last exchange without its body, by URL id: what to know before reading
     /// bodies. One pass over the table, not a lookup per URL.
     pub fn final_fetch_heads(&self) -> Result<HashMap<i64, StoredFetch>> {

@@ -9,9 +9,7 @@
 //! Govspeak waits in a file, so memory holds the site's metadata, not its text.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use rayon::prelude::*;
 use scraper::Html;
@@ -71,12 +69,13 @@ const BATCH: usize = 512;
 
 /// A page's body as served, decompressed (empty when the store holds none).
 fn read_body(store: &Store, id: i64, content_encoding: Option<&str>) -> Result<Vec<u8>> {
-    let body = store
-        .final_fetch(id)?
-        .and_then(|f| f.body)
-        .unwrap_or_default();
-    let (body, _) = charset::decode_content(&body, content_encoding, 64 << 20);
-    Ok(body.into_owned())
+    let body = store.final_body(id)?.unwrap_or_default();
+    let (decoded, _) = charset::decode_content(&body, content_encoding, 64 << 20);
+    // A body served without a content-encoding is used as it is, not copied.
+    Ok(match decoded {
+        std::borrow::Cow::Owned(decoded) => decoded,
+        std::borrow::Cow::Borrowed(_) => body,
+    })
 }
 
 /// Reads the pages' bodies a batch at a time on a thread of its own, one batch ahead of
@@ -151,14 +150,18 @@ struct Spilled {
     len: usize,
 }
 
-/// The drafts' Govspeak between the two passes: appended in pass 1, read back by position
-/// in pass 2. On Unix the file's name is removed as soon as it is open, so it is never a
-/// visible output and even a kill -9 leaves nothing behind; elsewhere it is removed when the
-/// run ends (a killed run's file is overwritten by the next).
+/// The drafts' Govspeak between the two passes: written by the workers as each page is
+/// drafted, read back by position in pass 2. On Unix the file's name is removed as soon as
+/// it is open, so it is never a visible output and even a kill -9 leaves nothing behind;
+/// elsewhere it is removed when the run ends (a killed run's file is overwritten by the next).
 struct Spill {
     path: PathBuf,
-    file: Mutex<std::fs::File>,
-    len: u64,
+    file: std::fs::File,
+    /// Where the next text goes: each writer takes its place, then writes without a lock.
+    len: std::sync::atomic::AtomicU64,
+    /// Seeking and reading are one step only on Unix; elsewhere a lock keeps them together.
+    #[cfg(not(unix))]
+    seek: std::sync::Mutex<()>,
 }
 
 impl Spill {
@@ -175,35 +178,29 @@ impl Spill {
         }
         Ok(Spill {
             path,
-            file: Mutex::new(file),
-            len: 0,
+            file,
+            len: std::sync::atomic::AtomicU64::new(0),
+            #[cfg(not(unix))]
+            seek: std::sync::Mutex::new(()),
         })
     }
 
-    /// Appends a batch of texts in one write.
-    fn put_all(&mut self, texts: &[&str]) -> Result<Vec<Spilled>> {
-        let mut buffer = Vec::with_capacity(texts.iter().map(|t| t.len()).sum());
-        let mut places = Vec::with_capacity(texts.len());
-        for text in texts {
-            places.push(Spilled {
-                offset: self.len + buffer.len() as u64,
-                len: text.len(),
-            });
-            buffer.extend_from_slice(text.as_bytes());
-        }
-        let file = self.file.get_mut().unwrap_or_else(|e| e.into_inner());
-        file.seek(SeekFrom::Start(self.len))
-            .and_then(|_| file.write_all(&buffer))
+    /// Appends a text (from any thread).
+    fn put(&self, text: &str) -> Result<Spilled> {
+        let offset = self
+            .len
+            .fetch_add(text.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        self.write_at(text.as_bytes(), offset)
             .map_err(|e| Error::io(&self.path, e))?;
-        self.len += buffer.len() as u64;
-        Ok(places)
+        Ok(Spilled {
+            offset,
+            len: text.len(),
+        })
     }
 
     fn get(&self, place: Spilled) -> Result<String> {
         let mut bytes = vec![0; place.len];
-        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        file.seek(SeekFrom::Start(place.offset))
-            .and_then(|_| file.read_exact(&mut bytes))
+        self.read_at(&mut bytes, place.offset)
             .map_err(|e| Error::io(&self.path, e))?;
         String::from_utf8(bytes).map_err(|_| {
             Error::Other(format!(
@@ -211,6 +208,34 @@ impl Spill {
                 self.path.display()
             ))
         })
+    }
+
+    #[cfg(unix)]
+    fn write_at(&self, bytes: &[u8], offset: u64) -> std::io::Result<()> {
+        std::os::unix::fs::FileExt::write_all_at(&self.file, bytes, offset)
+    }
+
+    #[cfg(unix)]
+    fn read_at(&self, bytes: &mut [u8], offset: u64) -> std::io::Result<()> {
+        std::os::unix::fs::FileExt::read_exact_at(&self.file, bytes, offset)
+    }
+
+    #[cfg(not(unix))]
+    fn write_at(&self, bytes: &[u8], offset: u64) -> std::io::Result<()> {
+        use std::io::{Seek, SeekFrom, Write};
+        let _held = self.seek.lock().unwrap_or_else(|e| e.into_inner());
+        let mut file = &self.file;
+        file.seek(SeekFrom::Start(offset))?;
+        file.write_all(bytes)
+    }
+
+    #[cfg(not(unix))]
+    fn read_at(&self, bytes: &mut [u8], offset: u64) -> std::io::Result<()> {
+        use std::io::{Read, Seek, SeekFrom};
+        let _held = self.seek.lock().unwrap_or_else(|e| e.into_inner());
+        let mut file = &self.file;
+        file.seek(SeekFrom::Start(offset))?;
+        file.read_exact(bytes)
     }
 }
 
@@ -258,7 +283,7 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
     // converted, the next read ahead), not the site.
     let mut results: Vec<std::result::Result<Draft, (String, String)>> =
         Vec::with_capacity(pages.len());
-    let mut spill = Spill::create(site_dir.join(".transform-drafts.partial"))?;
+    let spill = Spill::create(site_dir.join(".transform-drafts.partial"))?;
     drop(store);
     std::thread::scope(|scope| -> Result<()> {
         let bodies = read_ahead(scope, &db, &pages);
@@ -269,7 +294,8 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
             for (page, body) in batch.iter_mut().zip(read) {
                 page.body = body;
             }
-            let mut drafted: Vec<_> = pool.install(|| {
+            // Each worker spills its draft's Govspeak as soon as it has it.
+            let drafted: Vec<Result<_>> = pool.install(|| {
                 batch
                     .par_iter()
                     .map(|page| {
@@ -282,21 +308,19 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
                         if let Some(bar) = &bar {
                             bar.inc(1);
                         }
-                        result.map_err(|reason| (page.url.clone(), reason))
+                        match result {
+                            Ok((mut draft, govspeak)) => {
+                                draft.govspeak = spill.put(&govspeak)?;
+                                Ok(Ok(draft))
+                            }
+                            Err(reason) => Ok(Err((page.url.clone(), reason))),
+                        }
                     })
                     .collect()
             });
-            let texts: Vec<&str> = drafted
-                .iter()
-                .filter_map(|r| r.as_ref().ok().map(|(_, text)| text.as_str()))
-                .collect();
-            let mut places = spill.put_all(&texts)?.into_iter();
-            results.extend(drafted.drain(..).map(|r| {
-                r.map(|(mut draft, _)| {
-                    draft.govspeak = places.next().unwrap_or_default();
-                    draft
-                })
-            }));
+            for result in drafted {
+                results.push(result?);
+            }
             for page in batch.iter_mut() {
                 page.body = Vec::new();
             }
