@@ -64,6 +64,7 @@ fn observatory_is_crawled_completely() {
     let out = tempfile::tempdir().unwrap();
     let summary = crawl::crawl(&demo_site("demo_chobs"), &options(out.path(), &server)).unwrap();
     let store = Store::open(&crawl::store_path(out.path(), "demo_chobs")).unwrap();
+    assert_eq!(store.broken_references().unwrap(), Vec::<String>::new());
 
     assert_eq!(
         summary.pages_by_status,
@@ -183,6 +184,7 @@ fn topic_site_charsets_loops_refreshes_and_gzipped_sitemaps() {
     let out = tempfile::tempdir().unwrap();
     let summary = crawl::crawl(&demo_site("demo_hpa"), &options(out.path(), &server)).unwrap();
     let store = Store::open(&crawl::store_path(out.path(), "demo_hpa")).unwrap();
+    assert_eq!(store.broken_references().unwrap(), Vec::<String>::new());
     assert_eq!(
         summary.pages_by_status,
         vec![
@@ -493,6 +495,7 @@ fn kill_dash_nine_then_resume_matches_an_uninterrupted_crawl() {
     );
 
     let resumed = Store::open(&db).unwrap();
+    assert_eq!(resumed.broken_references().unwrap(), Vec::<String>::new());
     assert_eq!(
         snapshot(&resumed),
         expected,

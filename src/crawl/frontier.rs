@@ -4,9 +4,9 @@
 //! keys and raw URLs already stored (128-bit hashes, tens of bytes a URL) spares the store a
 //! lookup for every link.
 
-use std::collections::{HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
+use rustc_hash::{FxHashMap, FxHashSet};
 use url::Url;
 
 use super::scope::{Scope, SkipReason, Verdict, is_attachment_path};
@@ -81,9 +81,10 @@ pub struct Frontier<'a> {
     pub site: &'a Site,
     pub canonical: Canonicalizer,
     pub scope: Scope,
-    keys: HashMap<u128, Known>,
-    raws: HashSet<u128>,
-    keys_per_path: HashMap<u128, u32>,
+    // Keyed by hashes already: FxHash only folds them to a bucket.
+    keys: FxHashMap<u128, Known>,
+    raws: FxHashSet<u128>,
+    keys_per_path: FxHashMap<u128, u32>,
 }
 
 impl<'a> Frontier<'a> {
@@ -93,9 +94,9 @@ impl<'a> Frontier<'a> {
             site,
             canonical: site.canonicalizer(Mode::Govuk),
             scope: Scope::new(site)?,
-            keys: HashMap::new(),
-            raws: HashSet::new(),
-            keys_per_path: HashMap::new(),
+            keys: FxHashMap::default(),
+            raws: FxHashSet::default(),
+            keys_per_path: FxHashMap::default(),
         };
         store.for_each_key(|id, key, path_key, depth| {
             frontier.keys.insert(hash128(key), Known { id, depth });
