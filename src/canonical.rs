@@ -215,12 +215,8 @@ impl Canonicalizer {
 
     fn canonical_parts(&self, url: &str) -> Result<UrlParts, CanonicalError> {
         let cleaned = match self.mode {
-            Mode::Govuk => ruby_strip(url).to_lowercase().replace(' ', "%20"),
-            Mode::Strict => ruby_strip(url)
-                .nfc()
-                .collect::<String>()
-                .to_lowercase()
-                .replace(' ', "%20"),
+            Mode::Govuk => escape_spaces(ruby_strip(url).to_lowercase()),
+            Mode::Strict => escape_spaces(ruby_strip(url).nfc().collect::<String>().to_lowercase()),
         };
         let mut parts = UrlParts::parse(&cleaned)?;
         if parts.scheme == "https" {
@@ -434,7 +430,20 @@ fn escape_path(path: &str) -> String {
     }
     // `!` maps to `%21` and straight back, so it is never touched above; what remains is
     // optic14n's unescape of the two codes it restores.
-    escaped.replace("%7e", "~").replace("%21", "!")
+    if escaped.contains("%7e") || escaped.contains("%21") {
+        escaped.replace("%7e", "~").replace("%21", "!")
+    } else {
+        escaped
+    }
+}
+
+/// Spaces as `%20`, copying only a string that has any (most have none).
+fn escape_spaces(text: String) -> String {
+    if text.contains(' ') {
+        text.replace(' ', "%20")
+    } else {
+        text
+    }
 }
 
 /// Strict mode: decodes escapes of unreserved characters (`%41` is `a`), as RFC 3986 §6.2.2.2

@@ -4,7 +4,6 @@
 //! keys and raw URLs already stored (128-bit hashes, tens of bytes a URL) spares the store a
 //! lookup for every link.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use url::Url;
@@ -37,7 +36,7 @@ impl Found {
         } else {
             canonical.key(url.as_str()).ok()
         };
-        let raw = url.to_string();
+        let raw = url.as_str().to_owned();
         let hashes = match &key {
             Some(k) => (
                 hash128(k),
@@ -63,12 +62,10 @@ impl Found {
     }
 }
 
+/// A 128-bit hash: the index keeps hashes, not strings, so it must not collide among a
+/// site's millions of URLs.
 fn hash128(text: &str) -> u128 {
-    let mut a = DefaultHasher::new();
-    (0u8, text).hash(&mut a);
-    let mut b = DefaultHasher::new();
-    (1u8, text).hash(&mut b);
-    (u128::from(a.finish()) << 64) | u128::from(b.finish())
+    xxhash_rust::xxh3::xxh3_128(text.as_bytes())
 }
 
 #[derive(Clone, Copy)]

@@ -126,19 +126,26 @@ impl Scope {
         if url.as_str().len() > self.max_url_length {
             return Verdict::Skip(SkipReason::TrapUrlLength);
         }
-        let segments: Vec<&str> = url.path().split('/').filter(|s| !s.is_empty()).collect();
-        if segments.len() > self.max_path_segments {
+        let segments = url.path().split('/').filter(|s| !s.is_empty());
+        let count = segments.clone().count();
+        if count > self.max_path_segments {
             return Verdict::Skip(SkipReason::TrapPathSegments);
         }
-        let mut sorted = segments.clone();
-        sorted.sort_unstable();
-        let most_repeated = sorted
-            .chunk_by(|a, b| a.eq_ignore_ascii_case(b))
-            .map(<[&str]>::len)
-            .max()
-            .unwrap_or(0);
-        if most_repeated > self.max_repeated_segments {
-            return Verdict::Skip(SkipReason::TrapRepeatedSegments);
+        // No segment can repeat more often than there are segments.
+        if count > self.max_repeated_segments {
+            let mut sorted: Vec<&str> = segments.collect();
+            sorted.sort_unstable();
+            let most_repeated = sorted
+                .chunk_by(|a, b| a.eq_ignore_ascii_case(b))
+                .map(<[&str]>::len)
+                .max()
+                .unwrap_or(0);
+            if most_repeated > self.max_repeated_segments {
+                return Verdict::Skip(SkipReason::TrapRepeatedSegments);
+            }
+        }
+        if self.exclude.is_empty() && self.include.is_none() {
+            return Verdict::Crawl;
         }
         let target = match url.query() {
             Some(q) => format!("{}?{q}", url.path()),
@@ -157,26 +164,60 @@ impl Scope {
     }
 }
 
-/// File extensions of documents and data a page links to (attachments, not pages).
-const ATTACHMENT_EXTENSIONS: &[&str] = &[
-    "pdf", "doc", "docx", "dot", "rtf", "odt", "xls", "xlsx", "xlsm", "csv", "ods", "ppt", "pptx",
-    "odp", "zip", "gz", "tgz", "7z", "txt", "xml", "json", "kml", "kmz", "shp", "swf", "mdb",
-    "accdb", "sav", "dta", "mp3", "mp4", "wmv", "avi",
-];
-
-/// Whether a URL's path names an attachment by its extension.
+/// Whether a URL's path names an attachment (a document or data file a page links to, not a
+/// page) by its extension.
 pub fn is_attachment_path(url: &Url) -> bool {
     let path = url.path();
     let name = path.rsplit('/').next().unwrap_or("");
     if path.eq_ignore_ascii_case("/robots.txt") {
         return false;
     }
-    match name.rsplit_once('.') {
-        Some((_, ext)) => ATTACHMENT_EXTENSIONS
-            .iter()
-            .any(|e| e.eq_ignore_ascii_case(ext)),
-        None => false,
+    // Extensions are short: lower-case one on the stack and match whole words.
+    let Some((_, ext)) = name.rsplit_once('.') else {
+        return false;
+    };
+    let mut lower = [0u8; 5];
+    if ext.len() > lower.len() {
+        return false;
     }
+    lower[..ext.len()].copy_from_slice(ext.as_bytes());
+    lower.make_ascii_lowercase();
+    matches!(
+        &lower[..ext.len()],
+        b"pdf"
+            | b"doc"
+            | b"docx"
+            | b"dot"
+            | b"rtf"
+            | b"odt"
+            | b"xls"
+            | b"xlsx"
+            | b"xlsm"
+            | b"csv"
+            | b"ods"
+            | b"ppt"
+            | b"pptx"
+            | b"odp"
+            | b"zip"
+            | b"gz"
+            | b"tgz"
+            | b"7z"
+            | b"txt"
+            | b"xml"
+            | b"json"
+            | b"kml"
+            | b"kmz"
+            | b"shp"
+            | b"swf"
+            | b"mdb"
+            | b"accdb"
+            | b"sav"
+            | b"dta"
+            | b"mp3"
+            | b"mp4"
+            | b"wmv"
+            | b"avi"
+    )
 }
 
 /// Whether a Content-Type is a web page we should parse for links.
