@@ -4,7 +4,6 @@
 //! keys and raw URLs already stored (128-bit hashes, tens of bytes a URL) spares the store a
 //! lookup for every link.
 
-
 use rustc_hash::{FxHashMap, FxHashSet};
 use url::Url;
 
