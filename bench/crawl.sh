@@ -72,34 +72,36 @@ crawl:
   max_pages: 10000000
 CONF
 
-run_tool() { # name, then the command
-  local name=$1; shift
+run_tool() { # round, name, then the command
+  local i=$1 name=$2; shift 2
   wants "$name" || return 0
-  for i in $(seq 1 "$RUNS"); do
-    local tmp=$WORK/tmp-$name
-    rm -rf "$tmp"; mkdir -p "$tmp"
-    : > "$WORK/access.log"
-    ( cd "$tmp" && /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" >/dev/null 2>"$WORK/$name.stderr" ) || true
-    read -r wall rss < <(tail -n 1 "$WORK/time.txt")
-    local requests distinct ok
-    requests=$(wc -l < "$WORK/access.log")
-    distinct=$(awk '{print $7}' "$WORK/access.log" | sort -u | wc -l)
-    ok=$(awk '$9 == 200' "$WORK/access.log" | wc -l)
-    echo "$name $i $wall $rss $requests $distinct $ok" | tee -a "$WORK/runs.txt"
-  done
+  local tmp=$WORK/tmp-$name
+  rm -rf "$tmp"; mkdir -p "$tmp"
+  : > "$WORK/access.log"
+  ( cd "$tmp" && /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" >/dev/null 2>"$WORK/$name.stderr" ) || true
+  read -r wall rss < <(tail -n 1 "$WORK/time.txt")
+  local requests distinct ok
+  requests=$(wc -l < "$WORK/access.log")
+  distinct=$(awk '{print $7}' "$WORK/access.log" | sort -u | wc -l)
+  ok=$(awk '$9 == 200' "$WORK/access.log" | wc -l)
+  echo "$name $i $wall $rss $requests $distinct $ok" | tee -a "$WORK/runs.txt"
 }
 
 : > "$WORK/runs.txt"
 echo "== crawling (tool run wall_s peak_rss_kb requests distinct_urls status_200)"
-run_tool phe-migrate "$BIN" crawl "$WORK/bench_site.yml" --resolve "127.0.0.1=127.0.0.1:$PORT" --no-delay --concurrency $CONCURRENCY --quiet --fresh --out "$WORK/tmp-phe-migrate/out"
-run_tool wget2 wget2 -r --level=0 --no-parent --max-threads=$CONCURRENCY --delete-after --no-host-directories -q "$TARGET"
-run_tool wget wget -r -l inf --no-parent --delete-after -nv -o /dev/null "$TARGET"
-run_tool scrapy scrapy runspider "$ROOT/bench/peers/scrapy_spider.py" -a start="$TARGET" -O out.jsonl \
-  -s CONCURRENT_REQUESTS=$CONCURRENCY -s CONCURRENT_REQUESTS_PER_DOMAIN=$CONCURRENCY -s REDIRECT_ENABLED=False \
-  -s HTTPERROR_ALLOW_ALL=True -s ROBOTSTXT_OBEY=True -s LOG_LEVEL=WARNING -s TELNETCONSOLE_ENABLED=False
-run_tool siteone-crawler "$PEERS/bin/siteone-crawler" --url="$TARGET" --workers=$CONCURRENCY --max-reqs-per-sec=1000000 \
-  --disable-all-assets --no-cache --hide-progress-bar --output-html-report= --output-text-file= --output-json-file= \
-  --max-visited-urls=10000000
+# Rounds: every tool once per round, so that a machine slowing down mid-run weighs on all
+# of them alike rather than on whichever ran last.
+for i in $(seq 1 "$RUNS"); do
+  run_tool "$i" phe-migrate "$BIN" crawl "$WORK/bench_site.yml" --resolve "127.0.0.1=127.0.0.1:$PORT" --no-delay --concurrency $CONCURRENCY --quiet --fresh --out "$WORK/tmp-phe-migrate/out"
+  run_tool "$i" wget2 wget2 -r --level=0 --no-parent --max-threads=$CONCURRENCY --delete-after --no-host-directories -q "$TARGET"
+  run_tool "$i" wget wget -r -l inf --no-parent --delete-after -nv -o /dev/null "$TARGET"
+  run_tool "$i" scrapy scrapy runspider "$ROOT/bench/peers/scrapy_spider.py" -a start="$TARGET" -O out.jsonl \
+    -s CONCURRENT_REQUESTS=$CONCURRENCY -s CONCURRENT_REQUESTS_PER_DOMAIN=$CONCURRENCY -s REDIRECT_ENABLED=False \
+    -s HTTPERROR_ALLOW_ALL=True -s ROBOTSTXT_OBEY=True -s LOG_LEVEL=WARNING -s TELNETCONSOLE_ENABLED=False
+  run_tool "$i" siteone-crawler "$PEERS/bin/siteone-crawler" --url="$TARGET" --workers=$CONCURRENCY --max-reqs-per-sec=1000000 \
+    --disable-all-assets --no-cache --hide-progress-bar --output-html-report= --output-text-file= --output-json-file= \
+    --max-visited-urls=10000000
+done
 
 echo "== wrk (server floor)"
 : > "$WORK/wrk.txt"

@@ -50,7 +50,7 @@ version_commands = {
 versions = [version(cmd) for name, cmd in version_commands.items() if name in summary] + [version(["nginx", "-v"])]
 print(f"\n## Crawl: {pages:,}-page generated site on nginx, {datetime.date.today().isoformat()}\n")
 print(f"Machine: {os.cpu_count()} cores ({cpu}), Linux {platform.release()}. Concurrency {concurrency} for every tool, politeness off, "
-      f"robots.txt obeyed; medians of {runs} runs; URLs counted from nginx's access log. Versions: "
+      f"robots.txt obeyed; medians of {runs} rounds (each tool once a round); URLs counted from nginx's access log. Versions: "
       f"{'; '.join(versions)}.\n")
 print("| tool | wall (s) | distinct URLs | requests | URLs/s | peak RSS (MB) | phe-migrate's rate ÷ this |")
 print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
