@@ -269,22 +269,12 @@ impl Store {
 
     /// Rows whose references point nowhere, as `table: rowid -> parent`: none in a sound store.
     pub fn broken_references(&self) -> Result<Vec<String>> {
-        let mut stmt = self
-            .conn
-            .prepare("PRAGMA foreign_key_check")
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(format!(
-                    "{}: {} -> {}",
-                    r.get::<_, String>(0)?,
-                    r.get::<_, Option<i64>>(1)?.unwrap_or_default(),
-                    r.get::<_, String>(2)?
-                ))
-            })
-            .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(|e| self.err(e))
+        let rows = self
+            .rows("SELECT \"table\", COALESCE(rowid, 0), parent FROM pragma_foreign_key_check")?;
+        Ok(rows
+            .into_iter()
+            .map(|r| format!("{}: {} -> {}", r[0], r[1], r[2]))
+            .collect())
     }
 
     /// Opens an existing store read-only.
