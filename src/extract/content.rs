@@ -738,11 +738,26 @@ struct Stats {
 
 /// Characters a text node counts for: each word and one space.
 fn text_length(text: &str) -> usize {
-    text.split_whitespace().map(|w| w.chars().count() + 1).sum()
+    if !text.is_ascii() {
+        return text.split_whitespace().map(|w| w.chars().count() + 1).sum();
+    }
+    // A byte a character: the word characters, and one for each word's start.
+    let (mut length, mut gap) = (0, true);
+    for b in text.bytes() {
+        let space = matches!(b, b'\t'..=b'\r' | b' ');
+        length += usize::from(!space) + usize::from(!space && gap);
+        gap = space;
+    }
+    length
 }
 
 fn commas(text: &str) -> usize {
-    text.matches([',', '，']).count()
+    // A comma byte is never part of another character in UTF-8.
+    let ascii = text.bytes().filter(|&b| b == b',').count();
+    match text.is_ascii() {
+        true => ascii,
+        false => ascii + text.matches('，').count(),
+    }
 }
 
 /// How much a link's text counts as link text: in-page anchors count less.
@@ -1414,6 +1429,27 @@ fn remove_conditionally(node: NodeRef<'_, Node>, skip: &NodeSet, flags: Flags) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_length_and_commas_count_as_their_definitions() {
+        for text in [
+            "",
+            "   ",
+            "one",
+            " one  two\tthree\n",
+            "a,b, c,,",
+            "x\x0by\x0cz\rw",
+            "caf\u{e9}, na\u{ef}ve\u{a0}word\u{2003}end\u{ff0c}more,",
+        ] {
+            let length: usize = text.split_whitespace().map(|w| w.chars().count() + 1).sum();
+            assert_eq!(text_length(text), length, "{text:?}");
+            assert_eq!(
+                commas(text),
+                text.matches([',', '\u{ff0c}']).count(),
+                "{text:?}"
+            );
+        }
+    }
 
     #[test]
     fn visible_chars_counts_the_visible_text() {

@@ -325,6 +325,11 @@ fn mix(mut x: u64) -> u64 {
 /// compare well.
 pub fn minhash<'a>(words: impl IntoIterator<Item = &'a str>) -> Vec<u32> {
     let hashes: Vec<u64> = words.into_iter().map(|w| fnv(w.as_bytes())).collect();
+    minhash_of_hashes(&hashes)
+}
+
+/// [`minhash`] of words already hashed with [`fnv`].
+fn minhash_of_hashes(hashes: &[u64]) -> Vec<u32> {
     if hashes.len() < 5 {
         return Vec::new();
     }
@@ -346,6 +351,141 @@ pub fn minhash<'a>(words: impl IntoIterator<Item = &'a str>) -> Vec<u32> {
             (value as u32).wrapping_add(distance.wrapping_mul(0x9e37_79b9))
         })
         .collect()
+}
+
+/// What one pass over a page's text finds: the counts of [`text_stats`], the text's words
+/// lower-cased one space apart (for the digest) with each word's [`fnv`] hash (for the
+/// MinHash), and the newest year written in it. A page's text is read once instead of five
+/// times, a byte at a time where it is ASCII.
+#[derive(Debug, Default, PartialEq)]
+struct TextScan {
+    words: usize,
+    sentences: usize,
+    syllables: usize,
+    longest_sentence: usize,
+    normalised: String,
+    word_hashes: Vec<u64>,
+    newest_year: Option<u16>,
+}
+
+impl TextScan {
+    fn of(text: &str) -> TextScan {
+        let mut scan = TextScan {
+            normalised: String::with_capacity(text.len()),
+            ..TextScan::default()
+        };
+        // The whitespace-separated token being read, as text_stats reads it.
+        let (mut counter, mut in_token, mut token_is_word, mut token_last) =
+            (Syllables::default(), false, false, ' ');
+        let mut sentence_words = 0;
+        // The alphanumeric run being read (a normalised word) and the ASCII digit run.
+        let mut word_start: Option<usize> = None;
+        let (mut digits, mut number) = (0usize, 0u32);
+        let bytes = text.as_bytes();
+        let mut at = 0;
+        while at < bytes.len() {
+            let (c, width) = match bytes[at] {
+                b if b.is_ascii() => (char::from(b), 1),
+                _ => {
+                    let c = text[at..].chars().next().expect("at a char boundary");
+                    (c, c.len_utf8())
+                }
+            };
+            if c.is_ascii_digit() {
+                digits += 1;
+                if digits <= 4 {
+                    number = number * 10 + u32::from(bytes[at] - b'0');
+                }
+            } else if digits > 0 {
+                scan.end_number(digits, number);
+                (digits, number) = (0, 0);
+            }
+            if c.is_alphanumeric() {
+                word_start.get_or_insert(at);
+            } else if let Some(start) = word_start.take() {
+                scan.push_word(&text[start..at]);
+            }
+            if c.is_whitespace() {
+                if in_token {
+                    scan.end_token(&counter, token_is_word, token_last, &mut sentence_words);
+                    (counter, in_token, token_is_word) = (Syllables::default(), false, false);
+                }
+            } else {
+                in_token = true;
+                token_last = c;
+                if c.is_ascii() {
+                    if c.is_ascii_alphabetic() {
+                        token_is_word = true;
+                        counter.push(c.to_ascii_lowercase());
+                    } else if c.is_ascii_digit() {
+                        token_is_word = true;
+                    }
+                } else if c.is_alphabetic() {
+                    token_is_word = true;
+                    c.to_lowercase().for_each(|l| counter.push(l));
+                } else if c.is_alphanumeric() {
+                    token_is_word = true;
+                }
+            }
+            at += width;
+        }
+        if digits > 0 {
+            scan.end_number(digits, number);
+        }
+        if let Some(start) = word_start {
+            scan.push_word(&text[start..]);
+        }
+        if in_token {
+            scan.end_token(&counter, token_is_word, token_last, &mut sentence_words);
+        }
+        if sentence_words > 0 {
+            scan.sentences += 1;
+            scan.longest_sentence = scan.longest_sentence.max(sentence_words);
+        }
+        scan
+    }
+
+    fn end_token(
+        &mut self,
+        counter: &Syllables,
+        is_word: bool,
+        last: char,
+        sentence_words: &mut usize,
+    ) {
+        if !is_word {
+            return;
+        }
+        self.words += 1;
+        *sentence_words += 1;
+        self.syllables += counter.count();
+        if matches!(last, '.' | '!' | '?') {
+            self.sentences += 1;
+            self.longest_sentence = self.longest_sentence.max(*sentence_words);
+            *sentence_words = 0;
+        }
+    }
+
+    fn end_number(&mut self, digits: usize, number: u32) {
+        if digits == 4 && (1990..=2030).contains(&number) {
+            self.newest_year = self.newest_year.max(Some(number as u16));
+        }
+    }
+
+    fn push_word(&mut self, word: &str) {
+        if !self.normalised.is_empty() {
+            self.normalised.push(' ');
+        }
+        let start = self.normalised.len();
+        if word.is_ascii() {
+            self.normalised
+                .extend(word.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        } else {
+            // Whole words, for the final sigma's sake.
+            self.normalised.push_str(&word.to_lowercase());
+        }
+        self.word_hashes
+            .push(fnv(&self.normalised.as_bytes()[start..]));
+    }
 }
 
 /// The share of equal slots in two signatures: an estimate of Jaccard similarity.
@@ -453,11 +593,12 @@ pub fn page_facts(
     base: Option<&Url>,
 ) -> PageFacts {
     let mut facts = PageFacts::default();
-    let (words, sentences, syllable_count, longest) = text_stats(main_text);
-    facts.words = words;
-    facts.sentences = sentences;
-    facts.syllables = syllable_count;
-    facts.longest_sentence = longest;
+    let scan = TextScan::of(main_text);
+    let words = scan.words;
+    facts.words = scan.words;
+    facts.sentences = scan.sentences;
+    facts.syllables = scan.syllables;
+    facts.longest_sentence = scan.longest_sentence;
     let elements = PageElements::collect(document, main, skip);
     for h in &elements.headings {
         let level = h.value().name().as_bytes()[1] - b'0';
@@ -610,27 +751,12 @@ pub fn page_facts(
     let script_bytes: usize = elements.scripts.iter().map(|s| text_of(*s).len()).sum();
     facts.js_app = viewstate || noscript || (script_bytes > 20_000 && words < 100);
 
-    // The text's words, lower-cased, one space apart.
-    let mut normalised = String::with_capacity(main_text.len());
-    for word in main_text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
-        if !normalised.is_empty() {
-            normalised.push(' ');
-        }
-        if word.is_ascii() {
-            normalised.extend(word.bytes().map(|b| b.to_ascii_lowercase() as char));
-        } else {
-            normalised.push_str(&word.to_lowercase());
-        }
-    }
     facts.text_digest = {
         use sha1::Digest;
-        let hash = sha1::Sha1::digest(normalised.as_bytes());
+        let hash = sha1::Sha1::digest(scan.normalised.as_bytes());
         crate::store::hex(&hash[..10])
     };
-    facts.minhash = minhash(normalised.split(' ').filter(|w| !w.is_empty()));
+    facts.minhash = minhash_of_hashes(&scan.word_hashes);
     static TERMS: std::sync::LazyLock<aho_corasick::AhoCorasick> =
         std::sync::LazyLock::new(|| crate::extract::phrase_matcher(STATISTICAL_TERMS));
     let mut seen = [false; STATISTICAL_TERMS.len()];
@@ -638,12 +764,7 @@ pub fn page_facts(
         seen[m.pattern().as_usize()] = true;
     }
     facts.statistical_terms = seen.iter().filter(|s| **s).count();
-    facts.newest_year = main_text
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|t| t.len() == 4)
-        .filter_map(|t| t.parse::<u16>().ok())
-        .filter(|y| (1990..=2030).contains(y))
-        .max();
+    facts.newest_year = scan.newest_year;
     facts
 }
 
@@ -665,6 +786,59 @@ mod tests {
             ("A", 1),
         ] {
             assert_eq!(syllables(word), n, "{word}");
+        }
+    }
+
+    /// One pass over the text finds what the separate passes it replaced found.
+    #[test]
+    fn text_scan_equals_the_separate_passes() {
+        let texts = [
+            "",
+            " ",
+            "Health 2013. Rates per 100,000 rose! Did they? 1989 1990 2030 2031 12345 0x2014",
+            "  ÉCOLE   Ὀδυσσεύς ΣΊΣΥΦΟΣ naïve café—2015 … 3.5% ¼ ² x\u{a0}y\u{2003}z end.",
+            "... !!! ?? - – 2020-03-12 12/03/2019 a.b.c word.\tword\nword\x0bword\x0cword\rword",
+            "Table: the tables' syllables; the made-up e.g. i.e. etc. 1999",
+            "ǅungla İstanbul ß ﬁ 𝒜𝒷𝒸 日本語のテキスト 2024年",
+        ];
+        for text in texts {
+            let scan = TextScan::of(text);
+            let (words, sentences, syllables, longest) = text_stats(text);
+            let mut normalised = String::new();
+            for word in text
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+            {
+                if !normalised.is_empty() {
+                    normalised.push(' ');
+                }
+                normalised.push_str(&word.to_lowercase());
+            }
+            let newest_year = text
+                .split(|c: char| !c.is_ascii_digit())
+                .filter(|t| t.len() == 4)
+                .filter_map(|t| t.parse::<u16>().ok())
+                .filter(|y| (1990..=2030).contains(y))
+                .max();
+            let hashes: Vec<u64> = normalised
+                .split(' ')
+                .filter(|w| !w.is_empty())
+                .map(|w| fnv(w.as_bytes()))
+                .collect();
+            let expected = TextScan {
+                words,
+                sentences,
+                syllables,
+                longest_sentence: longest,
+                normalised,
+                word_hashes: hashes,
+                newest_year,
+            };
+            assert_eq!(scan, expected, "{text:?}");
+            assert_eq!(
+                minhash_of_hashes(&scan.word_hashes),
+                minhash(expected.normalised.split(' ').filter(|w| !w.is_empty())),
+            );
         }
     }
 

@@ -593,23 +593,31 @@ impl Collapsed {
         }
     }
 
-    /// [`push_str`](Self::push_str) for ASCII text, a byte at a time (the common case).
+    /// [`push_str`](Self::push_str) for ASCII text (the common case): words already one
+    /// space apart are copied as one run.
     fn push_ascii(&mut self, piece: &str) {
+        // The ASCII characters `char::is_whitespace` accepts: tab to carriage return, space.
+        let is_space = |b: u8| matches!(b, b'\t'..=b'\r' | b' ');
         let bytes = piece.as_bytes();
-        let mut start = None;
-        for (i, &b) in bytes.iter().enumerate() {
-            // The ASCII characters `char::is_whitespace` accepts: tab to carriage return, space.
-            if matches!(b, b'\t'..=b'\r' | b' ') {
-                if let Some(from) = start.take() {
-                    self.push_word(&piece[from..i]);
-                }
+        let mut at = 0;
+        while at < bytes.len() {
+            if is_space(bytes[at]) {
                 self.gap = true;
-            } else if start.is_none() {
-                start = Some(i);
+                at += 1;
+                continue;
             }
-        }
-        if let Some(from) = start {
-            self.push_word(&piece[from..]);
+            let start = at;
+            loop {
+                while at < bytes.len() && !is_space(bytes[at]) {
+                    at += 1;
+                }
+                if at + 1 < bytes.len() && bytes[at] == b' ' && !is_space(bytes[at + 1]) {
+                    at += 1;
+                } else {
+                    break;
+                }
+            }
+            self.push_word(&piece[start..at]);
         }
     }
 
@@ -652,6 +660,10 @@ mod tests {
             "d",
             " ",
             "e",
+            "f g h",
+            " i j  k ",
+            "l\tm n",
+            "o p",
         ];
         for start in 0..pieces.len() {
             for end in start..=pieces.len() {

@@ -453,7 +453,11 @@ impl Context<'_> {
         };
         let mut conversion = govspeak::convert(main, &options);
         let text = content::visible_text(main, &extracted.skip);
-        let words = text.split_whitespace().count();
+        // The visible text is collapsed: its words are one space apart.
+        let words = match text.is_empty() {
+            true => 0,
+            false => 1 + text.bytes().filter(|&b| b == b' ').count(),
+        };
         let facts = crate::extract::facts::page_facts(
             &document,
             main,
