@@ -17,7 +17,7 @@ use scraper::{ElementRef, Html, Node, Selector};
 use super::dates::{self, Date};
 use super::links::{Collapsed, collapse_whitespace as collapse};
 use crate::config::settings::ContentSettings;
-use crate::extract::{NodeMap, NodeSet};
+use crate::extract::{AttributeByName, NodeMap, NodeSet};
 
 /// A site's content settings with selectors compiled once.
 pub struct ContentRules {
@@ -347,8 +347,8 @@ fn language(document: &Html) -> Option<String> {
     let root = document.root_element();
     let lang = root
         .value()
-        .attr("lang")
-        .or_else(|| root.value().attr("xml:lang"))
+        .attribute("lang")
+        .or_else(|| root.value().attribute("xml:lang"))
         .map(str::to_owned)
         .or_else(|| {
             let selector = Selector::parse("meta[http-equiv]").expect("valid");
@@ -356,10 +356,10 @@ fn language(document: &Html) -> Option<String> {
                 .select(&selector)
                 .find(|m| {
                     m.value()
-                        .attr("http-equiv")
+                        .attribute("http-equiv")
                         .is_some_and(|h| h.eq_ignore_ascii_case("content-language"))
                 })
-                .and_then(|m| m.value().attr("content").map(str::to_owned))
+                .and_then(|m| m.value().attribute("content").map(str::to_owned))
         })?;
     let primary = lang.trim().split(['-', '_']).next()?.to_ascii_lowercase();
     (primary.len() == 2 || primary.len() == 3).then_some(primary)
@@ -396,17 +396,17 @@ impl Meta {
         for meta in document.select(&selector) {
             let element = meta.value();
             let Some(content) = element
-                .attr("content")
+                .attribute("content")
                 .map(str::trim)
                 .filter(|c| !c.is_empty())
             else {
                 continue;
             };
             let mut names: Vec<String> = Vec::new();
-            if let Some(property) = element.attr("property") {
+            if let Some(property) = element.attribute("property") {
                 names.extend(property.split_whitespace().map(|p| p.to_ascii_lowercase()));
             }
-            if let Some(name) = element.attr("name") {
+            if let Some(name) = element.attribute("name") {
                 names.push(
                     name.to_ascii_lowercase()
                         .split_whitespace()
@@ -414,7 +414,7 @@ impl Meta {
                         .replace('.', ":"),
                 );
             }
-            if let Some(name) = element.attr("http-equiv") {
+            if let Some(name) = element.attribute("http-equiv") {
                 names.push(name.to_ascii_lowercase());
             }
             for name in names {
@@ -689,7 +689,7 @@ fn signals() -> &'static Signals {
 /// Whether the element's class or id holds one of `words` (none holds a space, so the
 /// two are searched apart).
 fn signature_matches(el: &scraper::node::Element, words: &aho_corasick::AhoCorasick) -> bool {
-    [el.attr("class"), el.attr("id")]
+    [el.attribute("class"), el.attribute("id")]
         .into_iter()
         .flatten()
         .any(|value| words.is_match(value))
@@ -704,7 +704,7 @@ fn negative(text: &str) -> bool {
 
 fn class_weight(element: &scraper::node::Element) -> f64 {
     let mut weight = 0.0;
-    for value in [element.attr("class"), element.attr("id")]
+    for value in [element.attribute("class"), element.attribute("id")]
         .into_iter()
         .flatten()
     {
@@ -762,7 +762,7 @@ fn commas(text: &str) -> usize {
 
 /// How much a link's text counts as link text: in-page anchors count less.
 fn link_weight(e: &scraper::node::Element) -> f64 {
-    if e.attr("href").is_some_and(|h| h.starts_with('#')) {
+    if e.attribute("href").is_some_and(|h| h.starts_with('#')) {
         0.3
     } else {
         1.0
@@ -948,9 +948,9 @@ fn grab(body: ElementRef<'_>, flags: Flags) -> (NodeId, NodeSet) {
             ) {
                 return true;
             }
-            if el.attr("hidden").is_some()
-                || el.attr("aria-hidden") == Some("true")
-                || el.attr("style").is_some_and(|s| {
+            if el.attribute("hidden").is_some()
+                || el.attribute("aria-hidden") == Some("true")
+                || el.attribute("style").is_some_and(|s| {
                     let s = s.to_ascii_lowercase().replace(' ', "");
                     s.contains("display:none") || s.contains("visibility:hidden")
                 })
@@ -958,7 +958,7 @@ fn grab(body: ElementRef<'_>, flags: Flags) -> (NodeId, NodeSet) {
                 return true;
             }
             if el
-                .attr("role")
+                .attribute("role")
                 .is_some_and(|r| UNLIKELY_ROLES.contains(&r.to_ascii_lowercase().as_str()))
             {
                 return true;
@@ -1167,7 +1167,7 @@ fn grab(body: ElementRef<'_>, flags: Flags) -> (NodeId, NodeSet) {
     };
     let threshold = (top_score * 0.2).max(10.0);
     let top_class = element(top_node)
-        .and_then(|e| e.attr("class"))
+        .and_then(|e| e.attribute("class"))
         .unwrap_or("");
     let mut included = 0;
     let mut skip = removed.clone();
@@ -1180,7 +1180,7 @@ fn grab(body: ElementRef<'_>, flags: Flags) -> (NodeId, NodeSet) {
             skip.insert(child.id());
             continue;
         };
-        let bonus = if !top_class.is_empty() && el.attr("class") == Some(top_class) {
+        let bonus = if !top_class.is_empty() && el.attribute("class") == Some(top_class) {
             top_score * 0.2
         } else {
             0.0
@@ -1324,10 +1324,10 @@ fn cleaned(root: NodeId, tree: &ego_tree::Tree<Node>, mut skip: NodeSet, flags: 
 
 fn is_data_table(node: NodeRef<'_, Node>) -> bool {
     let el = element(node).expect("element");
-    if el.attr("role") == Some("presentation") {
+    if el.attribute("role") == Some("presentation") {
         return false;
     }
-    if el.attr("summary").is_some() {
+    if el.attribute("summary").is_some() {
         return true;
     }
     let mut rows = 0;

@@ -10,7 +10,7 @@ use scraper::{ElementRef, Html, Selector};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::extract::NodeSet;
+use crate::extract::{AttributeByName, NodeSet};
 
 /// Data file formats, with their openness on the five-star scale.
 pub const DATA_FORMATS: &[(&str, u8)] = &[
@@ -546,7 +546,7 @@ impl<'a> PageElements<'a> {
                 "script" => found.scripts.push(element),
                 "noscript" => found.noscripts.push(element),
                 "input" => {
-                    found.viewstate |= element.value().attr("name") == Some("__VIEWSTATE");
+                    found.viewstate |= element.value().attribute("name") == Some("__VIEWSTATE");
                 }
                 _ => {}
             }
@@ -574,7 +574,7 @@ impl<'a> PageElements<'a> {
                 "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => found.headings.push(element),
                 "img" => found.images.push(element),
                 "table" => found.tables.push(element),
-                "a" if element.value().attr("href").is_some() => found.links.push(element),
+                "a" if element.value().attribute("href").is_some() => found.links.push(element),
                 "form" => found.forms.push(element),
                 _ => {}
             }
@@ -614,7 +614,7 @@ pub fn page_facts(
     }
     for img in &elements.images {
         facts.images += 1;
-        if img.value().attr("alt").is_none() {
+        if img.value().attribute("alt").is_none() {
             facts.images_without_alt += 1;
         }
     }
@@ -625,7 +625,7 @@ pub fn page_facts(
     let header_cells = selector!("th");
     let mut cell_text = String::new();
     for &table in &elements.tables {
-        if table.value().attr("role") == Some("presentation")
+        if table.value().attribute("role") == Some("presentation")
             || table.select(selector!("table")).nth(1).is_some()
         {
             continue;
@@ -662,7 +662,7 @@ pub fn page_facts(
     let mut charts = HashSet::new();
     for &a in &elements.links {
         facts.links += 1;
-        let href = a.value().attr("href").unwrap_or_default();
+        let href = a.value().attribute("href").unwrap_or_default();
         let absolute = base
             .and_then(|b| b.join(href).ok())
             .map(|u| u.to_string())
@@ -693,13 +693,13 @@ pub fn page_facts(
         // What loads it, and the title it gives itself.
         let src = format!(
             "{} {}",
-            v.attr("src")
-                .or_else(|| v.attr("data"))
+            v.attribute("src")
+                .or_else(|| v.attribute("data"))
                 .unwrap_or(if named { "tableau" } else { "" }),
-            v.attr("title").unwrap_or_default()
+            v.attribute("title").unwrap_or_default()
         )
         .to_ascii_lowercase();
-        if src.contains(".swf") || v.attr("type") == Some("application/x-shockwave-flash") {
+        if src.contains(".swf") || v.attribute("type") == Some("application/x-shockwave-flash") {
             facts.flash = true;
         }
         for (marker, name) in TOOL_MARKERS {
@@ -736,7 +736,7 @@ pub fn page_facts(
     for form in &elements.forms {
         let method = form
             .value()
-            .attr("method")
+            .attribute("method")
             .unwrap_or("get")
             .to_ascii_lowercase();
         if method == "get" && form.select(selector!("select")).next().is_some() {

@@ -29,14 +29,23 @@ use std::borrow::Cow;
 /// far below this.
 pub const MAX_NESTING: usize = 1000;
 
-/// Elements that never hold content, those whose end tag is optional (a legacy page
-/// leaves thousands unclosed), and links (which cannot nest, and must never be dropped):
-/// none counts towards nesting depth.
-const NOT_COUNTED: &[&str] = &[
-    "a", "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
-    "source", "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup",
-    "thead", "tbody", "tfoot", "colgroup", "html", "head", "body", "rb", "rt", "rp",
-];
+/// An element's attribute by name, without making an atom of the name: scraper's
+/// `Element::attr` interns the name (a perfect-hash lookup) on every call, and an element
+/// has a handful of attributes, so comparing names is cheaper.
+pub trait AttributeByName {
+    fn attribute(&self, name: &str) -> Option<&str>;
+}
+
+impl AttributeByName for scraper::node::Element {
+    fn attribute(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(qualified, _)| {
+                qualified.prefix.is_none() && qualified.ns.is_empty() && &*qualified.local == name
+            })
+            .map(|(_, value)| &**value)
+    }
+}
 
 /// Drops start tags (and their end tags) nested deeper than `max_depth`, keeping all text,
 /// so no page can make parsing slow or deep. Returns the input untouched when it is within
@@ -80,10 +89,7 @@ fn scan(html: &str, max_depth: usize, mut out: Option<&mut String>) -> bool {
         }
         let end = tag_end(bytes, start);
         let (closing, name) = tag_name(&bytes[start + 1..end]);
-        let counted = !name.is_empty()
-            && !NOT_COUNTED
-                .iter()
-                .any(|n| n.as_bytes().eq_ignore_ascii_case(name));
+        let counted = !name.is_empty() && !is_not_counted(name);
         let self_closed = end >= 2 && bytes[end - 2] == b'/';
         let mut keep = true;
         if counted && !closing && !self_closed {
@@ -120,18 +126,20 @@ fn scan(html: &str, max_depth: usize, mut out: Option<&mut String>) -> bool {
 }
 
 fn memchr_lt(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'<')
+    memchr::memchr(b'<', bytes)
 }
 
 /// The index just past the `>` that ends the tag starting at `start` (quotes respected).
 fn tag_end(bytes: &[u8], start: usize) -> usize {
-    let mut quote: Option<u8> = None;
-    for (i, &b) in bytes.iter().enumerate().skip(start + 1) {
-        match (quote, b) {
-            (Some(q), b) if b == q => quote = None,
-            (None, b'"' | b'\'') => quote = Some(b),
-            (None, b'>') => return i + 1,
-            _ => {}
+    let mut at = start + 1;
+    while let Some(offset) = memchr::memchr3(b'>', b'"', b'\'', &bytes[at..]) {
+        let found = at + offset;
+        match bytes[found] {
+            b'>' => return found + 1,
+            quote => match memchr::memchr(quote, &bytes[found + 1..]) {
+                Some(close) => at = found + 1 + close + 1,
+                None => return bytes.len(),
+            },
         }
     }
     bytes.len()
@@ -150,14 +158,70 @@ fn tag_name(tag: &[u8]) -> (bool, &[u8]) {
     (closing, &tag[..len])
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+/// Elements that never hold content, those whose end tag is optional (a legacy page
+/// leaves thousands unclosed), and links (which cannot nest, and must never be dropped):
+/// none counts towards nesting depth. Names in any case.
+fn is_not_counted(name: &[u8]) -> bool {
+    let mut lower = [0u8; 8];
+    let Some(lower) = lower.get_mut(..name.len()) else {
+        return false;
+    };
+    for (l, b) in lower.iter_mut().zip(name) {
+        *l = b.to_ascii_lowercase();
+    }
+    matches!(
+        &*lower,
+        b"a" | b"area"
+            | b"base"
+            | b"br"
+            | b"col"
+            | b"embed"
+            | b"hr"
+            | b"img"
+            | b"input"
+            | b"link"
+            | b"meta"
+            | b"param"
+            | b"source"
+            | b"track"
+            | b"wbr"
+            | b"p"
+            | b"li"
+            | b"dt"
+            | b"dd"
+            | b"tr"
+            | b"td"
+            | b"th"
+            | b"option"
+            | b"optgroup"
+            | b"thead"
+            | b"tbody"
+            | b"tfoot"
+            | b"colgroup"
+            | b"html"
+            | b"head"
+            | b"body"
+            | b"rb"
+            | b"rt"
+            | b"rp"
+    )
 }
 
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    memchr::memmem::find(haystack, needle)
+}
+
+/// Where `needle`, which starts with `<`, first occurs in `haystack`, in any case.
 fn find_ignore_case(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack
-        .windows(needle.len())
-        .position(|w| w.eq_ignore_ascii_case(needle))
+    let mut at = 0;
+    while let Some(offset) = memchr::memchr(needle[0], &haystack[at..]) {
+        let found = at + offset;
+        if starts_with_ignore_case(&haystack[found..], needle) {
+            return Some(found);
+        }
+        at = found + 1;
+    }
+    None
 }
 
 fn starts_with_ignore_case(haystack: &[u8], prefix: &[u8]) -> bool {
@@ -167,6 +231,58 @@ fn starts_with_ignore_case(haystack: &[u8], prefix: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn not_counted_names_match_in_any_case() {
+        for name in [
+            "a", "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
+            "param", "source", "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option",
+            "optgroup", "thead", "tbody", "tfoot", "colgroup", "html", "head", "body", "rb", "rt",
+            "rp",
+        ] {
+            assert!(is_not_counted(name.as_bytes()), "{name}");
+            assert!(
+                is_not_counted(name.to_ascii_uppercase().as_bytes()),
+                "{name}"
+            );
+        }
+        for name in ["div", "span", "table", "colgroups", "ab", "", "optgroupx"] {
+            assert!(!is_not_counted(name.as_bytes()), "{name}");
+        }
+    }
+
+    #[test]
+    fn tags_end_at_the_first_unquoted_bracket() {
+        let html = b"<a title='x>y' href=\"a>b\">text<b>";
+        assert_eq!(tag_end(html, 0), 26);
+        assert_eq!(tag_end(b"<a title='unclosed>", 0), 19);
+        assert_eq!(tag_end(b"<br", 0), 3);
+    }
+
+    #[test]
+    fn attribute_by_name_agrees_with_scraper() {
+        let html = scraper::Html::parse_document(
+            r##"<p ID="x" Class="a b" data-x="1" style="" title="t">p</p>
+            <svg><a xlink:href="/svg" href="/plain"><use xlink:href="#u"/></a></svg>"##,
+        );
+        for node in html.tree.nodes() {
+            let Some(element) = node.value().as_element() else {
+                continue;
+            };
+            for name in [
+                "id",
+                "class",
+                "data-x",
+                "style",
+                "title",
+                "href",
+                "xlink:href",
+                "nope",
+            ] {
+                assert_eq!(element.attribute(name), element.attr(name), "{name}");
+            }
+        }
+    }
 
     #[test]
     fn shallow_pages_are_untouched() {

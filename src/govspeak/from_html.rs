@@ -11,6 +11,7 @@ use ego_tree::iter::Edge;
 use scraper::{ElementRef, Node};
 use url::Url;
 
+use crate::extract::AttributeByName;
 use crate::extract::NodeSet;
 use crate::extract::links::collapse_whitespace as collapse;
 
@@ -294,15 +295,15 @@ impl Converter<'_, '_> {
             return true;
         }
         let name = element.name();
-        if element.attr("hidden").is_some()
-            || element.attr("aria-hidden") == Some("true")
-            || element.attr("style").is_some_and(|s| {
+        if element.attribute("hidden").is_some()
+            || element.attribute("aria-hidden") == Some("true")
+            || element.attribute("style").is_some_and(|s| {
                 s.replace(' ', "")
                     .to_ascii_lowercase()
                     .contains("display:none")
             })
             || element
-                .attr("style")
+                .attribute("style")
                 .is_some_and(|s| s.to_ascii_lowercase().contains("mso-list:ignore"))
         {
             return true;
@@ -313,16 +314,16 @@ impl Converter<'_, '_> {
         match name {
             "object" | "embed" | "applet" | "iframe" | "frame" => {
                 let source = element
-                    .attr("data")
-                    .or_else(|| element.attr("src"))
-                    .or_else(|| element.attr("code"))
+                    .attribute("data")
+                    .or_else(|| element.attribute("src"))
+                    .or_else(|| element.attribute("code"))
                     .unwrap_or("");
                 self.warn(format!(
                     "embedded {name} removed ({source}): it needs a GOV.UK replacement"
                 ));
             }
             "form" => {
-                let action = element.attr("action").unwrap_or("");
+                let action = element.attribute("action").unwrap_or("");
                 self.warn(format!(
                     "form removed (action {action:?}): GOV.UK bodies cannot hold forms"
                 ));
@@ -409,7 +410,7 @@ impl Converter<'_, '_> {
             }
             "ul" | "ol" | "menu" | "dir" => {
                 let start = el
-                    .attr("start")
+                    .attribute("start")
                     .and_then(|s| s.trim().parse().ok())
                     .unwrap_or(1);
                 self.push(
@@ -423,7 +424,7 @@ impl Converter<'_, '_> {
             }
             "li" => self.push(id, Kind::Item, true),
             "table" => {
-                let presentation = el.attr("role") == Some("presentation");
+                let presentation = el.attribute("role") == Some("presentation");
                 self.push(id, Kind::Table { presentation }, true);
             }
             "tr" => {
@@ -435,7 +436,7 @@ impl Converter<'_, '_> {
             }
             "td" | "th" => {
                 let span = |attr: &str| {
-                    el.attr(attr)
+                    el.attribute(attr)
                         .and_then(|s| s.trim().parse::<usize>().ok())
                         .unwrap_or(1)
                         .clamp(1, 100)
@@ -453,11 +454,11 @@ impl Converter<'_, '_> {
                 );
             }
             "a" => {
-                let href = el.attr("href").map(str::to_owned);
+                let href = el.attribute("href").map(str::to_owned);
                 self.push(id, Kind::Link { href }, false);
             }
-            "abbr" | "acronym" if el.attr("title").is_some_and(|t| !t.trim().is_empty()) => {
-                let title = collapse(el.attr("title").unwrap_or_default());
+            "abbr" | "acronym" if el.attribute("title").is_some_and(|t| !t.trim().is_empty()) => {
+                let title = collapse(el.attribute("title").unwrap_or_default());
                 self.push(id, Kind::Abbr { title }, false);
             }
             "code" => {
@@ -487,7 +488,7 @@ impl Converter<'_, '_> {
     }
 
     fn image(&mut self, el: &scraper::node::Element) {
-        let alt = collapse(el.attr("alt").unwrap_or_default());
+        let alt = collapse(el.attribute("alt").unwrap_or_default());
         let in_link = self
             .stack
             .iter()
@@ -507,7 +508,7 @@ impl Converter<'_, '_> {
         if alt.is_empty() {
             return; // decorative: spacers, bullets, borders
         }
-        let src = el.attr("src").unwrap_or_default();
+        let src = el.attribute("src").unwrap_or_default();
         let id = file_name(src).unwrap_or_else(|| "image".to_owned());
         self.flush_inline();
         self.emit([Block::Image(id.clone())]);
@@ -939,7 +940,7 @@ fn percent_decode(s: &str) -> String {
 }
 
 fn cell_alignment(el: &scraper::node::Element) -> Option<&'static str> {
-    let from_style = el.attr("style").and_then(|s| {
+    let from_style = el.attribute("style").and_then(|s| {
         let s = s.to_ascii_lowercase().replace(' ', "");
         let at = s.find("text-align:")?;
         Some(
@@ -950,7 +951,8 @@ fn cell_alignment(el: &scraper::node::Element) -> Option<&'static str> {
                 .to_owned(),
         )
     });
-    let value = from_style.or_else(|| el.attr("align").map(|a| a.trim().to_ascii_lowercase()))?;
+    let value =
+        from_style.or_else(|| el.attribute("align").map(|a| a.trim().to_ascii_lowercase()))?;
     match value.as_str() {
         "left" => Some("left"),
         "center" | "centre" => Some("center"),
@@ -962,7 +964,7 @@ fn cell_alignment(el: &scraper::node::Element) -> Option<&'static str> {
 /// `mso-list: l0 level2 lfo1` on a Word paragraph: its list level and whether its marker
 /// (in the `mso-list: Ignore` span) is a number or letter.
 fn word_list_item(element: ElementRef<'_>) -> Option<(usize, Option<bool>)> {
-    let style = element.value().attr("style")?.to_ascii_lowercase();
+    let style = element.value().attribute("style")?.to_ascii_lowercase();
     let at = style.find("mso-list:")?;
     let spec = &style[at + 9..];
     let level_at = spec.find("level")?;
@@ -974,7 +976,7 @@ fn word_list_item(element: ElementRef<'_>) -> Option<(usize, Option<bool>)> {
     let marker = element
         .descendent_elements()
         .find(|e| {
-            e.value().attr("style").is_some_and(|s| {
+            e.value().attribute("style").is_some_and(|s| {
                 s.to_ascii_lowercase()
                     .replace(' ', "")
                     .contains("mso-list:ignore")

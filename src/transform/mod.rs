@@ -18,6 +18,7 @@ use url::Url;
 use crate::canonical::{Canonicalizer, Mode};
 use crate::config::site::Site;
 use crate::error::{Error, Result};
+use crate::extract::AttributeByName;
 use crate::extract::charset;
 use crate::extract::content::{self, ContentRules};
 use crate::formats::item::{self, Attachment, ItemInput};
@@ -585,7 +586,7 @@ fn base_url(document: &Html, page_url: &str) -> Option<Url> {
     match document
         .select(&selector)
         .next()
-        .and_then(|b| b.value().attr("href"))
+        .and_then(|b| b.value().attribute("href"))
     {
         Some(href) => page.join(href).ok().or(Some(page)),
         None => Some(page),
