@@ -840,6 +840,12 @@ fn paragraph(text: &str) -> Option<Block> {
     if trimmed.is_empty() {
         return None;
     }
+    if !trimmed.contains(BREAK) {
+        return Some(match lone_attachment(trimmed) {
+            Some(id) => Block::Attachment(id),
+            None => Block::Para(trimmed.to_owned()),
+        });
+    }
     let mut out = String::with_capacity(trimmed.len());
     let mut chars = trimmed.chars().peekable();
     while let Some(c) = chars.next() {
@@ -1120,7 +1126,7 @@ fn build_table(rows: Vec<Row>, loose: Vec<Block>, presentation: bool) -> (Vec<Bl
 
 /// Writes `word` with the characters Markdown or Govspeak would read as syntax escaped.
 fn escape_into(out: &mut String, word: &str, at_line_start: bool) {
-    let mut chars = word.char_indices().peekable();
+    let mut from = 0;
     if at_line_start {
         let first = word.chars().next().unwrap_or(' ');
         match first {
@@ -1129,11 +1135,11 @@ fn escape_into(out: &mut String, word: &str, at_line_start: bool) {
             }
             '^' => {
                 out.push_str("&#94;");
-                chars.next();
+                from = 1;
             }
             '%' => {
                 out.push_str("&#37;");
-                chars.next();
+                from = 1;
             }
             _ => {}
         }
@@ -1154,16 +1160,22 @@ fn escape_into(out: &mut String, word: &str, at_line_start: bool) {
             out.push('\\');
         }
     }
-    for (i, c) in chars {
-        match c {
-            '\\' | '*' | '_' | '`' | '|' | '{' | '<' => {
-                out.push('\\');
-                out.push(c);
+    // Runs without a character to escape are copied whole.
+    let bytes = word.as_bytes();
+    let (mut copied, mut i) = (from, from);
+    while i < bytes.len() {
+        let (replacement, width): (&str, usize) = match bytes[i] {
+            b'\\' => ("\\\\", 1),
+            b'*' => ("\\*", 1),
+            b'_' => ("\\_", 1),
+            b'`' => ("\\`", 1),
+            b'|' => ("\\|", 1),
+            b'{' => ("\\{", 1),
+            b'<' => ("\\<", 1),
+            b'$' if word[i + 1..].starts_with(|n: char| n.is_ascii_uppercase() || n == '!') => {
+                ("\\$", 1)
             }
-            '$' if word[i + 1..].starts_with(|n: char| n.is_ascii_uppercase() || n == '!') => {
-                out.push_str("\\$");
-            }
-            '[' if [
+            b'[' if [
                 "Attachment",
                 "AttachmentLink",
                 "Image",
@@ -1175,15 +1187,22 @@ fn escape_into(out: &mut String, word: &str, at_line_start: bool) {
             .iter()
             .any(|p| word[i + 1..].trim_start().starts_with(p)) =>
             {
-                out.push_str("\\[");
+                ("\\[", 1)
             }
-            '&' if looks_like_entity(&word[i + 1..]) => {
-                out.push_str("&amp;");
+            b'&' if looks_like_entity(&word[i + 1..]) => ("&amp;", 1),
+            // A no-break space (C2 A0 in UTF-8).
+            0xC2 if bytes.get(i + 1) == Some(&0xA0) => (" ", 2),
+            _ => {
+                i += 1;
+                continue;
             }
-            '\u{a0}' => out.push(' '),
-            _ => out.push(c),
-        }
+        };
+        out.push_str(&word[copied..i]);
+        out.push_str(replacement);
+        i += width;
+        copied = i;
     }
+    out.push_str(&word[copied..]);
 }
 
 /// `amp;`, `#160;`: text that Markdown would decode as a character reference.
@@ -1478,4 +1497,128 @@ fn tidy(text: &str) -> String {
         out.push('\n');
     }
     out.trim_matches('\n').to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The escaping as first written, a character at a time.
+    fn escape_char_by_char(out: &mut String, word: &str, at_line_start: bool) {
+        let mut chars = word.char_indices().peekable();
+        if at_line_start {
+            let first = word.chars().next().unwrap_or(' ');
+            match first {
+                '#' | '>' | '+' | '-' | '=' if word.len() == 1 || first == '#' || first == '>' => {
+                    out.push('\\');
+                }
+                '^' => {
+                    out.push_str("&#94;");
+                    chars.next();
+                }
+                '%' => {
+                    out.push_str("&#37;");
+                    chars.next();
+                }
+                _ => {}
+            }
+            // "2013." or "s1." at the start of a line would start a list or steps.
+            let digits = word.strip_prefix('s').unwrap_or(word);
+            let number_len = digits.bytes().take_while(u8::is_ascii_digit).count();
+            if number_len > 0 && matches!(&digits[number_len..], "." | ")") {
+                let split = word.len() - digits.len() + number_len;
+                out.push_str(&word[..split]);
+                out.push('\\');
+                out.push_str(&word[split..]);
+                return;
+            }
+            if crate::govspeak::NATIONS
+                .iter()
+                .any(|(n, _)| crate::govspeak::starts_with_marker(word, n))
+            {
+                out.push('\\');
+            }
+        }
+        for (i, c) in chars {
+            match c {
+                '\\' | '*' | '_' | '`' | '|' | '{' | '<' => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                '$' if word[i + 1..].starts_with(|n: char| n.is_ascii_uppercase() || n == '!') => {
+                    out.push_str("\\$");
+                }
+                '[' if [
+                    "Attachment",
+                    "AttachmentLink",
+                    "Image",
+                    "Contact",
+                    "embed:",
+                    "InlineAttachment",
+                    "^",
+                ]
+                .iter()
+                .any(|p| word[i + 1..].trim_start().starts_with(p)) =>
+                {
+                    out.push_str("\\[");
+                }
+                '&' if looks_like_entity(&word[i + 1..]) => {
+                    out.push_str("&amp;");
+                }
+                '\u{a0}' => out.push(' '),
+                _ => out.push(c),
+            }
+        }
+    }
+
+    #[test]
+    fn escaping_copies_runs_as_escaping_each_character_did() {
+        let words = [
+            "",
+            "plain",
+            "#",
+            "#tag",
+            ">",
+            "+",
+            "-",
+            "=",
+            "-x",
+            "^sup",
+            "%pc",
+            "2013.",
+            "s1.",
+            "12)",
+            "a\\b",
+            "*bold*",
+            "_x_",
+            "`c`",
+            "a|b",
+            "{x}",
+            "<tag>",
+            "$CTA",
+            "$!",
+            "$5",
+            "[Attachment:",
+            "[AttachmentLink:",
+            "[ Image",
+            "[^1]",
+            "[x]",
+            "&amp;",
+            "&#160;",
+            "&",
+            "AT&T",
+            "no\u{a0}break",
+            "caf\u{e9}\u{a0}",
+            "\u{c2}",
+            "mixed*_|<{[Contact",
+        ];
+        for word in words {
+            for at_line_start in [false, true] {
+                let (mut fast, mut slow) = (String::new(), String::new());
+                escape_into(&mut fast, word, at_line_start);
+                escape_char_by_char(&mut slow, word, at_line_start);
+                assert_eq!(fast, slow, "{word:?} {at_line_start}");
+            }
+        }
+    }
 }
