@@ -384,6 +384,22 @@ impl TextScan {
         let bytes = text.as_bytes();
         let mut at = 0;
         while at < bytes.len() {
+            if bytes[at].is_ascii_alphabetic() {
+                // A run of ASCII letters (most of any text) belongs to one token and one
+                // word: read it in a tight loop.
+                if digits > 0 {
+                    scan.end_number(digits, number);
+                    (digits, number) = (0, 0);
+                }
+                word_start.get_or_insert(at);
+                while let Some(&b) = bytes.get(at).filter(|b| b.is_ascii_alphabetic()) {
+                    counter.push(char::from(b.to_ascii_lowercase()));
+                    at += 1;
+                }
+                (in_token, token_is_word) = (true, true);
+                token_last = char::from(bytes[at - 1]);
+                continue;
+            }
             let (c, width) = match bytes[at] {
                 b if b.is_ascii() => (char::from(b), 1),
                 _ => {
@@ -477,8 +493,8 @@ impl TextScan {
         }
         let start = self.normalised.len();
         if word.is_ascii() {
-            self.normalised
-                .extend(word.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+            self.normalised.push_str(word);
+            self.normalised[start..].make_ascii_lowercase();
         } else {
             // Whole words, for the final sigma's sake.
             self.normalised.push_str(&word.to_lowercase());
