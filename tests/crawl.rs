@@ -413,10 +413,15 @@ fn kill_dash_nine_then_resume_matches_an_uninterrupted_crawl() {
         },
     )
     .unwrap();
+    // Each answer waits a millisecond, so that even an optimised build crawls slowly enough
+    // (over a second for the site) for the polling below to kill it at the counts it aims for.
     let server = FixtureServer::start(
         Estate::load(estate_dir.path()).unwrap(),
         "127.0.0.1:0".parse().unwrap(),
-        ServerOptions::default(),
+        ServerOptions {
+            faults: vec![phe_migrate::fixtures::FaultRule::parse("/*=delay:1").unwrap()],
+            ..ServerOptions::default()
+        },
     )
     .unwrap();
     let work = tempfile::tempdir().unwrap();
