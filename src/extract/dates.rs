@@ -198,16 +198,12 @@ const PUBLISHED_PHRASES: &[&str] = &[
 
 /// The "last updated" and "published" dates written in the visible text.
 pub fn visible_dates(text: &str) -> (Option<Date>, Option<Date>) {
-    static PHRASES: std::sync::LazyLock<aho_corasick::AhoCorasick> =
-        std::sync::LazyLock::new(|| {
-            super::phrase_matcher(&[PUBLISHED_PHRASES, UPDATED_PHRASES].concat())
-        });
-    // One pass finds every phrase; each list is then tried in its own order of preference.
-    let mut found: Vec<(usize, usize, usize)> = PHRASES
-        .find_overlapping_iter(text)
-        .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
-        .collect();
-    found.sort_unstable();
+    static PHRASES: std::sync::LazyLock<super::Phrases> = std::sync::LazyLock::new(|| {
+        super::Phrases::new(&[PUBLISHED_PHRASES, UPDATED_PHRASES].concat())
+    });
+    // Every occurrence of every phrase, by phrase: each list is tried in its own order of
+    // preference.
+    let found = PHRASES.occurrences(text);
     let first_date = |phrases: std::ops::Range<usize>| {
         found
             .iter()

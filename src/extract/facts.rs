@@ -773,13 +773,9 @@ pub fn page_facts(
         crate::store::hex(&hash[..10])
     };
     facts.minhash = minhash_of_hashes(&scan.word_hashes);
-    static TERMS: std::sync::LazyLock<aho_corasick::AhoCorasick> =
-        std::sync::LazyLock::new(|| crate::extract::phrase_matcher(STATISTICAL_TERMS));
-    let mut seen = [false; STATISTICAL_TERMS.len()];
-    for m in TERMS.find_overlapping_iter(main_text) {
-        seen[m.pattern().as_usize()] = true;
-    }
-    facts.statistical_terms = seen.iter().filter(|s| **s).count();
+    static TERMS: std::sync::LazyLock<crate::extract::Phrases> =
+        std::sync::LazyLock::new(|| crate::extract::Phrases::new(STATISTICAL_TERMS));
+    facts.statistical_terms = TERMS.present(main_text).into_iter().filter(|&s| s).count();
     facts.newest_year = scan.newest_year;
     facts
 }

@@ -580,38 +580,27 @@ impl Collapsed {
         self.gap = true;
     }
 
+    /// Adds text, each run of whitespace (as `char::is_whitespace` defines it) becoming one
+    /// space; words already one space apart are copied as one run.
     pub fn push_str(&mut self, piece: &str) {
-        if piece.is_ascii() {
-            return self.push_ascii(piece);
-        }
-        for (i, word) in piece.split(char::is_whitespace).enumerate() {
-            // Every piece after the first follows whitespace.
-            self.gap |= i > 0;
-            if !word.is_empty() {
-                self.push_word(word);
-            }
-        }
-    }
-
-    /// [`push_str`](Self::push_str) for ASCII text (the common case): words already one
-    /// space apart are copied as one run.
-    fn push_ascii(&mut self, piece: &str) {
-        // The ASCII characters `char::is_whitespace` accepts: tab to carriage return, space.
-        let is_space = |b: u8| matches!(b, b'\t'..=b'\r' | b' ');
+        use super::whitespace_len;
         let bytes = piece.as_bytes();
         let mut at = 0;
         while at < bytes.len() {
-            if is_space(bytes[at]) {
+            let space = whitespace_len(piece, at);
+            if space > 0 {
                 self.gap = true;
-                at += 1;
+                at += space;
                 continue;
             }
             let start = at;
             loop {
-                while at < bytes.len() && !is_space(bytes[at]) {
+                // A byte inside a character is never whitespace, so stepping a byte at a
+                // time stops only at the start of a whitespace character.
+                while at < bytes.len() && whitespace_len(piece, at) == 0 {
                     at += 1;
                 }
-                if at + 1 < bytes.len() && bytes[at] == b' ' && !is_space(bytes[at + 1]) {
+                if at + 1 < bytes.len() && bytes[at] == b' ' && whitespace_len(piece, at + 1) == 0 {
                     at += 1;
                 } else {
                     break;
@@ -664,6 +653,10 @@ mod tests {
             " i j  k ",
             "l\tm n",
             "o p",
+            "q\u{a0}r s",
+            "£5 per ‘week’ ",
+            "\u{3000}t\u{85}u",
+            "é ü  ö",
         ];
         for start in 0..pieces.len() {
             for end in start..=pieces.len() {

@@ -344,7 +344,7 @@ impl Converter<'_, '_> {
         let mut pending_space = false;
         let mut at_line_start =
             frame.inline.trim_end_matches([' ']).is_empty() || frame.inline.ends_with(BREAK);
-        for word in text.split(|c: char| c.is_whitespace()) {
+        for word in crate::extract::split_at_whitespace(text) {
             if word.is_empty() {
                 pending_space = true;
                 continue;

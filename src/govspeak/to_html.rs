@@ -7,6 +7,7 @@
 //! HTML: heading ids, `rel="external"`, `|#` header cells, alignment classes, footnotes,
 //! acronyms, blockquote classes. Raw HTML is sanitised as Govspeak's sanitiser would.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
@@ -57,7 +58,10 @@ pub struct Rendered {
 
 /// Renders a Govspeak document.
 pub fn render(govspeak: &str, options: &RenderOptions<'_>) -> Rendered {
-    let source = govspeak.replace("\r\n", "\n");
+    let source = match memchr::memchr(b'\r', govspeak.as_bytes()) {
+        Some(_) => Cow::Owned(govspeak.replace("\r\n", "\n")),
+        None => Cow::Borrowed(govspeak),
+    };
     let (source, abbreviations) = take_abbreviations(&source);
     let mut state = State {
         options,
@@ -352,7 +356,15 @@ impl State<'_, '_> {
     }
 
     /// `[AttachmentLink: id]` and `x[text](url)x` within a line.
-    fn inline_extensions(&self, line: &str, inline: &mut Vec<(String, String)>) -> String {
+    fn inline_extensions<'l>(
+        &self,
+        line: &'l str,
+        inline: &mut Vec<(String, String)>,
+    ) -> Cow<'l, str> {
+        // Both extensions open with a bracket; most lines have none.
+        if memchr::memchr(b'[', line.as_bytes()).is_none() {
+            return Cow::Borrowed(line);
+        }
         let mut line = line.to_owned();
         while let Some(at) = line.find("[AttachmentLink:") {
             let Some(end) = line[at..].find(']') else {
@@ -394,7 +406,7 @@ impl State<'_, '_> {
             out.push_str(rest);
             line = out;
         }
-        line
+        Cow::Owned(line)
     }
 
     fn extension(&mut self, extension: Extension) -> String {
@@ -1043,11 +1055,16 @@ fn with_abbreviations_into(out: &mut String, text: &str, abbreviations: &[(Strin
         return escape_text_into(out, text);
     }
     let bytes = text.as_bytes();
+    // Only bytes that start an acronym are worth trying the list at; a byte inside a
+    // character never starts one.
+    let mut starts = [false; 256];
+    for (abbr, _) in abbreviations {
+        starts[usize::from(abbr.as_bytes()[0])] = true;
+    }
     // Text up to `copied` is in `out`; an acronym can start only at a word boundary.
     let (mut copied, mut i) = (0, 0);
     while i < text.len() {
-        let boundary_before = i == 0 || !is_word_byte(bytes[i - 1]);
-        let found = boundary_before
+        let found = (starts[usize::from(bytes[i])] && (i == 0 || !is_word_byte(bytes[i - 1])))
             .then(|| {
                 abbreviations.iter().find(|(abbr, _)| {
                     let end = i + abbr.len();
@@ -1068,9 +1085,6 @@ fn with_abbreviations_into(out: &mut String, text: &str, abbreviations: &[(Strin
             copied = i;
         } else {
             i += 1;
-            while i < text.len() && !text.is_char_boundary(i) {
-                i += 1;
-            }
         }
     }
     escape_text_into(out, &text[copied..]);
