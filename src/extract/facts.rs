@@ -195,6 +195,26 @@ impl Syllables {
         self.last_two = [self.last_two[1], c];
     }
 
+    /// [`push`](Self::push) for each of a run of ASCII letters, in one tight loop.
+    fn push_ascii_letters(&mut self, run: &[u8]) {
+        // Bit n is set when the nth letter of the alphabet is a vowel: a, e, i, o, u, y.
+        const VOWELS: u32 = 1 | 1 << 4 | 1 << 8 | 1 << 14 | 1 << 20 | 1 << 24;
+        let mut previous_vowel = self.previous_vowel;
+        for &b in run {
+            let vowel = VOWELS >> ((b | 0x20) - b'a') & 1 == 1;
+            self.groups += usize::from(vowel && !previous_vowel);
+            previous_vowel = vowel;
+        }
+        self.previous_vowel = previous_vowel;
+        self.letters += run.len();
+        let lower = |b: u8| char::from(b.to_ascii_lowercase());
+        match run {
+            [.., x, y] => self.last_two = [lower(*x), lower(*y)],
+            [y] => self.last_two = [self.last_two[1], lower(*y)],
+            [] => {}
+        }
+    }
+
     fn count(&self) -> usize {
         if self.letters == 0 {
             return 0;
@@ -392,10 +412,11 @@ impl TextScan {
                     (digits, number) = (0, 0);
                 }
                 word_start.get_or_insert(at);
-                while let Some(&b) = bytes.get(at).filter(|b| b.is_ascii_alphabetic()) {
-                    counter.push(char::from(b.to_ascii_lowercase()));
+                let run = at;
+                while bytes.get(at).is_some_and(u8::is_ascii_alphabetic) {
                     at += 1;
                 }
+                counter.push_ascii_letters(&bytes[run..at]);
                 (in_token, token_is_word) = (true, true);
                 token_last = char::from(bytes[at - 1]);
                 continue;
@@ -812,6 +833,7 @@ mod tests {
             "... !!! ?? - – 2020-03-12 12/03/2019 a.b.c word.\tword\nword\x0bword\x0cword\rword",
             "Table: the tables' syllables; the made-up e.g. i.e. etc. 1999",
             "ǅungla İstanbul ß ﬁ 𝒜𝒷𝒸 日本語のテキスト 2024年",
+            "SYZYGY Queue AEIOU bEe rhythm Zz y E le LE able ABLE Ye",
         ];
         for text in texts {
             let scan = TextScan::of(text);
