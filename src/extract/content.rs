@@ -738,34 +738,18 @@ struct Stats {
 
 /// Characters a text node counts for: each word and one space.
 fn text_length(text: &str) -> usize {
-    let bytes = text.as_bytes();
-    if text.is_ascii() {
-        // A byte a character: the word characters, and one for each word's start. Written
-        // without a carried state, so that the compiler can read many bytes at once.
-        let space = |b: u8| matches!(b, b'\t'..=b'\r' | b' ');
-        let Some(&first) = bytes.first() else {
-            return 0;
-        };
-        let characters = bytes.iter().filter(|&&b| !space(b)).count();
-        let later_starts = bytes
-            .windows(2)
-            .filter(|pair| space(pair[0]) && !space(pair[1]))
-            .count();
-        return characters + later_starts + usize::from(!space(first));
+    if !text.is_ascii() {
+        return super::split_at_whitespace(text)
+            .filter(|w| !w.is_empty())
+            .map(|w| w.chars().count() + 1)
+            .sum();
     }
-    // Characters are counted by their first bytes; whitespace is decoded where it starts.
-    let (mut length, mut gap, mut at) = (0, true, 0);
-    while at < bytes.len() {
-        let space = super::whitespace_len(text, at);
-        if space > 0 {
-            gap = true;
-            at += space;
-            continue;
-        }
-        let starts_character = !matches!(bytes[at], 0x80..=0xbf);
-        length += usize::from(starts_character) * (1 + usize::from(gap));
-        gap = false;
-        at += 1;
+    // A byte a character: the word characters, and one for each word's start.
+    let (mut length, mut gap) = (0, true);
+    for b in text.bytes() {
+        let space = matches!(b, b'\t'..=b'\r' | b' ');
+        length += usize::from(!space) + usize::from(!space && gap);
+        gap = space;
     }
     length
 }

@@ -6,11 +6,12 @@
 pub type NodeSet = rustc_hash::FxHashSet<ego_tree::NodeId>;
 pub type NodeMap<V> = rustc_hash::FxHashMap<ego_tree::NodeId, V>;
 
-/// A matcher for fixed English phrases, in ASCII case: one pass over a text finds them all.
+/// A matcher for fixed English phrases, in ASCII case: one pass over a short text (a class
+/// or id) finds them all. Over a whole page's text, [`Phrases`] is faster.
 pub fn phrase_matcher(phrases: &[&str]) -> aho_corasick::AhoCorasick {
     aho_corasick::AhoCorasick::builder()
         .ascii_case_insensitive(true)
-        // A few short phrases make a small DFA, the fastest automaton for a page's text.
+        // A few short phrases make a small DFA, the fastest automaton for them.
         .kind(Some(aho_corasick::AhoCorasickKind::DFA))
         .build(phrases)
         .expect("built-in phrases")
