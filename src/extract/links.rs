@@ -562,65 +562,114 @@ pub fn collapse_whitespace(text: &str) -> String {
 /// Text built up piece by piece with each run of whitespace as one space and none at the
 /// ends: what `split_whitespace().join(" ")` gives, in one pass and one allocation.
 pub struct Collapsed {
-    text: String,
-    /// Whitespace was seen since the last word.
-    gap: bool,
+    /// UTF-8: whole characters are copied and whitespace becomes `b' '`. A space is written
+    /// as soon as a run of whitespace starts and taken back at the end if no word follows.
+    text: Vec<u8>,
+    /// The text is empty or ends with the space of a run of whitespace: more whitespace
+    /// adds nothing.
+    after_space: bool,
 }
 
 impl Collapsed {
     pub fn with_capacity(capacity: usize) -> Collapsed {
         Collapsed {
-            text: String::with_capacity(capacity),
-            gap: false,
+            text: Vec::with_capacity(capacity),
+            after_space: true,
         }
     }
 
     /// A word break, as whitespace would make.
     pub fn push_break(&mut self) {
-        self.gap = true;
+        if !self.after_space {
+            self.text.push(b' ');
+            self.after_space = true;
+        }
     }
 
     /// Adds text, each run of whitespace (as `char::is_whitespace` defines it) becoming one
-    /// space; words already one space apart are copied as one run.
+    /// space. ASCII is copied a byte at a time without branching on what the byte is (a
+    /// byte is written, and kept unless it is a second space): text is mostly short words,
+    /// and a loop that stops at each word's end spends its time mispredicting.
     pub fn push_str(&mut self, piece: &str) {
-        use super::whitespace_len;
         let bytes = piece.as_bytes();
+        let mut len = self.text.len();
+        // Room for every byte: collapsing only shortens.
+        self.text.resize(len + bytes.len(), 0);
+        let out = &mut self.text[..];
+        let mut after_space = self.after_space;
         let mut at = 0;
         while at < bytes.len() {
-            let space = whitespace_len(piece, at);
-            if space > 0 {
-                self.gap = true;
-                at += space;
+            // Eight bytes at a time: the run of printable ASCII and single spaces before the
+            // first byte that needs a look of its own is copied whole.
+            if let Some(chunk) = bytes.get(at..at + 8) {
+                let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+                let (run, ends_in_space) = plain_run(word, after_space);
+                if run > 0 {
+                    // Collapsing only shortens, so `len + 8 <= at + 8`: within the room.
+                    out[len..len + 8].copy_from_slice(chunk);
+                    len += run;
+                    at += run;
+                    after_space = ends_in_space;
+                    continue;
+                }
+            }
+            let byte = bytes[at];
+            if byte < 0x80 {
+                let space = matches!(byte, b'\t'..=b'\r' | b' ');
+                out[len] = if space { b' ' } else { byte };
+                len += usize::from(!(space && after_space));
+                after_space = space;
+                at += 1;
                 continue;
             }
-            let start = at;
-            loop {
-                // A byte inside a character is never whitespace, so stepping a byte at a
-                // time stops only at the start of a whitespace character.
-                while at < bytes.len() && whitespace_len(piece, at) == 0 {
-                    at += 1;
+            // A character's first byte: `at` only ever steps over whole characters.
+            let c = piece[at..].chars().next().unwrap_or_default();
+            let width = c.len_utf8();
+            if c.is_whitespace() {
+                if !after_space {
+                    out[len] = b' ';
+                    len += 1;
                 }
-                if at + 1 < bytes.len() && bytes[at] == b' ' && whitespace_len(piece, at + 1) == 0 {
-                    at += 1;
-                } else {
-                    break;
-                }
+                after_space = true;
+            } else {
+                out[len..len + width].copy_from_slice(&bytes[at..at + width]);
+                len += width;
+                after_space = false;
             }
-            self.push_word(&piece[start..at]);
+            at += width;
         }
+        self.text.truncate(len);
+        self.after_space = after_space;
     }
 
-    fn push_word(&mut self, word: &str) {
-        if self.gap && !self.text.is_empty() {
-            self.text.push(' ');
+    pub fn finish(mut self) -> String {
+        if self.after_space {
+            self.text.pop_if(|b| *b == b' ');
         }
-        self.text.push_str(word);
-        self.gap = false;
+        // Whole characters and spaces only, so always UTF-8.
+        String::from_utf8(self.text)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
+}
 
-    pub fn finish(self) -> String {
-        self.text
-    }
+/// How many of eight bytes (little-endian in `word`) can be copied as they are before the
+/// first that [`Collapsed::push_str`] must look at (whitespace other than a space, a
+/// control, a byte of a non-ASCII character, or a space after whitespace), and whether the
+/// last copied is a space. Each mask below marks bytes exactly (bit 7 of a byte), with no
+/// carry from one byte into the next.
+#[inline]
+fn plain_run(word: u64, after_space: bool) -> (usize, bool) {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Below 0x20 (its low seven bits plus 0x60 stay below 0x80) or above 0x7f.
+    let unusual = (!((word & LOW7) + 0x6060_6060_6060_6060) | word) & HIGH;
+    let xored = word ^ 0x2020_2020_2020_2020;
+    let spaces = !(((xored & LOW7) + LOW7) | xored | LOW7);
+    let space_before = (spaces << 8) | if after_space { 0x80 } else { 0 };
+    let marked = unusual | (spaces & space_before);
+    let run = (marked.trailing_zeros() / 8) as usize;
+    let ends_in_space = run > 0 && (spaces >> (8 * run - 1)) & 1 == 1;
+    (run, ends_in_space)
 }
 
 fn truncate(mut s: String, max_chars: usize) -> String {
@@ -657,6 +706,9 @@ mod tests {
             "£5 per ‘week’ ",
             "\u{3000}t\u{85}u",
             "é ü  ö",
+            "x\u{1}y\u{7f}",
+            "\u{1680}z\u{2028}",
+            "\u{200b}zero-width is not whitespace",
         ];
         for start in 0..pieces.len() {
             for end in start..=pieces.len() {
@@ -668,7 +720,58 @@ mod tests {
                 let want = joined.split_whitespace().collect::<Vec<_>>().join(" ");
                 assert_eq!(collapsed.finish(), want, "{joined:?}");
                 assert_eq!(collapse_whitespace(&joined), want);
+                // A break between pieces collapses as a space would.
+                let mut broken = Collapsed::with_capacity(0);
+                for p in &pieces[start..end] {
+                    broken.push_break();
+                    broken.push_str(p);
+                    broken.push_break();
+                }
+                let spaced = pieces[start..end].join(" ");
+                let want = spaced.split_whitespace().collect::<Vec<_>>().join(" ");
+                assert_eq!(broken.finish(), want, "{spaced:?}");
             }
+        }
+    }
+
+    #[test]
+    fn collapsing_long_mixed_text_equals_the_standard_librarys_split() {
+        // Every piece from a fixed pseudo-random walk over letters, ASCII and non-ASCII
+        // whitespace, controls and multi-byte characters, long enough for the eight-byte
+        // runs and their edges.
+        let alphabet = [
+            "a",
+            "Bc",
+            "defghijkl",
+            " ",
+            "  ",
+            "\t",
+            "\r\n",
+            "\u{a0}",
+            "é",
+            "£",
+            "\u{1}",
+            "\u{3000}",
+            "\u{85}",
+            "0123456789",
+            "\u{7f}",
+            "~!",
+            "\u{2003}x",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..2000 {
+            let mut piece = String::new();
+            for _ in 0..(state % 40) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                piece.push_str(alphabet[(state % alphabet.len() as u64) as usize]);
+            }
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let want = piece.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert_eq!(collapse_whitespace(&piece), want, "{piece:?}");
         }
     }
 
