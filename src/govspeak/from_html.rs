@@ -340,33 +340,36 @@ impl Converter<'_, '_> {
             return;
         }
         let code = self.code_depth > 0;
-        let frame = self.top();
+        let out = &mut self.top().inline;
+        let at_line_start = out.trim_end_matches([' ']).is_empty() || out.ends_with(BREAK);
+        let mut at = 0;
         let mut pending_space = false;
-        let mut at_line_start =
-            frame.inline.trim_end_matches([' ']).is_empty() || frame.inline.ends_with(BREAK);
-        for word in crate::extract::split_at_whitespace(text) {
-            if word.is_empty() {
-                pending_space = true;
-                continue;
+        while at < text.len() {
+            let space = crate::extract::whitespace_len(text, at);
+            if space == 0 {
+                break;
             }
-            if pending_space && !frame.inline.is_empty() && !frame.inline.ends_with([' ', BREAK]) {
-                frame.inline.push(' ');
-            }
-            pending_space = true;
-            if code {
-                frame.inline.push_str(word);
-            } else {
-                escape_into(&mut frame.inline, word, at_line_start);
-            }
-            at_line_start = false;
+            (at, pending_space) = (at + space, true);
         }
-        // A text ending in whitespace leaves one space before what follows.
-        if text.ends_with(|c: char| c.is_whitespace())
-            && !frame.inline.is_empty()
-            && !frame.inline.ends_with([' ', BREAK])
-        {
-            frame.inline.push(' ');
+        if at == text.len() {
+            if pending_space && needs_space(out) {
+                out.push(' ');
+            }
+            return;
         }
+        if pending_space && needs_space(out) {
+            out.push(' ');
+        }
+        // Only the first word can start a line, where more characters are syntax.
+        if at_line_start && !code {
+            let end = at
+                + text[at..]
+                    .find(char::is_whitespace)
+                    .unwrap_or(text.len() - at);
+            escape_into(out, &text[at..end], true);
+            at = end;
+        }
+        escape_words_into(out, &text[at..], code);
     }
 
     fn push(&mut self, id: NodeId, kind: Kind, block: bool) {
@@ -1175,17 +1178,9 @@ fn escape_into(out: &mut String, word: &str, at_line_start: bool) {
             b'$' if word[i + 1..].starts_with(|n: char| n.is_ascii_uppercase() || n == '!') => {
                 ("\\$", 1)
             }
-            b'[' if [
-                "Attachment",
-                "AttachmentLink",
-                "Image",
-                "Contact",
-                "embed:",
-                "InlineAttachment",
-                "^",
-            ]
-            .iter()
-            .any(|p| word[i + 1..].trim_start().starts_with(p)) =>
+            b'[' if GOVSPEAK_OPENERS
+                .iter()
+                .any(|p| word[i + 1..].trim_start().starts_with(p)) =>
             {
                 ("\\[", 1)
             }
@@ -1205,14 +1200,105 @@ fn escape_into(out: &mut String, word: &str, at_line_start: bool) {
     out.push_str(&word[copied..]);
 }
 
+/// What follows `[` in Govspeak's own syntax: `[Attachment: …]`, `[^1]` and the like.
+const GOVSPEAK_OPENERS: [&str; 7] = [
+    "Attachment",
+    "AttachmentLink",
+    "Image",
+    "Contact",
+    "embed:",
+    "InlineAttachment",
+    "^",
+];
+
+/// Whether a word written after `out` needs a space first: not at the start, nor after a
+/// space or a line break.
+fn needs_space(out: &str) -> bool {
+    !matches!(out.as_bytes().last(), None | Some(b' ') | Some(1))
+}
+
+/// Bytes [`escape_words_into`] must look at: whitespace (and the bytes that start non-ASCII
+/// whitespace) and the characters that [`escape_into`] may escape. Every other byte is
+/// copied as it is, in runs.
+const SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = matches!(
+            b as u8,
+            b'\\' | b'*' | b'_' | b'`' | b'|' | b'{' | b'<' | b'$' | b'[' | b'&'
+        ) || matches!(b as u8, b'\t'..=b'\r' | b' ' | 0xC2 | 0xE1 | 0xE2 | 0xE3);
+        b += 1;
+    }
+    table
+};
+
+/// Writes the words of `text` one space apart, escaped as [`escape_into`] escapes a word
+/// that does not start a line (or as they are, in `code`), ending with a space if `text`
+/// ends in whitespace. The same as escaping each word of
+/// [`split_at_whitespace`](crate::extract::split_at_whitespace), without the per-word
+/// calls: runs of ordinary bytes are copied whole.
+fn escape_words_into(out: &mut String, text: &str, code: bool) {
+    let bytes = text.as_bytes();
+    let (mut copied, mut i) = (0, 0);
+    while i < bytes.len() {
+        if !SPECIAL[usize::from(bytes[i])] {
+            i += 1;
+            continue;
+        }
+        let space = crate::extract::whitespace_len(text, i);
+        if space > 0 {
+            out.push_str(&text[copied..i]);
+            i += space;
+            while i < bytes.len() {
+                match crate::extract::whitespace_len(text, i) {
+                    0 => break,
+                    more => i += more,
+                }
+            }
+            if needs_space(out) {
+                out.push(' ');
+            }
+            copied = i;
+            continue;
+        }
+        // Called only for the ASCII bytes below, so `i + 1` is a character boundary.
+        let rest = || &text[i + 1..];
+        let replacement = match bytes[i] {
+            _ if code => None,
+            b'\\' => Some("\\\\"),
+            b'*' => Some("\\*"),
+            b'_' => Some("\\_"),
+            b'`' => Some("\\`"),
+            b'|' => Some("\\|"),
+            b'{' => Some("\\{"),
+            b'<' => Some("\\<"),
+            b'$' if rest().starts_with(|n: char| n.is_ascii_uppercase() || n == '!') => Some("\\$"),
+            // The words that follow inside this one: `rest` runs on past its end, but none
+            // of these holds whitespace, so a match never reaches the next word.
+            b'[' if GOVSPEAK_OPENERS.iter().any(|p| rest().starts_with(p)) => Some("\\["),
+            b'&' if looks_like_entity(rest()) => Some("&amp;"),
+            _ => None,
+        };
+        if let Some(replacement) = replacement {
+            out.push_str(&text[copied..i]);
+            out.push_str(replacement);
+            copied = i + 1;
+        }
+        i += 1;
+    }
+    out.push_str(&text[copied..]);
+}
+
 /// `amp;`, `#160;`: text that Markdown would decode as a character reference.
 fn looks_like_entity(rest: &str) -> bool {
-    rest.find(';').is_some_and(|end| {
+    // Only the first ten bytes can hold the `;`: no need to search a long text for one.
+    let head = &rest.as_bytes()[..rest.len().min(10)];
+    head.iter().position(|&b| b == b';').is_some_and(|end| {
         end > 0
-            && end < 10
-            && rest[..end]
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '#')
+            && head[..end]
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'#')
     })
 }
 
@@ -1567,6 +1653,91 @@ mod tests {
                 }
                 '\u{a0}' => out.push(' '),
                 _ => out.push(c),
+            }
+        }
+    }
+
+    /// Text written a word at a time, as [`Converter::text`] first did after its first word.
+    fn escape_word_by_word(out: &mut String, text: &str, code: bool) {
+        let mut pending_space = false;
+        for word in crate::extract::split_at_whitespace(text) {
+            if word.is_empty() {
+                pending_space = true;
+                continue;
+            }
+            if pending_space && needs_space(out) {
+                out.push(' ');
+            }
+            pending_space = true;
+            if code {
+                out.push_str(word);
+            } else {
+                escape_into(out, word, false);
+            }
+        }
+        if text.ends_with(char::is_whitespace) && needs_space(out) {
+            out.push(' ');
+        }
+    }
+
+    #[test]
+    fn text_escapes_in_runs_as_it_did_a_word_at_a_time() {
+        let alphabet = [
+            "a",
+            "Z",
+            " ",
+            "  ",
+            "\t",
+            "\n",
+            "\u{a0}",
+            "\u{2003}",
+            "\u{3000}",
+            "\u{85}",
+            "\u{1680}",
+            "é",
+            "’",
+            "€",
+            "\u{e3}",
+            "*",
+            "_",
+            "`",
+            "|",
+            "{",
+            "<",
+            "\\",
+            "$",
+            "$A",
+            "$!",
+            "[",
+            "[Attachment:",
+            "[^",
+            "[embed:",
+            "&",
+            "&amp;",
+            "&#160;",
+            ";",
+            "#",
+            "1.",
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..3000 {
+            let mut text = String::new();
+            for _ in 0..next() % 30 {
+                text.push_str(alphabet[(next() % alphabet.len() as u64) as usize]);
+            }
+            for before in ["", "x", "x ", "\u{1}"] {
+                for code in [false, true] {
+                    let (mut fast, mut slow) = (before.to_owned(), before.to_owned());
+                    escape_words_into(&mut fast, &text, code);
+                    escape_word_by_word(&mut slow, &text, code);
+                    assert_eq!(fast, slow, "{text:?} after {before:?}, code {code}");
+                }
             }
         }
     }
