@@ -1246,6 +1246,18 @@ fn escape_words_into(out: &mut String, text: &str, code: bool) {
             i += 1;
             continue;
         }
+        // One space between two words (the commonest special byte) stays as it is. Runs of
+        // whitespace are read whole, so the character before it is a word's.
+        if bytes[i] == b' '
+            && i > 0
+            && bytes[i - 1] != 1
+            && bytes
+                .get(i + 1)
+                .is_none_or(|n| n.is_ascii() && !matches!(n, b'\t'..=b'\r' | b' '))
+        {
+            i += 1;
+            continue;
+        }
         let space = crate::extract::whitespace_len(text, i);
         if space > 0 {
             out.push_str(&text[copied..i]);
@@ -1686,6 +1698,8 @@ mod tests {
             "a",
             "Z",
             " ",
+            "\u{1}",
+            "\u{b}",
             "  ",
             "\t",
             "\n",

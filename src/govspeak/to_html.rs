@@ -65,7 +65,7 @@ pub fn render(govspeak: &str, options: &RenderOptions<'_>) -> Rendered {
     let (source, abbreviations) = take_abbreviations(&source);
     let mut state = State {
         options,
-        abbreviations,
+        abbreviations: Abbreviations::new(abbreviations),
         used_ids: HashMap::new(),
         headers: Vec::new(),
         numbering: [0, 0],
@@ -85,7 +85,7 @@ pub fn render(govspeak: &str, options: &RenderOptions<'_>) -> Rendered {
 
 struct State<'o, 'a> {
     options: &'o RenderOptions<'a>,
-    abbreviations: Vec<(String, String)>,
+    abbreviations: Abbreviations,
     used_ids: HashMap<String, usize>,
     headers: Vec<Header>,
     numbering: [usize; 2],
@@ -1048,25 +1048,37 @@ fn is_external(href: &str) -> bool {
     host != "www.gov.uk"
 }
 
+/// A document's acronyms, longest first, and the bytes they start with: only those bytes
+/// are worth trying the list at (a byte inside a character never starts one).
+struct Abbreviations {
+    terms: Vec<(String, String)>,
+    starts: [bool; 256],
+}
+
+impl Abbreviations {
+    fn new(terms: Vec<(String, String)>) -> Abbreviations {
+        let mut starts = [false; 256];
+        for (abbr, _) in &terms {
+            starts[usize::from(abbr.as_bytes()[0])] = true;
+        }
+        Abbreviations { terms, starts }
+    }
+}
+
 /// Escapes text into `out`, wrapping defined acronyms in `<abbr>` where they stand as
 /// whole words.
-fn with_abbreviations_into(out: &mut String, text: &str, abbreviations: &[(String, String)]) {
-    if abbreviations.is_empty() {
+fn with_abbreviations_into(out: &mut String, text: &str, abbreviations: &Abbreviations) {
+    let Abbreviations { terms, starts } = abbreviations;
+    if terms.is_empty() {
         return escape_text_into(out, text);
     }
     let bytes = text.as_bytes();
-    // Only bytes that start an acronym are worth trying the list at; a byte inside a
-    // character never starts one.
-    let mut starts = [false; 256];
-    for (abbr, _) in abbreviations {
-        starts[usize::from(abbr.as_bytes()[0])] = true;
-    }
     // Text up to `copied` is in `out`; an acronym can start only at a word boundary.
     let (mut copied, mut i) = (0, 0);
     while i < text.len() {
         let found = (starts[usize::from(bytes[i])] && (i == 0 || !is_word_byte(bytes[i - 1])))
             .then(|| {
-                abbreviations.iter().find(|(abbr, _)| {
+                terms.iter().find(|(abbr, _)| {
                     let end = i + abbr.len();
                     text[i..].starts_with(abbr.as_str())
                         && (end == text.len() || !is_word_byte(bytes[end]))
