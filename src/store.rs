@@ -636,15 +636,26 @@ impl Store {
     /// Every URL's last exchange without its body, by URL id: what to know before reading
     /// bodies. One pass over the table, not a lookup per URL.
     pub fn final_fetch_heads(&self) -> Result<HashMap<i64, StoredFetch>> {
-        let mut heads = HashMap::new();
+        let mut heads: HashMap<i64, StoredFetch> = HashMap::new();
         let mut stmt = self
             .conn
-            .prepare("SELECT url_id, hop, url, status, headers, content_type, location, digest, NULL, fetched_at, method FROM fetches ORDER BY url_id, hop")
+            .prepare("SELECT url_id, hop, url, status, headers, content_type, location, digest, NULL, fetched_at, method FROM fetches")
             .map_err(|e| self.err(e))?;
+        // In the table's order, keeping each URL's highest hop: sorting every exchange
+        // first, by index lookups, made the transform's serial start a fifth longer.
         let rows = stmt.query_map([], read_fetch).map_err(|e| self.err(e))?;
         for row in rows {
             let head = row.map_err(|e| self.err(e))?;
-            heads.insert(head.url_id, head);
+            match heads.entry(head.url_id) {
+                std::collections::hash_map::Entry::Occupied(mut kept) => {
+                    if kept.get().hop < head.hop {
+                        kept.insert(head);
+                    }
+                }
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(head);
+                }
+            }
         }
         Ok(heads)
     }
@@ -1025,6 +1036,49 @@ mod tests {
         let f = store.final_fetch(1).unwrap().unwrap();
         assert_eq!(f.body, Some(body));
         assert_eq!(f.status, Some(200));
+    }
+
+    #[test]
+    fn final_fetch_heads_are_each_urls_last_hop_in_any_table_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("crawl.db")).unwrap();
+        let new = |key, raw| NewUrl {
+            key,
+            path_key: key,
+            raw,
+            depth: 0,
+            source: "link",
+            kind: "page",
+            skip_reason: None,
+            found_from: None,
+            in_sitemap: false,
+        };
+        let a = store.insert_url(&new("/a", "http://x.org/a")).unwrap();
+        let b = store.insert_url(&new("/b", "http://x.org/b")).unwrap();
+        let fetch = |url: &str, hop, status| FetchRecord {
+            url: url.into(),
+            hop,
+            method: "GET".into(),
+            status: Some(status),
+            attempts: 1,
+            fetched_at: "t".into(),
+            ..FetchRecord::default()
+        };
+        // A resumed crawl can store a later hop before an earlier one.
+        store
+            .add_fetch(a, &fetch("http://x.org/a/", 1, 200))
+            .unwrap();
+        store
+            .add_fetch(a, &fetch("http://x.org/a", 0, 301))
+            .unwrap();
+        store
+            .add_fetch(b, &fetch("http://x.org/b", 0, 404))
+            .unwrap();
+        let heads = store.final_fetch_heads().unwrap();
+        assert_eq!(heads.len(), 2);
+        assert_eq!((heads[&a].hop, heads[&a].status), (1, Some(200)));
+        assert_eq!(heads[&a].url, "http://x.org/a/");
+        assert_eq!((heads[&b].hop, heads[&b].status), (0, Some(404)));
     }
 
     #[test]
