@@ -334,7 +334,7 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
         }
         Ok(())
     })?;
-    let mut drafts = Vec::new();
+    let mut drafts = Vec::with_capacity(results.len());
     let mut summary = TransformSummary {
         site: site.abbr.clone(),
         ..TransformSummary::default()
@@ -350,8 +350,10 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
     let organisation = site.whitehall_slug.clone();
     let mut used: HashSet<String> = HashSet::new();
     let mut base_paths: HashMap<i64, (String, String)> = HashMap::new();
-    for draft in &drafts {
-        let stem = formats::slug(&draft.title);
+    // Slugging a title (Unicode normalisation) is the costly part: done on the workers.
+    let stems: Vec<String> =
+        pool.install(|| drafts.par_iter().map(|d| formats::slug(&d.title)).collect());
+    for (draft, stem) in drafts.iter().zip(stems) {
         let mut slug = stem.clone();
         let mut n = 1;
         while used.contains(&formats::base_path(&draft.choice, &slug, &organisation)) {
@@ -365,8 +367,12 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
     let organisation_id = content_id(&format!(
         "https://www.gov.uk/government/organisations/{organisation}"
     ));
-    let content_ids: HashMap<i64, String> =
-        drafts.iter().map(|d| (d.id, content_id(&d.url))).collect();
+    let content_ids: HashMap<i64, String> = pool.install(|| {
+        drafts
+            .par_iter()
+            .map(|d| (d.id, content_id(&d.url)))
+            .collect()
+    });
     let by_name: HashMap<&str, &KnownFile> = files.values().map(|f| (f.name.as_str(), f)).collect();
     // Each item is written as soon as it is built, so memory holds drafts, not items.
     let partial = crate::atomic::start_folder(&site_dir.join("content"))?;
