@@ -270,7 +270,7 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
     let canonicalizer = Canonicalizer::new(site.significant_params.clone(), Mode::Govuk);
     let mappings = Mappings::load(&options.mappings_dir.join(format!("{}.yml", site.abbr)))?;
     let rules = ContentRules::new(&site.content);
-    let (mut pages, keys, files) = read_store(&store, &site.host)?;
+    let (mut pages, keys, files) = read_store(&store, &db, &site.host)?;
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.jobs.unwrap_or(0))
@@ -820,14 +820,24 @@ type StoreContents = (
     HashMap<i64, KnownFile>,
 );
 
-fn read_store(store: &Store, host: &str) -> Result<StoreContents> {
-    let representatives = store.representative_urls(host)?;
-    let legacy_url = |id: i64, fetched: &str| {
-        representatives
-            .get(&id)
-            .cloned()
-            .unwrap_or_else(|| fetched.to_owned())
-    };
+/// Runs before any worker can start, so its biggest query (each URL's representative, the
+/// URL the redirect table will answer for) runs on a connection of its own meanwhile.
+fn read_store(store: &Store, db: &Path, host: &str) -> Result<StoreContents> {
+    std::thread::scope(|scope| {
+        let representatives = scope
+            .spawn(|| Store::open_existing(db).and_then(|other| other.representative_urls(host)));
+        read_store_with(store, || {
+            representatives
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
+    })
+}
+
+fn read_store_with(
+    store: &Store,
+    representatives: impl FnOnce() -> Result<HashMap<i64, String>>,
+) -> Result<StoreContents> {
     let mut keys = HashMap::new();
     for row in store.rows(
         "SELECT id, key, kind FROM urls WHERE state = 'done' AND status BETWEEN 200 AND 299",
@@ -851,6 +861,14 @@ fn read_store(store: &Store, host: &str) -> Result<StoreContents> {
          WHERE u.kind = 'attachment' AND u.state = 'done' AND f.status BETWEEN 200 AND 299
          ORDER BY u.id, f.hop DESC",
     )?;
+    let mut heads = store.final_fetch_heads()?;
+    let representatives = representatives()?;
+    let legacy_url = |id: i64, fetched: &str| {
+        representatives
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| fetched.to_owned())
+    };
     for row in file_rows {
         let id: i64 = row[0].parse().unwrap_or(-1);
         if files.contains_key(&id) {
@@ -886,7 +904,6 @@ fn read_store(store: &Store, host: &str) -> Result<StoreContents> {
     // Byte-identical pages (`/` and `/index.html`) become one item answering every URL.
     let mut by_digest: HashMap<String, usize> = HashMap::new();
     let mut merged: HashMap<i64, i64> = HashMap::new();
-    let mut heads = store.final_fetch_heads()?;
     for row in ids {
         let id: i64 = row[0].parse().unwrap_or(-1);
         let Some(fetch) = heads.remove(&id) else {
