@@ -646,14 +646,10 @@ impl Store {
         let rows = stmt.query_map([], read_fetch).map_err(|e| self.err(e))?;
         for row in rows {
             let head = row.map_err(|e| self.err(e))?;
-            match heads.entry(head.url_id) {
-                std::collections::hash_map::Entry::Occupied(mut kept) => {
-                    if kept.get().hop < head.hop {
-                        kept.insert(head);
-                    }
-                }
-                std::collections::hash_map::Entry::Vacant(slot) => {
-                    slot.insert(head);
+            match heads.get(&head.url_id) {
+                Some(kept) if kept.hop >= head.hop => {}
+                _ => {
+                    heads.insert(head.url_id, head);
                 }
             }
         }

@@ -342,34 +342,23 @@ impl Converter<'_, '_> {
         let code = self.code_depth > 0;
         let out = &mut self.top().inline;
         let at_line_start = out.trim_end_matches([' ']).is_empty() || out.ends_with(BREAK);
-        let mut at = 0;
-        let mut pending_space = false;
-        while at < text.len() {
-            let space = crate::extract::whitespace_len(text, at);
-            if space == 0 {
-                break;
-            }
-            (at, pending_space) = (at + space, true);
-        }
-        if at == text.len() {
-            if pending_space && needs_space(out) {
-                out.push(' ');
-            }
-            return;
-        }
-        if pending_space && needs_space(out) {
-            out.push(' ');
+        if code || !at_line_start {
+            return escape_words_into(out, text, code);
         }
         // Only the first word can start a line, where more characters are syntax.
-        if at_line_start && !code {
-            let end = at
-                + text[at..]
-                    .find(char::is_whitespace)
-                    .unwrap_or(text.len() - at);
-            escape_into(out, &text[at..end], true);
-            at = end;
+        let start = text
+            .find(|c: char| !c.is_whitespace())
+            .unwrap_or(text.len());
+        escape_words_into(out, &text[..start], false);
+        if start == text.len() {
+            return;
         }
-        escape_words_into(out, &text[at..], code);
+        let end = start
+            + text[start..]
+                .find(char::is_whitespace)
+                .unwrap_or(text.len() - start);
+        escape_into(out, &text[start..end], true);
+        escape_words_into(out, &text[end..], false);
     }
 
     fn push(&mut self, id: NodeId, kind: Kind, block: bool) {
@@ -1646,17 +1635,9 @@ mod tests {
                 '$' if word[i + 1..].starts_with(|n: char| n.is_ascii_uppercase() || n == '!') => {
                     out.push_str("\\$");
                 }
-                '[' if [
-                    "Attachment",
-                    "AttachmentLink",
-                    "Image",
-                    "Contact",
-                    "embed:",
-                    "InlineAttachment",
-                    "^",
-                ]
-                .iter()
-                .any(|p| word[i + 1..].trim_start().starts_with(p)) =>
+                '[' if GOVSPEAK_OPENERS
+                    .iter()
+                    .any(|p| word[i + 1..].trim_start().starts_with(p)) =>
                 {
                     out.push_str("\\[");
                 }
