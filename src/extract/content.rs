@@ -68,6 +68,8 @@ pub struct Extracted {
     pub skip: NodeSet,
     /// `selector` or `heuristic`.
     pub method: &'static str,
+    /// The visible text of `main` less `skip`, whitespace collapsed: [`visible_text`].
+    pub main_text: String,
 }
 
 /// Extracts main content and metadata. `last_modified` is the HTTP header, the last resort
@@ -151,7 +153,7 @@ pub fn extract(document: &Html, rules: &ContentRules, last_modified: Option<&str
         "last-modified",
         "og:updated_time",
     ]);
-    let page_text = visible_text(body, &NodeSet::default());
+    let (page_text, main_text) = page_and_main_text(body, main_ref, &skip);
     for pattern in &rules.date_patterns {
         if updated.is_none() {
             updated = dates::find_with_pattern(&page_text, pattern);
@@ -186,6 +188,7 @@ pub fn extract(document: &Html, rules: &ContentRules, last_modified: Option<&str
         main,
         skip,
         method,
+        main_text,
     }
 }
 
@@ -201,6 +204,84 @@ pub fn visible_text(root: ElementRef<'_>, skip: &NodeSet) -> String {
         true
     });
     out.finish()
+}
+
+/// The visible text of the whole page (`body`) and of the main content (`main` less
+/// `skip`): what [`visible_text`] gives for each, in one walk of the page.
+fn page_and_main_text(
+    body: ElementRef<'_>,
+    main: ElementRef<'_>,
+    skip: &NodeSet,
+) -> (String, String) {
+    let mut page = Collapsed::with_capacity(4096);
+    let mut main_text = Collapsed::with_capacity(4096);
+    // Two walks in step, each as `walk_visible` goes: the element whose subtree the page
+    // leaves out (scripts and the like), and the one the main text leaves out (skipped
+    // nodes too). A block closing inside a left-out subtree still breaks the text there.
+    let (mut page_skipping, mut main_skipping): (Option<NodeId>, Option<NodeId>) = (None, None);
+    let (mut in_main, mut main_seen) = (false, false);
+    for edge in body.traverse() {
+        match edge {
+            ego_tree::iter::Edge::Open(node) => {
+                if node.id() == main.id() {
+                    (in_main, main_seen) = (true, true);
+                }
+                let (element, text) = match node.value() {
+                    Node::Element(e) => (Some(e.name()), None),
+                    Node::Text(t) => (None, Some(&**t)),
+                    _ => continue,
+                };
+                let invisible = element.is_some_and(is_invisible);
+                let breaks = element.is_some_and(|name| is_block(name) || name == "br");
+                if page_skipping.is_none() {
+                    if invisible {
+                        page_skipping = Some(node.id());
+                    } else if breaks {
+                        page.push_break();
+                    } else if let Some(text) = text {
+                        page.push_str(text);
+                    }
+                }
+                if in_main && main_skipping.is_none() {
+                    if invisible || skip.contains(&node.id()) {
+                        main_skipping = Some(node.id());
+                    } else if breaks {
+                        main_text.push_break();
+                    } else if let Some(text) = text {
+                        main_text.push_str(text);
+                    }
+                }
+            }
+            ego_tree::iter::Edge::Close(node) => {
+                let block = matches!(node.value(), Node::Element(e) if is_block(e.name()));
+                if page_skipping == Some(node.id()) {
+                    page_skipping = None;
+                } else if block {
+                    page.push_break();
+                }
+                if in_main {
+                    if main_skipping == Some(node.id()) {
+                        main_skipping = None;
+                    } else if block {
+                        main_text.push_break();
+                    }
+                }
+                if node.id() == main.id() {
+                    in_main = false;
+                }
+            }
+        }
+    }
+    // A main element outside `body` (a page without one, read from its root).
+    if !main_seen {
+        return (page.finish(), visible_text(main, skip));
+    }
+    (page.finish(), main_text.finish())
+}
+
+/// Elements whose text is never shown.
+fn is_invisible(name: &str) -> bool {
+    matches!(name, "script" | "style" | "noscript" | "template" | "head")
 }
 
 /// The length in characters of [`visible_text`], counted up to `limit` without building
@@ -244,12 +325,7 @@ fn walk_visible<'a>(
                     continue;
                 }
                 match node.value() {
-                    Node::Element(e)
-                        if matches!(
-                            e.name(),
-                            "script" | "style" | "noscript" | "template" | "head"
-                        ) =>
-                    {
+                    Node::Element(e) if is_invisible(e.name()) => {
                         skipping = Some(node.id());
                         true
                     }
@@ -1473,6 +1549,61 @@ mod tests {
         let length = text.chars().count();
         assert_eq!(visible_chars(main, &skip, usize::MAX), length);
         assert_eq!(visible_chars(main, &skip, 10), 10);
+    }
+
+    /// The one walk finds what separate walks of the page and of the main content find,
+    /// for every element of real pages as the main content, with and without skipped
+    /// nodes inside it.
+    #[test]
+    fn page_and_main_text_equal_separate_walks() {
+        let pages = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/readability");
+        let mut dirs: Vec<_> = std::fs::read_dir(pages)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        dirs.sort();
+        // Blocks and text with no whitespace between them, where a missed break shows.
+        let tight = [
+            "<body><div><p>a</p>b<span><p>c</p>d</span><br>e<ul><li>f</li><li>g<b>h</b></li></ul>i</div>\
+             <div>j<script>k</script>l<noscript><p>m</p></noscript>n<style>o</style><p>p</p>q</div></body>",
+            "<html><head><title>t</title></head><body>a<div>b<table><tr><td>c</td><td>d<p>e</p>f</td></tr>\
+             </table>g</div>h<h2>i</h2>j<template><p>k</p></template>l</body></html>",
+            "<p>no body element</p>a<div>b</div>c",
+        ];
+        let sources = dirs
+            .iter()
+            .step_by(6)
+            .map(|dir| std::fs::read_to_string(dir.join("source.html")).unwrap())
+            .chain(tight.iter().map(|s| s.to_string()));
+        let mut compared = 0;
+        for (source, html) in sources.enumerate() {
+            let step = if source * 6 < dirs.len() { 23 } else { 1 };
+            let document = Html::parse_document(&html);
+            let root = document.root_element();
+            let body = root
+                .children()
+                .filter_map(ElementRef::wrap)
+                .find(|e| e.value().name() == "body")
+                .unwrap_or(root);
+            let page_text = visible_text(body, &NodeSet::default());
+            let elements: Vec<ElementRef<'_>> =
+                root.descendants().filter_map(ElementRef::wrap).collect();
+            for (n, &main) in elements.iter().enumerate().step_by(step) {
+                let mut skip = NodeSet::default();
+                for (i, d) in main.descendants().enumerate() {
+                    if (i + n) % 5 == 1 {
+                        skip.insert(d.id());
+                    }
+                }
+                for skip in [NodeSet::default(), skip] {
+                    let expected = (page_text.clone(), visible_text(main, &skip));
+                    let found = page_and_main_text(body, main, &skip);
+                    assert_eq!(found, expected, "page {source}, element {n}");
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 1000, "{compared} comparisons");
     }
 
     #[test]

@@ -466,7 +466,7 @@ impl Context<'_> {
             skip: &extracted.skip,
         };
         let mut conversion = govspeak::convert(main, &options);
-        let text = content::visible_text(main, &extracted.skip);
+        let text = &extracted.main_text;
         // The visible text is collapsed: its words are one space apart.
         let words = match text.is_empty() {
             true => 0,
