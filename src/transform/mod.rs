@@ -476,7 +476,7 @@ impl Context<'_> {
             &document,
             main,
             &extracted.skip,
-            &text,
+            text,
             base.as_ref(),
         );
         for link in &conversion.links {
