@@ -1389,12 +1389,14 @@ fn cleaned(root: NodeId, tree: &ego_tree::Tree<Node>, mut skip: NodeSet, flags: 
             }
         }
     }
+    // Tables hold many candidates: each table is judged once.
+    let mut data_tables: NodeMap<bool> = NodeMap::default();
     for &id in candidates.iter().rev() {
         let node = tree.get(id).expect("in tree");
         if node.ancestors().any(|a| skip.contains(&a.id())) || skip.contains(&id) {
             continue;
         }
-        if remove_conditionally(node, &skip, flags) {
+        if remove_conditionally(node, &skip, flags, &mut data_tables) {
             skip.insert(id);
         }
     }
@@ -1430,15 +1432,27 @@ fn is_data_table(node: NodeRef<'_, Node>) -> bool {
     rows >= 10 || cols > 4 || rows * cols > 10
 }
 
-fn remove_conditionally(node: NodeRef<'_, Node>, skip: &NodeSet, flags: Flags) -> bool {
+/// Whether a candidate for removal looks like furniture rather than content.
+/// `data_tables` remembers which tables were found to hold data.
+fn remove_conditionally(
+    node: NodeRef<'_, Node>,
+    skip: &NodeSet,
+    flags: Flags,
+    data_tables: &mut NodeMap<bool>,
+) -> bool {
     let el = element(node).expect("element");
     let name = el.name();
-    if name == "table" && is_data_table(node) {
+    let mut is_data = |table: NodeRef<'_, Node>| {
+        *data_tables
+            .entry(table.id())
+            .or_insert_with(|| is_data_table(table))
+    };
+    if name == "table" && is_data(node) {
         return false;
     }
     if node
         .ancestors()
-        .any(|a| element(a).is_some_and(|e| e.name() == "table") && is_data_table(a))
+        .any(|a| element(a).is_some_and(|e| e.name() == "table") && is_data(a))
     {
         return false;
     }
