@@ -182,7 +182,13 @@ impl State<'_, '_> {
 
     /// Cuts the extension blocks out of `source`, leaving placeholders.
     fn cut_extensions(&mut self, source: &str) -> (String, Vec<Extension>, Vec<(String, String)>) {
-        let lines: Vec<&str> = source.split('\n').collect();
+        let mut lines: Vec<&str> = Vec::with_capacity(source.len() / 64);
+        let mut start = 0;
+        for end in memchr::memchr_iter(b'\n', source.as_bytes()) {
+            lines.push(&source[start..end]);
+            start = end + 1;
+        }
+        lines.push(&source[start..]);
         let mut out = String::with_capacity(source.len());
         let mut extensions: Vec<Extension> = Vec::new();
         let mut inline: Vec<(String, String)> = Vec::new();
@@ -1109,15 +1115,13 @@ fn is_word_byte(b: u8) -> bool {
 /// Escapes `&`, `<` and `>`, copying the runs between them whole.
 fn escape_text_into(out: &mut String, text: &str) {
     let mut copied = 0;
-    for (i, b) in text.bytes().enumerate() {
-        let entity = match b {
+    for i in memchr::memchr3_iter(b'&', b'<', b'>', text.as_bytes()) {
+        out.push_str(&text[copied..i]);
+        out.push_str(match text.as_bytes()[i] {
             b'&' => "&amp;",
             b'<' => "&lt;",
-            b'>' => "&gt;",
-            _ => continue,
-        };
-        out.push_str(&text[copied..i]);
-        out.push_str(entity);
+            _ => "&gt;",
+        });
         copied = i + 1;
     }
     out.push_str(&text[copied..]);

@@ -637,7 +637,9 @@ fn finish(
     // Links to migrated pages point at their new GOV.UK URLs.
     let mut govspeak = String::with_capacity(draft_govspeak.len() + 256);
     let mut rest = draft_govspeak;
-    while let Some(at) = rest.find(PLACEHOLDER) {
+    static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(PLACEHOLDER));
+    while let Some(at) = FINDER.find(rest.as_bytes()) {
         govspeak.push_str(&rest[..at]);
         let after = &rest[at + PLACEHOLDER.len()..];
         let digits = after.bytes().take_while(u8::is_ascii_digit).count();
