@@ -812,31 +812,61 @@ struct Stats {
     commas: usize,
 }
 
-/// Characters a text node counts for: each word and one space.
-fn text_length(text: &str) -> usize {
-    if !text.is_ascii() {
-        return super::split_at_whitespace(text)
-            .filter(|w| !w.is_empty())
-            .map(|w| w.chars().count() + 1)
-            .sum();
-    }
-    // A byte a character: the word characters, and one for each word's start.
-    let (mut length, mut gap) = (0, true);
-    for b in text.bytes() {
-        let space = matches!(b, b'\t'..=b'\r' | b' ');
-        length += usize::from(!space) + usize::from(!space && gap);
-        gap = space;
-    }
-    length
+/// What a text node counts for in scoring: its characters, each word and one space (the
+/// Readability length of its collapsed text), and its commas (ASCII and full-width).
+#[derive(Debug, PartialEq)]
+struct TextCounts {
+    length: usize,
+    commas: usize,
 }
 
-fn commas(text: &str) -> usize {
-    // A comma byte is never part of another character in UTF-8.
-    let ascii = text.bytes().filter(|&b| b == b',').count();
-    match text.is_ascii() {
-        true => ascii,
-        false => ascii + text.matches('，').count(),
+/// [`TextCounts`] in one pass: eight ASCII bytes at a time, as bit masks of their spaces
+/// and commas, and characters beyond ASCII one at a time.
+fn text_counts(text: &str) -> TextCounts {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The high bit of each byte of `word` (all ASCII) that is zero.
+    let zero_bytes = |word: u64| !(((word & !HIGH) + (ONES * 0x7f)) | word) & HIGH;
+    let bytes = text.as_bytes();
+    let (mut length, mut commas) = (0, 0);
+    // The text so far ends in whitespace (or is empty): a word starts at the next letter.
+    let mut gap = true;
+    let mut at = 0;
+    while at < bytes.len() {
+        if let Some(chunk) = bytes.get(at..at + 8) {
+            let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+            if word & HIGH == 0 {
+                // `\t`..=`\r` (the additions carry into no neighbour: every byte < 0x80) or ' '.
+                let control = (word + ONES * (0x80 - 0x09)) & !(word + ONES * (0x80 - 0x0e)) & HIGH;
+                let space = control | zero_bytes(word ^ (ONES * u64::from(b' ')));
+                let letters = !space & HIGH;
+                let after_space = (space << 8) | if gap { 0x80 } else { 0 };
+                length += (letters.count_ones() + (letters & after_space).count_ones()) as usize;
+                commas += zero_bytes(word ^ (ONES * u64::from(b','))).count_ones() as usize;
+                gap = space >> 63 == 1;
+                at += 8;
+                continue;
+            }
+        }
+        let byte = bytes[at];
+        let (space, width) = match byte {
+            b'\t'..=b'\r' | b' ' => (true, 1),
+            0..=0x7f => {
+                commas += usize::from(byte == b',');
+                (false, 1)
+            }
+            // Inside a character: only its first byte is `at`.
+            _ => {
+                let c = text[at..].chars().next().unwrap_or_default();
+                commas += usize::from(c == '\u{ff0c}');
+                (c.is_whitespace(), c.len_utf8())
+            }
+        };
+        length += usize::from(!space) * (1 + usize::from(gap));
+        gap = space;
+        at += width;
     }
+    TextCounts { length, commas }
 }
 
 /// How much a link's text counts as link text: in-page anchors count less.
@@ -864,9 +894,12 @@ fn stats(node: NodeRef<'_, Node>, removed: &NodeSet) -> Stats {
                 }
                 match n.value() {
                     Node::Text(t) => {
-                        let len = text_length(t);
+                        let TextCounts {
+                            length: len,
+                            commas,
+                        } = text_counts(t);
                         s.chars += len;
-                        s.commas += commas(t);
+                        s.commas += commas;
                         if let Some((_, weight)) = in_link {
                             s.link_chars += len as f64 * weight;
                         }
@@ -911,9 +944,12 @@ fn all_stats(root: NodeRef<'_, Node>, removed: &NodeSet) -> NodeMap<Stats> {
                 match n.value() {
                     Node::Text(t) => {
                         if let Some((_, s, _)) = open.last_mut() {
-                            let len = text_length(t);
+                            let TextCounts {
+                                length: len,
+                                commas,
+                            } = text_counts(t);
                             s.chars += len;
-                            s.commas += commas(t);
+                            s.commas += commas;
                             if let Some(weight) = link {
                                 s.link_chars += len as f64 * weight;
                             }
@@ -1113,10 +1149,11 @@ fn grab(body: ElementRef<'_>, flags: Flags) -> (NodeId, NodeSet) {
                 .children()
                 .filter_map(|c| c.value().as_text().map(|t| t.to_string()))
                 .collect();
+            let counts = text_counts(&own);
             Stats {
-                chars: text_length(&own),
+                chars: counts.length,
                 link_chars: 0.0,
-                commas: commas(&own),
+                commas: counts.commas,
             }
         } else {
             stat(node)
@@ -1524,7 +1561,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn text_length_and_commas_count_as_their_definitions() {
+    fn text_counts_count_as_their_definitions() {
+        let definition = |text: &str| TextCounts {
+            length: text.split_whitespace().map(|w| w.chars().count() + 1).sum(),
+            commas: text.matches([',', '\u{ff0c}']).count(),
+        };
         for text in [
             "",
             "   ",
@@ -1539,14 +1580,56 @@ mod tests {
             " \u{e9}\u{e9} ",
             "\u{a0}",
             "x\u{85}y\u{3000}\u{3000}z",
+            "eight by eight, bytes\x08\x0e\x1f!\x7f,,,,,,,,        x",
         ] {
-            let length: usize = text.split_whitespace().map(|w| w.chars().count() + 1).sum();
-            assert_eq!(text_length(text), length, "{text:?}");
-            assert_eq!(
-                commas(text),
-                text.matches([',', '\u{ff0c}']).count(),
-                "{text:?}"
-            );
+            assert_eq!(text_counts(text), definition(text), "{text:?}");
+        }
+        // Random texts of ASCII (every byte, spaces and commas often) and characters beyond
+        // it, whitespace among them, at every alignment of the eight-byte steps.
+        let pieces = [
+            " ",
+            " ",
+            "\t",
+            "\n",
+            "\r",
+            "\x0b",
+            "\x0c",
+            ",",
+            ",",
+            "a",
+            "Z",
+            "9",
+            ".",
+            "\x08",
+            "\x0e",
+            "\x1f",
+            "!",
+            "\x7f",
+            "\u{a0}",
+            "\u{85}",
+            "\u{2003}",
+            "\u{3000}",
+            "\u{ff0c}",
+            "é",
+            "£",
+            "—",
+            "日",
+            "𝒜",
+            "word",
+            "longer words",
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut random = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        for _ in 0..5000 {
+            let text: String = (0..random(40))
+                .map(|_| pieces[random(pieces.len())])
+                .collect();
+            assert_eq!(text_counts(&text), definition(&text), "{text:?}");
         }
     }
 
