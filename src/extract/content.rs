@@ -233,23 +233,34 @@ fn page_and_main_text(
                 };
                 let invisible = element.is_some_and(is_invisible);
                 let breaks = element.is_some_and(|name| is_block(name) || name == "br");
-                if page_skipping.is_none() {
-                    if invisible {
-                        page_skipping = Some(node.id());
-                    } else if breaks {
-                        page.push_break();
-                    } else if let Some(text) = text {
-                        page.push_str(text);
-                    }
+                let page_sees = page_skipping.is_none();
+                if page_sees && invisible {
+                    page_skipping = Some(node.id());
                 }
-                if in_main && main_skipping.is_none() {
-                    if invisible || skip.contains(&node.id()) {
+                let main_sees = in_main
+                    && main_skipping.is_none()
+                    && if invisible || skip.contains(&node.id()) {
                         main_skipping = Some(node.id());
-                    } else if breaks {
-                        main_text.push_break();
-                    } else if let Some(text) = text {
-                        main_text.push_str(text);
+                        false
+                    } else {
+                        true
+                    };
+                if invisible {
+                    continue;
+                }
+                match (text, page_sees, main_sees) {
+                    (Some(text), true, true) => main_text.push_str_twice(&mut page, text),
+                    (Some(text), true, false) => page.push_str(text),
+                    (Some(text), false, true) => main_text.push_str(text),
+                    (None, _, _) if breaks => {
+                        if page_sees {
+                            page.push_break();
+                        }
+                        if main_sees {
+                            main_text.push_break();
+                        }
                     }
+                    _ => {}
                 }
             }
             ego_tree::iter::Edge::Close(node) => {

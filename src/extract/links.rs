@@ -642,6 +642,20 @@ impl Collapsed {
         self.after_space = after_space;
     }
 
+    /// Adds `piece` to this text and to `twin`: collapsed once and copied when both end
+    /// alike (collapsing depends only on the piece and whether the text ends in a space).
+    pub fn push_str_twice(&mut self, twin: &mut Collapsed, piece: &str) {
+        if self.after_space != twin.after_space {
+            self.push_str(piece);
+            twin.push_str(piece);
+            return;
+        }
+        let start = self.text.len();
+        self.push_str(piece);
+        twin.text.extend_from_slice(&self.text[start..]);
+        twin.after_space = self.after_space;
+    }
+
     pub fn finish(mut self) -> String {
         if self.after_space {
             self.text.pop_if(|b| *b == b' ');
