@@ -371,6 +371,11 @@ impl State<'_, '_> {
         if memchr::memchr(b'[', line.as_bytes()).is_none() {
             return Cow::Borrowed(line);
         }
+        // Most lines with a bracket hold ordinary links, and neither extension.
+        let has = |needle: &str| memchr::memmem::find(line.as_bytes(), needle.as_bytes()).is_some();
+        if !has("[AttachmentLink:") && !(has("x[") && has(")x")) {
+            return Cow::Borrowed(line);
+        }
         let mut line = line.to_owned();
         while let Some(at) = line.find("[AttachmentLink:") {
             let Some(end) = line[at..].find(']') else {
