@@ -373,7 +373,7 @@ impl State<'_, '_> {
         }
         // Most lines with a bracket hold ordinary links, and neither extension.
         let has = |needle: &str| memchr::memmem::find(line.as_bytes(), needle.as_bytes()).is_some();
-        if !has("[AttachmentLink:") && !(has("x[") && has(")x")) {
+        if !(has("[AttachmentLink:") || (has("x[") && has(")x"))) {
             return Cow::Borrowed(line);
         }
         let mut line = line.to_owned();
