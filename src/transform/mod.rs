@@ -470,7 +470,7 @@ impl Context<'_> {
         // The visible text is collapsed: its words are one space apart.
         let words = match text.is_empty() {
             true => 0,
-            false => 1 + text.bytes().filter(|&b| b == b' ').count(),
+            false => 1 + memchr::memchr_iter(b' ', text.as_bytes()).count(),
         };
         let facts = crate::extract::facts::page_facts(
             &document,
