@@ -412,7 +412,8 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
     write_outputs(&site_dir, &outputs, &files, &mut summary)?;
     // Freeing tens of thousands of items takes a noticeable moment of one core: leave it
     // to a thread of its own rather than keep the next site, or the exit, waiting.
-    std::thread::spawn(move || drop(outputs));
+    // Should no thread start, the items are freed here as the closure is dropped.
+    let _ = std::thread::Builder::new().spawn(move || drop(outputs));
     Ok(summary)
 }
 
@@ -983,6 +984,18 @@ fn write_file(path: &Path, contents: &[u8]) -> Result<()> {
 }
 
 /// Writes the CSVs into `content.partial/` (the items are there already), then swaps them in.
+/// Writes one record of cells no spreadsheet evaluates, each as it is (no copy).
+fn write_cells<'a, W: std::io::Write>(
+    writer: &mut csv::Writer<W>,
+    cells: impl IntoIterator<Item = &'a str>,
+) -> csv::Result<()> {
+    for cell in cells {
+        writer.write_field(crate::csv_cell::cell(cell).as_bytes())?;
+    }
+    // No more fields: ends the record.
+    writer.write_record(None::<&[u8]>)
+}
+
 fn write_outputs(
     site_dir: &Path,
     outputs: &[Output],
@@ -1011,15 +1024,7 @@ fn write_outputs(
     let mut rows: Vec<&Vec<String>> = sorted.iter().map(|o| &o.csv_row).collect();
     rows.sort_by(|a, b| a[1].cmp(&b[1]));
     for row in rows {
-        for field in row {
-            transform_csv
-                .write_field(crate::csv_cell::cell(field).as_bytes())
-                .map_err(csv_error)?;
-        }
-        // No more fields: ends the record.
-        transform_csv
-            .write_record(None::<&[u8]>)
-            .map_err(csv_error)?;
+        write_cells(&mut transform_csv, row.iter().map(String::as_str)).map_err(csv_error)?;
     }
     let mut uses: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for output in &sorted {
@@ -1052,19 +1057,18 @@ fn write_outputs(
         let mut used_on = uses.get(&file.name).cloned().unwrap_or_default();
         used_on.sort();
         used_on.dedup();
-        attachments_csv
-            .write_record(
-                [
-                    file.url.as_str(),
-                    file.name.as_str(),
-                    file.content_type.as_str(),
-                    &file.size.map(|s| s.to_string()).unwrap_or_default(),
-                    file.last_modified.as_deref().unwrap_or_default(),
-                    &used_on.join(" "),
-                ]
-                .map(|c| crate::csv_cell::cell(c).into_owned()),
-            )
-            .map_err(csv_error)?;
+        write_cells(
+            &mut attachments_csv,
+            [
+                file.url.as_str(),
+                file.name.as_str(),
+                file.content_type.as_str(),
+                &file.size.map(|s| s.to_string()).unwrap_or_default(),
+                file.last_modified.as_deref().unwrap_or_default(),
+                &used_on.join(" "),
+            ],
+        )
+        .map_err(csv_error)?;
     }
     let transform_bytes = transform_csv
         .into_inner()
