@@ -497,20 +497,26 @@ impl Store {
     /// the same for a resumed crawl as for an uninterrupted one.
     pub fn representative_urls(&self, host: &str) -> Result<HashMap<i64, String>> {
         let mut variants: HashMap<i64, Vec<String>> = HashMap::new();
-        for row in self.rows("SELECT url_id, raw FROM variants")? {
-            if let Ok(id) = row[0].parse() {
-                variants.entry(id).or_default().push(row[1].clone());
-            }
-        }
+        self.for_each_row("SELECT url_id, raw FROM variants", |row| {
+            variants.entry(row.get(0)?).or_default().push(row.get(1)?);
+            Ok(())
+        })?;
         let mut out = HashMap::with_capacity(variants.len());
-        for row in self.rows("SELECT id, url FROM urls")? {
-            let Ok(id) = row[0].parse::<i64>() else {
-                continue;
+        self.for_each_row("SELECT id, url FROM urls", |row| {
+            let (id, url): (i64, String) = (row.get(0)?, row.get(1)?);
+            let seen = variants.get(&id).map(Vec::as_slice).unwrap_or_default();
+            // Most URLs were only ever seen as themselves: nothing to choose between.
+            let chosen = if seen.iter().all(|raw| *raw == url) {
+                url
+            } else {
+                let candidates = seen.iter().map(String::as_str).chain([url.as_str()]);
+                crate::canonical::representative(candidates, host)
+                    .unwrap_or(&url)
+                    .to_owned()
             };
-            let seen = variants.get(&id).into_iter().flatten().map(String::as_str);
-            let chosen = crate::canonical::representative(seen.chain([row[1].as_str()]), host);
-            out.insert(id, chosen.unwrap_or(&row[1]).to_owned());
-        }
+            out.insert(id, chosen);
+            Ok(())
+        })?;
         Ok(out)
     }
 
@@ -634,26 +640,59 @@ impl Store {
     }
 
     /// Every URL's last exchange without its body, by URL id: what to know before reading
-    /// bodies. One pass over the table, not a lookup per URL.
-    pub fn final_fetch_heads(&self) -> Result<HashMap<i64, StoredFetch>> {
-        let mut heads: HashMap<i64, StoredFetch> = HashMap::new();
+    /// bodies. One pass over the table, not a lookup per URL; of the headers, only the two
+    /// the transform uses are copied out.
+    pub fn final_fetch_heads(&self) -> Result<HashMap<i64, FinalHead>> {
+        let mut heads: HashMap<i64, FinalHead> = HashMap::new();
         let mut stmt = self
             .conn
-            .prepare("SELECT url_id, hop, url, status, headers, content_type, location, digest, NULL, fetched_at, method FROM fetches")
+            .prepare("SELECT url_id, hop, url, status, headers, content_type, digest FROM fetches")
             .map_err(|e| self.err(e))?;
         // In the table's order, keeping each URL's highest hop: sorting every exchange
         // first, by index lookups, made the transform's serial start a fifth longer.
-        let rows = stmt.query_map([], read_fetch).map_err(|e| self.err(e))?;
-        for row in rows {
-            let head = row.map_err(|e| self.err(e))?;
-            match heads.get(&head.url_id) {
-                Some(kept) if kept.hop >= head.hop => {}
-                _ => {
-                    heads.insert(head.url_id, head);
+        let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
+        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+            let read = || -> rusqlite::Result<Option<(i64, FinalHead)>> {
+                let url_id: i64 = row.get(0)?;
+                let hop: u32 = row.get(1)?;
+                if heads.get(&url_id).is_some_and(|kept| kept.hop >= hop) {
+                    return Ok(None);
                 }
+                let (content_encoding, last_modified) =
+                    transform_headers(row.get_ref(4)?.as_bytes_or_null()?);
+                Ok(Some((
+                    url_id,
+                    FinalHead {
+                        hop,
+                        url: row.get(2)?,
+                        status: row.get(3)?,
+                        content_type: row.get(5)?,
+                        digest: row.get(6)?,
+                        content_encoding,
+                        last_modified,
+                    },
+                )))
+            };
+            if let Some((url_id, head)) = read().map_err(|e| self.err(e))? {
+                heads.insert(url_id, head);
             }
         }
         Ok(heads)
+    }
+
+    /// Calls `f` with each row of a query, read with its own types (no row is copied into
+    /// strings first, as [`Store::rows`] does).
+    pub fn for_each_row(
+        &self,
+        sql: &str,
+        mut f: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<()>,
+    ) -> Result<()> {
+        let mut stmt = self.conn.prepare(sql).map_err(|e| self.err(e))?;
+        let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
+        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+            f(row).map_err(|e| self.err(e))?;
+        }
+        Ok(())
     }
 
     /// Every exchange, in URL then hop order.
@@ -870,6 +909,38 @@ fn read_fetch(r: &rusqlite::Row) -> rusqlite::Result<StoredFetch> {
     })
 }
 
+/// What the transform reads of a URL's last exchange.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FinalHead {
+    pub hop: u32,
+    pub url: String,
+    pub status: Option<u16>,
+    pub content_type: Option<String>,
+    pub digest: Option<String>,
+    pub content_encoding: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// The first `Content-Encoding` and `Last-Modified` of stored headers (see [`headers_json`]),
+/// without copying the other headers out of the JSON. Unreadable JSON has neither.
+fn transform_headers(json: Option<&[u8]>) -> (Option<String>, Option<String>) {
+    #[derive(serde::Deserialize)]
+    struct Header<'a>(
+        #[serde(borrow)] std::borrow::Cow<'a, str>,
+        #[serde(borrow)] std::borrow::Cow<'a, str>,
+    );
+    let headers: Vec<Header> = json
+        .and_then(|json| serde_json::from_slice(json).ok())
+        .unwrap_or_default();
+    let first = |name: &str| {
+        headers
+            .iter()
+            .find(|h| h.0.eq_ignore_ascii_case(name))
+            .map(|h| h.1.clone().into_owned())
+    };
+    (first("content-encoding"), first("last-modified"))
+}
+
 /// Headers as the store keeps them: JSON `[[name, value], ...]`, in the order received.
 pub fn headers_json(headers: &[(String, String)]) -> String {
     serde_json::to_string(headers).unwrap_or_else(|_| "[]".into())
@@ -1061,9 +1132,13 @@ mod tests {
             ..FetchRecord::default()
         };
         // A resumed crawl can store a later hop before an earlier one.
-        store
-            .add_fetch(a, &fetch("http://x.org/a/", 1, 200))
-            .unwrap();
+        let mut last = fetch("http://x.org/a/", 1, 200);
+        last.headers_json = headers_json(&[
+            ("Content-Encoding".into(), "gzip".into()),
+            ("last-modified".into(), "Tue, 1 \"May\" 2012".into()),
+            ("Content-Encoding".into(), "br".into()),
+        ]);
+        store.add_fetch(a, &last).unwrap();
         store
             .add_fetch(a, &fetch("http://x.org/a", 0, 301))
             .unwrap();
@@ -1074,6 +1149,18 @@ mod tests {
         assert_eq!(heads.len(), 2);
         assert_eq!((heads[&a].hop, heads[&a].status), (1, Some(200)));
         assert_eq!(heads[&a].url, "http://x.org/a/");
+        // The first of each header the transform reads, names in any case, escapes undone.
+        assert_eq!(heads[&a].content_encoding.as_deref(), Some("gzip"));
+        assert_eq!(
+            heads[&a].last_modified.as_deref(),
+            Some("Tue, 1 \"May\" 2012")
+        );
+        assert_eq!(heads[&b].content_encoding, None);
+        assert_eq!(
+            transform_headers(Some(b"[[\"Content-Encoding\"")),
+            (None, None),
+            "unreadable headers have neither"
+        );
         assert_eq!((heads[&b].hop, heads[&b].status), (0, Some(404)));
     }
 

@@ -144,6 +144,30 @@ fn demo_estate_transforms_into_valid_identical_content() {
             }
         }
     }
+    // A site's base paths are unique: a title used twice gives the later page (in key
+    // order) `--2`.
+    for site in sites {
+        let mut base_paths = std::collections::HashSet::new();
+        let mut csv = csv::Reader::from_path(one.path().join(site).join("transform.csv")).unwrap();
+        for row in csv.records() {
+            let base_path = row.unwrap()[4].to_owned();
+            assert!(
+                base_paths.insert(base_path.clone()),
+                "{site}: {base_path} twice"
+            );
+        }
+    }
+    let content = one.path().join("demo_chobs/content");
+    for stem in [
+        "oral-health-local-authority-data-2013",
+        "disability-2010-11-data-briefing",
+    ] {
+        assert!(content.join(format!("{stem}.json")).is_file(), "{stem}");
+        assert!(
+            content.join(format!("{stem}--2.json")).is_file(),
+            "{stem}--2"
+        );
+    }
     // `/` and `/index.html` serve the same bytes on two sites: one item each answers both.
     assert_eq!(items, 87 + 82 + 28);
     let home = std::fs::read_to_string(one.path().join("demo_comare/content/welcome-to-comare.md"))

@@ -8,10 +8,11 @@
 //! fresh folder that replaces `content/` only when complete. Between the passes the drafts'
 //! Govspeak waits in a file, so memory holds the site's metadata, not its text.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
 use scraper::Html;
 use url::Url;
 
@@ -287,8 +288,8 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
     };
     // Bodies are read a batch at a time, so memory holds two batches of pages (one being
     // converted, the next read ahead), not the site.
-    let mut results: Vec<std::result::Result<Draft, (String, String)>> =
-        Vec::with_capacity(pages.len());
+    let mut drafts: Vec<Draft> = Vec::with_capacity(pages.len());
+    let mut failed: Vec<(String, String)> = Vec::new();
     let spill = Spill::create(site_dir.join(".transform-drafts.partial"))?;
     drop(store);
     std::thread::scope(|scope| -> Result<()> {
@@ -326,7 +327,10 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
                     .collect()
             });
             for result in drafted {
-                results.push(result?);
+                match result? {
+                    Ok(draft) => drafts.push(draft),
+                    Err(failure) => failed.push(failure),
+                }
             }
             for page in batch.iter_mut() {
                 page.body = Vec::new();
@@ -334,45 +338,52 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
         }
         Ok(())
     })?;
-    let mut drafts = Vec::with_capacity(results.len());
     let mut summary = TransformSummary {
         site: site.abbr.clone(),
+        failed,
         ..TransformSummary::default()
     };
-    for result in results {
-        match result {
-            Ok(d) => drafts.push(d),
-            Err(failure) => summary.failed.push(failure),
-        }
-    }
     drafts.sort_by(|a, b| a.key.cmp(&b.key));
     // Slugs and base paths, in key order so that `--2` goes to the same page every run.
     let organisation = site.whitehall_slug.clone();
-    let mut used: HashSet<String> = HashSet::new();
-    let mut base_paths: HashMap<i64, (String, String)> = HashMap::new();
-    // Slugging a title (Unicode normalisation) is the costly part: done on the workers.
-    let stems: Vec<String> =
-        pool.install(|| drafts.par_iter().map(|d| formats::slug(&d.title)).collect());
-    for (draft, stem) in drafts.iter().zip(stems) {
-        let mut slug = stem.clone();
-        let mut n = 1;
-        while used.contains(&formats::base_path(&draft.choice, &slug, &organisation)) {
-            n += 1;
-            slug = format!("{stem}--{n}");
-        }
-        let base_path = formats::base_path(&draft.choice, &slug, &organisation);
+    // Slugging a title (Unicode normalisation) is the costly part: done on the workers, with
+    // each page's first-choice base path and its content_id.
+    let named: Vec<(String, String, String)> = pool.install(|| {
+        drafts
+            .par_iter()
+            .map(|d| {
+                let stem = formats::slug(&d.title);
+                let base_path = formats::base_path(&d.choice, &stem, &organisation);
+                (stem, base_path, content_id(&d.url))
+            })
+            .collect()
+    });
+    let mut used: FxHashSet<String> = FxHashSet::default();
+    used.reserve(drafts.len());
+    let mut base_paths: FxHashMap<i64, (String, String)> = FxHashMap::default();
+    base_paths.reserve(drafts.len());
+    let mut content_ids: FxHashMap<i64, String> = FxHashMap::default();
+    content_ids.reserve(drafts.len());
+    for (draft, (stem, first_choice, id)) in drafts.iter().zip(named) {
+        let (slug, base_path) = if used.contains(&first_choice) {
+            (2..)
+                .map(|n| {
+                    let slug = format!("{stem}--{n}");
+                    let base_path = formats::base_path(&draft.choice, &slug, &organisation);
+                    (slug, base_path)
+                })
+                .find(|(_, base_path)| !used.contains(base_path))
+                .expect("some numbered slug is free")
+        } else {
+            (stem, first_choice)
+        };
         used.insert(base_path.clone());
         base_paths.insert(draft.id, (slug, base_path));
+        content_ids.insert(draft.id, id);
     }
     let organisation_id = content_id(&format!(
         "https://www.gov.uk/government/organisations/{organisation}"
     ));
-    let content_ids: HashMap<i64, String> = pool.install(|| {
-        drafts
-            .par_iter()
-            .map(|d| (d.id, content_id(&d.url)))
-            .collect()
-    });
     let by_name: HashMap<&str, &KnownFile> = files.values().map(|f| (f.name.as_str(), f)).collect();
     // Each item is written as soon as it is built, so memory holds drafts, not items.
     let partial = crate::atomic::start_folder(&site_dir.join("content"))?;
@@ -410,10 +421,21 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
         bar.finish_and_clear();
     }
     write_outputs(&site_dir, &outputs, &files, &mut summary)?;
-    // Freeing tens of thousands of items takes a noticeable moment of one core: leave it
-    // to a thread of its own rather than keep the next site, or the exit, waiting.
-    // Should no thread start, the items are freed here as the closure is dropped.
-    let _ = std::thread::Builder::new().spawn(move || drop(outputs));
+    // Freeing tens of thousands of items, and the drafts' file (the system frees its pages
+    // as it is closed), takes a noticeable moment of one core: leave it to a thread of its
+    // own rather than keep the next site, or the exit, waiting. Should no thread start,
+    // all is freed here as the closure is dropped.
+    let leftovers = (
+        outputs,
+        spill,
+        pages,
+        keys,
+        files,
+        base_paths,
+        content_ids,
+        used,
+    );
+    let _ = std::thread::Builder::new().spawn(move || drop(leftovers));
     Ok(summary)
 }
 
@@ -617,7 +639,6 @@ pub fn content_id(url: &str) -> String {
 
 struct Output {
     slug: String,
-    base_path: String,
     markdown: String,
     json: String,
     csv_row: Vec<String>,
@@ -632,8 +653,8 @@ struct Output {
 fn finish(
     draft: &Draft,
     draft_govspeak: &str,
-    base_paths: &HashMap<i64, (String, String)>,
-    content_ids: &HashMap<i64, String>,
+    base_paths: &FxHashMap<i64, (String, String)>,
+    content_ids: &FxHashMap<i64, String>,
     by_name: &HashMap<&str, &KnownFile>,
     organisation_id: &str,
 ) -> Output {
@@ -749,7 +770,6 @@ fn finish(
     .expect("a JSON value");
     Output {
         slug,
-        base_path: base_path.clone(),
         markdown,
         json,
         csv_row,
@@ -826,63 +846,100 @@ type StoreContents = (
     HashMap<i64, KnownFile>,
 );
 
-/// Runs before any worker can start, so its biggest query (each URL's representative, the
-/// URL the redirect table will answer for) runs on a connection of its own meanwhile.
+/// Runs before any worker can start, so its two biggest reads (each URL's representative,
+/// the URL the redirect table will answer for, and each URL's last exchange) run on
+/// connections of their own meanwhile.
 fn read_store(store: &Store, db: &Path, host: &str) -> Result<StoreContents> {
     std::thread::scope(|scope| {
         let representatives = scope
             .spawn(|| Store::open_existing(db).and_then(|other| other.representative_urls(host)));
-        read_store_with(store, || {
-            representatives
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        })
+        let heads =
+            scope.spawn(|| Store::open_existing(db).and_then(|other| other.final_fetch_heads()));
+        read_store_with(store, || Ok((joined(heads)?, joined(representatives)?)))
     })
+}
+
+type Heads = HashMap<i64, crate::store::FinalHead>;
+
+/// A scoped thread's result; its panic goes on unwinding here.
+fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 fn read_store_with(
     store: &Store,
-    representatives: impl FnOnce() -> Result<HashMap<i64, String>>,
+    heads_and_representatives: impl FnOnce() -> Result<(Heads, HashMap<i64, String>)>,
 ) -> Result<StoreContents> {
     let mut keys = HashMap::new();
-    for row in store.rows(
+    store.for_each_row(
         "SELECT id, key, kind FROM urls WHERE state = 'done' AND status BETWEEN 200 AND 299",
-    )? {
-        keys.insert(
-            row[1].clone(),
-            (row[0].parse::<i64>().unwrap_or(-1), row[2].clone()),
-        );
-    }
+        |row| {
+            keys.insert(row.get::<_, String>(1)?, (row.get(0)?, row.get(2)?));
+            Ok(())
+        },
+    )?;
     let mut variants: HashMap<i64, Vec<String>> = HashMap::new();
-    for row in store.rows("SELECT url_id, raw FROM variants ORDER BY url_id, raw")? {
-        variants
-            .entry(row[0].parse().unwrap_or(-1))
-            .or_default()
-            .push(row[1].clone());
-    }
-    let mut files = HashMap::new();
-    let file_rows = store.rows(
-        "SELECT u.id, f.url, COALESCE(f.content_type, ''), COALESCE(f.size, ''), COALESCE(f.last_modified, '')
+    store.for_each_row(
+        "SELECT url_id, raw FROM variants ORDER BY url_id, raw",
+        |row| {
+            variants.entry(row.get(0)?).or_default().push(row.get(1)?);
+            Ok(())
+        },
+    )?;
+    // Each attachment's exchanges, its last first; the URL is the one fetched until the
+    // representatives are known.
+    let mut file_rows: Vec<(i64, KnownFile)> = Vec::new();
+    store.for_each_row(
+        "SELECT u.id, f.url, COALESCE(f.content_type, ''), f.size, f.last_modified
          FROM urls u JOIN fetches f ON f.url_id = u.id
          WHERE u.kind = 'attachment' AND u.state = 'done' AND f.status BETWEEN 200 AND 299
          ORDER BY u.id, f.hop DESC",
+        |row| {
+            // A size that is not a whole number of bytes (none is stored so) is unknown.
+            let size = match row.get_ref(3)? {
+                rusqlite::types::ValueRef::Integer(n) => u64::try_from(n).ok(),
+                rusqlite::types::ValueRef::Text(t) => {
+                    std::str::from_utf8(t).ok().and_then(|t| t.parse().ok())
+                }
+                _ => None,
+            };
+            let file = KnownFile {
+                url: row.get(1)?,
+                name: String::new(),
+                content_type: row.get(2)?,
+                size,
+                last_modified: row.get(4)?,
+            };
+            file_rows.push((row.get(0)?, file));
+            Ok(())
+        },
     )?;
-    let mut heads = store.final_fetch_heads()?;
-    let representatives = representatives()?;
+    let mut ids: Vec<(i64, String)> = Vec::new();
+    store.for_each_row(
+        "SELECT id, key FROM urls WHERE kind = 'page' AND state = 'done' AND status BETWEEN 200 AND 299 ORDER BY key",
+        |row| {
+            ids.push((row.get(0)?, row.get(1)?));
+            Ok(())
+        },
+    )?;
+    let (mut heads, representatives) = heads_and_representatives()?;
     let legacy_url = |id: i64, fetched: &str| {
         representatives
             .get(&id)
             .cloned()
             .unwrap_or_else(|| fetched.to_owned())
     };
-    for row in file_rows {
-        let id: i64 = row[0].parse().unwrap_or(-1);
+    let mut files = HashMap::new();
+    for (id, file) in file_rows {
         if files.contains_key(&id) {
             continue;
         }
-        let url = legacy_url(id, &row[1]);
+        let url = legacy_url(id, &file.url);
         let name = govspeak::from_html::file_name(&url).unwrap_or_else(|| format!("file-{id}"));
-        let content_type = row[2]
+        let content_type = file
+            .content_type
             .split(';')
             .next()
             .unwrap_or_default()
@@ -898,20 +955,16 @@ fn read_store_with(
                 } else {
                     content_type
                 },
-                size: row[3].parse().ok(),
-                last_modified: Some(row[4].clone()).filter(|s| !s.is_empty()),
+                size: file.size,
+                last_modified: file.last_modified.filter(|s| !s.is_empty()),
             },
         );
     }
-    let ids = store.rows(
-        "SELECT id, key FROM urls WHERE kind = 'page' AND state = 'done' AND status BETWEEN 200 AND 299 ORDER BY key",
-    )?;
     let mut pages: Vec<SourcePage> = Vec::new();
     // Byte-identical pages (`/` and `/index.html`) become one item answering every URL.
     let mut by_digest: HashMap<String, usize> = HashMap::new();
     let mut merged: HashMap<i64, i64> = HashMap::new();
-    for row in ids {
-        let id: i64 = row[0].parse().unwrap_or(-1);
+    for (id, key) in ids {
         let Some(fetch) = heads.remove(&id) else {
             continue;
         };
@@ -932,25 +985,18 @@ fn read_store_with(
             merged.insert(id, kept.id);
             continue;
         }
-        if let Some(digest) = &fetch.digest {
-            by_digest.insert(digest.clone(), pages.len());
+        if let Some(digest) = fetch.digest {
+            by_digest.insert(digest, pages.len());
         }
-        let header = |name: &str| {
-            fetch
-                .headers
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.clone())
-        };
         pages.push(SourcePage {
             id,
             url: legacy_url(id, &fetch.url),
-            fetched_url: fetch.url.clone(),
-            key: row[1].clone(),
+            fetched_url: fetch.url,
+            key,
             body: Vec::new(),
-            content_encoding: header("content-encoding"),
-            content_type: fetch.content_type.clone(),
-            last_modified: header("last-modified"),
+            content_encoding: fetch.content_encoding,
+            content_type: fetch.content_type,
+            last_modified: fetch.last_modified,
             variants: variants.remove(&id).unwrap_or_default(),
             also_at: Vec::new(),
         });
@@ -1003,8 +1049,56 @@ fn write_outputs(
     summary: &mut TransformSummary,
 ) -> Result<()> {
     let partial = crate::atomic::partial_path(&site_dir.join("content"));
+    // The outputs come in key order (the pages were read so): sorting them again costs
+    // next to nothing, and keeps each file's order whatever comes before.
     let mut sorted: Vec<&Output> = outputs.iter().collect();
-    sorted.sort_by(|a, b| a.base_path.cmp(&b.base_path));
+    sorted.sort_by(|a, b| a.csv_row[1].cmp(&b.csv_row[1]));
+    // pages.jsonl, the largest of the three, is written meanwhile on a thread of its own.
+    std::thread::scope(|scope| {
+        let pages = scope.spawn(|| write_page_lines(&partial.join(".pages.jsonl"), &sorted));
+        let tables = write_tables(&partial, &sorted, files, summary);
+        joined(pages).and(tables)
+    })?;
+    // Swap in: the CSVs first (rename is atomic), then the folder.
+    for (hidden, name) in [
+        (".transform.csv", "transform.csv"),
+        (".attachments.csv", "attachments.csv"),
+        (".pages.jsonl", "pages.jsonl"),
+    ] {
+        let to = site_dir.join(name);
+        std::fs::rename(partial.join(hidden), &to).map_err(|e| Error::io(&to, e))?;
+    }
+    let content = site_dir.join("content");
+    crate::atomic::finish_folder(&content)?;
+    summary.pages = outputs.len();
+    summary.attachments = files.len();
+    summary.content_dir = content.display().to_string();
+    summary.failed.sort();
+    Ok(())
+}
+
+/// Each page's line for the audits, in key order.
+fn write_page_lines(path: &Path, sorted: &[&Output]) -> Result<()> {
+    use std::io::Write;
+    let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    for output in sorted {
+        out.write_all(output.page_line.as_bytes())
+            .and_then(|_| out.write_all(b"\n"))
+            .map_err(|e| Error::io(path, e))?;
+    }
+    out.into_inner()
+        .map_err(|e| Error::io(path, e.into_error()))
+        .map(drop)
+}
+
+/// transform.csv and attachments.csv, and the summary's counts.
+fn write_tables(
+    partial: &Path,
+    sorted: &[&Output],
+    files: &HashMap<i64, KnownFile>,
+    summary: &mut TransformSummary,
+) -> Result<()> {
     let mut transform_csv = csv::Writer::from_writer(Vec::new());
     let csv_error = |e: csv::Error| Error::Other(format!("writing CSV: {e}"));
     transform_csv
@@ -1021,13 +1115,15 @@ fn write_outputs(
             "warnings",
         ])
         .map_err(csv_error)?;
-    let mut rows: Vec<&Vec<String>> = sorted.iter().map(|o| &o.csv_row).collect();
-    rows.sort_by(|a, b| a[1].cmp(&b[1]));
-    for row in rows {
-        write_cells(&mut transform_csv, row.iter().map(String::as_str)).map_err(csv_error)?;
+    for output in sorted {
+        write_cells(
+            &mut transform_csv,
+            output.csv_row.iter().map(String::as_str),
+        )
+        .map_err(csv_error)?;
     }
     let mut uses: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for output in &sorted {
+    for output in sorted {
         *summary
             .by_format
             .entry(output.schema_name.clone())
@@ -1078,31 +1174,5 @@ fn write_outputs(
         .map_err(|e| Error::Other(e.to_string()))?;
     write_file(&partial.join(".transform.csv"), &transform_bytes)?;
     write_file(&partial.join(".attachments.csv"), &attachment_bytes)?;
-    let mut lines: Vec<(&str, &str)> = sorted
-        .iter()
-        .map(|o| (o.csv_row[1].as_str(), o.page_line.as_str()))
-        .collect();
-    lines.sort();
-    let mut pages = String::with_capacity(lines.iter().map(|(_, l)| l.len() + 1).sum());
-    for (_, line) in lines {
-        pages.push_str(line);
-        pages.push('\n');
-    }
-    write_file(&partial.join(".pages.jsonl"), pages.as_bytes())?;
-    // Swap in: the CSVs first (rename is atomic), then the folder.
-    for (hidden, name) in [
-        (".transform.csv", "transform.csv"),
-        (".attachments.csv", "attachments.csv"),
-        (".pages.jsonl", "pages.jsonl"),
-    ] {
-        let to = site_dir.join(name);
-        std::fs::rename(partial.join(hidden), &to).map_err(|e| Error::io(&to, e))?;
-    }
-    let content = site_dir.join("content");
-    crate::atomic::finish_folder(&content)?;
-    summary.pages = outputs.len();
-    summary.attachments = files.len();
-    summary.content_dir = content.display().to_string();
-    summary.failed.sort();
     Ok(())
 }
