@@ -70,8 +70,8 @@ struct SourcePage {
 const BATCH: usize = 512;
 
 /// The most pages a worker takes as one task. Rayon otherwise splits a batch into a few
-/// long runs that cannot be shared once started, and at each batch's end one worker waits
-/// while the other finishes its run: tens of milliseconds a batch on two cores.
+/// long runs that cannot be shared once started, and at the end of a pass one worker waits
+/// while the other finishes its run.
 const PAGES_PER_TASK: usize = 4;
 
 /// A page's body as served, decompressed (empty when the store holds none).
@@ -114,6 +114,47 @@ fn read_ahead<'scope>(
         }
     });
     rx
+}
+
+/// Batches of pages handed to the workers and not yet done: enough that a worker always
+/// finds pages to take, few enough that memory holds a few batches' bodies, not the site's.
+const BATCHES_IN_FLIGHT: usize = 2;
+
+/// A counting semaphore: how many batches the workers hold.
+struct InFlight {
+    count: std::sync::Mutex<usize>,
+    freed: std::sync::Condvar,
+    limit: usize,
+}
+
+/// A batch's place among those in flight, given back when dropped.
+struct Permit<'a>(&'a InFlight);
+
+impl InFlight {
+    fn new(limit: usize) -> InFlight {
+        InFlight {
+            count: std::sync::Mutex::new(0),
+            freed: std::sync::Condvar::new(),
+            limit,
+        }
+    }
+
+    /// Waits until fewer than the limit are in flight, then takes a place.
+    fn acquire(&self) -> Permit<'_> {
+        let mut count = self.count.lock().unwrap_or_else(|e| e.into_inner());
+        while *count >= self.limit {
+            count = self.freed.wait(count).unwrap_or_else(|e| e.into_inner());
+        }
+        *count += 1;
+        Permit(self)
+    }
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        *self.0.count.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+        self.0.freed.notify_one();
+    }
 }
 
 /// A known attachment of the site.
@@ -286,58 +327,56 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
         mappings: &mappings,
         rules: &rules,
     };
-    // Bodies are read a batch at a time, so memory holds two batches of pages (one being
-    // converted, the next read ahead), not the site.
+    // Bodies are read a batch at a time, so memory holds a few batches of pages (those
+    // being converted, the next read ahead), not the site.
     let mut drafts: Vec<Draft> = Vec::with_capacity(pages.len());
     let mut failed: Vec<(String, String)> = Vec::new();
     let spill = Spill::create(site_dir.join(".transform-drafts.partial"))?;
     drop(store);
+    type Drafted = Vec<Result<std::result::Result<Draft, (String, String)>>>;
+    let slots: Vec<std::sync::Mutex<Drafted>> = (0..pages.len().div_ceil(BATCH))
+        .map(|_| std::sync::Mutex::new(Vec::new()))
+        .collect();
+    let in_flight = InFlight::new(BATCHES_IN_FLIGHT);
     std::thread::scope(|scope| -> Result<()> {
         let bodies = read_ahead(scope, &db, &pages);
-        for batch in pages.chunks_mut(BATCH) {
-            let read = bodies.recv().map_err(|_| {
-                Error::Other(format!("{}: the store reader stopped", db.display()))
-            })??;
-            for (page, body) in batch.iter_mut().zip(read) {
-                page.body = body;
-            }
-            // Each worker spills its draft's Govspeak as soon as it has it.
-            let drafted: Vec<Result<_>> = pool.install(|| {
-                batch
-                    .par_iter()
-                    .with_max_len(PAGES_PER_TASK)
-                    .map(|page| {
-                        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            context.draft(page)
-                        }))
-                        .unwrap_or_else(|_| {
-                            Err("the page could not be converted (internal error)".to_owned())
-                        });
-                        if let Some(bar) = &bar {
-                            bar.inc(1);
-                        }
-                        match result {
-                            Ok((mut draft, govspeak)) => {
-                                draft.govspeak = spill.put(&govspeak)?;
-                                Ok(Ok(draft))
-                            }
-                            Err(reason) => Ok(Err((page.url.clone(), reason))),
-                        }
-                    })
-                    .collect()
-            });
-            for result in drafted {
-                match result? {
-                    Ok(draft) => drafts.push(draft),
-                    Err(failure) => failed.push(failure),
+        // Each batch is handed to the workers as soon as its bodies are read, without
+        // waiting for the one before to finish: a worker that runs out of pages in one
+        // batch takes the next instead of idling until the other worker ends its last.
+        pool.in_place_scope(|workers| -> Result<()> {
+            for (batch, slot) in pages.chunks_mut(BATCH).zip(&slots) {
+                let read = bodies.recv().map_err(|_| {
+                    Error::Other(format!("{}: the store reader stopped", db.display()))
+                })??;
+                for (page, body) in batch.iter_mut().zip(read) {
+                    page.body = body;
                 }
+                let permit = in_flight.acquire();
+                let (context, spill, bar) = (&context, &spill, &bar);
+                workers.spawn(move |_| {
+                    let drafted: Drafted = batch
+                        .par_iter()
+                        .with_max_len(PAGES_PER_TASK)
+                        .map(|page| draft_page(context, spill, bar.as_ref(), page))
+                        .collect();
+                    for page in batch.iter_mut() {
+                        page.body = Vec::new();
+                    }
+                    *slot.lock().unwrap_or_else(|e| e.into_inner()) = drafted;
+                    drop(permit);
+                });
             }
-            for page in batch.iter_mut() {
-                page.body = Vec::new();
+            Ok(())
+        })
+    })?;
+    for slot in slots {
+        for result in slot.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            match result? {
+                Ok(draft) => drafts.push(draft),
+                Err(failure) => failed.push(failure),
             }
         }
-        Ok(())
-    })?;
+    }
     let mut summary = TransformSummary {
         site: site.abbr.clone(),
         failed,
@@ -437,6 +476,28 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
     );
     let _ = std::thread::Builder::new().spawn(move || drop(leftovers));
     Ok(summary)
+}
+
+/// One page's draft, its Govspeak spilled as soon as it is made; a page that cannot be
+/// converted (even by a bug that panics) is a failure with its reason, not the run's end.
+fn draft_page(
+    context: &Context<'_>,
+    spill: &Spill,
+    bar: Option<&indicatif::ProgressBar>,
+    page: &SourcePage,
+) -> Result<std::result::Result<Draft, (String, String)>> {
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| context.draft(page)))
+        .unwrap_or_else(|_| Err("the page could not be converted (internal error)".to_owned()));
+    if let Some(bar) = bar {
+        bar.inc(1);
+    }
+    match result {
+        Ok((mut draft, govspeak)) => {
+            draft.govspeak = spill.put(&govspeak)?;
+            Ok(Ok(draft))
+        }
+        Err(reason) => Ok(Err((page.url.clone(), reason))),
+    }
 }
 
 struct Context<'a> {
