@@ -3,8 +3,8 @@
 //! decisions in `mappings/<abbr>.yml` and its spreadsheets, and the allow-list. Any of
 //! them may be missing: a team with only a spreadsheet still gets a table.
 
-use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -78,7 +78,14 @@ pub fn gather(
         }
     }
     inputs.allowed_hosts = allowed_hosts(mappings_dir)?;
-    inputs.batch_paths = batch_base_paths(out_dir)?;
+    let drafted = batch_drafts(out_dir)?;
+    if let Some(drafted) = &drafted {
+        let content = site_dir.join("content");
+        inputs
+            .findings
+            .extend(clashes_with_other_sites(drafted, &content));
+    }
+    inputs.batch_paths = drafted.map(|drafted| drafted.into_keys().collect());
     inputs.live_paths = live_govuk_paths(mappings_dir)?;
     Ok(inputs)
 }
@@ -133,7 +140,7 @@ fn read_crawl(
 
 /// Each draft's base path and the legacy URLs it answers for, from the front matter the
 /// transform writes (it lists every URL an item answers for, merged duplicates included).
-fn drafts(content: &Path) -> Result<Vec<(String, Vec<String>)>> {
+fn drafts(content: &Path) -> Result<Vec<(String, Vec<String>, PathBuf)>> {
     let Ok(entries) = std::fs::read_dir(content) else {
         return Ok(Vec::new());
     };
@@ -167,14 +174,14 @@ fn drafts(content: &Path) -> Result<Vec<(String, Vec<String>)>> {
             }
         }
         if let Some(base_path) = base_path {
-            out.push((base_path, urls));
+            out.push((base_path, urls, file));
         }
     }
     Ok(out)
 }
 
 fn read_drafts(canonicalizer: &Canonicalizer, content: &Path, inputs: &mut Inputs) -> Result<()> {
-    for (base_path, urls) in drafts(content)? {
+    for (base_path, urls, _) in drafts(content)? {
         for url in urls {
             if let Ok(key) = canonicalizer.key(&url) {
                 inputs
@@ -214,22 +221,56 @@ fn read_attachment_homes(
     Ok(())
 }
 
-/// Every GOV.UK base path the batch's transform wrote (all sites under `out_dir`), or
+/// Each base path the batch's transform wrote, with the drafts (files) that claim it, or
 /// `None` when nothing has been transformed yet.
-pub fn batch_base_paths(out_dir: &Path) -> Result<Option<HashSet<String>>> {
+fn batch_drafts(out_dir: &Path) -> Result<Option<BTreeMap<String, Vec<PathBuf>>>> {
     let Ok(sites) = std::fs::read_dir(out_dir) else {
         return Ok(None);
     };
-    let mut paths = HashSet::new();
+    let mut drafted: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
     let mut any = false;
     for site in sites.filter_map(|e| e.ok()) {
         let content = site.path().join("content");
         if content.is_dir() {
             any = true;
-            paths.extend(drafts(&content)?.into_iter().map(|(p, _)| p));
+            for (base_path, _, file) in drafts(&content)? {
+                drafted.entry(base_path).or_default().push(file);
+            }
         }
     }
-    Ok(any.then_some(paths))
+    for files in drafted.values_mut() {
+        files.sort();
+    }
+    Ok(any.then_some(drafted))
+}
+
+/// A site's drafts whose GOV.UK path another site's draft claims too. A transform makes
+/// slugs unique within its site (`--2`), but GOV.UK paths are one per page across the
+/// estate: two sites' "Accessibility" pages cannot both be published at one path.
+fn clashes_with_other_sites(
+    drafted: &BTreeMap<String, Vec<PathBuf>>,
+    content: &Path,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for (base_path, files) in drafted {
+        let (own, others): (Vec<&PathBuf>, Vec<&PathBuf>) =
+            files.iter().partition(|f| f.parent() == Some(content));
+        if own.is_empty() || others.is_empty() {
+            continue;
+        }
+        let others: Vec<String> = others.iter().map(|f| f.display().to_string()).collect();
+        for file in own {
+            findings.push(Finding::warning(
+                file.display().to_string(),
+                format!(
+                    "{base_path} is also drafted by {}: GOV.UK has one page a path; \
+                     publish one of them, or give this one another slug",
+                    others.join(", ")
+                ),
+            ));
+        }
+    }
+    findings
 }
 
 /// GOV.UK pages known to be live already (`mappings/govuk-paths.txt`, one path or URL a
@@ -369,4 +410,40 @@ fn read_yaml(canonicalizer: &Canonicalizer, path: &Path, inputs: &mut Inputs) ->
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod clash_tests {
+    use super::*;
+
+    #[test]
+    fn a_path_drafted_by_two_sites_is_a_warning_on_each_sites_draft() {
+        let hpa = Path::new("out/hpa/content");
+        let chobs = Path::new("out/chobs/content");
+        let mut drafted: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
+        drafted.insert(
+            "/guidance/accessibility".into(),
+            vec![chobs.join("accessibility.md"), hpa.join("accessibility.md")],
+        );
+        // One site's own `--2` pages are not a clash; nor is a path only one site drafts.
+        drafted.insert("/guidance/a".into(), vec![hpa.join("a.md")]);
+        drafted.insert("/guidance/b".into(), vec![chobs.join("b.md")]);
+        let findings = clashes_with_other_sites(&drafted, hpa);
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert!(!findings[0].blocking);
+        assert_eq!(
+            findings[0].at,
+            hpa.join("accessibility.md").display().to_string()
+        );
+        assert!(
+            findings[0].message.starts_with(&format!(
+                "/guidance/accessibility is also drafted by {}:",
+                chobs.join("accessibility.md").display()
+            )),
+            "{}",
+            findings[0].message
+        );
+        assert_eq!(clashes_with_other_sites(&drafted, chobs).len(), 1);
+        assert!(clashes_with_other_sites(&drafted, Path::new("out/comare/content")).is_empty());
+    }
 }
