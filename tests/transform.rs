@@ -57,6 +57,18 @@ fn demo_estate_transforms_into_valid_identical_content() {
     let out = tempfile::tempdir().unwrap();
     let text = run(&["demo", "--quiet"], out.path());
     assert!(text.contains("schema errors 0"), "{text}");
+    // Two sites' "Contact us" pages cannot both be published at one GOV.UK path: the
+    // redirect report warns on each site's draft.
+    for (site, other) in [("demo_chobs", "demo_hpa"), ("demo_hpa", "demo_chobs")] {
+        let clash = format!(
+            "{site}/content/contact-us.md: /government/organisations/public-health-england/about/contact-us is also drafted by "
+        );
+        assert!(text.contains(&clash), "{site}: {text}");
+        assert!(
+            text.contains(&format!("{other}/content/contact-us.md")),
+            "{text}"
+        );
+    }
     let sites = ["demo_chobs", "demo_hpa", "demo_comare"];
     for site in sites {
         assert!(text.contains(&format!("{site}: ")), "{text}");
