@@ -644,39 +644,31 @@ impl Store {
     /// the transform uses are copied out.
     pub fn final_fetch_heads(&self) -> Result<HashMap<i64, FinalHead>> {
         let mut heads: HashMap<i64, FinalHead> = HashMap::new();
-        let mut stmt = self
-            .conn
-            .prepare("SELECT url_id, hop, url, status, headers, content_type, digest FROM fetches")
-            .map_err(|e| self.err(e))?;
         // In the table's order, keeping each URL's highest hop: sorting every exchange
         // first, by index lookups, made the transform's serial start a fifth longer.
-        let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
-        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
-            let read = || -> rusqlite::Result<Option<(i64, FinalHead)>> {
+        self.for_each_row(
+            "SELECT url_id, hop, url, status, headers, content_type, digest FROM fetches",
+            |row| {
                 let url_id: i64 = row.get(0)?;
                 let hop: u32 = row.get(1)?;
                 if heads.get(&url_id).is_some_and(|kept| kept.hop >= hop) {
-                    return Ok(None);
+                    return Ok(());
                 }
                 let (content_encoding, last_modified) =
                     transform_headers(row.get_ref(4)?.as_bytes_or_null()?);
-                Ok(Some((
-                    url_id,
-                    FinalHead {
-                        hop,
-                        url: row.get(2)?,
-                        status: row.get(3)?,
-                        content_type: row.get(5)?,
-                        digest: row.get(6)?,
-                        content_encoding,
-                        last_modified,
-                    },
-                )))
-            };
-            if let Some((url_id, head)) = read().map_err(|e| self.err(e))? {
+                let head = FinalHead {
+                    hop,
+                    url: row.get(2)?,
+                    status: row.get(3)?,
+                    content_type: row.get(5)?,
+                    digest: row.get(6)?,
+                    content_encoding,
+                    last_modified,
+                };
                 heads.insert(url_id, head);
-            }
-        }
+                Ok(())
+            },
+        )?;
         Ok(heads)
     }
 
