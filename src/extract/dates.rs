@@ -199,7 +199,10 @@ const PUBLISHED_PHRASES: &[&str] = &[
 /// The "last updated" and "published" dates written in the visible text.
 pub fn visible_dates(text: &str) -> (Option<Date>, Option<Date>) {
     static PHRASES: std::sync::LazyLock<super::Phrases> = std::sync::LazyLock::new(|| {
-        super::Phrases::new(&[PUBLISHED_PHRASES, UPDATED_PHRASES].concat())
+        super::Phrases::anchored(
+            &[PUBLISHED_PHRASES, UPDATED_PHRASES].concat(),
+            &["updat", "review", "modifi", "revis", "publish", "publicat"],
+        )
     });
     // Every occurrence of every phrase, by phrase: each list is tried in its own order of
     // preference.

@@ -20,42 +20,103 @@ pub fn phrase_matcher(phrases: &[&str]) -> aho_corasick::AhoCorasick {
 /// Fixed English phrases found in a text in any ASCII case, each by a SIMD substring search
 /// over one lower-cased copy of the text: for a dozen phrases over a whole page, several
 /// times faster than one automaton reporting overlapping matches, which reads every byte.
+/// Phrases that share a word (an anchor) are found by one search for it, each occurrence
+/// then checked against the phrases around it.
 pub struct Phrases {
-    finders: Vec<memchr::memmem::Finder<'static>>,
+    /// One search per anchor, and per phrase that holds none.
+    anchors: Vec<memchr::memmem::Finder<'static>>,
+    /// Each phrase, lower-cased, with its anchor's index and where in it the anchor is.
+    phrases: Vec<(Vec<u8>, usize, usize)>,
 }
 
 impl Phrases {
     pub fn new(phrases: &[&str]) -> Phrases {
-        let finders = phrases
+        Phrases::anchored(phrases, &[])
+    }
+
+    /// Phrases found through `anchors`: a phrase holding one of them is found by searching
+    /// for its first.
+    pub fn anchored(phrases: &[&str], anchors: &[&str]) -> Phrases {
+        let mut searches: Vec<Vec<u8>> = Vec::new();
+        let mut index_of = |needle: &[u8]| match searches.iter().position(|s| s == needle) {
+            Some(i) => i,
+            None => {
+                searches.push(needle.to_vec());
+                searches.len() - 1
+            }
+        };
+        let phrases = phrases
             .iter()
-            .map(|p| memchr::memmem::Finder::new(p.to_ascii_lowercase().as_bytes()).into_owned())
+            .map(|p| {
+                let lower = p.to_ascii_lowercase().into_bytes();
+                let anchor = anchors.iter().find_map(|a| {
+                    let a = a.to_ascii_lowercase().into_bytes();
+                    memchr::memmem::find(&lower, &a).map(|at| (a, at))
+                });
+                let (search, offset) = match anchor {
+                    Some((a, at)) => (index_of(&a), at),
+                    None => (index_of(&lower), 0),
+                };
+                (lower, search, offset)
+            })
             .collect();
-        Phrases { finders }
+        let anchors = searches
+            .iter()
+            .map(|s| memchr::memmem::Finder::new(s).into_owned())
+            .collect();
+        Phrases { anchors, phrases }
+    }
+
+    /// Calls `found(phrase index, start)` for every occurrence, overlapping ones included,
+    /// anchor by anchor; stops early when it returns false.
+    fn each(&self, text: &str, mut found: impl FnMut(usize, usize) -> bool) {
+        let lower = text.to_ascii_lowercase().into_bytes();
+        for (search, finder) in self.anchors.iter().enumerate() {
+            let mut from = 0;
+            while let Some(at) = finder.find(&lower[from..]) {
+                let hit = from + at;
+                for (index, (phrase, _, offset)) in self
+                    .phrases
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| p.1 == search)
+                {
+                    let Some(start) = hit.checked_sub(*offset) else {
+                        continue;
+                    };
+                    if lower[start..].starts_with(phrase) && !found(index, start) {
+                        return;
+                    }
+                }
+                from = hit + 1;
+            }
+        }
     }
 
     /// Every occurrence, overlapping ones included, as `(phrase index, start, end)`, ordered
     /// by phrase and then by position.
     pub fn occurrences(&self, text: &str) -> Vec<(usize, usize, usize)> {
-        let lower = text.to_ascii_lowercase();
         let mut found = Vec::new();
-        for (index, finder) in self.finders.iter().enumerate() {
-            let mut from = 0;
-            while let Some(at) = finder.find(&lower.as_bytes()[from..]) {
-                let start = from + at;
-                found.push((index, start, start + finder.needle().len()));
-                from = start + 1;
-            }
-        }
+        self.each(text, |index, start| {
+            found.push((index, start, start + self.phrases[index].0.len()));
+            true
+        });
+        found.sort_unstable();
         found
     }
 
     /// Which phrases occur in `text`, by index.
     pub fn present(&self, text: &str) -> Vec<bool> {
-        let lower = text.to_ascii_lowercase();
-        self.finders
-            .iter()
-            .map(|finder| finder.find(lower.as_bytes()).is_some())
-            .collect()
+        let mut present = vec![false; self.phrases.len()];
+        let mut missing = present.len();
+        self.each(text, |index, _| {
+            if !present[index] {
+                present[index] = true;
+                missing -= 1;
+            }
+            missing > 0
+        });
+        present
     }
 }
 
@@ -132,7 +193,13 @@ impl AttributeByName for scraper::node::Element {
 /// so no page can make parsing slow or deep. Returns the input untouched when it is within
 /// the limit, which is almost always.
 pub fn cap_nesting(html: &str, max_depth: usize) -> Cow<'_, str> {
-    if scan(html, max_depth, None) {
+    // Each level needs a `<`: a page with no more of them than the limit is within it,
+    // and a SIMD count of them is far quicker than reading the tags.
+    if memchr::memchr_iter(b'<', html.as_bytes())
+        .nth(max_depth)
+        .is_none()
+        || scan(html, max_depth, None)
+    {
         return Cow::Borrowed(html);
     }
     let mut out = String::with_capacity(html.len());
@@ -352,6 +419,7 @@ mod tests {
             .build(phrases)
             .unwrap();
         let found = Phrases::new(&phrases);
+        let anchored = Phrases::anchored(&phrases, &["dat", "updated", "aa"]);
         for text in [
             "",
             "Page LAST UPDATED: 1 May 2013 (updated)",
@@ -369,6 +437,8 @@ mod tests {
                 .map(|p| expected.iter().any(|&(q, _, _)| q == p))
                 .collect();
             assert_eq!(found.present(text), present, "{text:?}");
+            assert_eq!(anchored.occurrences(text), expected, "{text:?}");
+            assert_eq!(anchored.present(text), present, "{text:?}");
         }
     }
 
