@@ -912,10 +912,10 @@ type StoreContents = (
 /// connections of their own meanwhile.
 fn read_store(store: &Store, db: &Path, host: &str) -> Result<StoreContents> {
     std::thread::scope(|scope| {
-        let representatives = scope
-            .spawn(|| Store::open_existing(db).and_then(|other| other.representative_urls(host)));
-        let heads =
-            scope.spawn(|| Store::open_existing(db).and_then(|other| other.final_fetch_heads()));
+        let open = move || Store::open_existing(db).and_then(|s| s.prefer_bulk_reads().map(|_| s));
+        let representatives =
+            scope.spawn(move || open().and_then(|other| other.representative_urls(host)));
+        let heads = scope.spawn(move || open().and_then(|other| other.final_fetch_heads()));
         read_store_with(store, || Ok((joined(heads)?, joined(representatives)?)))
     })
 }
