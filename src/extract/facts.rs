@@ -369,9 +369,9 @@ fn minhash_of_hashes(hashes: &[u64]) -> Vec<u32> {
         .collect()
 }
 
-/// What one pass over a page's text finds: the counts of [`text_stats`], the text's words
-/// lower-cased one space apart (for the digest) with each word's [`word_hash`] (for the
-/// MinHash), and the newest year written in it. A page's text is read once instead of five
+/// What one pass over a page's text finds: the counts of [`text_stats`], the
+/// [`word_hash`] of each of its words lower-cased (for the digest and the MinHash), and the
+/// newest year written in it. A page's text is read once instead of five
 /// times, a byte at a time where it is ASCII.
 #[derive(Debug, Default, PartialEq)]
 struct TextScan {
@@ -379,7 +379,6 @@ struct TextScan {
     sentences: usize,
     syllables: usize,
     longest_sentence: usize,
-    normalised: String,
     word_hashes: Vec<u64>,
     newest_year: Option<u16>,
 }
@@ -387,7 +386,8 @@ struct TextScan {
 impl TextScan {
     fn of(text: &str) -> TextScan {
         let mut scan = TextScan {
-            normalised: String::with_capacity(text.len()),
+            // About one word in six bytes of English.
+            word_hashes: Vec::with_capacity(text.len() / 6),
             ..TextScan::default()
         };
         // The whitespace-separated token being read, as text_stats reads it.
@@ -505,22 +505,20 @@ impl TextScan {
     }
 
     fn push_word(&mut self, word: &str) {
-        if !self.normalised.is_empty() {
-            self.normalised.push(' ');
-        }
-        let start = self.normalised.len();
-        if word.is_ascii() {
+        let hash = if !word.is_ascii() {
+            // Whole words, for the final sigma's sake.
+            word_hash(word.to_lowercase().as_bytes())
+        } else if word.bytes().any(|b| b.is_ascii_uppercase()) {
             // ASCII letters and digits only: setting bit 5 lower-cases the letters and
             // leaves the digits as they are.
-            for b in word.bytes() {
-                self.normalised.push(char::from(b | 0x20));
-            }
+            let lower: Vec<u8> = word.bytes().map(|b| b | 0x20).collect();
+            word_hash(&lower)
         } else {
-            // Whole words, for the final sigma's sake.
-            self.normalised.push_str(&word.to_lowercase());
-        }
-        self.word_hashes
-            .push(word_hash(&self.normalised.as_bytes()[start..]));
+            // Most words: hashed where they lie. Hashing a copy just written a byte at a
+            // time made every word's loads wait for those stores.
+            word_hash(word.as_bytes())
+        };
+        self.word_hashes.push(hash);
     }
 }
 
@@ -788,7 +786,13 @@ pub fn page_facts(
     facts.js_app = viewstate || noscript || (script_bytes > 20_000 && words < 100);
 
     facts.text_digest = {
-        let hash = xxhash_rust::xxh3::xxh3_128(scan.normalised.as_bytes()).to_be_bytes();
+        // Equal words, equal hashes: the words' hashes in order stand for the text.
+        let words: Vec<u8> = scan
+            .word_hashes
+            .iter()
+            .flat_map(|h| h.to_le_bytes())
+            .collect();
+        let hash = xxhash_rust::xxh3::xxh3_128(&words).to_be_bytes();
         crate::store::hex(&hash[..10])
     };
     facts.minhash = minhash_of_hashes(&scan.word_hashes);
@@ -852,9 +856,9 @@ mod tests {
                 .filter_map(|t| t.parse::<u16>().ok())
                 .filter(|y| (1990..=2030).contains(y))
                 .max();
-            let hashes: Vec<u64> = normalised
-                .split(' ')
-                .filter(|w| !w.is_empty())
+            let lower_words: Vec<&str> = normalised.split(' ').filter(|w| !w.is_empty()).collect();
+            let hashes: Vec<u64> = lower_words
+                .iter()
                 .map(|w| word_hash(w.as_bytes()))
                 .collect();
             let expected = TextScan {
@@ -862,14 +866,13 @@ mod tests {
                 sentences,
                 syllables,
                 longest_sentence: longest,
-                normalised,
                 word_hashes: hashes,
                 newest_year,
             };
             assert_eq!(scan, expected, "{text:?}");
             assert_eq!(
                 minhash_of_hashes(&scan.word_hashes),
-                minhash(expected.normalised.split(' ').filter(|w| !w.is_empty())),
+                minhash(lower_words.iter().copied()),
             );
         }
     }
