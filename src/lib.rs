@@ -3,6 +3,16 @@
 //! The library holds every stage of the pipeline; the binary only parses arguments and
 //! prints. Data flows one way: site configs -> crawl store -> transform -> redirects/audit.
 
+/// A built-in CSS selector, parsed once for the whole run rather than once per page.
+macro_rules! selector {
+    ($css:literal $(,)?) => {{
+        static SELECTOR: std::sync::LazyLock<scraper::Selector> = std::sync::LazyLock::new(|| {
+            scraper::Selector::parse($css).expect("a valid built-in selector")
+        });
+        &*SELECTOR
+    }};
+}
+
 pub mod atomic;
 pub mod audit;
 pub mod batch;

@@ -79,9 +79,9 @@ pub fn extract(document: &Html, rules: &ContentRules, last_modified: Option<&str
     let meta = Meta::read(document);
     // A configured site name is removed from the <title> as written; otherwise Readability's
     // separator rules decide.
-    let title_tag = Selector::parse("title").expect("valid");
+    let title_tag = selector!("title");
     let written = document
-        .select(&title_tag)
+        .select(title_tag)
         .next()
         .map(|t| collapse(&t.text().collect::<String>()))
         .unwrap_or_default();
@@ -115,9 +115,9 @@ pub fn extract(document: &Html, rules: &ContentRules, last_modified: Option<&str
     };
     // The first h1 of the content is the page's title on GOV.UK: it leaves the body, and
     // names the page when the <title> says nothing useful.
-    let h1_selector = Selector::parse("h1").expect("valid");
+    let h1_selector = selector!("h1");
     if let Some(h1) = main_ref
-        .select(&h1_selector)
+        .select(h1_selector)
         .find(|h| !skip.contains(&h.id()))
     {
         let text = collapse(&h1.text().collect::<String>());
@@ -427,8 +427,8 @@ pub fn summary(text: &str) -> String {
 }
 
 fn first_paragraph(main: ElementRef<'_>, skip: &NodeSet) -> Option<String> {
-    let p = Selector::parse("p").expect("valid");
-    main.select(&p)
+    let p = selector!("p");
+    main.select(p)
         .filter(|e| !skip.contains(&e.id()) && !e.ancestors().any(|a| skip.contains(&a.id())))
         .map(|e| collapse(&e.text().collect::<String>()))
         .find(|t| t.len() >= 40)
@@ -442,9 +442,9 @@ fn language(document: &Html) -> Option<String> {
         .or_else(|| root.value().attribute("xml:lang"))
         .map(str::to_owned)
         .or_else(|| {
-            let selector = Selector::parse("meta[http-equiv]").expect("valid");
+            let selector = selector!("meta[http-equiv]");
             document
-                .select(&selector)
+                .select(selector)
                 .find(|m| {
                     m.value()
                         .attribute("http-equiv")
@@ -482,9 +482,9 @@ struct Meta {
 
 impl Meta {
     fn read(document: &Html) -> Meta {
-        let selector = Selector::parse("meta").expect("valid");
+        let selector = selector!("meta");
         let mut values = HashMap::new();
-        for meta in document.select(&selector) {
+        for meta in document.select(selector) {
             let element = meta.value();
             let Some(content) = element
                 .attribute("content")
@@ -545,8 +545,8 @@ impl Meta {
 }
 
 fn json_ld_title(document: &Html) -> Option<String> {
-    let selector = Selector::parse(r#"script[type="application/ld+json"]"#).expect("valid");
-    for script in document.select(&selector) {
+    let selector = selector!(r#"script[type="application/ld+json"]"#);
+    for script in document.select(selector) {
         let text: String = script.text().collect();
         let Ok(value) = serde_json::from_str::<serde_json::Value>(text.trim()) else {
             continue;
@@ -590,9 +590,9 @@ fn json_ld_title(document: &Html) -> Option<String> {
 /// The title from `<title>`, without the site name where a separator shows it (Readability's
 /// rules).
 fn article_title(document: &Html) -> String {
-    let selector = Selector::parse("title").expect("valid");
+    let selector = selector!("title");
     let original = document
-        .select(&selector)
+        .select(selector)
         .next()
         .map(|t| collapse(&t.text().collect::<String>()))
         .unwrap_or_default();
@@ -618,9 +618,9 @@ fn article_title(document: &Html) -> String {
             title = original[first + sep.len()..].to_owned();
         }
     } else if original.contains(": ") {
-        let headings = Selector::parse("h1, h2").expect("valid");
+        let headings = selector!("h1, h2");
         let matches_heading = document
-            .select(&headings)
+            .select(headings)
             .any(|h| collapse(&h.text().collect::<String>()) == original);
         if !matches_heading {
             let last = original.rfind(':').expect("contains");
@@ -633,8 +633,8 @@ fn article_title(document: &Html) -> String {
             }
         }
     } else if original.len() > 150 || original.len() < 15 {
-        let h1 = Selector::parse("h1").expect("valid");
-        let all: Vec<_> = document.select(&h1).collect();
+        let h1 = selector!("h1");
+        let all: Vec<_> = document.select(h1).collect();
         if all.len() == 1 {
             title = collapse(&all[0].text().collect::<String>());
         }

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use ego_tree::NodeId;
-use scraper::{ElementRef, Html, Selector};
+use scraper::{ElementRef, Html};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -159,15 +159,6 @@ impl PageFacts {
             .map(|(_, n)| n)
             .sum()
     }
-}
-
-/// A built-in selector, parsed once.
-macro_rules! selector {
-    ($css:literal $(,)?) => {{
-        static SELECTOR: std::sync::LazyLock<Selector> =
-            std::sync::LazyLock::new(|| Selector::parse($css).expect("a valid built-in selector"));
-        &*SELECTOR
-    }};
 }
 
 /// Vowel groups, less a silent final e: the usual estimate for English.

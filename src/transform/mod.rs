@@ -682,9 +682,9 @@ impl Context<'_> {
 /// The page URL, or its `<base href>`.
 fn base_url(document: &Html, page_url: &str) -> Option<Url> {
     let page = Url::parse(page_url).ok()?;
-    let selector = scraper::Selector::parse("base[href]").expect("valid");
+    let selector = selector!("base[href]");
     match document
-        .select(&selector)
+        .select(selector)
         .next()
         .and_then(|b| b.value().attribute("href"))
     {
