@@ -132,9 +132,10 @@ fn build_tables(
     out_dir: &Path,
 ) -> Result<Vec<(Site, Table)>> {
     let mut tables = Vec::new();
+    let estate = sources::EstateDrafts::read(out_dir)?;
     for name in sites {
         let site = workspace.resolve_site(name)?;
-        let table = sources::table(&site, out_dir, &workspace.mappings_dir())?;
+        let table = sources::table(&site, out_dir, &workspace.mappings_dir(), &estate)?;
         tables.push((site, table));
     }
     Ok(tables)

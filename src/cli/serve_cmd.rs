@@ -30,9 +30,10 @@ pub fn run(
 ) -> Result<i32> {
     let mappings = workspace.mappings_dir();
     let mut tables = Vec::new();
+    let estate = sources::EstateDrafts::read(out_dir)?;
     for name in &args.sites {
         let site = workspace.resolve_site(name)?;
-        let table = sources::table(&site, out_dir, &mappings)?;
+        let table = sources::table(&site, out_dir, &mappings, &estate)?;
         let blocking = table.blocking();
         if blocking > 0 {
             writeln!(

@@ -18,11 +18,61 @@ use super::{Finding, Inputs, KnownUrl, Outcome, Rule, import};
 /// Hosts GOV.UK's legacy redirector allowed in 2014, beside the automatic suffixes.
 const ALLOWED_2014: &str = include_str!("../../fixtures/reference/allowed-hosts-2014.txt");
 
-/// The validated table for one site, from whatever of its inputs exist on disk.
-pub fn table(site: &Site, out_dir: &Path, mappings_dir: &Path) -> Result<super::Table> {
+/// The validated table for one site, from whatever of its inputs exist on disk. `estate`
+/// holds every site's drafts, read once for all the tables a command builds.
+pub fn table(
+    site: &Site,
+    out_dir: &Path,
+    mappings_dir: &Path,
+    estate: &EstateDrafts,
+) -> Result<super::Table> {
     let canonicalizer = site.canonicalizer(crate::canonical::Mode::Govuk);
-    let inputs = gather(site, &canonicalizer, out_dir, mappings_dir)?;
+    let inputs = gather(site, &canonicalizer, out_dir, mappings_dir, estate)?;
     Ok(super::resolve(site, &canonicalizer, inputs))
+}
+
+/// One draft's base path, the legacy URLs it answers for, and its file.
+type DraftEntry = (String, Vec<String>, PathBuf);
+
+/// The drafts of every site under the output folder. A table needs its own site's drafts
+/// and every base path in the batch; reading them all once per command, not once per
+/// site, keeps a batch of many sites from reading each site's drafts as many times.
+pub struct EstateDrafts {
+    /// Each site's content folder, with its drafts.
+    by_folder: BTreeMap<PathBuf, Vec<DraftEntry>>,
+    /// Each base path the batch's transform wrote, with the drafts (files) that claim it,
+    /// or `None` when nothing has been transformed yet.
+    by_path: Option<BTreeMap<String, Vec<PathBuf>>>,
+}
+
+impl EstateDrafts {
+    pub fn read(out_dir: &Path) -> Result<EstateDrafts> {
+        let mut by_folder = BTreeMap::new();
+        if let Ok(sites) = std::fs::read_dir(out_dir) {
+            for site in sites.filter_map(|e| e.ok()) {
+                let content = site.path().join("content");
+                if content.is_dir() {
+                    by_folder.insert(content.clone(), drafts(&content)?);
+                }
+            }
+        }
+        let by_path = (!by_folder.is_empty()).then(|| Self::claims(&by_folder));
+        Ok(EstateDrafts { by_folder, by_path })
+    }
+
+    fn claims(by_folder: &BTreeMap<PathBuf, Vec<DraftEntry>>) -> BTreeMap<String, Vec<PathBuf>> {
+        let mut drafted: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
+        for (base_path, _, file) in by_folder.values().flatten() {
+            drafted
+                .entry(base_path.clone())
+                .or_default()
+                .push(file.clone());
+        }
+        for files in drafted.values_mut() {
+            files.sort();
+        }
+        drafted
+    }
 }
 
 pub fn gather(
@@ -30,6 +80,7 @@ pub fn gather(
     canonicalizer: &Canonicalizer,
     out_dir: &Path,
     mappings_dir: &Path,
+    estate: &EstateDrafts,
 ) -> Result<Inputs> {
     let mut inputs = Inputs::default();
     let site_dir = out_dir.join(&site.abbr);
@@ -39,7 +90,11 @@ pub fn gather(
         store.prefer_bulk_reads()?;
         read_crawl(site, canonicalizer, &store, &mut inputs)?;
     }
-    read_drafts(canonicalizer, &site_dir.join("content"), &mut inputs)?;
+    let content = site_dir.join("content");
+    match estate.by_folder.get(&content) {
+        Some(own) => read_drafts(canonicalizer, own, &mut inputs),
+        None => read_drafts(canonicalizer, &drafts(&content)?, &mut inputs),
+    }
     read_attachment_homes(
         canonicalizer,
         &site_dir.join("attachments.csv"),
@@ -78,14 +133,15 @@ pub fn gather(
         }
     }
     inputs.allowed_hosts = allowed_hosts(mappings_dir)?;
-    let drafted = batch_drafts(out_dir)?;
-    if let Some(drafted) = &drafted {
-        let content = site_dir.join("content");
+    if let Some(drafted) = &estate.by_path {
         inputs
             .findings
             .extend(clashes_with_other_sites(drafted, &content));
     }
-    inputs.batch_paths = drafted.map(|drafted| drafted.into_keys().collect());
+    inputs.batch_paths = estate
+        .by_path
+        .as_ref()
+        .map(|drafted| drafted.keys().cloned().collect());
     inputs.live_paths = live_govuk_paths(mappings_dir)?;
     Ok(inputs)
 }
@@ -140,7 +196,7 @@ fn read_crawl(
 
 /// Each draft's base path and the legacy URLs it answers for, from the front matter the
 /// transform writes (it lists every URL an item answers for, merged duplicates included).
-fn drafts(content: &Path) -> Result<Vec<(String, Vec<String>, PathBuf)>> {
+fn drafts(content: &Path) -> Result<Vec<DraftEntry>> {
     let Ok(entries) = std::fs::read_dir(content) else {
         return Ok(Vec::new());
     };
@@ -180,10 +236,10 @@ fn drafts(content: &Path) -> Result<Vec<(String, Vec<String>, PathBuf)>> {
     Ok(out)
 }
 
-fn read_drafts(canonicalizer: &Canonicalizer, content: &Path, inputs: &mut Inputs) -> Result<()> {
-    for (base_path, urls, _) in drafts(content)? {
+fn read_drafts(canonicalizer: &Canonicalizer, drafts: &[DraftEntry], inputs: &mut Inputs) {
+    for (base_path, urls, _) in drafts {
         for url in urls {
-            if let Ok(key) = canonicalizer.key(&url) {
+            if let Ok(key) = canonicalizer.key(url) {
                 inputs
                     .migrated
                     .entry(key)
@@ -191,7 +247,6 @@ fn read_drafts(canonicalizer: &Canonicalizer, content: &Path, inputs: &mut Input
             }
         }
     }
-    Ok(())
 }
 
 /// A legacy file attached to a migrated page goes to that page (the first, when several
@@ -219,29 +274,6 @@ fn read_attachment_homes(
         }
     }
     Ok(())
-}
-
-/// Each base path the batch's transform wrote, with the drafts (files) that claim it, or
-/// `None` when nothing has been transformed yet.
-fn batch_drafts(out_dir: &Path) -> Result<Option<BTreeMap<String, Vec<PathBuf>>>> {
-    let Ok(sites) = std::fs::read_dir(out_dir) else {
-        return Ok(None);
-    };
-    let mut drafted: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
-    let mut any = false;
-    for site in sites.filter_map(|e| e.ok()) {
-        let content = site.path().join("content");
-        if content.is_dir() {
-            any = true;
-            for (base_path, _, file) in drafts(&content)? {
-                drafted.entry(base_path).or_default().push(file);
-            }
-        }
-    }
-    for files in drafted.values_mut() {
-        files.sort();
-    }
-    Ok(any.then_some(drafted))
 }
 
 /// A site's drafts whose GOV.UK path another site's draft claims too. A transform makes
