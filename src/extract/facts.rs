@@ -828,7 +828,50 @@ mod tests {
             "ǅungla İstanbul ß ﬁ 𝒜𝒷𝒸 日本語のテキスト 2024年",
             "SYZYGY Queue AEIOU bEe rhythm Zz y E le LE able ABLE Ye",
         ];
-        for text in texts {
+        // And texts of words of many lengths, in every case, beside the bytes next to the
+        // letters' ranges (@ [ ` {).
+        let pieces = [
+            "a",
+            "E",
+            "y",
+            "Y",
+            "b",
+            "Zz",
+            "le",
+            "LE",
+            "queueing",
+            "rhythms",
+            "strengths",
+            "Aa",
+            "@",
+            "[",
+            "`",
+            "{",
+            " ",
+            "  ",
+            ".",
+            "é",
+            "\u{a0}",
+            "7",
+            "2013",
+            "-",
+            "\n",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let generated: Vec<String> = (0..500)
+            .map(|_| (0..next(40)).map(|_| pieces[next(pieces.len())]).collect())
+            .collect();
+        for text in texts
+            .iter()
+            .copied()
+            .chain(generated.iter().map(String::as_str))
+        {
             let scan = TextScan::of(text);
             let (words, sentences, syllables, longest) = text_stats(text);
             let mut normalised = String::new();
