@@ -643,11 +643,23 @@ impl Store {
     /// bodies. One pass over the table, not a lookup per URL; of the headers, only the two
     /// the transform uses are copied out.
     pub fn final_fetch_heads(&self) -> Result<HashMap<i64, FinalHead>> {
+        self.final_fetch_heads_in(i64::MIN..=i64::MAX)
+    }
+
+    /// [`Store::final_fetch_heads`] from the exchanges whose row ids are in `ids` (a URL's
+    /// exchanges may fall either side of a split: [`merge_heads`] joins two halves), so
+    /// that connections of their own can read parts of the table at once.
+    pub fn final_fetch_heads_in(
+        &self,
+        ids: std::ops::RangeInclusive<i64>,
+    ) -> Result<HashMap<i64, FinalHead>> {
         let mut heads: HashMap<i64, FinalHead> = HashMap::new();
         // In the table's order, keeping each URL's highest hop: sorting every exchange
         // first, by index lookups, made the transform's serial start a fifth longer.
-        self.for_each_row(
-            "SELECT url_id, hop, url, status, headers, content_type, digest FROM fetches",
+        self.for_each_row_with(
+            "SELECT url_id, hop, url, status, headers, content_type, digest FROM fetches
+             WHERE id BETWEEN ?1 AND ?2",
+            [ids.start(), ids.end()],
             |row| {
                 let url_id: i64 = row.get(0)?;
                 let hop: u32 = row.get(1)?;
@@ -672,15 +684,32 @@ impl Store {
         Ok(heads)
     }
 
+    /// The largest exchange row id (0 for none): where to split the table between readers.
+    pub fn last_fetch_id(&self) -> Result<i64> {
+        self.conn
+            .query_row("SELECT COALESCE(MAX(id), 0) FROM fetches", [], |r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
     /// Calls `f` with each row of a query, read with its own types (no row is copied into
     /// strings first, as [`Store::rows`] does).
     pub fn for_each_row(
         &self,
         sql: &str,
+        f: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<()>,
+    ) -> Result<()> {
+        self.for_each_row_with(sql, [], f)
+    }
+
+    /// [`Store::for_each_row`] of a query with parameters.
+    pub fn for_each_row_with(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
         mut f: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<()>,
     ) -> Result<()> {
         let mut stmt = self.conn.prepare(sql).map_err(|e| self.err(e))?;
-        let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
+        let mut rows = stmt.query(params).map_err(|e| self.err(e))?;
         while let Some(row) = rows.next().map_err(|e| self.err(e))? {
             f(row).map_err(|e| self.err(e))?;
         }
@@ -911,6 +940,22 @@ pub struct FinalHead {
     pub digest: Option<String>,
     pub content_encoding: Option<String>,
     pub last_modified: Option<String>,
+}
+
+/// Two parts of [`Store::final_fetch_heads_in`] as one: each URL's highest hop.
+pub fn merge_heads(
+    mut into: HashMap<i64, FinalHead>,
+    from: HashMap<i64, FinalHead>,
+) -> HashMap<i64, FinalHead> {
+    for (url_id, head) in from {
+        match into.get(&url_id) {
+            Some(kept) if kept.hop >= head.hop => {}
+            _ => {
+                into.insert(url_id, head);
+            }
+        }
+    }
+    into
 }
 
 /// The first `Content-Encoding` and `Last-Modified` of stored headers (see [`headers_json`]),
@@ -1154,6 +1199,16 @@ mod tests {
             "unreadable headers have neither"
         );
         assert_eq!((heads[&b].hop, heads[&b].status), (0, Some(404)));
+        // Read in two parts split anywhere (a URL's hops either side), merged: the same.
+        let last = store.last_fetch_id().unwrap();
+        assert_eq!(last, 3);
+        for middle in 0..=last {
+            let merged = merge_heads(
+                store.final_fetch_heads_in(i64::MIN..=middle).unwrap(),
+                store.final_fetch_heads_in(middle + 1..=i64::MAX).unwrap(),
+            );
+            assert_eq!(merged, heads, "split after {middle}");
+        }
     }
 
     #[test]

@@ -907,17 +907,44 @@ type StoreContents = (
     HashMap<i64, KnownFile>,
 );
 
-/// Runs before any worker can start, so its two biggest reads (each URL's representative,
-/// the URL the redirect table will answer for, and each URL's last exchange) run on
-/// connections of their own meanwhile.
+/// Runs before any worker can start, so its biggest reads (each URL's last exchange, in two
+/// halves; each URL's representative, the URL the redirect table will answer for, with its
+/// raw forms) run on connections of their own meanwhile.
 fn read_store(store: &Store, db: &Path, host: &str) -> Result<StoreContents> {
     std::thread::scope(|scope| {
         let open = move || Store::open_existing(db).and_then(|s| s.prefer_bulk_reads().map(|_| s));
-        let representatives =
-            scope.spawn(move || open().and_then(|other| other.representative_urls(host)));
-        let heads = scope.spawn(move || open().and_then(|other| other.final_fetch_heads()));
-        read_store_with(store, || Ok((joined(heads)?, joined(representatives)?)))
+        // The two lighter reads share a connection; the heads, the heaviest, has its own.
+        let representatives = scope.spawn(move || {
+            let other = open()?;
+            Ok::<_, Error>((other.representative_urls(host)?, read_variants(&other)?))
+        });
+        // The heads, the heaviest read (the scan passes over every stored body), in two
+        // halves of the table at once.
+        let middle = store.last_fetch_id()? / 2;
+        let heads_below = scope
+            .spawn(move || open().and_then(|other| other.final_fetch_heads_in(i64::MIN..=middle)));
+        let heads_above = scope.spawn(move || {
+            open().and_then(|other| other.final_fetch_heads_in(middle + 1..=i64::MAX))
+        });
+        read_store_with(store, || {
+            let (representatives, variants) = joined(representatives)?;
+            let heads = crate::store::merge_heads(joined(heads_below)?, joined(heads_above)?);
+            Ok((heads, representatives, variants))
+        })
     })
+}
+
+/// Every URL's raw forms, by URL id.
+fn read_variants(store: &Store) -> Result<HashMap<i64, Vec<String>>> {
+    let mut variants: HashMap<i64, Vec<String>> = HashMap::new();
+    store.for_each_row(
+        "SELECT url_id, raw FROM variants ORDER BY url_id, raw",
+        |row| {
+            variants.entry(row.get(0)?).or_default().push(row.get(1)?);
+            Ok(())
+        },
+    )?;
+    Ok(variants)
 }
 
 type Heads = HashMap<i64, crate::store::FinalHead>;
@@ -931,21 +958,17 @@ fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
 
 fn read_store_with(
     store: &Store,
-    heads_and_representatives: impl FnOnce() -> Result<(Heads, HashMap<i64, String>)>,
+    heads_representatives_and_variants: impl FnOnce() -> Result<(
+        Heads,
+        HashMap<i64, String>,
+        HashMap<i64, Vec<String>>,
+    )>,
 ) -> Result<StoreContents> {
     let mut keys = HashMap::new();
     store.for_each_row(
         "SELECT id, key, kind FROM urls WHERE state = 'done' AND status BETWEEN 200 AND 299",
         |row| {
             keys.insert(row.get::<_, String>(1)?, (row.get(0)?, row.get(2)?));
-            Ok(())
-        },
-    )?;
-    let mut variants: HashMap<i64, Vec<String>> = HashMap::new();
-    store.for_each_row(
-        "SELECT url_id, raw FROM variants ORDER BY url_id, raw",
-        |row| {
-            variants.entry(row.get(0)?).or_default().push(row.get(1)?);
             Ok(())
         },
     )?;
@@ -985,7 +1008,7 @@ fn read_store_with(
             Ok(())
         },
     )?;
-    let (mut heads, representatives) = heads_and_representatives()?;
+    let (mut heads, representatives, mut variants) = heads_representatives_and_variants()?;
     let legacy_url = |id: i64, fetched: &str| {
         representatives
             .get(&id)
