@@ -1633,17 +1633,7 @@ mod tests {
             "word",
             "longer words",
         ];
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut random = |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
-        for _ in 0..5000 {
-            let text: String = (0..random(40))
-                .map(|_| pieces[random(pieces.len())])
-                .collect();
+        for text in crate::extract::generated_texts(&pieces, 0x9e37_79b9_7f4a_7c15, 5000) {
             assert_eq!(text_counts(&text), definition(&text), "{text:?}");
         }
     }

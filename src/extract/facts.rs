@@ -857,16 +857,7 @@ mod tests {
             "-",
             "\n",
         ];
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
-        let generated: Vec<String> = (0..500)
-            .map(|_| (0..next(40)).map(|_| pieces[next(pieces.len())]).collect())
-            .collect();
+        let generated = crate::extract::generated_texts(&pieces, 0x2545_f491_4f6c_dd1d, 500);
         for text in texts
             .iter()
             .copied()

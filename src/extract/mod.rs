@@ -120,6 +120,22 @@ impl Phrases {
     }
 }
 
+/// `count` texts of up to 40 pieces each, chosen by a xorshift generator from `seed`: the
+/// same texts on every run, for tests that compare a fast scan with its definition.
+#[cfg(test)]
+pub(crate) fn generated_texts(pieces: &[&str], seed: u64, count: usize) -> Vec<String> {
+    let mut state = seed;
+    let mut next = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    (0..count)
+        .map(|_| (0..next(40)).map(|_| pieces[next(pieces.len())]).collect())
+        .collect()
+}
+
 /// The length in bytes of the whitespace character (as `char::is_whitespace` defines it)
 /// starting at byte `at` of `text`, or 0 if none starts there. Callers scan text a byte at a
 /// time and decode only the rare non-ASCII characters; a byte inside a character never

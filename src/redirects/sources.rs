@@ -91,10 +91,9 @@ pub fn gather(
         read_crawl(site, canonicalizer, &store, &mut inputs)?;
     }
     let content = site_dir.join("content");
-    match estate.by_folder.get(&content) {
-        Some(own) => read_drafts(canonicalizer, own, &mut inputs),
-        None => read_drafts(canonicalizer, &drafts(&content)?, &mut inputs),
-    }
+    // Every site folder under `out_dir` is in the estate: a site not in it has no drafts.
+    let own = estate.by_folder.get(&content).map(Vec::as_slice);
+    read_drafts(canonicalizer, own.unwrap_or_default(), &mut inputs);
     read_attachment_homes(
         canonicalizer,
         &site_dir.join("attachments.csv"),
