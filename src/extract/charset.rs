@@ -30,8 +30,9 @@ impl CharsetSource {
 
 /// Decoded text and how it was decoded.
 #[derive(Clone, Debug)]
-pub struct Decoded {
-    pub text: String,
+pub struct Decoded<'a> {
+    /// The bytes themselves when they were valid text already (most pages): no copy.
+    pub text: Cow<'a, str>,
     pub encoding: &'static Encoding,
     pub source: CharsetSource,
     /// Some bytes were not valid in that encoding and became U+FFFD.
@@ -40,7 +41,7 @@ pub struct Decoded {
 
 /// Decodes a page: charset from the Content-Type header, then a `<meta>` in the first 1024
 /// bytes, then a byte-order mark, then detection (chardetng, tuned for `.uk` pages).
-pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Decoded {
+pub fn decode<'a>(bytes: &'a [u8], content_type: Option<&str>) -> Decoded<'a> {
     let (encoding, source) = content_type
         .and_then(charset_param)
         .and_then(|label| Encoding::for_label(label.as_bytes()))
@@ -58,7 +59,7 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Decoded {
     };
     let (text, used, had_errors) = encoding.decode(bytes);
     Decoded {
-        text: text.into_owned(),
+        text,
         encoding: used,
         source,
         had_errors,
@@ -171,7 +172,7 @@ mod tests {
     #[test]
     fn header_then_meta_then_bom() {
         let d = decode("£".as_bytes(), Some("text/html; charset=\"UTF-8\""));
-        assert_eq!((d.source, d.text.as_str()), (CharsetSource::Header, "£"));
+        assert_eq!((d.source, &*d.text), (CharsetSource::Header, "£"));
         let page = b"<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=iso-8859-1\"></head><body>\x93hi\x94</body>";
         let d = decode(page, Some("text/html"));
         assert_eq!(d.source, CharsetSource::Meta);

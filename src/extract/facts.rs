@@ -522,9 +522,10 @@ pub fn similarity(a: &[u32], b: &[u32]) -> f64 {
 }
 
 /// The elements the facts are read from, found in one walk of the document: from the main
-/// content (less the skipped subtrees) and from the whole page.
+/// content (less the skipped subtrees) and from the whole page. The walk also finds the
+/// page's `<base href>`, which the conversion needs before the facts are read.
 #[derive(Default)]
-struct PageElements<'a> {
+pub struct PageElements<'a> {
     headings: Vec<ElementRef<'a>>,
     images: Vec<ElementRef<'a>>,
     tables: Vec<ElementRef<'a>>,
@@ -536,10 +537,12 @@ struct PageElements<'a> {
     noscripts: Vec<ElementRef<'a>>,
     scripts: Vec<ElementRef<'a>>,
     viewstate: bool,
+    /// The `href` of the first `<base href>`, as browsers take it.
+    pub base_href: Option<&'a str>,
 }
 
 impl<'a> PageElements<'a> {
-    fn collect(document: &'a Html, main: ElementRef<'a>, skip: &NodeSet) -> Self {
+    pub fn collect(document: &'a Html, main: ElementRef<'a>, skip: &NodeSet) -> Self {
         let embeds = selector!(
             "iframe[src], embed[src], object[data], script[src], tableau-viz, div.tableauPlaceholder, object.tableauViz",
         );
@@ -572,6 +575,9 @@ impl<'a> PageElements<'a> {
                 "noscript" => found.noscripts.push(element),
                 "input" => {
                     found.viewstate |= element.value().attribute("name") == Some("__VIEWSTATE");
+                }
+                "base" if found.base_href.is_none() => {
+                    found.base_href = element.value().attribute("href");
                 }
                 _ => {}
             }
@@ -609,14 +615,8 @@ impl<'a> PageElements<'a> {
 }
 
 /// Reads the facts of a page: text statistics, headings and images from the main content
-/// (`main`, less `skip`); data and tool signals and links from the whole page.
-pub fn page_facts(
-    document: &Html,
-    main: ElementRef<'_>,
-    skip: &NodeSet,
-    main_text: &str,
-    base: Option<&Url>,
-) -> PageFacts {
+/// (less its skipped nodes); data and tool signals and links from the whole page.
+pub fn page_facts(elements: &PageElements<'_>, main_text: &str, base: Option<&Url>) -> PageFacts {
     let mut facts = PageFacts::default();
     let scan = TextScan::of(main_text);
     let words = scan.words;
@@ -624,7 +624,6 @@ pub fn page_facts(
     facts.sentences = scan.sentences;
     facts.syllables = scan.syllables;
     facts.longest_sentence = scan.longest_sentence;
-    let elements = PageElements::collect(document, main, skip);
     for h in &elements.headings {
         let level = h.value().name().as_bytes()[1] - b'0';
         facts.headings.push(level);
@@ -797,6 +796,29 @@ pub fn page_facts(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The first `<base>` with an `href` counts, wherever the parser put it; one without an
+    /// `href` is passed over, as browsers pass it over.
+    #[test]
+    fn the_walk_finds_the_first_base_with_an_href() {
+        for (html, expected) in [
+            (
+                "<head><base target=_blank><base href=/a/></head><body><p>x</p></body>",
+                Some("/a/"),
+            ),
+            (
+                "<body><p>x</p><base href=/b/><base href=/c/></body>",
+                Some("/b/"),
+            ),
+            ("<BASE HREF='/d/'><p>x</p>", Some("/d/")),
+            ("<p>&lt;base href=/e/&gt;</p>", None),
+        ] {
+            let document = Html::parse_document(html);
+            let body = document.select(selector!("body")).next().unwrap();
+            let elements = PageElements::collect(&document, body, &NodeSet::default());
+            assert_eq!(elements.base_href, expected, "{html}");
+        }
+    }
 
     #[test]
     fn syllables_follow_vowel_groups() {

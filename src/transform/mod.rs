@@ -19,9 +19,9 @@ use url::Url;
 use crate::canonical::{Canonicalizer, Mode};
 use crate::config::site::Site;
 use crate::error::{Error, Result};
-use crate::extract::AttributeByName;
 use crate::extract::charset;
 use crate::extract::content::{self, ContentRules};
+use crate::extract::facts::PageElements;
 use crate::formats::item::{self, Attachment, ItemInput};
 use crate::formats::{self, Choice, Mappings, Signals};
 use crate::govspeak::{self, AttachmentRef, LinkTarget, RenderOptions};
@@ -517,7 +517,6 @@ impl Context<'_> {
         let html = crate::extract::cap_nesting(&decoded.text, crate::extract::MAX_NESTING);
         let document = Html::parse_document(&html);
         let extracted = content::extract(&document, self.rules, page.last_modified.as_deref());
-        let base = base_url(&document, &page.fetched_url);
         let mut data_files = 0;
         let mut internal_links = 0;
         let link_target = |url: &Url| -> LinkTarget {
@@ -547,6 +546,8 @@ impl Context<'_> {
         let main =
             scraper::ElementRef::wrap(document.tree.get(extracted.main).ok_or("no main content")?)
                 .ok_or("no main content")?;
+        let elements = PageElements::collect(&document, main, &extracted.skip);
+        let base = base_url(elements.base_href, &page.fetched_url);
         let options = govspeak::Options {
             base: base.as_ref(),
             link_target: &link_target,
@@ -559,13 +560,7 @@ impl Context<'_> {
             true => 0,
             false => 1 + memchr::memchr_iter(b' ', text.as_bytes()).count(),
         };
-        let facts = crate::extract::facts::page_facts(
-            &document,
-            main,
-            &extracted.skip,
-            text,
-            base.as_ref(),
-        );
+        let facts = crate::extract::facts::page_facts(&elements, text, base.as_ref());
         for link in &conversion.links {
             match &link.target {
                 LinkTarget::Attachment(id) => {
@@ -680,14 +675,9 @@ impl Context<'_> {
 }
 
 /// The page URL, or its `<base href>`.
-fn base_url(document: &Html, page_url: &str) -> Option<Url> {
+fn base_url(base_href: Option<&str>, page_url: &str) -> Option<Url> {
     let page = Url::parse(page_url).ok()?;
-    let selector = selector!("base[href]");
-    match document
-        .select(selector)
-        .next()
-        .and_then(|b| b.value().attribute("href"))
-    {
+    match base_href {
         Some(href) => page.join(href).ok().or(Some(page)),
         None => Some(page),
     }
