@@ -15,7 +15,11 @@ fn main() {
     let code = match phe_migrate::cli::run(cli, &mut out) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            match e {
+                // Each diagnostic says `error:` or `warning:` after its file:line:column.
+                phe_migrate::error::Error::Invalid(_) => eprintln!("{e}"),
+                _ => eprintln!("error: {e}"),
+            }
             e.exit_code()
         }
     };

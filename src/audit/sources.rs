@@ -100,9 +100,8 @@ fn read_weights(path: &Path) -> Result<Weights> {
     if !path.is_file() {
         return Ok(Weights::default());
     }
-    let doc =
-        crate::config::yaml::YamlDocument::read(path).map_err(|d| Error::Usage(d.to_string()))?;
-    let file: File = doc.deserialize().map_err(|d| Error::Usage(d.to_string()))?;
+    let doc = crate::config::yaml::YamlDocument::read(path).map_err(|d| Error::Invalid(vec![d]))?;
+    let file: File = doc.deserialize().map_err(|d| Error::Invalid(vec![d]))?;
     Ok(file.data_weights)
 }
 

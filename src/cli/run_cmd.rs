@@ -102,8 +102,7 @@ pub struct SiteRun {
 }
 
 fn load_batch(path: &Path) -> Result<Vec<SiteSpec>> {
-    let doc =
-        crate::config::yaml::YamlDocument::read(path).map_err(|d| Error::Usage(d.to_string()))?;
+    let doc = crate::config::yaml::YamlDocument::read(path).map_err(|d| Error::Invalid(vec![d]))?;
     let file: BatchFile = doc
         .deserialize()
         .map_err(|d| Error::Usage(format!("{d}\n  {BATCH_EXAMPLE}")))?;

@@ -234,6 +234,24 @@ fn validators() -> &'static HashMap<&'static str, jsonschema::Validator> {
     })
 }
 
+/// The document types the bundled schema allows for a format (its `document_type` enum), so
+/// that a mappings file can be checked before any page is converted.
+pub fn document_types(schema: &str) -> Vec<String> {
+    let Some(text) = schema_text(schema) else {
+        return Vec::new();
+    };
+    let schema: Value = serde_json::from_str(text).expect("bundled schemas are JSON");
+    schema["properties"]["document_type"]["enum"]
+        .as_array()
+        .map(|values| {
+            values
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Schema errors of an item (`/details/body: ...`); empty when valid. Also checks the
 /// base-path rules the schema leaves to the Publishing API.
 pub fn validate(item: &Value) -> Vec<String> {

@@ -6,6 +6,8 @@ use std::path::Path;
 use globset::{Glob, GlobMatcher};
 use serde::Deserialize;
 
+use crate::config::yaml::YamlDocument;
+use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Default, Deserialize)]
@@ -19,6 +21,7 @@ struct File {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawRule {
     #[serde(rename = "match")]
     matches: RawMatch,
@@ -98,34 +101,96 @@ impl Mappings {
         Mappings::parse(path, &text)
     }
 
-    /// Reads the text of a mappings file; `path` names it in messages.
+    /// Reads the text of a mappings file; `path` names it in messages, each problem with
+    /// its line and column.
     pub fn parse(path: &Path, text: &str) -> Result<Mappings> {
-        let file: File = serde_norway::from_str(text).map_err(|e| {
-            let at = e.location().map(|l| format!("{}:{}:", l.line(), l.column())).unwrap_or_default();
-            Error::Usage(format!(
-                "{}:{at} {e}\n  help: formats entries look like `- match: {{path: /news/*}}` with `schema_name:` and `document_type:`",
-                path.display()
-            ))
-        })?;
+        let usage = |d: Diagnostic| Error::Invalid(vec![d]);
+        let doc = YamlDocument::parse(path, text.to_owned()).map_err(usage)?;
+        if let Some(duplicate) = doc.duplicates.first() {
+            return Err(usage(
+                Diagnostic::error(
+                    path,
+                    duplicate.second,
+                    format!(
+                        "`{}` is given twice (first at line {})",
+                        duplicate.path.join("."),
+                        duplicate.first.line
+                    ),
+                )
+                .with_help("keep one of the two"),
+            ));
+        }
+        let file: File = if text.trim().is_empty() {
+            File::default()
+        } else {
+            doc.deserialize().map_err(|d| {
+                usage(d.with_help(
+                    "formats entries look like `- match: {path: /news/*}` with `schema_name:` and `document_type:`",
+                ))
+            })?
+        };
         let mut rules = Vec::new();
         for (i, rule) in file.formats.into_iter().enumerate() {
-            if !super::SCHEMAS.contains(&rule.schema_name.as_str()) {
-                return Err(Error::Usage(format!(
-                    "{}: formats entry {}: unknown schema_name {:?}; use one of {}",
-                    path.display(),
-                    i + 1,
-                    rule.schema_name,
-                    super::SCHEMAS.join(", ")
-                )));
+            let i = i.to_string();
+            let at = |key: &[&str]| {
+                let mut key_path = vec!["formats", i.as_str()];
+                key_path.extend_from_slice(key);
+                doc.value_position(&key_path)
+            };
+            let schema_name = rule.schema_name.as_str();
+            if !super::SCHEMAS.contains(&schema_name) {
+                let help = match did_you_mean(schema_name, super::SCHEMAS) {
+                    Some(s) => format!(
+                        "did you mean `{s}`? The formats are {}",
+                        super::SCHEMAS.join(", ")
+                    ),
+                    None => format!("use one of {}", super::SCHEMAS.join(", ")),
+                };
+                return Err(usage(
+                    Diagnostic::error(
+                        path,
+                        at(&["schema_name"]),
+                        format!("unknown schema_name {schema_name:?}"),
+                    )
+                    .with_help(help),
+                ));
+            }
+            if let Some(document_type) = &rule.document_type {
+                let allowed = super::item::document_types(schema_name);
+                if !allowed.iter().any(|t| t == document_type) {
+                    let names: Vec<&str> = allowed.iter().map(String::as_str).collect();
+                    let help = match did_you_mean(document_type, &names) {
+                        Some(s) => format!(
+                            "did you mean `{s}`? {schema_name} allows {}",
+                            names.join(", ")
+                        ),
+                        None => format!("{schema_name} allows {}", names.join(", ")),
+                    };
+                    return Err(usage(
+                        Diagnostic::error(
+                            path,
+                            at(&["document_type"]),
+                            format!(
+                                "document_type {document_type:?} is not one of {schema_name}'s"
+                            ),
+                        )
+                        .with_help(help),
+                    ));
+                }
             }
             let path_glob = match rule.matches.path {
                 Some(p) => {
                     let glob = Glob::new(&p.to_lowercase()).map_err(|e| {
-                        Error::Usage(format!(
-                            "{}: formats entry {}: path pattern {p:?}: {e}",
-                            path.display(),
-                            i + 1
-                        ))
+                        usage(
+                            Diagnostic::error(
+                                path,
+                                at(&["match", "path"]),
+                                format!("path pattern {p:?}: {e}"),
+                            )
+                            .with_help(
+                                "`*` matches any characters (`/` too), `?` one; `[` starts a class",
+                            ),
+                        )
                     })?;
                     Some((p, glob.compile_matcher()))
                 }
@@ -176,5 +241,91 @@ impl Mappings {
             .max_by_key(|(prefix, _)| prefix.len())
             .map(|(_, needs)| needs.clone())
             .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULES: &str = "\
+# Formats for a test site.
+formats:
+  - match: {path: /news/*}
+    schema_name: news_article
+    document_type: news_story
+  - match: {path: '/resource/view.aspx*'}
+    schema_name: publication
+    document_type: research
+";
+
+    /// Each problem in a formats entry is reported at its line and column, with a fix.
+    fn error_of(text: &str) -> String {
+        match Mappings::parse(Path::new("mappings/x.yml"), text) {
+            Ok(_) => panic!("accepted:\n{text}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn rules_are_read_in_order() {
+        let mappings = Mappings::parse(Path::new("mappings/x.yml"), RULES).unwrap();
+        let (index, rule) = mappings.rule_for("/resource/view.aspx?rid=1", "").unwrap();
+        assert_eq!((index, rule.schema_name.as_str()), (1, "publication"));
+        assert_eq!(rule.document_type.as_deref(), Some("research"));
+        assert!(mappings.rule_for("/about", "").is_none());
+        assert!(
+            Mappings::parse(Path::new("mappings/x.yml"), "")
+                .unwrap()
+                .rules
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn problems_are_reported_where_they_stand() {
+        let cases = [
+            (
+                RULES.replace("schema_name: news_article", "schema_name: news_articel"),
+                "mappings/x.yml:4:18: error: unknown schema_name \"news_articel\"",
+                "did you mean `news_article`?",
+            ),
+            (
+                RULES.replace("document_type: research", "document_type: reserch"),
+                "mappings/x.yml:8:20: error: document_type \"reserch\" is not one of publication's",
+                "did you mean `research`?",
+            ),
+            (
+                RULES.replace("'/resource/view.aspx*'", "'/resource/view.aspx['"),
+                "mappings/x.yml:6:19: error: path pattern \"/resource/view.aspx[\"",
+                "starts a class",
+            ),
+            (
+                RULES.replace(
+                    "    document_type: news_story",
+                    "    documnet_type: news_story",
+                ),
+                "mappings/x.yml:5:5: error: formats[0]: unknown field `documnet_type`",
+                "formats entries look like",
+            ),
+            (
+                RULES.replace(
+                    "    document_type: research",
+                    "    document_type: research\n    schema_name: publication",
+                ),
+                "mappings/x.yml:9:5: error: `formats.1.schema_name` is given twice (first at line 7)",
+                "keep one",
+            ),
+            (
+                RULES.replace("{path: /news/*}", "{path: /news/*"),
+                "mappings/x.yml:4:",
+                "YAML syntax error",
+            ),
+        ];
+        for (text, message, help) in cases {
+            let error = error_of(&text);
+            assert!(error.starts_with(message), "{error}\nwanted: {message}");
+            assert!(error.contains(help), "{error}\nwanted: {help}");
+        }
     }
 }
