@@ -179,7 +179,18 @@ fn demo_estate_transforms_into_valid_identical_content() {
             content.join(format!("{stem}--2.json")).is_file(),
             "{stem}--2"
         );
+        // Every page of the three that share the title is told so.
+        for name in [stem.to_owned(), format!("{stem}--2"), format!("{stem}--3")] {
+            let draft = std::fs::read_to_string(content.join(format!("{name}.md"))).unwrap();
+            let warning = format!(
+                "3 pages of this site have this title (slug {stem}): give each a title of its own"
+            );
+            assert!(draft.contains(&warning), "{name}:\n{draft}");
+        }
     }
+    // A title used once carries no such warning.
+    let single = std::fs::read_to_string(content.join("breastfeeding.md")).unwrap();
+    assert!(!single.contains("have this title"), "{single}");
     // `/` and `/index.html` serve the same bytes on two sites: one item each answers both.
     assert_eq!(items, 87 + 82 + 28);
     let home = std::fs::read_to_string(one.path().join("demo_comare/content/welcome-to-comare.md"))

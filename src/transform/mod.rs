@@ -403,7 +403,25 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
     base_paths.reserve(drafts.len());
     let mut content_ids: FxHashMap<i64, String> = FxHashMap::default();
     content_ids.reserve(drafts.len());
-    for (draft, (stem, first_choice, id)) in drafts.iter().zip(named) {
+    // Pages whose titles make the same path are told apart by `--2`, `--3`: an editor should
+    // give each a title of its own, since GOV.UK readers (and search) see only the title.
+    let mut sharing: FxHashMap<&str, usize> = FxHashMap::default();
+    for (_, first_choice, _) in &named {
+        *sharing.entry(first_choice.as_str()).or_insert(0) += 1;
+    }
+    let shared_titles: Vec<usize> = named
+        .iter()
+        .map(|(_, first_choice, _)| sharing[first_choice.as_str()])
+        .collect();
+    drop(sharing);
+    for ((draft, (stem, first_choice, id)), shared) in
+        drafts.iter_mut().zip(named).zip(shared_titles)
+    {
+        if shared > 1 && !draft.title.is_empty() {
+            draft.warnings.push(format!(
+                "{shared} pages of this site have this title (slug {stem}): give each a title of its own"
+            ));
+        }
         let (slug, base_path) = if used.contains(&first_choice) {
             (2..)
                 .map(|n| {
