@@ -212,7 +212,24 @@ impl Drop for Checkpointer {
 }
 
 fn db_error(path: &Path, e: rusqlite::Error) -> Error {
-    Error::Other(format!("{}: {e}", path.display()))
+    let site = path
+        .parent()
+        .and_then(Path::file_name)
+        .map_or_else(|| "SITE".into(), |name| name.to_string_lossy());
+    let help = match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) => format!(
+            "\n  help: the crawl store is damaged; move it aside and crawl again: `phe-migrate crawl {site} --fresh`"
+        ),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+            "\n  help: another phe-migrate command is writing this store; wait for it to end"
+                .to_owned()
+        }
+        Some(rusqlite::ErrorCode::DiskFull) => {
+            "\n  help: free some disk space and run the command again".to_owned()
+        }
+        _ => String::new(),
+    };
+    Error::Other(format!("{}: {e}{help}", path.display()))
 }
 
 impl Store {
@@ -1084,6 +1101,35 @@ mod tests {
         assert_eq!(base32(b"f"), "MY======");
         // The WARC digest of an empty payload.
         assert_eq!(sha1_digest(b""), "sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ");
+    }
+
+    /// A damaged store says what to do, naming the site's own crawl command.
+    #[test]
+    fn a_damaged_store_says_how_to_start_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("demo_hpa").join("crawl.db");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        for damage in [b"garbage, not a database".to_vec(), {
+            let good = dir.path().join("good.db");
+            let store = Store::open(&good).unwrap();
+            store
+                .conn
+                .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+                .unwrap();
+            drop(store);
+            // The header of a real store, cut short: its pages are missing.
+            std::fs::read(&good).unwrap()[..5000].to_vec()
+        }] {
+            std::fs::write(&path, damage).unwrap();
+            let message = match Store::open_existing(&path) {
+                Ok(_) => panic!("a damaged store opened"),
+                Err(e) => e.to_string(),
+            };
+            assert!(
+                message.contains("crawl again: `phe-migrate crawl demo_hpa --fresh`"),
+                "{message}"
+            );
+        }
     }
 
     #[test]
