@@ -139,13 +139,7 @@ impl Mappings {
             };
             let schema_name = rule.schema_name.as_str();
             if !super::SCHEMAS.contains(&schema_name) {
-                let help = match did_you_mean(schema_name, super::SCHEMAS) {
-                    Some(s) => format!(
-                        "did you mean `{s}`? The formats are {}",
-                        super::SCHEMAS.join(", ")
-                    ),
-                    None => format!("use one of {}", super::SCHEMAS.join(", ")),
-                };
+                let help = nearest_of(schema_name, super::SCHEMAS, "The formats are", "use one of");
                 return Err(usage(
                     Diagnostic::error(
                         path,
@@ -159,13 +153,8 @@ impl Mappings {
                 let allowed = super::item::document_types(schema_name);
                 if !allowed.iter().any(|t| t == document_type) {
                     let names: Vec<&str> = allowed.iter().map(String::as_str).collect();
-                    let help = match did_you_mean(document_type, &names) {
-                        Some(s) => format!(
-                            "did you mean `{s}`? {schema_name} allows {}",
-                            names.join(", ")
-                        ),
-                        None => format!("{schema_name} allows {}", names.join(", ")),
-                    };
+                    let allows = format!("{schema_name} allows");
+                    let help = nearest_of(document_type, &names, &allows, &allows);
                     return Err(usage(
                         Diagnostic::error(
                             path,
@@ -241,6 +230,16 @@ impl Mappings {
             .max_by_key(|(prefix, _)| prefix.len())
             .map(|(_, needs)| needs.clone())
             .unwrap_or_default()
+    }
+}
+
+/// Help for a value not among `names`: the nearest one when it looks like a typo, then the
+/// whole list (introduced by `after_guess`, or by `without_guess` when there is no guess).
+fn nearest_of(value: &str, names: &[&str], after_guess: &str, without_guess: &str) -> String {
+    let list = names.join(", ");
+    match did_you_mean(value, names) {
+        Some(s) => format!("did you mean `{s}`? {after_guess} {list}"),
+        None => format!("{without_guess} {list}"),
     }
 }
 

@@ -409,19 +409,15 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
     for (_, first_choice, _) in &named {
         *sharing.entry(first_choice.as_str()).or_insert(0) += 1;
     }
-    let shared_titles: Vec<usize> = named
-        .iter()
-        .map(|(_, first_choice, _)| sharing[first_choice.as_str()])
-        .collect();
-    drop(sharing);
-    for ((draft, (stem, first_choice, id)), shared) in
-        drafts.iter_mut().zip(named).zip(shared_titles)
-    {
+    for (draft, (stem, first_choice, _)) in drafts.iter_mut().zip(&named) {
+        let shared = sharing[first_choice.as_str()];
         if shared > 1 && !draft.title.is_empty() {
             draft.warnings.push(format!(
                 "{shared} pages of this site have this title (slug {stem}): give each a title of its own"
             ));
         }
+    }
+    for (draft, (stem, first_choice, id)) in drafts.iter().zip(named) {
         let (slug, base_path) = if used.contains(&first_choice) {
             (2..)
                 .map(|n| {
