@@ -368,6 +368,19 @@ fn each_kind_of_mistake_is_caught_where_it_is() {
 }
 
 #[test]
+fn a_duplicate_key_is_reported_once_at_its_second_place() {
+    let text = format!("{CHIMAT}tna_timestamp: 20170302101116\n");
+    let (code, stdout) = validate("phe_chimat.yml", text.as_bytes());
+    assert_eq!(code, 2);
+    let errors: Vec<&str> = stdout.lines().filter(|l| l.contains(": error: ")).collect();
+    assert_eq!(errors.len(), 1, "{stdout}");
+    assert!(
+        errors[0].contains(":10:1: error: duplicate key"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn non_utf8_file_is_reported_not_panicked_on() {
     let mut bytes = CHIMAT.as_bytes().to_vec();
     bytes.extend_from_slice(b"homepage_title: Caf\xe9\n");

@@ -264,7 +264,10 @@ impl Validator<'_> {
         let raw: RawSite = match self.doc.deserialize() {
             Ok(raw) => raw,
             Err(d) => {
-                self.diagnostics.push(d);
+                // Every duplicate key is already reported above.
+                if self.doc.duplicates.is_empty() {
+                    self.diagnostics.push(d);
+                }
                 return None;
             }
         };
@@ -370,16 +373,8 @@ impl Validator<'_> {
     }
 
     fn check_duplicate_keys(&mut self) {
-        for dup in self.doc.duplicates.clone() {
-            let key = dup.path.join(".");
-            self.error(
-                dup.second,
-                format!(
-                    "duplicate key `{key}` (first at line {}); YAML keeps only the last value",
-                    dup.first.line
-                ),
-                "remove one of the two entries",
-            );
+        for dup in &self.doc.duplicates {
+            self.diagnostics.push(dup.diagnostic(&self.doc.path));
         }
     }
 

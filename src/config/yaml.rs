@@ -29,6 +29,22 @@ pub struct DuplicateKey {
     pub second: Position,
 }
 
+impl DuplicateKey {
+    /// The one wording for a key given twice, in any YAML file the tool reads.
+    pub fn diagnostic(&self, file: &Path) -> Diagnostic {
+        Diagnostic::error(
+            file,
+            self.second,
+            format!(
+                "duplicate key `{}` (first at line {}); YAML keeps only the last value",
+                self.path.join("."),
+                self.first.line
+            ),
+        )
+        .with_help("remove one of the two entries")
+    }
+}
+
 /// A parsed YAML file: its text, where each node is, and its duplicate keys.
 #[derive(Debug)]
 pub struct YamlDocument {
@@ -77,7 +93,11 @@ impl YamlDocument {
     }
 
     /// Deserializes the whole document into `T`, mapping serde's errors to diagnostics.
+    /// A key given twice is reported at its second place, not where serde notices it.
     pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, Diagnostic> {
+        if let Some(duplicate) = self.duplicates.first() {
+            return Err(duplicate.diagnostic(&self.path));
+        }
         if self.source.trim().is_empty() || self.nodes.is_empty() {
             return Err(
                 Diagnostic::error(&self.path, Position::new(1, 1), "file is empty")

@@ -106,19 +106,9 @@ impl Mappings {
     pub fn parse(path: &Path, text: &str) -> Result<Mappings> {
         let usage = |d: Diagnostic| Error::Invalid(vec![d]);
         let doc = YamlDocument::parse(path, text.to_owned()).map_err(usage)?;
+        // Checked before serde, whose help below is for a misshapen entry.
         if let Some(duplicate) = doc.duplicates.first() {
-            return Err(usage(
-                Diagnostic::error(
-                    path,
-                    duplicate.second,
-                    format!(
-                        "`{}` is given twice (first at line {})",
-                        duplicate.path.join("."),
-                        duplicate.first.line
-                    ),
-                )
-                .with_help("keep one of the two"),
-            ));
+            return Err(usage(duplicate.diagnostic(path)));
         }
         let file: File = if text.trim().is_empty() {
             File::default()
@@ -312,8 +302,8 @@ formats:
                     "    document_type: research",
                     "    document_type: research\n    schema_name: publication",
                 ),
-                "mappings/x.yml:9:5: error: `formats.1.schema_name` is given twice (first at line 7)",
-                "keep one",
+                "mappings/x.yml:9:5: error: duplicate key `formats.1.schema_name` (first at line 7); YAML keeps only the last value",
+                "remove one of the two entries",
             ),
             (
                 RULES.replace("{path: /news/*}", "{path: /news/*"),
