@@ -137,9 +137,29 @@ fn a_batch_runs_every_stage_then_skips_what_has_not_changed() {
         3,
         "{table}"
     );
+    // A broken mappings file fails that site's transform: its counts are not the ones
+    // the earlier run left on disk, and the other sites are unaffected.
+    std::fs::write(&mappings, format!("{text}\nsite: demo_comare\n")).unwrap();
+    let broken = run(ws.path(), &server, &["--json"]);
+    assert_eq!(broken.status.code(), Some(2));
+    let runs: serde_json::Value = serde_json::from_slice(&broken.stdout).unwrap();
+    for r in runs.as_array().unwrap() {
+        if r["site"] == "demo_comare" {
+            assert!(r["pages"].is_null() && r["redirects"].is_null(), "{r}");
+            assert!(
+                r["error"]
+                    .as_str()
+                    .unwrap()
+                    .contains("duplicate key `site`"),
+                "{r}"
+            );
+        } else {
+            assert!(r["pages"].as_u64().unwrap() > 0, "{r}");
+        }
+    }
     // Every stage of every run is in the run log.
     let log = std::fs::read_to_string(out.join("run.log")).unwrap();
-    assert_eq!(log.lines().count(), 4 * 3 * 3, "{log}");
+    assert_eq!(log.lines().count(), 4 * 3 * 3 + 2 * 3 + 2, "{log}");
     for line in log.lines() {
         let entry: serde_json::Value = serde_json::from_str(line).unwrap();
         assert!(

@@ -88,14 +88,16 @@ pub struct StageRun {
 pub struct SiteRun {
     pub site: String,
     pub stages: Vec<StageRun>,
-    pub pages: u64,
+    /// The counts below are `None` (null, `-` in the table) when the stage that makes
+    /// them failed or did not get its turn, rather than what an earlier run left on disk.
+    pub pages: Option<u64>,
     pub items_by_format: std::collections::BTreeMap<String, u64>,
-    pub redirects: u64,
-    pub archives: u64,
-    pub unresolved: u64,
-    pub gaps: u64,
-    pub gaps_high: u64,
-    pub data_rich_pct: f64,
+    pub redirects: Option<u64>,
+    pub archives: Option<u64>,
+    pub unresolved: Option<u64>,
+    pub gaps: Option<u64>,
+    pub gaps_high: Option<u64>,
+    pub data_rich_pct: Option<f64>,
     pub seconds: f64,
     pub error: Option<String>,
     pub blocking: bool,
@@ -508,38 +510,57 @@ fn report_stage(
 }
 
 /// The numbers for the final table, from what the stages wrote (so a skipped stage's
-/// results count too).
+/// results count too); a stage that failed or did not run contributes nothing.
 fn read_results(out_dir: &Path, run: &mut SiteRun) {
     let site_dir = out_dir.join(&run.site);
-    if let Ok(mut reader) = csv::Reader::from_path(site_dir.join("transform.csv")) {
+    let done = |name: &str| {
+        run.stages
+            .iter()
+            .any(|s| s.stage == name && s.status != "failed")
+    };
+    let (transformed, reported) = (done("transform"), done("report"));
+    if transformed && let Ok(mut reader) = csv::Reader::from_path(site_dir.join("transform.csv")) {
+        let mut pages = 0;
         for record in reader.records().flatten() {
-            run.pages += 1;
+            pages += 1;
             *run.items_by_format
                 .entry(record.get(2).unwrap_or_default().to_owned())
                 .or_insert(0) += 1;
         }
+        run.pages = Some(pages);
+    }
+    if !reported {
+        return;
     }
     if let Ok(bytes) = std::fs::read(site_dir.join("redirects.json"))
         && let Ok(table) = serde_json::from_slice::<serde_json::Value>(&bytes)
     {
-        let count = |k: &str| table["counts"][k].as_u64().unwrap_or(0);
+        let count = |k: &str| table["counts"][k].as_u64();
         run.redirects = count("redirect");
         run.archives = count("archive");
         run.unresolved = count("unresolved");
     }
     if let Ok(mut reader) = csv::Reader::from_path(site_dir.join("audit").join("gaps.csv")) {
+        let (mut gaps, mut high) = (0, 0);
         for record in reader.records().flatten() {
-            run.gaps += 1;
+            gaps += 1;
             if record.get(1) == Some("high") {
-                run.gaps_high += 1;
+                high += 1;
             }
         }
+        run.gaps = Some(gaps);
+        run.gaps_high = Some(high);
     }
     if let Ok(mut reader) = csv::Reader::from_path(site_dir.join("audit").join("site_summary.csv"))
         && let Some(Ok(record)) = reader.records().next()
     {
-        run.data_rich_pct = record.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+        run.data_rich_pct = record.get(11).and_then(|v| v.parse().ok());
     }
+}
+
+/// A count for the table: `-` when the stage that makes it did not complete.
+fn cell<T: std::fmt::Display>(value: Option<T>) -> String {
+    value.map_or_else(|| "-".to_owned(), |v| v.to_string())
 }
 
 fn write_table(out: &mut dyn Write, runs: &[SiteRun], out_dir: &Path) -> std::io::Result<()> {
@@ -569,17 +590,24 @@ fn write_table(out: &mut dyn Write, runs: &[SiteRun], out_dir: &Path) -> std::io
             .iter()
             .map(|s| format!("{} {}", s.stage, s.status))
             .collect();
+        let gaps = match (r.gaps, r.gaps_high) {
+            (Some(gaps), Some(high)) => format!("{gaps} ({high} high)"),
+            _ => "-".to_owned(),
+        };
+        let data_rich = r
+            .data_rich_pct
+            .map_or_else(|| "-".to_owned(), |pct| format!("{pct:.1}%"));
         writeln!(
             out,
-            "{:<16} {:>6}  {:<52} {:>8} {:>8} {:>10} {:>13} {:>8.1}% {:>6.1}s  {}",
+            "{:<16} {:>6}  {:<52} {:>8} {:>8} {:>10} {:>13} {:>9} {:>6.1}s  {}",
             r.site,
-            r.pages,
+            cell(r.pages),
             items.join(", "),
-            r.redirects,
-            r.archives,
-            r.unresolved,
-            format!("{} ({} high)", r.gaps, r.gaps_high),
-            r.data_rich_pct,
+            cell(r.redirects),
+            cell(r.archives),
+            cell(r.unresolved),
+            gaps,
+            data_rich,
             r.seconds,
             stages.join(", ")
         )?;
@@ -606,4 +634,51 @@ fn write_table(out: &mut dyn Write, runs: &[SiteRun], out_dir: &Path) -> std::io
         writeln!(out, "audit: {}", estate.display())?;
     }
     writeln!(out, "run log: {}", out_dir.join("run.log").display())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_transform_shows_no_counts_from_an_earlier_run() {
+        let out_dir = tempfile::tempdir().unwrap();
+        let site_dir = out_dir.path().join("demo_x");
+        std::fs::create_dir_all(&site_dir).unwrap();
+        // What an earlier, successful transform left behind.
+        std::fs::write(
+            site_dir.join("transform.csv"),
+            "legacy_url,canonical_key,format,document_type\nhttp://x/a,x/a,detailed_guide,detailed_guide\n",
+        )
+        .unwrap();
+        let stage = |stage, status| StageRun {
+            stage,
+            status,
+            seconds: 0.0,
+            detail: String::new(),
+        };
+        let mut failed = SiteRun {
+            site: "demo_x".into(),
+            stages: vec![stage("crawl", "skipped"), stage("transform", "failed")],
+            error: Some("transform: mappings/demo_x.yml:3:1: error: ...".into()),
+            ..SiteRun::default()
+        };
+        read_results(out_dir.path(), &mut failed);
+        assert_eq!(failed.pages, None);
+        assert!(failed.items_by_format.is_empty());
+        let mut table = Vec::new();
+        write_table(&mut table, std::slice::from_ref(&failed), out_dir.path()).unwrap();
+        let table = String::from_utf8(table).unwrap();
+        let row = table.lines().nth(1).unwrap();
+        assert!(row.starts_with("demo_x"), "{table}");
+        assert_eq!(row.split_whitespace().nth(1), Some("-"), "{table}");
+        assert!(!row.contains("detailed_guide"), "{table}");
+
+        let mut succeeded = SiteRun {
+            stages: vec![stage("crawl", "skipped"), stage("transform", "skipped")],
+            ..failed
+        };
+        read_results(out_dir.path(), &mut succeeded);
+        assert_eq!(succeeded.pages, Some(1));
+    }
 }
