@@ -95,6 +95,22 @@ pub fn sort(diagnostics: &mut [Diagnostic]) {
         .sort_by(|a, b| (&a.file, a.position, &a.message).cmp(&(&b.file, b.position, &b.message)));
 }
 
+/// Help for a value not among `names`: the nearest one when it looks like a typo, then the
+/// whole list (introduced by `after_guess`, or by `without_guess` when there is no guess).
+/// Names that are phrases are listed with semicolons, so each reads as one.
+pub fn nearest_of(value: &str, names: &[&str], after_guess: &str, without_guess: &str) -> String {
+    let separator = if names.iter().any(|n| n.contains(' ')) {
+        "; "
+    } else {
+        ", "
+    };
+    let list = names.join(separator);
+    match did_you_mean(value, names) {
+        Some(s) => format!("did you mean `{s}`? {after_guess} {list}"),
+        None => format!("{without_guess} {list}"),
+    }
+}
+
 /// The closest of `candidates` to `word`, if it is close enough to be a likely typo.
 pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates

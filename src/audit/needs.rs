@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::canonical::Canonicalizer;
 use crate::config::yaml::YamlDocument;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, nearest_of};
 
 /// Maslow's seven justifications.
 pub const JUSTIFICATIONS: &[&str] = &[
@@ -282,7 +282,7 @@ pub fn check(path: &Path, doc: &YamlDocument, canonicalizer: &Canonicalizer) -> 
                     &mut out,
                     &["needs", &index, "justifications", &j.to_string()],
                     format!("{justification:?} is not one of Maslow's justifications"),
-                    "use one of: It's something only government does; The government is legally obliged to provide it; ... (see README: user needs)",
+                    &nearest_of(justification, JUSTIFICATIONS, "They are:", "use one of:"),
                 );
             } else {
                 need.justifications.push(justification.clone());
@@ -295,7 +295,7 @@ pub fn check(path: &Path, doc: &YamlDocument, canonicalizer: &Canonicalizer) -> 
                     &mut out,
                     &at_ref(&at("impact")),
                     format!("impact {impact:?} is not on Maslow's scale"),
-                    "use one of: No impact; Noticed only by an expert audience; Noticed by the average member of the public; Has consequences for the majority of your users; Has serious consequences for your users and/or their customers; Endangers people",
+                    &nearest_of(impact, IMPACTS, "The scale is:", "use one of:"),
                 ),
             }
         }
@@ -430,7 +430,62 @@ fn check_disposition(out: &mut Needs, path: &Path, doc: &YamlDocument, at: &[&st
                 doc.value_position(at),
                 format!("disposition {value:?} is not one phe-migrate knows"),
             )
-            .with_help(format!("use one of: {}", DISPOSITIONS.join(", "))),
+            .with_help(nearest_of(value, DISPOSITIONS, "They are:", "use one of:")),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::canonical::{Mode, SignificantParams};
+
+    /// Each value off Maslow's lists, or off the dispositions, is reported where it is
+    /// written, with the value it was probably meant to be.
+    #[test]
+    fn a_misspelt_list_value_gets_its_position_and_the_nearest_value() {
+        let text = "\
+needs:
+  - id: n1
+    role: analyst
+    goal: compare rates for my area
+    benefit: I can plan services
+    justifications: [\"Its something the government provides/does/pays for\", \"Because\"]
+    impact: noticed only by an expert audience
+sections:
+  - prefix: /reports/
+    needs: [n1]
+    disposition: merged
+";
+        let path = Path::new("mappings/x.yml");
+        let doc = YamlDocument::parse(path, text.to_owned()).unwrap();
+        let canonicalizer = Canonicalizer::new(SignificantParams::None, Mode::Govuk);
+        let needs = check(path, &doc, &canonicalizer);
+        let errors: Vec<String> = needs
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.to_string())
+            .collect();
+        let expected = [
+            (
+                "mappings/x.yml:6:22: error: \"Its something",
+                "did you mean `It's something the government provides/does/pays for`? They are: It's something only government does; ",
+            ),
+            ("mappings/x.yml:6:77: error: \"Because\"", "use one of: "),
+            (
+                "mappings/x.yml:7:13: error: impact",
+                "did you mean `Noticed only by an expert audience`?",
+            ),
+            (
+                "mappings/x.yml:11:18: error: disposition \"merged\"",
+                "did you mean `merge`? They are: keep, migrate, ",
+            ),
+        ];
+        assert_eq!(errors.len(), expected.len(), "{errors:#?}");
+        for (error, (start, help)) in errors.iter().zip(expected) {
+            assert!(error.starts_with(start), "{error}\nwanted: {start}");
+            assert!(error.contains(help), "{error}\nwanted: {help}");
+        }
     }
 }

@@ -7,7 +7,7 @@ use globset::{Glob, GlobMatcher};
 use serde::Deserialize;
 
 use crate::config::yaml::YamlDocument;
-use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::diagnostic::{Diagnostic, nearest_of};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Default, Deserialize)]
@@ -220,16 +220,6 @@ impl Mappings {
             .max_by_key(|(prefix, _)| prefix.len())
             .map(|(_, needs)| needs.clone())
             .unwrap_or_default()
-    }
-}
-
-/// Help for a value not among `names`: the nearest one when it looks like a typo, then the
-/// whole list (introduced by `after_guess`, or by `without_guess` when there is no guess).
-fn nearest_of(value: &str, names: &[&str], after_guess: &str, without_guess: &str) -> String {
-    let list = names.join(", ");
-    match did_you_mean(value, names) {
-        Some(s) => format!("did you mean `{s}`? {after_guess} {list}"),
-        None => format!("{without_guess} {list}"),
     }
 }
 
