@@ -216,4 +216,51 @@ fn demo_estate_transforms_into_valid_identical_content() {
             golden_path.display()
         );
     }
+    // An editor's change to a draft survives the next transform: the run stops and names
+    // it; --replace-edited rebuilds the folder, with a copy of each changed file kept.
+    let site_dir = one.path().join("demo_comare");
+    let content = site_dir.join("content");
+    let draft = content.join("welcome-to-comare.md");
+    let edited = format!("{home}\nA sentence an editor added.\n");
+    std::fs::write(&draft, &edited).unwrap();
+    std::fs::write(content.join("notes.txt"), "to check with the committee").unwrap();
+    let transform = |extra: &[&str]| {
+        phe_migrate()
+            .current_dir(repo_root())
+            .args(["transform", "--quiet", "demo_comare", "--out"])
+            .arg(one.path())
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let refused = transform(&[]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("2 file(s) changed since the last transform wrote them: notes.txt (added), welcome-to-comare.md"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("phe-migrate transform demo_comare --replace-edited"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&draft).unwrap(), edited);
+    let replaced = transform(&["--replace-edited"]);
+    let stdout = String::from_utf8_lossy(&replaced.stdout);
+    assert!(replaced.status.success(), "{stdout}");
+    assert!(stdout.contains("copies are in "), "{stdout}");
+    assert_eq!(std::fs::read_to_string(&draft).unwrap(), home);
+    assert!(!content.join("notes.txt").exists());
+    let kept: Vec<_> = std::fs::read_dir(site_dir.join("content-edited"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(
+        std::fs::read_to_string(kept[0].join("welcome-to-comare.md")).unwrap(),
+        edited
+    );
+    assert!(kept[0].join("notes.txt").is_file());
+    // Nothing changed since: the next transform goes ahead.
+    assert!(transform(&[]).status.success());
 }

@@ -51,6 +51,7 @@ pub fn run(
         mappings_dir: workspace.mappings_dir(),
         jobs: None,
         progress,
+        replace_edited: false,
     };
     let mut summary_text = Vec::new();
     for r in &results {

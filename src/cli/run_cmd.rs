@@ -467,6 +467,7 @@ fn transform_stage(
         mappings_dir: ctx.workspace.mappings_dir(),
         jobs: None,
         progress: false,
+        replace_edited: false,
     };
     let summary = crate::transform::transform_site(site, &options)?;
     if summary.schema_errors > 0 {

@@ -28,6 +28,11 @@ pub struct TransformArgs {
     /// Print the summaries as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Rebuild content/ even if files in it were changed since the last transform (an
+    /// editor's work): each is copied to content-edited/<time>/ first. Without it the
+    /// transform stops and names them.
+    #[arg(long)]
+    pub replace_edited: bool,
 }
 
 pub fn run(
@@ -49,6 +54,7 @@ pub fn run(
         mappings_dir: workspace.mappings_dir(),
         jobs: args.jobs,
         progress: !args.quiet && std::io::stderr().is_terminal(),
+        replace_edited: args.replace_edited,
     };
     let mut summaries = Vec::new();
     for site in &sites {
@@ -91,6 +97,12 @@ pub fn write_summary(out: &mut dyn Write, s: &TransformSummary) -> std::io::Resu
     )?;
     for (url, reason) in &s.failed {
         writeln!(out, "  failed: {url}: {reason}")?;
+    }
+    if let Some(folder) = &s.kept_edits {
+        writeln!(
+            out,
+            "  the files changed since the last transform were replaced; copies are in {folder}"
+        )?;
     }
     Ok(())
 }

@@ -27,6 +27,8 @@ use crate::formats::{self, Choice, Mappings, Signals};
 use crate::govspeak::{self, AttachmentRef, LinkTarget, RenderOptions};
 use crate::store::Store;
 
+mod edits;
+
 /// Options for one transform run.
 pub struct TransformOptions {
     pub out_dir: PathBuf,
@@ -34,6 +36,9 @@ pub struct TransformOptions {
     /// Worker threads; `None` for one per core.
     pub jobs: Option<usize>,
     pub progress: bool,
+    /// Rebuild `content/` even where files in it were changed since the last transform
+    /// (each is copied to `content-edited/<time>/` first); without it, such a run stops.
+    pub replace_edited: bool,
 }
 
 /// What a run produced.
@@ -47,6 +52,9 @@ pub struct TransformSummary {
     pub schema_errors: usize,
     pub warnings: usize,
     pub content_dir: String,
+    /// Where the files changed since the last transform were copied, when there were any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kept_edits: Option<String>,
 }
 
 /// A page read from the store.
@@ -307,6 +315,20 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
             site.abbr
         )));
     }
+    // Before any work: a transform must not lose what editors changed in the drafts.
+    let content_dir = site_dir.join("content");
+    let edited = edits::find(&content_dir)?;
+    let kept_edits = match (edited.is_empty(), options.replace_edited) {
+        (true, _) => None,
+        (false, false) => {
+            return Err(Error::Usage(edits::refusal(
+                &site.abbr,
+                &content_dir,
+                &edited,
+            )));
+        }
+        (false, true) => Some(edits::keep_copies(&content_dir, &edited)?),
+    };
     let store = Store::open_existing(&db)?;
     store.prefer_bulk_reads()?;
     let canonicalizer = Canonicalizer::new(site.significant_params.clone(), Mode::Govuk);
@@ -380,6 +402,7 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
     let mut summary = TransformSummary {
         site: site.abbr.clone(),
         failed,
+        kept_edits: kept_edits.map(|folder| folder.display().to_string()),
         ..TransformSummary::default()
     };
     drafts.sort_by(|a, b| a.key.cmp(&b.key));
@@ -455,14 +478,17 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
                     &by_name,
                     &organisation_id,
                 );
+                let markdown = std::mem::take(&mut out.markdown);
+                let json = std::mem::take(&mut out.json);
+                out.digests = [
+                    edits::digest(markdown.as_bytes()),
+                    edits::digest(json.as_bytes()),
+                ];
                 write_file(
                     &partial.join(format!("{}.md", out.slug)),
-                    std::mem::take(&mut out.markdown).as_bytes(),
+                    markdown.as_bytes(),
                 )?;
-                write_file(
-                    &partial.join(format!("{}.json", out.slug)),
-                    std::mem::take(&mut out.json).as_bytes(),
-                )?;
+                write_file(&partial.join(format!("{}.json", out.slug)), json.as_bytes())?;
                 if let Some(bar) = &bar {
                     bar.inc(1);
                 }
@@ -713,6 +739,8 @@ struct Output {
     schema_errors: usize,
     warnings: usize,
     schema_name: String,
+    /// Of the .md and the .json as written, for the manifest.
+    digests: [u64; 2],
 }
 
 fn finish(
@@ -847,6 +875,7 @@ fn finish(
         schema_errors: errors.len(),
         warnings: warnings.len(),
         schema_name: draft.choice.schema_name.clone(),
+        digests: [0; 2],
     }
 }
 
@@ -1147,6 +1176,19 @@ fn write_outputs(
         let tables = write_tables(&partial, &sorted, files, summary);
         joined(pages).and(tables)
     })?;
+    let written = sorted
+        .iter()
+        .flat_map(|o| {
+            [
+                (format!("{}.md", o.slug), o.digests[0]),
+                (format!("{}.json", o.slug), o.digests[1]),
+            ]
+        })
+        .collect();
+    write_file(
+        &partial.join(edits::MANIFEST),
+        edits::manifest(written).as_bytes(),
+    )?;
     // Swap in: the CSVs first (rename is atomic), then the folder.
     for (hidden, name) in [
         (".transform.csv", "transform.csv"),

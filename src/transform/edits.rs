@@ -1,0 +1,217 @@
+//! Editors' changes to `content/`. The drafts are meant to be edited (a new slug in the
+//! front matter, a rewritten summary), but every transform rebuilds the folder whole. So
+//! each transform leaves a manifest of what it wrote, and the next one first looks for files
+//! that differ from it: it stops rather than lose them, or, when told to replace them, keeps
+//! a copy of each beside the folder.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// The manifest's name inside `content/`: one `<xxh3 hex> <file name>` line per file.
+pub const MANIFEST: &str = ".written";
+
+/// A file in `content/` that the last transform did not write as it is.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Edited {
+    pub name: String,
+    /// True when the last transform wrote no file of this name.
+    pub added: bool,
+}
+
+/// The hash the manifest keeps for a file's bytes.
+pub fn digest(bytes: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(bytes)
+}
+
+/// The manifest's text for the files a transform wrote, sorted by name.
+pub fn manifest(mut files: Vec<(String, u64)>) -> String {
+    files.sort_unstable();
+    let mut text = String::with_capacity(files.len() * 48);
+    for (name, hash) in files {
+        text.push_str(&format!("{hash:016x} {name}\n"));
+    }
+    text
+}
+
+/// The files of `content` that differ from what the last transform wrote, sorted by name.
+/// A folder without a manifest (never written, or written by an older version) has none.
+/// Only files changed after the manifest was written are read again.
+pub fn find(content: &Path) -> Result<Vec<Edited>> {
+    let manifest_path = content.join(MANIFEST);
+    let Ok(text) = std::fs::read_to_string(&manifest_path) else {
+        return Ok(Vec::new());
+    };
+    let written: HashMap<&str, u64> = text
+        .lines()
+        .filter_map(|line| {
+            let (hash, name) = line.split_once(' ')?;
+            Some((name, u64::from_str_radix(hash, 16).ok()?))
+        })
+        .collect();
+    let written_at = std::fs::metadata(&manifest_path)
+        .and_then(|m| m.modified())
+        .ok();
+    let entries = std::fs::read_dir(content).map_err(|e| Error::io(content, e))?;
+    let mut edited = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(content, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name == MANIFEST {
+            continue;
+        }
+        let Some(&hash) = written.get(name.as_str()) else {
+            edited.push(Edited { name, added: true });
+            continue;
+        };
+        let modified = entry.metadata().and_then(|m| m.modified()).ok();
+        // Strictly older: a file changed within the same clock tick as the manifest is read.
+        let untouched = matches!((modified, written_at), (Some(m), Some(w)) if m < w);
+        if untouched {
+            continue;
+        }
+        let path = entry.path();
+        let same = std::fs::read(&path).is_ok_and(|bytes| digest(&bytes) == hash);
+        if !same {
+            edited.push(Edited { name, added: false });
+        }
+    }
+    edited.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(edited)
+}
+
+/// The message that stops a transform which would lose `edited`.
+pub fn refusal(abbr: &str, content: &Path, edited: &[Edited]) -> String {
+    const SHOWN: usize = 5;
+    let mut names: Vec<String> = edited
+        .iter()
+        .take(SHOWN)
+        .map(|e| {
+            if e.added {
+                format!("{} (added)", e.name)
+            } else {
+                e.name.clone()
+            }
+        })
+        .collect();
+    if edited.len() > SHOWN {
+        names.push(format!("and {} more", edited.len() - SHOWN));
+    }
+    format!(
+        "{}: {} file(s) changed since the last transform wrote them: {}\n  a transform rebuilds this folder and would lose them: copy what you need elsewhere, then run `phe-migrate transform {abbr} --replace-edited` (it keeps a copy of each in {}/)",
+        content.display(),
+        edited.len(),
+        names.join(", "),
+        kept_folder(content).display()
+    )
+}
+
+/// Where copies of replaced files go: `content-edited/` beside `content/`, a folder per run.
+fn kept_folder(content: &Path) -> PathBuf {
+    let mut name = content.file_name().unwrap_or_default().to_os_string();
+    name.push("-edited");
+    content.with_file_name(name)
+}
+
+/// Copies each of `edited` into a new folder of `content-edited/` named by the time, and
+/// returns that folder.
+pub fn keep_copies(content: &Path, edited: &[Edited]) -> Result<PathBuf> {
+    let stamp = crate::timefmt::DateTime::from_system(std::time::SystemTime::now())
+        .iso8601()
+        .replace([':', '-'], "");
+    let base = kept_folder(content).join(&stamp);
+    // Two runs within a second of each other get folders of their own.
+    let mut folder = base.clone();
+    let mut n = 2;
+    while folder.exists() {
+        folder = base.with_file_name(format!("{stamp}-{n}"));
+        n += 1;
+    }
+    std::fs::create_dir_all(&folder).map_err(|e| Error::io(&folder, e))?;
+    for file in edited {
+        let from = content.join(&file.name);
+        let to = folder.join(&file.name);
+        let copied = if from.is_dir() {
+            copy_tree(&from, &to)
+        } else {
+            std::fs::copy(&from, &to).map(drop)
+        };
+        copied.map_err(|e| Error::io(&from, e))?;
+    }
+    Ok(folder)
+}
+
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folder_with_manifest(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let listed = files
+            .iter()
+            .map(|(name, text)| (name.to_string(), digest(text.as_bytes())))
+            .collect();
+        std::fs::write(dir.path().join(MANIFEST), manifest(listed)).unwrap();
+        dir
+    }
+
+    #[test]
+    fn only_changed_and_added_files_count_as_edits() {
+        let dir = folder_with_manifest(&[("a.md", "one"), ("b.md", "two"), ("c.json", "{}")]);
+        assert_eq!(find(dir.path()).unwrap(), vec![]);
+        // Written again with the same bytes: not an edit. Changed, added: edits.
+        std::fs::write(dir.path().join("a.md"), "one").unwrap();
+        std::fs::write(dir.path().join("b.md"), "two, rewritten").unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "mine").unwrap();
+        std::fs::remove_file(dir.path().join("c.json")).unwrap();
+        assert_eq!(
+            find(dir.path()).unwrap(),
+            vec![
+                Edited {
+                    name: "b.md".into(),
+                    added: false
+                },
+                Edited {
+                    name: "notes.txt".into(),
+                    added: true
+                },
+            ]
+        );
+        let kept = keep_copies(dir.path(), &find(dir.path()).unwrap()).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(kept.join("b.md")).unwrap(),
+            "two, rewritten"
+        );
+        assert!(kept.join("notes.txt").is_file() && !kept.join("a.md").exists());
+        let message = refusal("demo_x", dir.path(), &find(dir.path()).unwrap());
+        assert!(message.contains("2 file(s) changed"), "{message}");
+        assert!(message.contains("b.md, notes.txt (added)"), "{message}");
+        assert!(message.contains("--replace-edited"), "{message}");
+    }
+
+    #[test]
+    fn a_folder_without_a_manifest_has_no_edits() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.md"), "one").unwrap();
+        assert_eq!(find(dir.path()).unwrap(), vec![]);
+        assert_eq!(find(&dir.path().join("missing")).unwrap(), vec![]);
+    }
+}
