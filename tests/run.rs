@@ -157,9 +157,45 @@ fn a_batch_runs_every_stage_then_skips_what_has_not_changed() {
             assert!(r["pages"].as_u64().unwrap() > 0, "{r}");
         }
     }
-    // Every stage of every run is in the run log.
+    // The mapping mended, with a draft edited meanwhile: the transform stops rather than
+    // lose the edit, until told to replace it.
+    std::fs::write(&mappings, &text).unwrap();
+    let draft = out.join("demo_comare/content/welcome-to-comare.md");
+    std::fs::write(&draft, "an editor's version").unwrap();
+    let stopped = run(ws.path(), &server, &["--json"]);
+    assert_eq!(stopped.status.code(), Some(2));
+    let runs: serde_json::Value = serde_json::from_slice(&stopped.stdout).unwrap();
+    let comare = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["site"] == "demo_comare")
+        .unwrap();
+    assert!(
+        comare["error"].as_str().unwrap().contains(
+            "1 file(s) changed since the last transform wrote them: welcome-to-comare.md"
+        ),
+        "{comare}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&draft).unwrap(),
+        "an editor's version"
+    );
+    let replaced = run(ws.path(), &server, &["--json", "--replace-edited"]);
+    assert_eq!(replaced.status.code(), Some(0));
+    assert_ne!(
+        std::fs::read_to_string(&draft).unwrap(),
+        "an editor's version"
+    );
+    assert!(out.join("demo_comare/content-edited").is_dir());
+    // Every stage of every run is in the run log: four whole runs, two that stopped at
+    // demo_comare's transform, and the last.
     let log = std::fs::read_to_string(out.join("run.log")).unwrap();
-    assert_eq!(log.lines().count(), 4 * 3 * 3 + 2 * 3 + 2, "{log}");
+    assert_eq!(
+        log.lines().count(),
+        4 * 3 * 3 + (2 * 3 + 2) * 2 + 3 * 3,
+        "{log}"
+    );
     for line in log.lines() {
         let entry: serde_json::Value = serde_json::from_str(line).unwrap();
         assert!(

@@ -34,6 +34,11 @@ pub struct RunArgs {
     /// Redo every stage, changed inputs or not.
     #[arg(long)]
     pub force: bool,
+    /// Let the transform rebuild content/ where files in it were changed since the last
+    /// transform (each is copied to content-edited/<time>/ first), as `transform
+    /// --replace-edited` does.
+    #[arg(long)]
+    pub replace_edited: bool,
     /// Print a line as each stage starts and ends.
     #[arg(long, short)]
     pub verbose: bool,
@@ -467,7 +472,7 @@ fn transform_stage(
         mappings_dir: ctx.workspace.mappings_dir(),
         jobs: None,
         progress: false,
-        replace_edited: false,
+        replace_edited: ctx.args.replace_edited,
     };
     let summary = crate::transform::transform_site(site, &options)?;
     if summary.schema_errors > 0 {

@@ -99,7 +99,7 @@ pub fn refusal(abbr: &str, content: &Path, edited: &[Edited]) -> String {
         names.push(format!("and {} more", edited.len() - SHOWN));
     }
     format!(
-        "{}: {} file(s) changed since the last transform wrote them: {}\n  a transform rebuilds this folder and would lose them: copy what you need elsewhere, then run `phe-migrate transform {abbr} --replace-edited` (it keeps a copy of each in {}/)",
+        "{}: {} file(s) changed since the last transform wrote them: {}\n  a transform rebuilds this folder and would lose them: copy what you need elsewhere, then run `phe-migrate transform {abbr} --replace-edited` (or `run` with it), which keeps a copy of each in {}/",
         content.display(),
         edited.len(),
         names.join(", "),
