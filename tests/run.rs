@@ -332,7 +332,19 @@ fn every_bad_input_gets_one_clear_message() {
                 "www.comare-demo.org.uk=127.0.0.1:9".into(),
             ],
             2,
-            "www.comare-demo.org.uk could not be reached (".into(),
+            "www.comare-demo.org.uk could not be reached: ".into(),
+        ),
+        // The crawl alone says so too, with the last failure's cause, rather than
+        // "crawl complete" and exit 0.
+        (
+            vec![
+                "crawl".into(),
+                "demo_comare".into(),
+                "--resolve".into(),
+                "www.comare-demo.org.uk=127.0.0.1:9".into(),
+            ],
+            2,
+            "error: demo_comare: www.comare-demo.org.uk could not be reached: 2 failed request(s), no page fetched (last: http://www.comare-demo.org.uk/".into(),
         ),
         (
             vec![

@@ -83,10 +83,15 @@ pub fn run(
         retry_base: None,
     };
     let mut summaries = Vec::new();
+    let mut unreachable = false;
     for site in &sites {
         let summary = crawl::crawl(site, &options)?;
         if !args.json {
             writeln!(out, "{summary}").map_err(stdout_error)?;
+        }
+        if let Some(message) = summary.unreachable(&site.host) {
+            eprintln!("error: {}: {message}", site.abbr);
+            unreachable = true;
         }
         summaries.push(summary);
     }
@@ -95,5 +100,5 @@ pub fn run(
             .map_err(|e| Error::Other(e.to_string()))?;
         writeln!(out).map_err(stdout_error)?;
     }
-    Ok(0)
+    Ok(if unreachable { 2 } else { 0 })
 }

@@ -447,11 +447,8 @@ fn crawl_stage(
         ..CrawlOptions::default()
     };
     let summary = crawl::crawl(site, &options)?;
-    if summary.pages == 0 && summary.failed > 0 {
-        return Err(Error::Usage(format!(
-            "{} could not be reached ({} failed requests, no page fetched): check the host name and your network, or point it at a copy with --resolve {}=IP:PORT",
-            site.host, summary.failed, site.host
-        )));
+    if let Some(message) = summary.unreachable(&site.host) {
+        return Err(Error::Usage(message));
     }
     Ok((
         "ran",

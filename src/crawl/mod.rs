@@ -84,6 +84,27 @@ pub struct CrawlSummary {
     pub retries: u64,
     pub fetched_this_run: u64,
     pub elapsed_secs: f64,
+    /// The most recent failed request and why, for the message when nothing was fetched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
+
+impl CrawlSummary {
+    /// When no page could be fetched because requests failed (no network, a wrong host
+    /// name, a server that is down): what happened and what to do.
+    pub fn unreachable(&self, host: &str) -> Option<String> {
+        (self.pages == 0 && self.failed > 0).then(|| {
+            let cause = self
+                .last_error
+                .as_deref()
+                .map(|e| format!(" (last: {e})"))
+                .unwrap_or_default();
+            format!(
+                "{host} could not be reached: {} failed request(s), no page fetched{cause}; check the host name and your network, or point it at a copy with --resolve {host}=IP:PORT",
+                self.failed
+            )
+        })
+    }
 }
 
 impl fmt::Display for CrawlSummary {
@@ -99,7 +120,11 @@ impl fmt::Display for CrawlSummary {
             .iter()
             .map(|(s, n)| format!("{s}: {n}"))
             .collect();
-        writeln!(f, "  pages        {} ({})", self.pages, statuses.join(", "))?;
+        if statuses.is_empty() {
+            writeln!(f, "  pages        {}", self.pages)?;
+        } else {
+            writeln!(f, "  pages        {} ({})", self.pages, statuses.join(", "))?;
+        }
         writeln!(
             f,
             "  attachments  {} ({})",
@@ -917,6 +942,11 @@ fn summarise(store: &Store, abbr: &str, fetched_this_run: u64) -> Result<CrawlSu
         failed: store.count("SELECT COUNT(*) FROM urls WHERE state = 'failed'")?,
         retries: store.count("SELECT COUNT(*) FROM errors")?,
         fetched_this_run,
+        last_error: store
+            .rows("SELECT url || ': ' || error FROM errors ORDER BY rowid DESC LIMIT 1")?
+            .into_iter()
+            .next()
+            .and_then(|r| r.into_iter().next()),
         ..CrawlSummary::default()
     })
 }
