@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{phe_migrate, repo_root};
+use common::{copy_workspace, phe_migrate, repo_root};
 
 fn run(args: &[&str], out: &Path) -> String {
     let output = phe_migrate()
@@ -263,4 +263,41 @@ fn demo_estate_transforms_into_valid_identical_content() {
     assert!(kept[0].join("notes.txt").is_file());
     // Nothing changed since: the next transform goes ahead.
     assert!(transform(&[]).status.success());
+    // A formats rule may give one page its slug, to settle a path two pages claim.
+    let ws = copy_workspace();
+    let mappings = ws.path().join("mappings/demo_comare.yml");
+    let text = std::fs::read_to_string(&mappings).unwrap();
+    std::fs::write(
+        &mappings,
+        text.replacen(
+            "formats:\n",
+            "formats:\n  - match: {path: /contact.html}\n    schema_name: corporate_information_page\n    slug: contact-comare\n",
+            1,
+        ),
+    )
+    .unwrap();
+    let renamed = phe_migrate()
+        .args(["transform", "--quiet", "demo_comare", "--workspace"])
+        .arg(ws.path())
+        .arg("--out")
+        .arg(one.path())
+        .output()
+        .unwrap();
+    assert!(
+        renamed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&renamed.stderr)
+    );
+    let draft = std::fs::read_to_string(content.join("contact-comare.md")).unwrap();
+    assert!(
+        draft.contains(
+            "base_path: /government/organisations/public-health-england/about/contact-comare\n"
+        ),
+        "{draft}"
+    );
+    assert!(
+        draft.contains("format_reason: \"mappings rule 1: path /contact.html\""),
+        "{draft}"
+    );
+    assert!(!content.join("contact.md").exists());
 }

@@ -324,6 +324,7 @@ mod tests {
                 schema_name: schema.to_string(),
                 document_type: crate::formats::default_document_type(schema).into(),
                 reason: String::new(),
+                slug: None,
             };
             let item = build(&input(&choice, &headers, &attachments));
             assert_eq!(validate(&item), Vec::<String>::new(), "{schema}");
@@ -336,6 +337,7 @@ mod tests {
             schema_name: "publication".into(),
             document_type: "statistics".into(),
             reason: String::new(),
+            slug: None,
         };
         let item = build(&input(&choice, &[], &[]));
         assert!(!validate(&item).is_empty());
@@ -343,6 +345,7 @@ mod tests {
             schema_name: "detailed_guide".into(),
             document_type: "detailed_guide".into(),
             reason: String::new(),
+            slug: None,
         };
         let mut item = build(&input(&choice, &[], &[]));
         item["base_path"] = json!("/guidance/x y");

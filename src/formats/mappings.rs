@@ -27,6 +27,7 @@ struct RawRule {
     matches: RawMatch,
     schema_name: String,
     document_type: Option<String>,
+    slug: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -58,6 +59,8 @@ pub struct FormatRule {
     title: Option<String>,
     pub schema_name: String,
     pub document_type: Option<String>,
+    /// For a rule naming one page: its slug (to settle a path two pages claim).
+    pub slug: Option<String>,
 }
 
 impl FormatRule {
@@ -175,11 +178,37 @@ impl Mappings {
                 }
                 None => None,
             };
+            if let Some(slug) = &rule.slug {
+                let one_page = path_glob
+                    .as_ref()
+                    .is_some_and(|(p, _)| !p.contains(['*', '[', '{']));
+                if !one_page {
+                    return Err(usage(
+                        Diagnostic::error(path, at(&["slug"]), "a slug names one page").with_help(
+                            "match that page by its exact path: `match: {path: /contact.aspx}`",
+                        ),
+                    ));
+                }
+                let normal = super::slug(slug);
+                if normal != *slug {
+                    return Err(usage(
+                        Diagnostic::error(
+                            path,
+                            at(&["slug"]),
+                            format!("slug {slug:?} is not one GOV.UK would make"),
+                        )
+                        .with_help(format!(
+                            "lower-case letters, digits and single hyphens: did you mean `{normal}`?"
+                        )),
+                    ));
+                }
+            }
             rules.push(FormatRule {
                 path: path_glob,
                 title: rule.matches.title,
                 schema_name: rule.schema_name,
                 document_type: rule.document_type,
+                slug: rule.slug,
             });
         }
         let sections = file
@@ -262,8 +291,35 @@ formats:
     }
 
     #[test]
+    fn a_rule_for_one_page_may_give_its_slug() {
+        let text = format!(
+            "{RULES}  - match: {{path: /resource/view.aspx?rid=7}}\n    schema_name: publication\n    slug: breastfeeding-briefing-2011\n"
+        );
+        let mappings = Mappings::parse(Path::new("mappings/x.yml"), &text).unwrap();
+        assert_eq!(
+            mappings.rules[2].slug.as_deref(),
+            Some("breastfeeding-briefing-2011")
+        );
+    }
+
+    #[test]
     fn problems_are_reported_where_they_stand() {
         let cases = [
+            (
+                RULES.replace(
+                    "    document_type: research",
+                    "    document_type: research\n    slug: one-for-all",
+                ),
+                "mappings/x.yml:9:11: error: a slug names one page",
+                "match that page by its exact path",
+            ),
+            (
+                format!(
+                    "{RULES}  - match: {{path: /a.htm}}\n    schema_name: publication\n    slug: My Report_2011\n"
+                ),
+                "mappings/x.yml:11:11: error: slug \"My Report_2011\" is not one GOV.UK would make",
+                "did you mean `my-report-2011`?",
+            ),
             (
                 RULES.replace("schema_name: news_article", "schema_name: news_articel"),
                 "mappings/x.yml:4:18: error: unknown schema_name \"news_articel\"",

@@ -15,6 +15,8 @@ pub struct Choice {
     pub schema_name: String,
     pub document_type: String,
     pub reason: String,
+    /// The slug a mappings rule gives the page, instead of one made from its title.
+    pub slug: Option<String>,
 }
 
 /// What the heuristics look at.
@@ -40,6 +42,7 @@ fn choice(schema_name: &str, document_type: &str, reason: impl Into<String>) -> 
         schema_name: schema_name.to_owned(),
         document_type: document_type.to_owned(),
         reason: reason.into(),
+        slug: None,
     }
 }
 
@@ -72,11 +75,14 @@ pub fn choose(signals: &Signals<'_>, rule: Option<(usize, &FormatRule)>) -> Choi
             .document_type
             .clone()
             .unwrap_or_else(|| default_document_type(&rule.schema_name).to_owned());
-        return choice(
-            &rule.schema_name,
-            &document_type,
-            format!("mappings rule {}: {}", index + 1, rule.describe()),
-        );
+        return Choice {
+            slug: rule.slug.clone(),
+            ..choice(
+                &rule.schema_name,
+                &document_type,
+                format!("mappings rule {}: {}", index + 1, rule.describe()),
+            )
+        };
     }
     let path = signals.path.to_ascii_lowercase();
     let title = signals.title.to_ascii_lowercase();

@@ -295,7 +295,8 @@ fn clashes_with_other_sites(
                 file.display().to_string(),
                 format!(
                     "{base_path} is also drafted by {}: GOV.UK has one page a path; \
-                     publish one of them, or give this one another slug",
+                     publish one of them, or give this one a slug of its own (a formats rule \
+                     in the site's mappings: `match: {{path: ...}}` with `slug:`)",
                     others.join(", ")
                 ),
             ));

@@ -414,7 +414,11 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
         drafts
             .par_iter()
             .map(|d| {
-                let stem = formats::slug(&d.title);
+                let stem = d
+                    .choice
+                    .slug
+                    .clone()
+                    .unwrap_or_else(|| formats::slug(&d.title));
                 let base_path = formats::base_path(&d.choice, &stem, &organisation);
                 (stem, base_path, content_id(&d.url))
             })
