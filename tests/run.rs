@@ -348,6 +348,16 @@ fn every_bad_input_gets_one_clear_message() {
         ),
         (
             vec![
+                "crawl".into(),
+                "demo_comare".into(),
+                "--resolve".into(),
+                "www.comare-demo.org.uk=127.0.0.1:9".into(),
+            ],
+            2,
+            "demo_comare: crawl ended with no page fetched (".into(),
+        ),
+        (
+            vec![
                 "run".into(),
                 "demo_comare".into(),
                 "--out".into(),

@@ -109,12 +109,12 @@ impl CrawlSummary {
 
 impl fmt::Display for CrawlSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "{}: crawl complete ({})",
-            self.site,
-            self.store.display()
-        )?;
+        let outcome = if self.pages == 0 && self.failed > 0 {
+            "crawl ended with no page fetched"
+        } else {
+            "crawl complete"
+        };
+        writeln!(f, "{}: {outcome} ({})", self.site, self.store.display())?;
         let statuses: Vec<String> = self
             .pages_by_status
             .iter()
