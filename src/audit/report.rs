@@ -627,6 +627,11 @@ fn svg_bars(title: &str, rows: &[BarRow]) -> String {
             total
         );
     }
+    // A legend tells series apart: one series (its bars coloured by row, if at all) needs
+    // none, and a lone swatch in one row's colour would mislabel the others.
+    if legend.len() < 2 {
+        legend.clear();
+    }
     let mut lx = 0.0;
     for (name, colour) in legend {
         let _ = write!(
@@ -838,4 +843,42 @@ pub fn html(audits: &[SiteAudit]) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title><style>body{{font-family:arial,sans-serif;margin:24px;color:#0b0c0c;max-width:1000px}}.tiles{{display:flex;flex-wrap:wrap;gap:12px}}.tile{{border:1px solid #b1b4b6;padding:8px 14px;min-width:200px}}.tile p{{margin:4px 0}}table{{border-collapse:collapse;margin:12px 0;font-size:14px}}td,th{{border:1px solid #b1b4b6;padding:4px 6px;text-align:left;vertical-align:top}}figure{{margin:18px 0}}</style></head><body>{body}</body></html>\n",
         escape_html(&title)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(label: &str, parts: &[(&str, f64, &'static str)]) -> BarRow {
+        (
+            label.to_owned(),
+            parts
+                .iter()
+                .map(|(name, value, colour)| (name.to_string(), *value, *colour))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn a_legend_is_drawn_only_to_tell_series_apart() {
+        // One series, each row in a colour of its own (the attachments' stars): no legend
+        // swatch in the first row's colour for all of them.
+        let stars = svg_bars(
+            "Attachment formats by openness",
+            &[
+                row("1★", &[("attachments", 3.0, "#d4351c")]),
+                row("3★", &[("attachments", 1.0, "#00703c")]),
+            ],
+        );
+        assert!(!stars.contains(">attachments</text>"), "{stars}");
+        let outcomes = svg_bars(
+            "Outcomes per site",
+            &[row(
+                "demo_x",
+                &[("redirect", 5.0, "#00703c"), ("archive", 2.0, "#505a5f")],
+            )],
+        );
+        assert!(outcomes.contains(">redirect</text>"), "{outcomes}");
+        assert!(outcomes.contains(">archive</text>"), "{outcomes}");
+    }
 }
