@@ -260,6 +260,25 @@ fn the_html_report_loads_in_chromium_with_its_charts() {
         "self-contained: no external assets"
     );
     assert!(!html.contains("<script"));
+    // Each site's urgent gaps say how many there are in all, and where the rest are; no
+    // site gets an empty table.
+    for site in SITES {
+        let html = std::fs::read_to_string(audit_file(site, "report.html")).unwrap();
+        assert!(!html.contains("<tbody></tbody>"), "{site}: an empty table");
+        let gaps = rows(site, "gaps.csv");
+        let urgent = gaps.iter().filter(|g| g["severity"] != "low").count();
+        let said = if urgent == 0 {
+            format!("No high or medium gaps; {} low one(s)", gaps.len())
+        } else {
+            format!(
+                "high or medium gaps; all {} gaps are in {site}/audit/gaps.csv",
+                gaps.len()
+            )
+        };
+        if urgent == 0 || urgent < gaps.len() {
+            assert!(html.contains(&said), "{site}: wanted {said:?}");
+        }
+    }
     let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
         .into_iter()
         .find(|p| Path::new(p).exists())

@@ -77,6 +77,12 @@ fn the_readme_quick_start_is_what_the_tests_and_ci_run() {
         "{text}"
     );
     assert!(estate.is_file());
+    // A site whose gaps are all low says so rather than show an empty table.
+    let report = std::fs::read_to_string(&estate).unwrap();
+    assert!(
+        report.contains("<h2>demo_comare: gaps to act on first</h2><p>No high or medium gaps; "),
+        "{report}"
+    );
     for site in ["demo_chobs", "demo_comare", "demo_hpa"] {
         for file in [
             "redirects.csv",

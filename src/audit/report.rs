@@ -818,13 +818,40 @@ pub fn html(audits: &[SiteAudit]) -> String {
         })
         .collect();
     body.push_str(&svg_bars("Attachment formats by openness", &star_rows));
+    const SHOWN_GAPS: usize = 40;
     for a in audits {
         let _ = write!(
             body,
-            "<h2>{}: gaps to act on first</h2><table><thead><tr><th>gap</th><th>severity</th><th>url or need</th><th>hits</th><th>detail</th><th>action</th></tr></thead><tbody>",
+            "<h2>{}: gaps to act on first</h2>",
             escape_html(&a.site)
         );
-        for g in a.gaps.iter().filter(|g| g.severity != "low").take(40) {
+        let urgent = a.gaps.iter().filter(|g| g.severity != "low").count();
+        let low = a.gaps.len() - urgent;
+        // An empty table would read as "nothing to do"; say what there is, and where.
+        if urgent == 0 {
+            let _ = write!(
+                body,
+                "<p>No high or medium gaps; {low} low one(s) in {}/audit/gaps.csv.</p>",
+                escape_html(&a.site)
+            );
+            continue;
+        }
+        if urgent > SHOWN_GAPS || low > 0 {
+            let _ = write!(
+                body,
+                "<p>{} of {urgent} high or medium gaps; all {} gaps are in {}/audit/gaps.csv.</p>",
+                urgent.min(SHOWN_GAPS),
+                a.gaps.len(),
+                escape_html(&a.site)
+            );
+        }
+        body.push_str("<table><thead><tr><th>gap</th><th>severity</th><th>url or need</th><th>hits</th><th>detail</th><th>action</th></tr></thead><tbody>");
+        for g in a
+            .gaps
+            .iter()
+            .filter(|g| g.severity != "low")
+            .take(SHOWN_GAPS)
+        {
             let what = if g.url.is_empty() { &g.need } else { &g.url };
             let _ = write!(
                 body,
