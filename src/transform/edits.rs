@@ -58,7 +58,7 @@ pub fn find(content: &Path) -> Result<Vec<Edited>> {
     for entry in entries {
         let entry = entry.map_err(|e| Error::io(content, e))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name == MANIFEST {
+        if is_clutter(&name) {
             continue;
         }
         let Some(&hash) = written.get(name.as_str()) else {
@@ -79,6 +79,14 @@ pub fn find(content: &Path) -> Result<Vec<Edited>> {
     }
     edited.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(edited)
+}
+
+/// Files no one wrote by hand: the manifest, hidden files (a file manager's `.DS_Store`, an
+/// editor's swap file) and Windows' thumbnails and folder settings.
+fn is_clutter(name: &str) -> bool {
+    name.starts_with('.')
+        || name.eq_ignore_ascii_case("Thumbs.db")
+        || name.eq_ignore_ascii_case("desktop.ini")
 }
 
 /// The message that stops a transform which would lose `edited`.
@@ -181,6 +189,8 @@ mod tests {
         std::fs::write(dir.path().join("a.md"), "one").unwrap();
         std::fs::write(dir.path().join("b.md"), "two, rewritten").unwrap();
         std::fs::write(dir.path().join("notes.txt"), "mine").unwrap();
+        std::fs::write(dir.path().join(".DS_Store"), "a file manager's").unwrap();
+        std::fs::write(dir.path().join("Thumbs.db"), "Windows'").unwrap();
         std::fs::remove_file(dir.path().join("c.json")).unwrap();
         assert_eq!(
             find(dir.path()).unwrap(),
