@@ -1,10 +1,11 @@
-//! Editors' changes to `content/`. The drafts are meant to be edited (a new slug in the
-//! front matter, a rewritten summary), but every transform rebuilds the folder whole. So
+//! Editors' changes to `content/`. The drafts are meant to be edited (a rewritten summary,
+//! a table put right), but every transform rebuilds the folder whole. So
 //! each transform leaves a manifest of what it wrote, and the next one first looks for files
 //! that differ from it: it stops rather than lose them, or, when told to replace them, keeps
 //! a copy of each beside the folder.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -30,7 +31,7 @@ pub fn manifest(mut files: Vec<(String, u64)>) -> String {
     files.sort_unstable();
     let mut text = String::with_capacity(files.len() * 48);
     for (name, hash) in files {
-        text.push_str(&format!("{hash:016x} {name}\n"));
+        let _ = writeln!(text, "{hash:016x} {name}");
     }
     text
 }
