@@ -1,6 +1,9 @@
 //! Every row of GOV.UK's canonicalisation vectors (fixtures/reference/transition_c14n_vectors.csv)
-//! must pass in `govuk` mode.
+//! must pass in `govuk` mode; `phe-migrate canonical` shows the same from the terminal.
 
+mod common;
+
+use common::{phe_migrate, repo_root};
 use phe_migrate::canonical::{Canonicalizer, Mode, SignificantParams};
 
 #[derive(serde::Deserialize)]
@@ -88,4 +91,29 @@ fn aka_host_vectors_pass() {
         checked += 1;
     }
     assert_eq!(checked, 13);
+}
+
+#[test]
+fn the_command_takes_a_site_as_an_option_or_first() {
+    let canonical = |args: &[&str]| {
+        let output = phe_migrate()
+            .current_dir(repo_root())
+            .arg("canonical")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{args:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let url = "http://www.chobs-demo.org.uk/Resource/View.aspx?RID=101708&utm_source=x#top";
+    let want = "http://www.chobs-demo.org.uk/resource/view.aspx?rid=101708\t/resource/view.aspx?rid=101708\n\
+                http://www.chobs-demo.org.uk/profiles/view.aspx?qn=chp_e09000007\t/profiles/view.aspx?qn=chp_e09000007\n";
+    let path = "/Profiles/View.aspx?QN=CHP_E09000007&x=1";
+    assert_eq!(canonical(&["--site", "demo_chobs", url, path]), want);
+    assert_eq!(canonical(&["demo_chobs", url, path]), want);
+    // Without a site, GOV.UK's default keeps no query; a word that names no site is a path.
+    assert_eq!(
+        canonical(&[url, "no_such_site"]),
+        "http://www.chobs-demo.org.uk/resource/view.aspx\t/resource/view.aspx\n-\t/no_such_site\n"
+    );
 }

@@ -46,7 +46,17 @@ pub struct CanonicalArgs {
     pub compare: bool,
 }
 
-pub fn run(args: CanonicalArgs, workspace: &Workspace, out: &mut dyn Write) -> Result<i32> {
+pub fn run(mut args: CanonicalArgs, workspace: &Workspace, out: &mut dyn Write) -> Result<i32> {
+    // `canonical demo_chobs URL`, as the other commands take a site first: a bare first word
+    // that names a site is the site (as a path it would be `/demo_chobs`, which no one means).
+    if args.site.is_none()
+        && args.query_params.is_none()
+        && let Some(first) = args.urls.first()
+        && !first.contains(['/', ':', '?'])
+        && workspace.resolve_site(first).is_ok()
+    {
+        args.site = Some(args.urls.remove(0));
+    }
     let (params, origin) = match (&args.site, &args.query_params) {
         (Some(abbr), _) => {
             let site = workspace.resolve_site(abbr)?;
