@@ -30,7 +30,7 @@ impl From<ModeArg> for Mode {
 /// for the homepage). Reads URLs from stdin, one per line, when none are given.
 #[derive(Debug, Args)]
 pub struct CanonicalArgs {
-    /// URLs or paths to canonicalise.
+    /// URLs or paths to canonicalise; a site abbreviation may come first, as --site.
     #[arg(value_name = "URL")]
     pub urls: Vec<String>,
     /// Take the significant query parameters (and the host for paths) from this site.
