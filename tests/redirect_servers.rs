@@ -259,6 +259,15 @@ fn serve_answers_as_the_table_says_and_verify_catches_every_difference() {
     assert!(text.contains("2 differ"), "{text}");
     let _ = serve.kill();
     let _ = serve.wait();
+    // No server there any more: one message and exit 2, not every URL a difference.
+    let checked = verify(&tables(out), port);
+    let stderr = String::from_utf8_lossy(&checked.stderr);
+    assert_eq!(checked.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot connect to http://127.0.0.1:{port} (")),
+        "{stderr}"
+    );
+    assert!(checked.stdout.is_empty());
 }
 
 #[test]

@@ -61,6 +61,13 @@ pub fn run(args: VerifyArgs, out: &mut dyn Write) -> Result<i32> {
     for table in &args.tables {
         expectations.extend(verify::load(table)?);
     }
+    // A server that is not there would make every URL a difference: say so once.
+    if let Err(e) = std::net::TcpStream::connect_timeout(&options.target, options.timeout) {
+        return Err(Error::Usage(format!(
+            "cannot connect to {} ({e}): start the server to check (a preview: `phe-migrate serve SITE --listen {}`), or correct --target",
+            args.target, options.target
+        )));
+    }
     let report = verify::run(expectations, &options)?;
     if args.json {
         let mut text = serde_json::to_string_pretty(&report).unwrap_or_default();
