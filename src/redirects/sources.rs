@@ -133,9 +133,14 @@ pub fn gather(
     }
     inputs.allowed_hosts = allowed_hosts(mappings_dir)?;
     if let Some(drafted) = &estate.by_path {
-        inputs
-            .findings
-            .extend(clashes_with_other_sites(drafted, &content));
+        let mappings = mappings_dir.join(format!("{}.yml", site.abbr));
+        inputs.findings.extend(clashes_with_other_sites(
+            drafted,
+            &content,
+            own.unwrap_or_default(),
+            &|url| canonicalizer.key(url).ok(),
+            &mappings,
+        ));
     }
     inputs.batch_paths = estate
         .by_path
@@ -281,7 +286,17 @@ fn read_attachment_homes(
 fn clashes_with_other_sites(
     drafted: &BTreeMap<String, Vec<PathBuf>>,
     content: &Path,
+    own_drafts: &[DraftEntry],
+    key_of: &dyn Fn(&str) -> Option<String>,
+    mappings: &Path,
 ) -> Vec<Finding> {
+    // The rule that settles a clash names the page by its lookup key, which is what rules
+    // are matched against (the homepage's is empty).
+    let legacy_path = |file: &PathBuf| {
+        let (_, urls, _) = own_drafts.iter().find(|(_, _, f)| f == file)?;
+        let key = key_of(urls.first()?)?;
+        Some(if key.is_empty() { "/".to_owned() } else { key })
+    };
     let mut findings = Vec::new();
     for (base_path, files) in drafted {
         let (own, others): (Vec<&PathBuf>, Vec<&PathBuf>) =
@@ -291,13 +306,15 @@ fn clashes_with_other_sites(
         }
         let others: Vec<String> = others.iter().map(|f| f.display().to_string()).collect();
         for file in own {
+            let path = legacy_path(file).unwrap_or_else(|| "...".to_owned());
             findings.push(Finding::warning(
                 file.display().to_string(),
                 format!(
                     "{base_path} is also drafted by {}: GOV.UK has one page a path; \
-                     publish one of them, or give this one a slug of its own (a formats rule \
-                     in the site's mappings: `match: {{path: ...}}` with `slug:`)",
-                    others.join(", ")
+                     publish one of them, or give this one a slug of its own: in {}, \
+                     `- match: {{path: {path}}}` under `formats:`, with its `schema_name` and `slug:`",
+                    others.join(", "),
+                    mappings.display()
                 ),
             ));
         }
@@ -460,7 +477,18 @@ mod clash_tests {
         // One site's own `--2` pages are not a clash; nor is a path only one site drafts.
         drafted.insert("/guidance/a".into(), vec![hpa.join("a.md")]);
         drafted.insert("/guidance/b".into(), vec![chobs.join("b.md")]);
-        let findings = clashes_with_other_sites(&drafted, hpa);
+        let own: Vec<DraftEntry> = vec![(
+            "/guidance/accessibility".into(),
+            vec!["http://www.hpa.org.uk/About/Accessibility.aspx?v=2".into()],
+            hpa.join("accessibility.md"),
+        )];
+        let mappings = Path::new("mappings/hpa.yml");
+        let canonicalizer = Canonicalizer::new(
+            crate::canonical::SignificantParams::None,
+            crate::canonical::Mode::Govuk,
+        );
+        let key_of = |url: &str| canonicalizer.key(url).ok();
+        let findings = clashes_with_other_sites(&drafted, hpa, &own, &key_of, mappings);
         assert_eq!(findings.len(), 1, "{findings:?}");
         assert!(!findings[0].blocking);
         assert_eq!(
@@ -475,7 +503,27 @@ mod clash_tests {
             "{}",
             findings[0].message
         );
-        assert_eq!(clashes_with_other_sites(&drafted, chobs).len(), 1);
-        assert!(clashes_with_other_sites(&drafted, Path::new("out/comare/content")).is_empty());
+        // The help is the rule to write, with the page's lookup key (what rules match).
+        assert!(
+            findings[0].message.ends_with(
+                "in mappings/hpa.yml, `- match: {path: /about/accessibility.aspx}` under `formats:`, with its `schema_name` and `slug:`"
+            ),
+            "{}",
+            findings[0].message
+        );
+        assert_eq!(
+            clashes_with_other_sites(&drafted, chobs, &[], &key_of, mappings).len(),
+            1
+        );
+        assert!(
+            clashes_with_other_sites(
+                &drafted,
+                Path::new("out/comare/content"),
+                &[],
+                &key_of,
+                mappings
+            )
+            .is_empty()
+        );
     }
 }
