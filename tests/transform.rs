@@ -271,7 +271,7 @@ fn demo_estate_transforms_into_valid_identical_content() {
         &mappings,
         text.replacen(
             "formats:\n",
-            "formats:\n  - match: {path: /contact.html}\n    schema_name: corporate_information_page\n    slug: contact-comare\n",
+            "formats:\n  - match: {path: /contact.html}\n    schema_name: corporate_information_page\n    slug: contact-comare\n  - match: {path: /Contact.html/}\n    schema_name: detailed_guide\n",
             1,
         ),
     )
@@ -300,4 +300,16 @@ fn demo_estate_transforms_into_valid_identical_content() {
         "{draft}"
     );
     assert!(!content.join("contact.md").exists());
+    // A rule whose path is written as a browser shows it matches nothing, and says so.
+    let stdout = String::from_utf8_lossy(&renamed.stdout);
+    assert!(
+        stdout.contains(
+            "demo_comare.yml:48:19: warning: formats rule 2 (path /Contact.html/) matched no page"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("lookup key: lower case, no trailing slash"),
+        "{stdout}"
+    );
 }

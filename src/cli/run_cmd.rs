@@ -475,15 +475,20 @@ fn transform_stage(
     if summary.schema_errors > 0 {
         run.blocking = true;
     }
-    Ok((
-        "ran",
-        format!(
-            "{} content items, {} schema errors, {} pages not converted",
-            summary.pages,
-            summary.schema_errors,
-            summary.failed.len()
-        ),
-    ))
+    let mut detail = format!(
+        "{} content items, {} schema errors, {} pages not converted",
+        summary.pages,
+        summary.schema_errors,
+        summary.failed.len()
+    );
+    if !summary.unmatched_rules.is_empty() {
+        detail.push_str(&format!(
+            ", {} mappings rule(s) matched no page (`phe-migrate transform {}` lists them)",
+            summary.unmatched_rules.len(),
+            site.abbr
+        ));
+    }
+    Ok(("ran", detail))
 }
 
 fn report_stage(

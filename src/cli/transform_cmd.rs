@@ -98,6 +98,11 @@ pub fn write_summary(out: &mut dyn Write, s: &TransformSummary) -> std::io::Resu
     for (url, reason) in &s.failed {
         writeln!(out, "  failed: {url}: {reason}")?;
     }
+    for warning in &s.unmatched_rules {
+        for line in warning.lines() {
+            writeln!(out, "  {line}")?;
+        }
+    }
     if let Some(folder) = &s.kept_edits {
         writeln!(
             out,

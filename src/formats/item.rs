@@ -325,6 +325,7 @@ mod tests {
                 document_type: crate::formats::default_document_type(schema).into(),
                 reason: String::new(),
                 slug: None,
+                rule: None,
             };
             let item = build(&input(&choice, &headers, &attachments));
             assert_eq!(validate(&item), Vec::<String>::new(), "{schema}");
@@ -338,6 +339,7 @@ mod tests {
             document_type: "statistics".into(),
             reason: String::new(),
             slug: None,
+            rule: None,
         };
         let item = build(&input(&choice, &[], &[]));
         assert!(!validate(&item).is_empty());
@@ -346,6 +348,7 @@ mod tests {
             document_type: "detailed_guide".into(),
             reason: String::new(),
             slug: None,
+            rule: None,
         };
         let mut item = build(&input(&choice, &[], &[]));
         item["base_path"] = json!("/guidance/x y");

@@ -7,7 +7,7 @@ use globset::{Glob, GlobMatcher};
 use serde::Deserialize;
 
 use crate::config::yaml::YamlDocument;
-use crate::diagnostic::{Diagnostic, nearest_of};
+use crate::diagnostic::{Diagnostic, Position, nearest_of};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Default, Deserialize)]
@@ -61,6 +61,8 @@ pub struct FormatRule {
     pub document_type: Option<String>,
     /// For a rule naming one page: its slug (to settle a path two pages claim).
     pub slug: Option<String>,
+    /// Where the rule is written, for the warning when it matches no page.
+    pub at: Position,
 }
 
 impl FormatRule {
@@ -88,6 +90,8 @@ impl FormatRule {
 /// A site's mappings as the transform uses them.
 #[derive(Debug, Default, Clone)]
 pub struct Mappings {
+    /// The file the rules come from.
+    pub file: std::path::PathBuf,
     pub rules: Vec<FormatRule>,
     /// (path prefix, needs), (exact path, needs).
     sections: Vec<(String, Vec<String>)>,
@@ -209,6 +213,7 @@ impl Mappings {
                 schema_name: rule.schema_name,
                 document_type: rule.document_type,
                 slug: rule.slug,
+                at: doc.value_position(&["formats", i.as_str(), "match", "path"]),
             });
         }
         let sections = file
@@ -222,10 +227,31 @@ impl Mappings {
             .map(|p| (p.path.to_lowercase(), p.needs))
             .collect();
         Ok(Mappings {
+            file: path.to_path_buf(),
             rules,
             sections,
             pages,
         })
+    }
+
+    /// Warnings for the rules no page matched (given whether each matched), in file order:
+    /// most often a path written as a browser shows it rather than as a lookup key.
+    pub fn unmatched(&self, matched: &[bool]) -> Vec<Diagnostic> {
+        self.rules
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !matched.get(*i).copied().unwrap_or(false))
+            .map(|(i, rule)| {
+                Diagnostic::warning(
+                    &self.file,
+                    rule.at,
+                    format!("formats rule {} ({}) matched no page", i + 1, rule.describe()),
+                )
+                .with_help(
+                    "a path is matched against each page's lookup key: lower case, no trailing slash, only the site's significant query parameters (`phe-migrate canonical SITE URL` prints it)",
+                )
+            })
+            .collect()
     }
 
     /// The first rule matching the page, with its index.
@@ -300,6 +326,25 @@ formats:
             mappings.rules[2].slug.as_deref(),
             Some("breastfeeding-briefing-2011")
         );
+    }
+
+    #[test]
+    fn a_rule_no_page_matched_is_a_warning_at_its_path() {
+        let mappings = Mappings::parse(Path::new("mappings/x.yml"), RULES).unwrap();
+        let warnings: Vec<String> = mappings
+            .unmatched(&[true, false])
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with(
+                "mappings/x.yml:6:19: warning: formats rule 2 (path /resource/view.aspx*) matched no page"
+            ),
+            "{}",
+            warnings[0]
+        );
+        assert!(mappings.unmatched(&[true, true]).is_empty());
     }
 
     #[test]

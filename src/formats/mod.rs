@@ -17,6 +17,8 @@ pub struct Choice {
     pub reason: String,
     /// The slug a mappings rule gives the page, instead of one made from its title.
     pub slug: Option<String>,
+    /// The index of the mappings rule that decided, if one did.
+    pub rule: Option<usize>,
 }
 
 /// What the heuristics look at.
@@ -43,6 +45,7 @@ fn choice(schema_name: &str, document_type: &str, reason: impl Into<String>) -> 
         document_type: document_type.to_owned(),
         reason: reason.into(),
         slug: None,
+        rule: None,
     }
 }
 
@@ -77,6 +80,7 @@ pub fn choose(signals: &Signals<'_>, rule: Option<(usize, &FormatRule)>) -> Choi
             .unwrap_or_else(|| default_document_type(&rule.schema_name).to_owned());
         return Choice {
             slug: rule.slug.clone(),
+            rule: Some(index),
             ..choice(
                 &rule.schema_name,
                 &document_type,

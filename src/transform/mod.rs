@@ -55,6 +55,8 @@ pub struct TransformSummary {
     /// Where the files changed since the last transform were copied, when there were any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kept_edits: Option<String>,
+    /// A warning for each mappings rule that no page matched, at its file:line:column.
+    pub unmatched_rules: Vec<String>,
 }
 
 /// A page read from the store.
@@ -399,10 +401,19 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
             }
         }
     }
+    let mut matched = vec![false; mappings.rules.len()];
+    for rule in drafts.iter().filter_map(|d| d.choice.rule) {
+        matched[rule] = true;
+    }
     let mut summary = TransformSummary {
         site: site.abbr.clone(),
         failed,
         kept_edits: kept_edits.map(|folder| folder.display().to_string()),
+        unmatched_rules: mappings
+            .unmatched(&matched)
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
         ..TransformSummary::default()
     };
     drafts.sort_by(|a, b| a.key.cmp(&b.key));
