@@ -247,9 +247,11 @@ impl Mappings {
                     rule.at,
                     format!("formats rule {} ({}) matched no page", i + 1, rule.describe()),
                 )
-                .with_help(
-                    "a path is matched against each page's lookup key: lower case, no trailing slash, only the site's significant query parameters (`phe-migrate canonical SITE URL` prints it)",
-                )
+                .with_help(if rule.path.is_some() {
+                    "a path is matched against each page's lookup key: lower case, no trailing slash, only the site's significant query parameters (`phe-migrate canonical SITE URL` prints it)"
+                } else {
+                    "a title matches when it contains these words, in any case: compare with the titles in transform.csv"
+                })
             })
             .collect()
     }
@@ -345,6 +347,17 @@ formats:
             warnings[0]
         );
         assert!(mappings.unmatched(&[true, true]).is_empty());
+        // A title rule's help is about titles.
+        let titled = Mappings::parse(
+            Path::new("mappings/x.yml"),
+            "formats:\n  - match: {title: Annual Reprot}\n    schema_name: publication\n",
+        )
+        .unwrap();
+        let warning = titled.unmatched(&[false])[0].to_string();
+        assert!(
+            warning.contains("compare with the titles in transform.csv"),
+            "{warning}"
+        );
     }
 
     #[test]
