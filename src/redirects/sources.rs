@@ -292,7 +292,7 @@ fn clashes_with_other_sites(
 ) -> Vec<Finding> {
     // The rule that settles a clash names the page by its lookup key, which is what rules
     // are matched against (the homepage's is empty).
-    let legacy_path = |file: &PathBuf| {
+    let lookup_key = |file: &PathBuf| {
         let (_, urls, _) = own_drafts.iter().find(|(_, _, f)| f == file)?;
         let key = key_of(urls.first()?)?;
         Some(if key.is_empty() { "/".to_owned() } else { key })
@@ -306,7 +306,7 @@ fn clashes_with_other_sites(
         }
         let others: Vec<String> = others.iter().map(|f| f.display().to_string()).collect();
         for file in own {
-            let path = legacy_path(file).unwrap_or_else(|| "...".to_owned());
+            let path = lookup_key(file).unwrap_or_else(|| "...".to_owned());
             findings.push(Finding::warning(
                 file.display().to_string(),
                 format!(
