@@ -271,7 +271,7 @@ fn demo_estate_transforms_into_valid_identical_content() {
         &mappings,
         text.replacen(
             "formats:\n",
-            "formats:\n  - match: {path: /contact.html}\n    schema_name: corporate_information_page\n    slug: contact-comare\n  - match: {path: /Contact.html/}\n    schema_name: detailed_guide\n",
+            "formats:\n  - match: {path: /Contact.html/}\n    schema_name: corporate_information_page\n    slug: contact-comare\n  - match: {path: /contact-us.html}\n    schema_name: detailed_guide\n",
             1,
         ),
     )
@@ -295,21 +295,22 @@ fn demo_estate_transforms_into_valid_identical_content() {
         ),
         "{draft}"
     );
+    // The path as a browser shows it names the page whose lookup key is /contact.html.
     assert!(
-        draft.contains("format_reason: \"mappings rule 1: path /contact.html\""),
+        draft.contains("format_reason: \"mappings rule 1: path /Contact.html/\""),
         "{draft}"
     );
     assert!(!content.join("contact.md").exists());
-    // A rule whose path is written as a browser shows it matches nothing, and says so.
+    // A rule for a page the crawl does not have matches nothing, and says so.
     let stdout = String::from_utf8_lossy(&renamed.stdout);
     assert!(
         stdout.contains(
-            "demo_comare.yml:48:19: warning: formats rule 2 (path /Contact.html/) matched no page"
+            "demo_comare.yml:48:19: warning: formats rule 2 (path /contact-us.html) matched no page"
         ),
         "{stdout}"
     );
     assert!(
-        stdout.contains("lookup key: lower case, no trailing slash"),
+        stdout.contains("the canonical_key column of transform.csv"),
         "{stdout}"
     );
 }

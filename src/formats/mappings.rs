@@ -234,6 +234,26 @@ impl Mappings {
         })
     }
 
+    /// Compares exact paths (no `*`, `[` or `{`) as the lookup keys they stand for, so that
+    /// `/AboutTheHPA/ContactUs/`, as a browser shows it, names the page whose key is
+    /// `/aboutthehpa/contactus`. `key_of` is the site's canonicaliser (the homepage: `/`).
+    pub fn with_keys(mut self, key_of: impl Fn(&str) -> Option<String>) -> Mappings {
+        for rule in &mut self.rules {
+            let Some((written, matcher)) = &mut rule.path else {
+                continue;
+            };
+            if written.contains(['*', '[', '{']) {
+                continue;
+            }
+            let Some(key) = key_of(written) else { continue };
+            let key = if key.is_empty() { "/".to_owned() } else { key };
+            if let Ok(glob) = Glob::new(&globset::escape(&key)) {
+                *matcher = glob.compile_matcher();
+            }
+        }
+        self
+    }
+
     /// Warnings for the rules no page matched (given whether each matched), in file order:
     /// most often a path written as a browser shows it rather than as a lookup key.
     pub fn unmatched(&self, matched: &[bool]) -> Vec<Diagnostic> {
@@ -248,7 +268,7 @@ impl Mappings {
                     format!("formats rule {} ({}) matched no page", i + 1, rule.describe()),
                 )
                 .with_help(if rule.path.is_some() {
-                    "a path is matched against each page's lookup key: lower case, no trailing slash, only the site's significant query parameters (`phe-migrate canonical SITE URL` prints it)"
+                    "paths are matched against each page's lookup key (an exact path is made one first): compare with the canonical_key column of transform.csv, or ask `phe-migrate canonical SITE URL`"
                 } else {
                     "a title matches when it contains these words, in any case: compare with the titles in transform.csv"
                 })
@@ -328,6 +348,28 @@ formats:
             mappings.rules[2].slug.as_deref(),
             Some("breastfeeding-briefing-2011")
         );
+    }
+
+    #[test]
+    fn an_exact_path_is_compared_as_its_lookup_key() {
+        let text = "formats:\n  - match: {path: /AboutTheHPA/ContactUs/}\n    schema_name: corporate_information_page\n  - match: {path: /News/*}\n    schema_name: news_article\n";
+        // A stand-in for the site's canonicaliser: lower case, no trailing slash.
+        let key_of = |path: &str| Some(path.to_lowercase().trim_end_matches('/').to_owned());
+        let mappings = Mappings::parse(Path::new("mappings/x.yml"), text)
+            .unwrap()
+            .with_keys(key_of);
+        assert_eq!(
+            mappings.rule_for("/aboutthehpa/contactus", "").unwrap().0,
+            0
+        );
+        assert!(
+            mappings
+                .rule_for("/aboutthehpa/contactus/more", "")
+                .is_none()
+        );
+        // Patterns stay patterns; the rule still names the path as written.
+        assert_eq!(mappings.rule_for("/news/2013/flu", "").unwrap().0, 1);
+        assert_eq!(mappings.rules[0].describe(), "path /AboutTheHPA/ContactUs/");
     }
 
     #[test]

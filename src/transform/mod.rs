@@ -334,7 +334,8 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
     let store = Store::open_existing(&db)?;
     store.prefer_bulk_reads()?;
     let canonicalizer = Canonicalizer::new(site.significant_params.clone(), Mode::Govuk);
-    let mappings = Mappings::load(&options.mappings_dir.join(format!("{}.yml", site.abbr)))?;
+    let mappings = Mappings::load(&options.mappings_dir.join(format!("{}.yml", site.abbr)))?
+        .with_keys(|path| canonicalizer.key(path).ok());
     let rules = ContentRules::new(&site.content);
     let (mut pages, keys, files) = read_store(&store, &db, &site.host)?;
 
