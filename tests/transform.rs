@@ -191,6 +191,13 @@ fn demo_estate_transforms_into_valid_identical_content() {
     // A title used once carries no such warning.
     let single = std::fs::read_to_string(content.join("breastfeeding.md")).unwrap();
     assert!(!single.contains("have this title"), "{single}");
+    // The mappings' `pages:` entry for /atlas/ names the page keyed /atlas: its needs are in
+    // the draft, as the audit counts them.
+    let atlas = std::fs::read_to_string(content.join("child-health-atlas.md")).unwrap();
+    assert!(
+        atlas.contains("needs:\n  - \"chobs-area-indicators\"\n"),
+        "{atlas}"
+    );
     // `/` and `/index.html` serve the same bytes on two sites: one item each answers both.
     assert_eq!(items, 87 + 82 + 28);
     let home = std::fs::read_to_string(one.path().join("demo_comare/content/welcome-to-comare.md"))

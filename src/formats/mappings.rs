@@ -234,10 +234,18 @@ impl Mappings {
         })
     }
 
-    /// Compares exact paths (no `*`, `[` or `{`) as the lookup keys they stand for, so that
-    /// `/AboutTheHPA/ContactUs/`, as a browser shows it, names the page whose key is
-    /// `/aboutthehpa/contactus`. `key_of` is the site's canonicaliser (the homepage: `/`).
+    /// Compares exact paths (no `*`, `[` or `{`), and the paths of `pages:` entries, as the
+    /// lookup keys they stand for, so that `/AboutTheHPA/ContactUs/`, as a browser shows it,
+    /// names the page whose key is `/aboutthehpa/contactus` (as the audit reads them too).
+    /// `key_of` is the site's canonicaliser; the homepage's key is taken as `/`.
     pub fn with_keys(mut self, key_of: impl Fn(&str) -> Option<String>) -> Mappings {
+        let key_of =
+            |path: &str| key_of(path).map(|key| if key.is_empty() { "/".to_owned() } else { key });
+        for (path, _) in &mut self.pages {
+            if let Some(key) = key_of(path) {
+                *path = key;
+            }
+        }
         for rule in &mut self.rules {
             let Some((written, matcher)) = &mut rule.path else {
                 continue;
@@ -246,7 +254,6 @@ impl Mappings {
                 continue;
             }
             let Some(key) = key_of(written) else { continue };
-            let key = if key.is_empty() { "/".to_owned() } else { key };
             if let Ok(glob) = Glob::new(&globset::escape(&key)) {
                 *matcher = glob.compile_matcher();
             }
@@ -352,7 +359,7 @@ formats:
 
     #[test]
     fn an_exact_path_is_compared_as_its_lookup_key() {
-        let text = "formats:\n  - match: {path: /AboutTheHPA/ContactUs/}\n    schema_name: corporate_information_page\n  - match: {path: /News/*}\n    schema_name: news_article\n";
+        let text = "formats:\n  - match: {path: /AboutTheHPA/ContactUs/}\n    schema_name: corporate_information_page\n  - match: {path: /News/*}\n    schema_name: news_article\npages:\n  - path: /Tools/Growth.aspx/\n    needs: [growth]\n";
         // A stand-in for the site's canonicaliser: lower case, no trailing slash.
         let key_of = |path: &str| Some(path.to_lowercase().trim_end_matches('/').to_owned());
         let mappings = Mappings::parse(Path::new("mappings/x.yml"), text)
@@ -370,6 +377,8 @@ formats:
         // Patterns stay patterns; the rule still names the path as written.
         assert_eq!(mappings.rule_for("/news/2013/flu", "").unwrap().0, 1);
         assert_eq!(mappings.rules[0].describe(), "path /AboutTheHPA/ContactUs/");
+        // A page's needs are found by its key as well.
+        assert_eq!(mappings.needs_for("/tools/growth.aspx"), ["growth"]);
     }
 
     #[test]
