@@ -254,6 +254,11 @@ fn starts_with_domain(input: &str, ignore_case: bool) -> bool {
     }
 }
 
+/// A lookup key as a path: the homepage's key is empty, its path is `/`.
+pub fn key_as_path(key: &str) -> &str {
+    if key.is_empty() { "/" } else { key }
+}
+
 /// The one raw URL that stands for a key (its legacy URL, and the seed of its content_id),
 /// chosen from every variant seen so that it does not depend on which variant the crawl
 /// happened to fetch first: on the site's own host, then the fewest capitals, then the

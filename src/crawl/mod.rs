@@ -90,10 +90,15 @@ pub struct CrawlSummary {
 }
 
 impl CrawlSummary {
-    /// When no page could be fetched because requests failed (no network, a wrong host
-    /// name, a server that is down): what happened and what to do.
+    /// No page fetched, because requests failed (no network, a wrong host name, a server
+    /// that is down).
+    fn fetched_nothing(&self) -> bool {
+        self.pages == 0 && self.failed > 0
+    }
+
+    /// When [`fetched_nothing`](Self::fetched_nothing): what happened and what to do.
     pub fn unreachable(&self, host: &str) -> Option<String> {
-        (self.pages == 0 && self.failed > 0).then(|| {
+        self.fetched_nothing().then(|| {
             let cause = self
                 .last_error
                 .as_deref()
@@ -109,7 +114,7 @@ impl CrawlSummary {
 
 impl fmt::Display for CrawlSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let outcome = if self.pages == 0 && self.failed > 0 {
+        let outcome = if self.fetched_nothing() {
             "crawl ended with no page fetched"
         } else {
             "crawl complete"

@@ -235,21 +235,29 @@ fn validators() -> &'static HashMap<&'static str, jsonschema::Validator> {
 }
 
 /// The document types the bundled schema allows for a format (its `document_type` enum), so
-/// that a mappings file can be checked before any page is converted.
-pub fn document_types(schema: &str) -> Vec<String> {
-    let Some(text) = schema_text(schema) else {
-        return Vec::new();
-    };
-    let schema: Value = serde_json::from_str(text).expect("bundled schemas are JSON");
-    schema["properties"]["document_type"]["enum"]
-        .as_array()
-        .map(|values| {
-            values
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
+/// that a mappings file can be checked before any page is converted. Read once per format.
+pub fn document_types(schema: &str) -> &'static [String] {
+    static ENUMS: OnceLock<HashMap<&'static str, Vec<String>>> = OnceLock::new();
+    let enums = ENUMS.get_or_init(|| {
+        super::SCHEMAS
+            .iter()
+            .filter_map(|name| {
+                let schema: Value =
+                    serde_json::from_str(schema_text(name)?).expect("bundled schemas are JSON");
+                let allowed = schema["properties"]["document_type"]["enum"]
+                    .as_array()
+                    .map(|values| {
+                        values
+                            .iter()
+                            .filter_map(|v| v.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                Some((*name, allowed))
+            })
+            .collect()
+    });
+    enums.get(schema).map_or(&[], Vec::as_slice)
 }
 
 /// Schema errors of an item (`/details/body: ...`); empty when valid. Also checks the

@@ -87,6 +87,12 @@ impl FormatRule {
     }
 }
 
+/// A path pattern that names one path: no `*`, class or alternation (a `?` stands for
+/// itself, as in a query string).
+fn is_exact(pattern: &str) -> bool {
+    !pattern.contains(['*', '[', '{'])
+}
+
 /// A site's mappings as the transform uses them.
 #[derive(Debug, Default, Clone)]
 pub struct Mappings {
@@ -113,14 +119,14 @@ impl Mappings {
     pub fn parse(path: &Path, text: &str) -> Result<Mappings> {
         let usage = |d: Diagnostic| Error::Invalid(vec![d]);
         let doc = YamlDocument::parse(path, text.to_owned()).map_err(usage)?;
-        // Checked before serde, whose help below is for a misshapen entry.
-        if let Some(duplicate) = doc.duplicates.first() {
-            return Err(usage(duplicate.diagnostic(path)));
-        }
         let file: File = if text.trim().is_empty() {
             File::default()
         } else {
             doc.deserialize().map_err(|d| {
+                // A key given twice keeps its own help; the rest are misshapen entries.
+                if !doc.duplicates.is_empty() {
+                    return usage(d);
+                }
                 usage(d.with_help(
                     "formats entries look like `- match: {path: /news/*}` with `schema_name:` and `document_type:`",
                 ))
@@ -183,9 +189,7 @@ impl Mappings {
                 None => None,
             };
             if let Some(slug) = &rule.slug {
-                let one_page = path_glob
-                    .as_ref()
-                    .is_some_and(|(p, _)| !p.contains(['*', '[', '{']));
+                let one_page = path_glob.as_ref().is_some_and(|(p, _)| is_exact(p));
                 if !one_page {
                     return Err(usage(
                         Diagnostic::error(path, at(&["slug"]), "a slug names one page").with_help(
@@ -213,7 +217,7 @@ impl Mappings {
                 schema_name: rule.schema_name,
                 document_type: rule.document_type,
                 slug: rule.slug,
-                at: doc.value_position(&["formats", i.as_str(), "match", "path"]),
+                at: at(&["match", "path"]),
             });
         }
         let sections = file
@@ -240,7 +244,7 @@ impl Mappings {
     /// `key_of` is the site's canonicaliser; the homepage's key is taken as `/`.
     pub fn with_keys(mut self, key_of: impl Fn(&str) -> Option<String>) -> Mappings {
         let key_of =
-            |path: &str| key_of(path).map(|key| if key.is_empty() { "/".to_owned() } else { key });
+            |path: &str| key_of(path).map(|key| crate::canonical::key_as_path(&key).to_owned());
         for (path, _) in &mut self.pages {
             if let Some(key) = key_of(path) {
                 *path = key;
@@ -250,7 +254,7 @@ impl Mappings {
             let Some((written, matcher)) = &mut rule.path else {
                 continue;
             };
-            if written.contains(['*', '[', '{']) {
+            if !is_exact(written) {
                 continue;
             }
             let Some(key) = key_of(written) else { continue };

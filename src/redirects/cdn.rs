@@ -79,11 +79,7 @@ pub fn cloudflare(site: &Site, table: &Table, plan: CloudflarePlan) -> Written {
             queried += 1;
             continue;
         }
-        let path = if entry.key.is_empty() {
-            "/"
-        } else {
-            &entry.key
-        };
+        let path = crate::canonical::key_as_path(&entry.key);
         for host in site.hosts() {
             rows.push([format!("{host}{path}"), target.clone(), "301".to_owned()]);
         }

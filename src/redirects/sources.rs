@@ -295,7 +295,7 @@ fn clashes_with_other_sites(
     let lookup_key = |file: &PathBuf| {
         let (_, urls, _) = own_drafts.iter().find(|(_, _, f)| f == file)?;
         let key = key_of(urls.first()?)?;
-        Some(if key.is_empty() { "/".to_owned() } else { key })
+        Some(crate::canonical::key_as_path(&key).to_owned())
     };
     let mut findings = Vec::new();
     for (base_path, files) in drafted {

@@ -494,17 +494,14 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
                     &by_name,
                     &organisation_id,
                 );
-                let markdown = std::mem::take(&mut out.markdown);
-                let json = std::mem::take(&mut out.json);
-                out.digests = [
-                    edits::digest(markdown.as_bytes()),
-                    edits::digest(json.as_bytes()),
-                ];
                 write_file(
                     &partial.join(format!("{}.md", out.slug)),
-                    markdown.as_bytes(),
+                    std::mem::take(&mut out.markdown).as_bytes(),
                 )?;
-                write_file(&partial.join(format!("{}.json", out.slug)), json.as_bytes())?;
+                write_file(
+                    &partial.join(format!("{}.json", out.slug)),
+                    std::mem::take(&mut out.json).as_bytes(),
+                )?;
                 if let Some(bar) = &bar {
                     bar.inc(1);
                 }
@@ -592,11 +589,7 @@ impl Context<'_> {
                 None => LinkTarget::Keep,
             }
         };
-        let path_key = if page.key.is_empty() {
-            "/".to_owned()
-        } else {
-            page.key.clone()
-        };
+        let path_key = crate::canonical::key_as_path(&page.key);
         // Publications list their files; other formats embed them. The format depends on
         // the conversion, so convert with embeds and rewrite them if the format lists files.
         let main =
@@ -633,7 +626,7 @@ impl Context<'_> {
             }
         }
         let signals = Signals {
-            path: &path_key,
+            path: path_key,
             title: &extracted.title,
             words,
             headings: conversion.headings.len(),
@@ -644,10 +637,7 @@ impl Context<'_> {
             internal_links,
             has_date: extracted.published.is_some(),
         };
-        let choice = formats::choose(
-            &signals,
-            self.mappings.rule_for(&path_key, &extracted.title),
-        );
+        let choice = formats::choose(&signals, self.mappings.rule_for(path_key, &extracted.title));
         if matches!(choice.schema_name.as_str(), "publication" | "consultation")
             && !conversion.attachments.is_empty()
         {
@@ -723,7 +713,7 @@ impl Context<'_> {
             attachments: conversion.attachments,
             linked_pages,
             warnings,
-            needs: self.mappings.needs_for(&path_key),
+            needs: self.mappings.needs_for(path_key),
             facts,
         };
         Ok((draft, conversion.govspeak))
@@ -879,6 +869,10 @@ fn finish(
     .expect("a JSON value");
     Output {
         slug,
+        digests: [
+            edits::digest(markdown.as_bytes()),
+            edits::digest(json.as_bytes()),
+        ],
         markdown,
         json,
         csv_row,
@@ -891,7 +885,6 @@ fn finish(
         schema_errors: errors.len(),
         warnings: warnings.len(),
         schema_name: draft.choice.schema_name.clone(),
-        digests: [0; 2],
     }
 }
 
