@@ -270,6 +270,19 @@ fn demo_estate_transforms_into_valid_identical_content() {
     assert!(kept[0].join("notes.txt").is_file());
     // Nothing changed since: the next transform goes ahead.
     assert!(transform(&[]).status.success());
+    // Without its manifest (lost in a copy, or a folder written by hand), no file can be
+    // told apart from an edit: every one counts.
+    std::fs::remove_file(content.join(".written")).unwrap();
+    let unrecorded = transform(&[]);
+    let stderr = String::from_utf8_lossy(&unrecorded.stderr);
+    assert_eq!(unrecorded.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("file(s) and no record of what a transform wrote (.written is missing"),
+        "{stderr}"
+    );
+    assert!(transform(&["--replace-edited"]).status.success());
+    assert!(content.join(".written").is_file());
+    assert!(transform(&[]).status.success());
     // A formats rule may give one page its slug, to settle a path two pages claim.
     let ws = copy_workspace();
     let mappings = ws.path().join("mappings/demo_comare.yml");

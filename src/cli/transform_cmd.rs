@@ -106,7 +106,7 @@ pub fn write_summary(out: &mut dyn Write, s: &TransformSummary) -> std::io::Resu
     if let Some(folder) = &s.kept_edits {
         writeln!(
             out,
-            "  the files changed since the last transform were replaced; copies are in {folder}"
+            "  the files that could hold edits were replaced; copies are in {folder}"
         )?;
     }
     Ok(())

@@ -21,6 +21,22 @@ pub struct Edited {
     pub added: bool,
 }
 
+/// What [`find`] found in `content/`.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Edits {
+    pub files: Vec<Edited>,
+    /// True when the folder holds files but no manifest (written by hand, by a version that
+    /// kept none, or the manifest was lost on a copy): none of them can be told apart from
+    /// an edit, so every one of them counts.
+    pub unrecorded: bool,
+}
+
+impl Edits {
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+}
+
 /// The hash the manifest keeps for a file's bytes.
 pub fn digest(bytes: &[u8]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(bytes)
@@ -37,12 +53,16 @@ pub fn manifest(mut files: Vec<(String, u64)>) -> String {
 }
 
 /// The files of `content` that differ from what the last transform wrote, sorted by name.
-/// A folder without a manifest (never written, or written by an older version) has none.
-/// Only files changed after the manifest was written are read again.
-pub fn find(content: &Path) -> Result<Vec<Edited>> {
+/// A missing folder has none; a folder without a manifest has all of its files. Only files
+/// changed after the manifest was written are read again.
+pub fn find(content: &Path) -> Result<Edits> {
     let manifest_path = content.join(MANIFEST);
-    let Ok(text) = std::fs::read_to_string(&manifest_path) else {
-        return Ok(Vec::new());
+    let text = match std::fs::read_to_string(&manifest_path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return unrecorded(content);
+        }
+        Err(e) => return Err(Error::io(&manifest_path, e)),
     };
     let written: HashMap<&str, u64> = text
         .lines()
@@ -79,7 +99,33 @@ pub fn find(content: &Path) -> Result<Vec<Edited>> {
         }
     }
     edited.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(edited)
+    Ok(Edits {
+        files: edited,
+        unrecorded: false,
+    })
+}
+
+/// Every file of a folder that has no manifest, or none when there is no folder.
+fn unrecorded(content: &Path) -> Result<Edits> {
+    let entries = match std::fs::read_dir(content) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Edits::default()),
+        Err(e) => return Err(Error::io(content, e)),
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let name = entry
+            .map_err(|e| Error::io(content, e))?
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        if !is_clutter(&name) {
+            files.push(Edited { name, added: true });
+        }
+    }
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    let unrecorded = !files.is_empty();
+    Ok(Edits { files, unrecorded })
 }
 
 /// Files no one wrote by hand: the manifest, hidden files (a file manager's `.DS_Store`, an
@@ -90,14 +136,15 @@ fn is_clutter(name: &str) -> bool {
         || name.eq_ignore_ascii_case("desktop.ini")
 }
 
-/// The message that stops a transform which would lose `edited`.
-pub fn refusal(abbr: &str, content: &Path, edited: &[Edited]) -> String {
+/// The message that stops a transform which would lose `edits`.
+pub fn refusal(abbr: &str, content: &Path, edits: &Edits) -> String {
     const SHOWN: usize = 5;
+    let edited = &edits.files;
     let mut names: Vec<String> = edited
         .iter()
         .take(SHOWN)
         .map(|e| {
-            if e.added {
+            if e.added && !edits.unrecorded {
                 format!("{} (added)", e.name)
             } else {
                 e.name.clone()
@@ -107,10 +154,20 @@ pub fn refusal(abbr: &str, content: &Path, edited: &[Edited]) -> String {
     if edited.len() > SHOWN {
         names.push(format!("and {} more", edited.len() - SHOWN));
     }
+    let what = if edits.unrecorded {
+        format!(
+            "{} file(s) and no record of what a transform wrote ({MANIFEST} is missing: the folder was written by an older version or by hand, or copied without its hidden files), so any of them may hold edits",
+            edited.len()
+        )
+    } else {
+        format!(
+            "{} file(s) changed since the last transform wrote them",
+            edited.len()
+        )
+    };
     format!(
-        "{}: {} file(s) changed since the last transform wrote them: {}\n  a transform rebuilds this folder and would lose them: copy what you need elsewhere, then run `phe-migrate transform {abbr} --replace-edited` (or `run` with it), which keeps a copy of each in {}/",
+        "{}: {what}: {}\n  a transform rebuilds this folder and would lose them: copy what you need elsewhere, then run `phe-migrate transform {abbr} --replace-edited` (or `run` with it), which keeps a copy of each in {}/",
         content.display(),
-        edited.len(),
         names.join(", "),
         kept_folder(content).display()
     )
@@ -185,7 +242,7 @@ mod tests {
     #[test]
     fn only_changed_and_added_files_count_as_edits() {
         let dir = folder_with_manifest(&[("a.md", "one"), ("b.md", "two"), ("c.json", "{}")]);
-        assert_eq!(find(dir.path()).unwrap(), vec![]);
+        assert!(find(dir.path()).unwrap().is_empty());
         // Written again with the same bytes: not an edit. Changed, added: edits.
         std::fs::write(dir.path().join("a.md"), "one").unwrap();
         std::fs::write(dir.path().join("b.md"), "two, rewritten").unwrap();
@@ -194,7 +251,7 @@ mod tests {
         std::fs::write(dir.path().join("Thumbs.db"), "Windows'").unwrap();
         std::fs::remove_file(dir.path().join("c.json")).unwrap();
         assert_eq!(
-            find(dir.path()).unwrap(),
+            find(dir.path()).unwrap().files,
             vec![
                 Edited {
                     name: "b.md".into(),
@@ -206,7 +263,7 @@ mod tests {
                 },
             ]
         );
-        let kept = keep_copies(dir.path(), &find(dir.path()).unwrap()).unwrap();
+        let kept = keep_copies(dir.path(), &find(dir.path()).unwrap().files).unwrap();
         assert_eq!(
             std::fs::read_to_string(kept.join("b.md")).unwrap(),
             "two, rewritten"
@@ -219,10 +276,26 @@ mod tests {
     }
 
     #[test]
-    fn a_folder_without_a_manifest_has_no_edits() {
+    fn every_file_of_a_folder_without_a_manifest_counts() {
         let dir = tempfile::tempdir().unwrap();
+        // No folder, or an empty one (clutter aside): nothing to lose.
+        assert_eq!(find(&dir.path().join("missing")).unwrap(), Edits::default());
+        std::fs::write(dir.path().join(".DS_Store"), "a file manager's").unwrap();
+        assert_eq!(find(dir.path()).unwrap(), Edits::default());
+        std::fs::write(dir.path().join("b.md"), "two").unwrap();
         std::fs::write(dir.path().join("a.md"), "one").unwrap();
-        assert_eq!(find(dir.path()).unwrap(), vec![]);
-        assert_eq!(find(&dir.path().join("missing")).unwrap(), vec![]);
+        let edits = find(dir.path()).unwrap();
+        assert!(edits.unrecorded);
+        let names: Vec<&str> = edits.files.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["a.md", "b.md"]);
+        let message = refusal("demo_x", dir.path(), &edits);
+        assert!(
+            message
+                .contains("2 file(s) and no record of what a transform wrote (.written is missing"),
+            "{message}"
+        );
+        assert!(message.contains(": a.md, b.md\n"), "{message}");
+        let kept = keep_copies(dir.path(), &edits.files).unwrap();
+        assert_eq!(std::fs::read_to_string(kept.join("a.md")).unwrap(), "one");
     }
 }

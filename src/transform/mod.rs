@@ -329,7 +329,7 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
                 &edited,
             )));
         }
-        (false, true) => Some(edits::keep_copies(&content_dir, &edited)?),
+        (false, true) => Some(edits::keep_copies(&content_dir, &edited.files)?),
     };
     let store = Store::open_existing(&db)?;
     store.prefer_bulk_reads()?;
