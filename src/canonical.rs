@@ -259,6 +259,27 @@ pub fn key_as_path(key: &str) -> &str {
     if key.is_empty() { "/" } else { key }
 }
 
+/// Whether a lookup key lies in the section a lower-cased `sections:` prefix names. A
+/// prefix ending in `/` names a folder, and the folder's own page belongs to it: keys drop
+/// the trailing slash, so `/atlas/` must cover the page `/atlas` (and `/atlas?area=x`) as
+/// well as `/atlas/map`, but not `/atlases`.
+pub fn in_section(key: &str, prefix: &str) -> bool {
+    key.starts_with(prefix)
+        || prefix.strip_suffix('/').is_some_and(|folder| {
+            key.strip_prefix(folder)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('?'))
+        })
+}
+
+/// [`in_section`] as a regular expression over the key, from the prefix already escaped
+/// for the server's regex syntax (which leaves `/` as it is).
+pub fn section_regex(escaped_prefix: &str) -> String {
+    match escaped_prefix.strip_suffix('/') {
+        Some(folder) => format!("^{folder}(?:/|\\?|$)"),
+        None => format!("^{escaped_prefix}"),
+    }
+}
+
 /// The one raw URL that stands for a key (its legacy URL, and the seed of its content_id),
 /// chosen from every variant seen so that it does not depend on which variant the crawl
 /// happened to fetch first: on the site's own host, then the fewest capitals, then the
@@ -689,6 +710,21 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn a_folder_section_covers_its_own_page() {
+        for key in ["/atlas/map", "/atlas", "/atlas?area=e09", "/atlas/"] {
+            assert!(in_section(key, "/atlas/"), "{key}");
+        }
+        for key in ["/atlases", "/atla", "/other/atlas"] {
+            assert!(!in_section(key, "/atlas/"), "{key}");
+        }
+        // A prefix without a slash is a plain prefix; `/` covers the homepage's empty key.
+        assert!(in_section("/atlases", "/atlas") && !in_section("/atla", "/atlas"));
+        assert!(in_section("", "/") && in_section("/x", "/"));
+        assert_eq!(section_regex("/a\\.b/"), "^/a\\.b(?:/|\\?|$)");
+        assert_eq!(section_regex("/archive"), "^/archive");
+    }
 
     fn key(input: &str, params: &str) -> String {
         Canonicalizer::new(SignificantParams::parse(params), Mode::Govuk)

@@ -436,7 +436,8 @@ fn suggested_pages_show_on_410_pages(kind: WebServer) {
          sections:\n  - prefix: /archive\n    type: archive\n    suggested_url: https://www.nhs.uk/conditions/\n\
          \x20 - prefix: /tricky\n    type: archive\n    suggested_url: https://example.org/a,b/%41$1?x=1&y=\"é\"\n\
          \x20 - prefix: /quoted\n    type: archive\n    suggested_url: https://www.nhs.uk/conditions/\n\
-         \x20   archive_url: \"https://webarchive.nationalarchives.gov.uk/20120101000000/http://www.suggest.org.uk/quoted/it's\"\n",
+         \x20   archive_url: \"https://webarchive.nationalarchives.gov.uk/20120101000000/http://www.suggest.org.uk/quoted/it's\"\n\
+         \x20 - prefix: /reports/\n    type: archive\n",
     )
     .unwrap();
     let out = ws.join("out");
@@ -507,6 +508,18 @@ fn suggested_pages_show_on_410_pages(kind: WebServer) {
         Some((tricky.to_owned(), tricky["https://".len()..].to_owned())),
         "{body}"
     );
+
+    // A folder's section covers the folder's own page, which nobody saw either, in any of
+    // its forms, but not a path that only begins with the folder's name.
+    for path in [
+        "/reports/2010/flu.htm",
+        "/Reports/",
+        "/reports",
+        "/reports?year=2010",
+    ] {
+        assert_eq!(get(port, host, path).0, 410, "{path}");
+    }
+    assert_eq!(get(port, host, "/reportsx.htm").0, 404);
     drop(server);
 }
 

@@ -303,6 +303,26 @@ fn the_demo_estate_gets_a_valid_table_for_every_url() {
         u["archive_url"],
         format!("https://webarchive.nationalarchives.gov.uk/20140507011658/{raw}")
     );
+    // A folder's section covers the folder's own page: ChObs's /profiles/ index goes to
+    // Fingertips with the rest of /profiles/, not to its own draft.
+    let chobs: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(out.path().join("demo_chobs/redirects.json")).unwrap(),
+    )
+    .unwrap();
+    let index = chobs["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["key"] == "/profiles")
+        .expect("the /profiles index page");
+    assert_eq!(
+        index["because"],
+        "section /profiles/ (mappings/demo_chobs.yml:39)"
+    );
+    assert_eq!(
+        index["urls"][0]["location"],
+        "https://fingertips.phe.org.uk/profile/child-health-profiles"
+    );
     // Every known URL has exactly one answer.
     let mut urls: Vec<&str> = table["entries"]
         .as_array()

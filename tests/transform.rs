@@ -198,6 +198,17 @@ fn demo_estate_transforms_into_valid_identical_content() {
         atlas.contains("needs:\n  - \"chobs-area-indicators\"\n"),
         "{atlas}"
     );
+    // A folder's section covers the folder's own page: HPA's A-Z index meets the needs of
+    // /topics/infectiousdiseases/infectionsaz/.
+    let index = std::fs::read_to_string(
+        one.path()
+            .join("demo_hpa/content/infectious-diseases-a-z.md"),
+    )
+    .unwrap();
+    assert!(
+        index.contains("needs:\n  - \"hpa-disease-facts\"\n  - \"hpa-professional-guidance\"\n"),
+        "{index}"
+    );
     // `/` and `/index.html` serve the same bytes on two sites: one item each answers both.
     assert_eq!(items, 87 + 82 + 28);
     let home = std::fs::read_to_string(one.path().join("demo_comare/content/welcome-to-comare.md"))

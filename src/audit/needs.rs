@@ -110,7 +110,7 @@ impl Needs {
         if let Some((_, ids)) = self
             .sections
             .iter()
-            .filter(|(p, _)| key.starts_with(p.as_str()))
+            .filter(|(p, _)| crate::canonical::in_section(key, p))
             .max_by_key(|(p, _)| p.len())
         {
             return ids.clone();
@@ -125,7 +125,7 @@ impl Needs {
         }
         self.section_dispositions
             .iter()
-            .filter(|(p, _)| key.starts_with(p.as_str()))
+            .filter(|(p, _)| crate::canonical::in_section(key, p))
             .max_by_key(|(p, _)| p.len())
             .map(|(_, d)| d.clone())
     }

@@ -304,7 +304,7 @@ impl Mappings {
         }
         self.sections
             .iter()
-            .filter(|(prefix, _)| path.starts_with(prefix.as_str()))
+            .filter(|(prefix, _)| crate::canonical::in_section(&path, prefix))
             .max_by_key(|(prefix, _)| prefix.len())
             .map(|(_, needs)| needs.clone())
             .unwrap_or_default()

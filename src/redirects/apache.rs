@@ -11,7 +11,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use crate::canonical::SignificantParams;
+use crate::canonical::{SignificantParams, section_regex};
 use crate::config::site::{GlobalRule, Site};
 
 use super::bouncer;
@@ -310,7 +310,7 @@ fn write_site(site: &Site, table: &Table, options: &Options, out: &mut Output) {
                  \x20   RewriteRule ^ - [R=404,L]"
             );
             for section in &table.sections {
-                let prefix = regex_escape(&section.prefix);
+                let regex = section_regex(&regex_escape(&section.prefix));
                 let fits = map_value(&section.outcome, section.suggested_url.as_deref()).is_some();
                 let suggestion = section
                     .suggested_url
@@ -347,7 +347,7 @@ fn write_site(site: &Site, table: &Table, options: &Options, out: &mut Output) {
                 };
                 let _ = writeln!(
                     conf,
-                    "    RewriteCond %{{ENV:PHE_{id}_KEY}} ^{prefix}\n    RewriteRule ^ {rule}"
+                    "    RewriteCond %{{ENV:PHE_{id}_KEY}} {regex}\n    RewriteRule ^ {rule}"
                 );
             }
             let _ = writeln!(conf, "    RewriteRule ^ - [R=404,L]");

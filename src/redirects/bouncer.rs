@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
-use crate::canonical::{Canonicalizer, Mode, SignificantParams, bouncer_lookup_host};
+use crate::canonical::{Canonicalizer, Mode, SignificantParams, bouncer_lookup_host, in_section};
 use crate::config::site::{GlobalRule, Site, is_automatically_allowed_host};
 
 use super::{Entry, Outcome, Section, Table, archive_link, host_of};
@@ -328,7 +328,7 @@ impl Responder {
         }
         let (outcome, suggested) = match served.entries.get(&key) {
             Some(entry) => (&entry.outcome, entry.suggested_url.as_deref()),
-            None => match served.sections.iter().find(|s| key.starts_with(&s.prefix)) {
+            None => match served.sections.iter().find(|s| in_section(&key, &s.prefix)) {
                 Some(section) => (&section.outcome, section.suggested_url.as_deref()),
                 None => return Response::html(404, page_404(site, &link())),
             },

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
-use crate::canonical::Canonicalizer;
+use crate::canonical::{Canonicalizer, in_section};
 use crate::config::site::{GlobalRule, Site, is_automatically_allowed_host};
 
 /// The host of the UK Government Web Archive.
@@ -434,7 +434,7 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, mut inputs: Inputs) -
         .cloned()
         .collect();
     sections.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
-    let section_of = |key: &str| sections.iter().find(|(p, _)| key.starts_with(p.as_str()));
+    let section_of = |key: &str| sections.iter().find(|(p, _)| in_section(key, p));
     let page_rules: HashMap<&str, &Rule> =
         inputs.pages.iter().map(|(k, r)| (k.as_str(), r)).collect();
     // Sorted keys beside what was seen for each, so a chain can look up any key.

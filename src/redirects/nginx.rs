@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::canonical::{SignificantParams, aka_hostname};
+use crate::canonical::{SignificantParams, aka_hostname, section_regex};
 use crate::config::site::{GlobalRule, Site};
 
 use super::bouncer::{self, escape_html};
@@ -349,8 +349,8 @@ fn write_site(site: &Site, table: &Table, options: &Options, out: &mut Output) {
     for section in &table.sections {
         if let Some(value) = map_value(&section.outcome, section.suggested_url.as_deref(), &dollar)
         {
-            let regex = escape_quoted(&regex_escape(&section.prefix));
-            let _ = writeln!(map, "\"~*^{regex}\" {value};");
+            let regex = escape_quoted(&section_regex(&regex_escape(&section.prefix)));
+            let _ = writeln!(map, "\"~*{regex}\" {value};");
         }
     }
     out.files.push((map_path.clone(), map.into_bytes()));
