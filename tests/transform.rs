@@ -198,6 +198,32 @@ fn demo_estate_transforms_into_valid_identical_content() {
         atlas.contains("needs:\n  - \"chobs-area-indicators\"\n"),
         "{atlas}"
     );
+    // Links go where the redirect table will send a reader: a page the mappings send to
+    // Fingertips links there, an archived one to its web archive copy, and an unresolved
+    // one keeps its legacy URL (and is counted as such), not to a draft nobody will publish.
+    let home = std::fs::read_to_string(content.join("child-health-observatory.md")).unwrap();
+    for link in [
+        "[Data explorer](https://fingertips.phe.org.uk/profile/child-health-profiles)",
+        "[New data explorer](https://webarchive.nationalarchives.gov.uk/20150302101115/http://www.chobs-demo.org.uk/news/2014-06-02-data-explorer.aspx)",
+        "[Growth chart tool](http://www.chobs-demo.org.uk/tools/growth.aspx)",
+        "1 link(s) to legacy pages with no new URL kept as they are (e.g. http://www.chobs-demo.org.uk/tools/growth.aspx)",
+    ] {
+        assert!(home.contains(link), "{link}\n{home}");
+    }
+    // A draft whose own URLs the table sends elsewhere says so, naming the decision.
+    let about = std::fs::read_to_string(content.join("about-chobs.md")).unwrap();
+    assert!(
+        about.contains("the redirect table archives this page (410 with a link to the web archive), as the section /about/ (mappings/demo_chobs.yml:55) decides"),
+        "{about}"
+    );
+    let profile =
+        std::fs::read_to_string(content.join("child-health-profile-2014-leeds.md")).unwrap();
+    assert!(
+        profile.contains("sends this page's URLs to https://fingertips.phe.org.uk/profile/child-health-profiles, as the section /profiles/ (mappings/demo_chobs.yml:39) decides"),
+        "{profile}"
+    );
+    // A page the table sends to its own draft carries no such warning.
+    assert!(!single.contains("redirect table"), "{single}");
     // A folder's section covers the folder's own page: HPA's A-Z index meets the needs of
     // /topics/infectiousdiseases/infectionsaz/.
     let index = std::fs::read_to_string(

@@ -394,6 +394,80 @@ pub fn missing_target(
 type Seen = (Vec<String>, Option<u16>, Option<String>);
 
 /// Builds and validates the site's table.
+/// The decisions someone wrote down for a site, in the order Bouncer applies them: the
+/// site's global rule, the homepage, the page's own mapping, then its longest section.
+/// What the crawl and the drafts add (a legacy redirect, a migrated page) comes after.
+pub struct Decisions<'a> {
+    global: Option<&'a GlobalRule>,
+    homepage: &'a str,
+    pages: &'a BTreeMap<String, Rule>,
+    /// Longest first (the earlier one on a tie), each prefix once: the first that matches
+    /// decides.
+    sections: Vec<(String, Rule)>,
+}
+
+impl<'a> Decisions<'a> {
+    pub fn new(site: &'a Site, inputs: &'a Inputs) -> Decisions<'a> {
+        let mut written = HashSet::new();
+        let mut sections: Vec<(String, Rule)> = inputs
+            .sections
+            .iter()
+            .filter(|(prefix, _)| written.insert(prefix.clone()))
+            .cloned()
+            .collect();
+        sections.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
+        Decisions {
+            global: site.global.as_ref(),
+            homepage: &site.homepage,
+            pages: &inputs.pages,
+            sections,
+        }
+    }
+
+    fn section_of(&self, key: &str) -> Option<&(String, Rule)> {
+        self.sections.iter().find(|(p, _)| in_section(key, p))
+    }
+
+    /// The written decision for a lookup key, and why.
+    pub fn written(&self, key: &str) -> Option<(Outcome, Cow<'static, str>)> {
+        if let Some(rule) = self.global {
+            return Some((
+                Outcome::Global { rule: rule.clone() },
+                Cow::Borrowed("global"),
+            ));
+        }
+        if key.is_empty() {
+            return Some((
+                Outcome::Redirect {
+                    new_url: self.homepage.to_owned(),
+                },
+                Cow::Borrowed("homepage"),
+            ));
+        }
+        if let Some(rule) = self.pages.get(key) {
+            return Some((
+                rule.outcome.clone(),
+                Cow::Owned(format!("page mapping {}", rule.from)),
+            ));
+        }
+        self.section_of(key).map(|(prefix, rule)| {
+            (
+                rule.outcome.clone(),
+                Cow::Owned(format!("section {prefix} ({})", rule.from)),
+            )
+        })
+    }
+
+    /// The 410 page's extra link, which comes with the decision that archived the page.
+    pub fn suggested(&self, key: &str) -> Option<String> {
+        if let Some(rule) = self.pages.get(key) {
+            return rule.suggested_url.clone();
+        }
+        self.section_of(key)
+            .and_then(|(_, rule)| rule.suggested_url.clone())
+    }
+}
+
 pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, mut inputs: Inputs) -> Table {
     let known = std::mem::take(&mut inputs.known);
     let mut findings = std::mem::take(&mut inputs.findings);
@@ -425,18 +499,7 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, mut inputs: Inputs) -
     }
     let mut by_key: Vec<(String, Seen)> = by_key.into_iter().collect();
     by_key.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    // Sections longest first (the earlier one on a tie): the first that matches decides.
-    let mut written = HashSet::new();
-    let mut sections: Vec<(String, Rule)> = inputs
-        .sections
-        .iter()
-        .filter(|(prefix, _)| written.insert(prefix.clone()))
-        .cloned()
-        .collect();
-    sections.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
-    let section_of = |key: &str| sections.iter().find(|(p, _)| in_section(key, p));
-    let page_rules: HashMap<&str, &Rule> =
-        inputs.pages.iter().map(|(k, r)| (k.as_str(), r)).collect();
+    let decisions = Decisions::new(site, &inputs);
     // Sorted keys beside what was seen for each, so a chain can look up any key.
     let (keys, mut seen_for): (Vec<String>, Vec<Seen>) = by_key.into_iter().unzip();
     let mut raws_for: Vec<Vec<String>> = seen_for
@@ -461,48 +524,18 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, mut inputs: Inputs) -
         ));
     }
     let decide = |key: &str| -> Option<(Outcome, Cow<'static, str>)> {
-        if let Some(rule) = &site.global {
-            return Some((
-                Outcome::Global { rule: rule.clone() },
-                Cow::Borrowed("global"),
-            ));
-        }
-        if key.is_empty() {
-            return Some((
-                Outcome::Redirect {
-                    new_url: site.homepage.clone(),
-                },
-                Cow::Borrowed("homepage"),
-            ));
-        }
-        if let Some(rule) = page_rules.get(key) {
-            return Some((
-                rule.outcome.clone(),
-                Cow::Owned(format!("page mapping {}", rule.from)),
-            ));
-        }
-        if let Some((prefix, rule)) = section_of(key) {
-            return Some((
-                rule.outcome.clone(),
-                Cow::Owned(format!("section {prefix} ({})", rule.from)),
-            ));
-        }
-        inputs.migrated.get(key).map(|base_path| {
-            (
-                Outcome::Redirect {
-                    new_url: format!("https://www.gov.uk{base_path}"),
-                },
-                Cow::Borrowed("migrated"),
-            )
+        decisions.written(key).or_else(|| {
+            inputs.migrated.get(key).map(|base_path| {
+                (
+                    Outcome::Redirect {
+                        new_url: format!("https://www.gov.uk{base_path}"),
+                    },
+                    Cow::Borrowed("migrated"),
+                )
+            })
         })
     };
-    // The 410 page's extra link comes with the decision that archived the page.
-    let suggested = |key: &str| -> Option<String> {
-        if let Some(rule) = page_rules.get(key) {
-            return rule.suggested_url.clone();
-        }
-        section_of(key).and_then(|(_, rule)| rule.suggested_url.clone())
-    };
+    let suggested = |key: &str| decisions.suggested(key);
     let own_key = |url: &str| -> Option<String> {
         let host = host_of(url)?;
         if !site.has_host(&host) {
@@ -642,7 +675,8 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, mut inputs: Inputs) -
     let sections: Vec<Section> = if site.global.is_some() {
         Vec::new()
     } else {
-        sections
+        decisions
+            .sections
             .iter()
             .map(|(prefix, rule)| Section {
                 prefix: prefix.clone(),

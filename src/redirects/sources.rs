@@ -104,6 +104,61 @@ pub fn gather(
         &mappings_dir.join(format!("{}.yml", site.abbr)),
         &mut inputs,
     )?;
+    read_spreadsheets(site, canonicalizer, mappings_dir, &mut inputs)?;
+    inputs.allowed_hosts = allowed_hosts(mappings_dir)?;
+    if let Some(drafted) = &estate.by_path {
+        let mappings = mappings_dir.join(format!("{}.yml", site.abbr));
+        inputs.findings.extend(clashes_with_other_sites(
+            drafted,
+            &content,
+            own.unwrap_or_default(),
+            &|url| canonicalizer.key(url).ok(),
+            &mappings,
+        ));
+    }
+    inputs.batch_paths = estate
+        .by_path
+        .as_ref()
+        .map(|drafted| drafted.keys().cloned().collect());
+    inputs.live_paths = live_govuk_paths(mappings_dir)?;
+    Ok(inputs)
+}
+
+/// The decisions written down for a site: its mappings' `pages:` and `sections:` that
+/// have a `type`, and its spreadsheets. The transform reads them so that a draft links to
+/// where the table will send a reader, not to a draft of a page the mappings send elsewhere.
+pub fn decisions(
+    site: &Site,
+    canonicalizer: &Canonicalizer,
+    mappings_dir: &Path,
+) -> Result<Inputs> {
+    let mut inputs = Inputs::default();
+    read_yaml(
+        canonicalizer,
+        &mappings_dir.join(format!("{}.yml", site.abbr)),
+        &mut inputs,
+    )?;
+    read_spreadsheets(site, canonicalizer, mappings_dir, &mut inputs)?;
+    // Drafts quote where a decision was written: as `mappings/<file>:<line>`, the same
+    // wherever the workspace is, so that a draft's bytes do not depend on it.
+    let folder = mappings_dir.display().to_string();
+    let rules = inputs.pages.values_mut();
+    for rule in rules.chain(inputs.sections.iter_mut().map(|(_, rule)| rule)) {
+        if let Some(rest) = rule.from.strip_prefix(folder.as_str()) {
+            rule.from = format!("mappings/{}", rest.trim_start_matches(['/', '\\']));
+        }
+    }
+    Ok(inputs)
+}
+
+/// The site's Transition spreadsheets' rows, as page decisions; the first of two for one
+/// page stands.
+fn read_spreadsheets(
+    site: &Site,
+    canonicalizer: &Canonicalizer,
+    mappings_dir: &Path,
+    inputs: &mut Inputs,
+) -> Result<()> {
     let hosts: Vec<String> = site.hosts().map(str::to_owned).collect();
     for file in import::spreadsheets(mappings_dir, &site.abbr) {
         let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
@@ -131,23 +186,7 @@ pub fn gather(
             );
         }
     }
-    inputs.allowed_hosts = allowed_hosts(mappings_dir)?;
-    if let Some(drafted) = &estate.by_path {
-        let mappings = mappings_dir.join(format!("{}.yml", site.abbr));
-        inputs.findings.extend(clashes_with_other_sites(
-            drafted,
-            &content,
-            own.unwrap_or_default(),
-            &|url| canonicalizer.key(url).ok(),
-            &mappings,
-        ));
-    }
-    inputs.batch_paths = estate
-        .by_path
-        .as_ref()
-        .map(|drafted| drafted.keys().cloned().collect());
-    inputs.live_paths = live_govuk_paths(mappings_dir)?;
-    Ok(inputs)
+    Ok(())
 }
 
 /// The 2014 list plus `mappings/allowed-hosts.txt` (one host per line, `#` comments).

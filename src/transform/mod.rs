@@ -25,6 +25,7 @@ use crate::extract::facts::PageElements;
 use crate::formats::item::{self, Attachment, ItemInput};
 use crate::formats::{self, Choice, Mappings, Signals};
 use crate::govspeak::{self, AttachmentRef, LinkTarget, RenderOptions};
+use crate::redirects::{Decisions, Outcome};
 use crate::store::Store;
 
 mod edits;
@@ -197,6 +198,8 @@ struct Draft {
     warnings: Vec<String>,
     needs: Vec<String>,
     facts: crate::extract::facts::PageFacts,
+    /// What the mappings decide for the page's own URLs, and why, when they decide.
+    decided: Option<(Outcome, String)>,
 }
 
 const PLACEHOLDER: &str = "phe-migrate-page:";
@@ -337,6 +340,9 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
     let mappings = Mappings::load(&options.mappings_dir.join(format!("{}.yml", site.abbr)))?
         .with_keys(|path| canonicalizer.key(path).ok());
     let rules = ContentRules::new(&site.content);
+    let written =
+        crate::redirects::sources::decisions(site, &canonicalizer, &options.mappings_dir)?;
+    let decisions = Decisions::new(site, &written);
     let (mut pages, keys, files) = read_store(&store, &db, &site.host)?;
 
     let pool = rayon::ThreadPoolBuilder::new()
@@ -351,6 +357,7 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
         files: &files,
         mappings: &mappings,
         rules: &rules,
+        decisions: &decisions,
     };
     // Bodies are read a batch at a time, so memory holds a few batches of pages (those
     // being converted, the next read ahead), not the site.
@@ -561,6 +568,8 @@ struct Context<'a> {
     files: &'a HashMap<i64, KnownFile>,
     mappings: &'a Mappings,
     rules: &'a ContentRules,
+    /// The redirect decisions in the mappings: a link goes where the table will send it.
+    decisions: &'a Decisions<'a>,
 }
 
 impl Context<'_> {
@@ -580,11 +589,20 @@ impl Context<'_> {
             let Ok(key) = self.canonicalizer.key(url.as_str()) else {
                 return LinkTarget::Keep;
             };
-            match self.keys.get(&key) {
-                Some((id, kind)) if kind == "attachment" => match self.files.get(id) {
+            let found = self.keys.get(&key);
+            if let Some((id, kind)) = found
+                && kind == "attachment"
+            {
+                return match self.files.get(id) {
                     Some(file) => LinkTarget::Attachment(file.name.clone()),
                     None => LinkTarget::Keep,
-                },
+                };
+            }
+            // A page the mappings decide goes where the table sends it, not to its draft.
+            if let Some((outcome, _)) = self.decisions.written(&key) {
+                return followed(self.site, &outcome, url);
+            }
+            match found {
                 Some((id, _)) => LinkTarget::Rewrite(format!("{PLACEHOLDER}{id}")),
                 None => LinkTarget::Keep,
             }
@@ -715,6 +733,10 @@ impl Context<'_> {
             warnings,
             needs: self.mappings.needs_for(path_key),
             facts,
+            decided: self
+                .decisions
+                .written(&page.key)
+                .map(|(outcome, because)| (outcome, because.into_owned())),
         };
         Ok((draft, conversion.govspeak))
     }
@@ -747,6 +769,49 @@ struct Output {
     schema_name: String,
     /// Of the .md and the .json as written, for the manifest.
     digests: [u64; 2],
+}
+
+/// Where a link to a page the mappings decide goes: the redirect's target, or the page's
+/// copy in the web archive, as Bouncer answers. A page left unresolved keeps its link.
+fn followed(site: &Site, outcome: &Outcome, url: &Url) -> LinkTarget {
+    let answer = outcome.answer(site, url.as_str());
+    match outcome {
+        Outcome::Unresolved | Outcome::NotFound => LinkTarget::Keep,
+        _ => answer
+            .location
+            .or(answer.archive_url)
+            .map_or(LinkTarget::Keep, LinkTarget::Rewrite),
+    }
+}
+
+/// The editor's warning on a draft whose own URLs the redirect table will not send to it.
+fn sent_elsewhere(outcome: &Outcome, because: &str, base_path: &str) -> Option<String> {
+    let by = match because {
+        "homepage" => "the site's homepage in its crawl config".to_owned(),
+        "global" => "the site's global rule".to_owned(),
+        rule => format!("the {rule}"),
+    };
+    let tail = "publish this draft only if that decision changes";
+    match outcome {
+        Outcome::Redirect { new_url }
+            if new_url.strip_prefix("https://www.gov.uk") == Some(base_path) =>
+        {
+            None
+        }
+        Outcome::Redirect { new_url } => Some(format!(
+            "the redirect table sends this page's URLs to {new_url}, as {by} decides: {tail}"
+        )),
+        Outcome::Archive { .. } => Some(format!(
+            "the redirect table archives this page (410 with a link to the web archive), as {by} decides: {tail}"
+        )),
+        Outcome::Global { .. } => Some(format!(
+            "the redirect table answers every URL of the site by {by}, not with this draft: {tail}"
+        )),
+        Outcome::Unresolved => Some(format!(
+            "{by} leaves this page unresolved: its URLs answer 410 until a redirect is decided"
+        )),
+        Outcome::NotFound => None,
+    }
 }
 
 fn finish(
@@ -830,6 +895,11 @@ fn finish(
     });
     let errors = item::validate(&item);
     let mut warnings = draft.warnings.clone();
+    if let Some((outcome, because)) = &draft.decided
+        && let Some(warning) = sent_elsewhere(outcome, because, &base_path)
+    {
+        warnings.push(warning);
+    }
     if rendered.sanitised {
         warnings.push("raw HTML in the body was sanitised".to_owned());
     }
