@@ -133,6 +133,23 @@ pub fn digest(files: &[PathBuf], extra: &str) -> String {
     crate::store::hex(&hasher.finalize())
 }
 
+/// This build of phe-migrate: its version and the executable's size and time. A stage
+/// run by another build is not up to date, since a new version may write other output.
+pub fn this_build() -> String {
+    let exe = std::env::current_exe()
+        .and_then(std::fs::metadata)
+        .map(|m| {
+            let modified = m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            format!("{} {modified}", m.len())
+        })
+        .unwrap_or_default();
+    format!("{} {exe}", env!("CARGO_PKG_VERSION"))
+}
+
 /// What a store holds, cheaply: fetches and hits are only ever added, so their counts and
 /// last ids change whenever the store does.
 pub fn store_fingerprint(out_dir: &Path, abbr: &str) -> String {

@@ -125,6 +125,58 @@ fn a_batch_runs_every_stage_then_skips_what_has_not_changed() {
         };
         assert_eq!(stages, expected, "{site}");
     }
+    // A redirect spreadsheet added: the drafts' links follow its decisions, so that site's
+    // transform runs again, and its report.
+    std::fs::write(
+        ws.path().join("mappings/demo_chobs.csv"),
+        "old url,new url\nhttp://www.chobs-demo.org.uk/search.aspx,TNA\n",
+    )
+    .unwrap();
+    let fourth = run(ws.path(), &server, &["--json"]);
+    for (site, stages) in stages(&fourth) {
+        let expected = if site == "demo_chobs" {
+            vec![
+                ("crawl".to_owned(), "skipped".to_owned()),
+                ("transform".to_owned(), "ran".to_owned()),
+                ("report".to_owned(), "ran".to_owned()),
+            ]
+        } else {
+            all("skipped")
+        };
+        assert_eq!(stages, expected, "{site}");
+    }
+    // Another build of phe-migrate (an upgrade) may write other output: every site's
+    // transform and report run again, the crawls are kept.
+    let upgraded_exe = ws.path().join("phe-migrate-upgraded");
+    std::fs::copy(env!("CARGO_BIN_EXE_phe-migrate"), &upgraded_exe).unwrap();
+    let upgraded = (0..50)
+        .find_map(|_| {
+            let mut command = Command::new(&upgraded_exe);
+            command
+                .arg("run")
+                .args(SITES)
+                .args(resolve_args(&server))
+                .arg("--workspace")
+                .arg(ws.path())
+                .arg("--json");
+            match command.output() {
+                // Another test's child may briefly hold the copy open for writing.
+                Err(e) if e.raw_os_error() == Some(26) => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    None
+                }
+                other => Some(other.unwrap()),
+            }
+        })
+        .expect("the copied executable runs");
+    for (site, stages) in stages(&upgraded) {
+        let expected = vec![
+            ("crawl".to_owned(), "skipped".to_owned()),
+            ("transform".to_owned(), "ran".to_owned()),
+            ("report".to_owned(), "ran".to_owned()),
+        ];
+        assert_eq!(stages, expected, "{site}");
+    }
     // --force redoes everything; the table shows it.
     let forced = run(ws.path(), &server, &["--force"]);
     let table = String::from_utf8_lossy(&forced.stdout);
@@ -188,12 +240,12 @@ fn a_batch_runs_every_stage_then_skips_what_has_not_changed() {
         "an editor's version"
     );
     assert!(out.join("demo_comare/content-edited").is_dir());
-    // Every stage of every run is in the run log: four whole runs, two that stopped at
+    // Every stage of every run is in the run log: six whole runs, two that stopped at
     // demo_comare's transform, and the last.
     let log = std::fs::read_to_string(out.join("run.log")).unwrap();
     assert_eq!(
         log.lines().count(),
-        4 * 3 * 3 + (2 * 3 + 2) * 2 + 3 * 3,
+        6 * 3 * 3 + (2 * 3 + 2) * 2 + 3 * 3,
         "{log}"
     );
     for line in log.lines() {

@@ -323,20 +323,26 @@ fn run_site(
     for name in ["crawl", "transform", "report"] {
         let digest = match name {
             "crawl" => batch::digest(std::slice::from_ref(&site.source), &overrides),
-            "transform" => batch::digest(
-                &[
+            "transform" => {
+                // The drafts follow the spreadsheets' redirect decisions too.
+                let mut files = vec![
                     site.source.clone(),
                     mappings.join(format!("{}.yml", site.abbr)),
-                ],
-                &batch::store_fingerprint(ctx.out_dir, &site.abbr),
-            ),
+                ];
+                files.extend(crate::redirects::import::spreadsheets(
+                    &mappings, &site.abbr,
+                ));
+                let store = batch::store_fingerprint(ctx.out_dir, &site.abbr);
+                batch::digest(&files, &format!("{store} {}", batch::this_build()))
+            }
             _ => {
                 let mut files = vec![
                     site.source.clone(),
                     ctx.out_dir.join(&site.abbr).join("pages.jsonl"),
                 ];
                 files.extend(batch::mapping_files(&mappings, &site.abbr));
-                batch::digest(&files, &batch::store_fingerprint(ctx.out_dir, &site.abbr))
+                let store = batch::store_fingerprint(ctx.out_dir, &site.abbr);
+                batch::digest(&files, &format!("{store} {}", batch::this_build()))
             }
         };
         let up_to_date = !ctx.args.force
