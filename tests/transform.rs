@@ -103,6 +103,11 @@ fn demo_estate_transforms_into_valid_identical_content() {
             assert_eq!(s["schema_errors"], 0, "{s}");
             assert_eq!(s["failed"].as_array().unwrap().len(), 0, "{s}");
         }
+        // Drafts of pages the mappings send elsewhere are counted: ChObs hands /profiles/
+        // and /data/ to Fingertips and archives /news/ and /about/.
+        let chobs = &json.as_array().unwrap()[0];
+        assert_eq!(chobs["site"], "demo_chobs");
+        assert_eq!(chobs["sent_elsewhere"], 43, "{chobs}");
         // The drafts kept on disk between the passes are gone with the run.
         for site in sites {
             let mut left: Vec<String> = std::fs::read_dir(dir.path().join(site))

@@ -95,6 +95,13 @@ pub fn write_summary(out: &mut dyn Write, s: &TransformSummary) -> std::io::Resu
         s.schema_errors,
         s.failed.len()
     )?;
+    if s.sent_elsewhere > 0 {
+        writeln!(
+            out,
+            "  {} drafts are of pages the mappings redirect elsewhere, archive or leave unresolved (each says so in its warnings)",
+            s.sent_elsewhere
+        )?;
+    }
     for (url, reason) in &s.failed {
         writeln!(out, "  failed: {url}: {reason}")?;
     }

@@ -58,6 +58,9 @@ pub struct TransformSummary {
     pub kept_edits: Option<String>,
     /// A warning for each mappings rule that no page matched, at its file:line:column.
     pub unmatched_rules: Vec<String>,
+    /// Drafts of pages whose URLs the mappings redirect elsewhere, archive or leave
+    /// unresolved: nothing will send a reader to them as things stand.
+    pub sent_elsewhere: usize,
 }
 
 /// A page read from the store.
@@ -769,6 +772,8 @@ struct Output {
     schema_name: String,
     /// Of the .md and the .json as written, for the manifest.
     digests: [u64; 2],
+    /// True when the redirect table will send the page's URLs somewhere else.
+    sent_elsewhere: bool,
 }
 
 /// Where a link to a page the mappings decide goes: the redirect's target, or the page's
@@ -895,11 +900,12 @@ fn finish(
     });
     let errors = item::validate(&item);
     let mut warnings = draft.warnings.clone();
-    if let Some((outcome, because)) = &draft.decided
-        && let Some(warning) = sent_elsewhere(outcome, because, &base_path)
-    {
-        warnings.push(warning);
-    }
+    let elsewhere = draft
+        .decided
+        .as_ref()
+        .and_then(|(outcome, because)| sent_elsewhere(outcome, because, &base_path));
+    let is_sent_elsewhere = elsewhere.is_some();
+    warnings.extend(elsewhere);
     if rendered.sanitised {
         warnings.push("raw HTML in the body was sanitised".to_owned());
     }
@@ -939,6 +945,7 @@ fn finish(
     .expect("a JSON value");
     Output {
         slug,
+        sent_elsewhere: is_sent_elsewhere,
         digests: [
             edits::digest(markdown.as_bytes()),
             edits::digest(json.as_bytes()),
@@ -1339,6 +1346,7 @@ fn write_tables(
             .or_insert(0) += 1;
         summary.schema_errors += output.schema_errors;
         summary.warnings += output.warnings;
+        summary.sent_elsewhere += usize::from(output.sent_elsewhere);
         for (name, base_path) in &output.attachment_uses {
             uses.entry(name.clone())
                 .or_default()
