@@ -538,3 +538,36 @@ fn keys_that_collide_once_canonicalised_are_reported_with_both_sources() {
         "{text}"
     );
 }
+
+#[test]
+fn a_spreadsheet_saved_by_excel_as_windows_1252_is_read_with_a_warning() {
+    let ws = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(ws.path().join("crawl-configs")).unwrap();
+    std::fs::create_dir_all(ws.path().join("mappings")).unwrap();
+    std::fs::write(ws.path().join("crawl-configs/minitrue.yml"), MINITRUE).unwrap();
+    // "café" and an en dash as Excel's plain "CSV" writes them on Windows.
+    std::fs::write(
+        ws.path().join("mappings/minitrue.csv"),
+        b"old url,new url\n/about,TNA\n/caf\xe9\x96menu.html,TNA\n".as_slice(),
+    )
+    .unwrap();
+    let table = ws.path().join("minitrue.csv");
+    let report = phe_migrate()
+        .args(["report", "redirects", "minitrue", "--workspace"])
+        .arg(ws.path())
+        .arg("-o")
+        .arg(&table)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&report.stdout);
+    assert_eq!(report.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("minitrue.csv:3:5: not UTF-8 (byte 0xE9): read as Windows-1252"),
+        "{stdout}"
+    );
+    let written = std::fs::read_to_string(&table).unwrap();
+    assert!(
+        written.contains("\nhttp://www.minitrue.gov.uk/café–menu.html,TNA\n"),
+        "{written}"
+    );
+}

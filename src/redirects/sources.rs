@@ -161,7 +161,9 @@ fn read_spreadsheets(
 ) -> Result<()> {
     let hosts: Vec<String> = site.hosts().map(str::to_owned).collect();
     for file in import::spreadsheets(mappings_dir, &site.abbr) {
-        let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
+        let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
+        let (text, finding) = spreadsheet_text(&file, bytes);
+        inputs.findings.extend(finding);
         let imported = import::read(&file, &text, &hosts, canonicalizer);
         inputs.findings.extend(imported.findings);
         for row in imported.rows {
@@ -187,6 +189,31 @@ fn read_spreadsheets(
         }
     }
     Ok(())
+}
+
+/// A spreadsheet's text. Excel's plain "CSV" on Windows is Windows-1252, not UTF-8: such a
+/// file is read as Windows-1252 rather than refused, with a warning at its first byte that
+/// is not UTF-8.
+fn spreadsheet_text(file: &Path, bytes: Vec<u8>) -> (String, Option<Finding>) {
+    match String::from_utf8(bytes) {
+        Ok(text) => (text, None),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            let (line, column) = crate::config::yaml::line_column_of_byte(&bytes, at);
+            let finding = Finding::warning(
+                format!("{}:{line}:{column}", file.display()),
+                format!(
+                    "not UTF-8 (byte 0x{:02X}): read as Windows-1252, as Excel saves \"CSV\"; save it as \"CSV UTF-8\" to be sure of every character",
+                    bytes[at]
+                ),
+            );
+            (
+                encoding_rs::WINDOWS_1252.decode(&bytes).0.into_owned(),
+                Some(finding),
+            )
+        }
+    }
 }
 
 /// The 2014 list plus `mappings/allowed-hosts.txt` (one host per line, `#` comments).
