@@ -235,20 +235,85 @@ pub fn parse_file(path: &Path) -> Result<Parsed> {
     parse_reader(path, open(path)?)
 }
 
+/// A line that is not UTF-8: where its first bad byte is, and the line with replacement
+/// characters.
+struct NotUtf8 {
+    column: usize,
+    byte: u8,
+    lossy: String,
+}
+
+impl NotUtf8 {
+    fn problem(&self, line: usize) -> LineProblem {
+        LineProblem {
+            line,
+            message: format!(
+                "column {}: not UTF-8 (byte 0x{:02X}): line skipped; save the file as UTF-8 to count it",
+                self.column, self.byte
+            ),
+        }
+    }
+}
+
+/// The reader's lines as `BufRead::lines` gives them (without `\n` or `\r\n`), except that
+/// a line that is not UTF-8 is an item of its own instead of an error that ends the file.
+fn text_lines(
+    mut reader: impl BufRead,
+) -> impl Iterator<Item = std::io::Result<std::result::Result<String, NotUtf8>>> {
+    let mut buf = Vec::new();
+    std::iter::from_fn(move || {
+        buf.clear();
+        match reader.read_until(b'\n', &mut buf) {
+            Ok(0) => None,
+            Ok(_) => {
+                if buf.last() == Some(&b'\n') {
+                    buf.pop();
+                    if buf.last() == Some(&b'\r') {
+                        buf.pop();
+                    }
+                }
+                Some(Ok(match std::str::from_utf8(&buf) {
+                    Ok(text) => Ok(text.to_owned()),
+                    Err(e) => {
+                        let at = e.valid_up_to();
+                        let before = std::str::from_utf8(&buf[..at]).unwrap_or_default();
+                        Err(NotUtf8 {
+                            column: before.chars().count() + 1,
+                            byte: buf[at],
+                            lossy: String::from_utf8_lossy(&buf).into_owned(),
+                        })
+                    }
+                }))
+            }
+            Err(e) => Some(Err(e)),
+        }
+    })
+}
+
 /// Reads a traffic file's lines; `path` names it in messages.
 pub fn parse_reader(path: &Path, reader: impl BufRead) -> Result<Parsed> {
-    let mut lines = reader.lines();
+    let mut lines = text_lines(reader);
     let mut problems = Vec::new();
     let mut hits = Vec::new();
     let mut number = 0;
     let mut first = None;
+    // The first line tells the layout even with a stray byte; as data, it is skipped.
+    let mut first_not_utf8 = None;
     for line in lines.by_ref() {
         number += 1;
-        let line = line.map_err(|e| Error::io(path, e))?;
+        let line = match line.map_err(|e| Error::io(path, e))? {
+            Ok(line) => line,
+            Err(bad) => {
+                let lossy = bad.lossy.clone();
+                first_not_utf8 = Some(bad);
+                lossy
+            }
+        };
         if !line.trim().is_empty() {
             first = Some(line);
             break;
         }
+        first_not_utf8 = None;
     }
     let Some(first) = first else {
         return Err(Error::Usage(format!(
@@ -306,13 +371,19 @@ pub fn parse_reader(path: &Path, reader: impl BufRead) -> Result<Parsed> {
             }),
         }
     };
+    let mut not_utf8 = Vec::new();
     if header.is_empty() {
-        handle(number, &first);
+        match first_not_utf8 {
+            Some(bad) => not_utf8.push(bad.problem(number)),
+            None => handle(number, &first),
+        }
     }
     for line in lines {
         number += 1;
         match line {
-            Ok(line) => handle(number, &line),
+            Ok(Ok(line)) => handle(number, &line),
+            // One line with a stray byte costs that line, not the rest of the file.
+            Ok(Err(bad)) => not_utf8.push(bad.problem(number)),
             Err(e) => {
                 problems.push(LineProblem {
                     line: number,
@@ -322,6 +393,8 @@ pub fn parse_reader(path: &Path, reader: impl BufRead) -> Result<Parsed> {
             }
         }
     }
+    problems.extend(not_utf8);
+    problems.sort_by_key(|p| p.line);
     Ok(Parsed {
         format,
         hits,

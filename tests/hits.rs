@@ -37,6 +37,35 @@ fn every_layout_is_read_with_its_problems_named_by_line() {
     assert_eq!(csv.problems[0].line, 7);
     assert!(csv.problems[0].message.contains("\"x\""));
 
+    // A line with a byte that is not UTF-8 costs that line only, named with its column;
+    // the lines after it are read (the file used to end there).
+    let mut bytes = std::fs::read(traffic("demo_hpa-access.log")).unwrap();
+    let at = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+    bytes.splice(
+        at..at,
+        b"10.0.0.9 - - [03/Mar/2014:10:00:00 +0000] \"GET /caf\xe9 HTTP/1.1\" 200 5 \"-\" \"-\"\n"
+            .iter()
+            .copied(),
+    );
+    let stray = hits::parse_reader(Path::new("access.log"), bytes.as_slice()).unwrap();
+    assert_eq!(stray.hits, log.hits);
+    let lines: Vec<usize> = stray.problems.iter().map(|p| p.line).collect();
+    assert_eq!(lines, [2, 17]);
+    assert!(
+        stray.problems[0]
+            .message
+            .starts_with("column 52: not UTF-8 (byte 0xE9): line skipped"),
+        "{}",
+        stray.problems[0].message
+    );
+
+    // The same as the first line: it still tells the layout, and is skipped as data.
+    let first = hits::parse_reader(Path::new("access.log"), &bytes[at..]).unwrap();
+    assert_eq!(first.format, Format::AccessLog);
+    assert_eq!(first.hits.len(), log.hits.len() - 1);
+    assert_eq!(first.problems[0].line, 1);
+    assert!(first.problems[0].message.contains("not UTF-8"));
+
     let views = hits::parse_file(&traffic("demo_hpa-pageviews.csv")).unwrap();
     assert_eq!(views.format, Format::Pageviews);
     assert_eq!(views.hits[0].count, 1_204);
