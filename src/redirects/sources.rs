@@ -99,12 +99,7 @@ pub fn gather(
         &site_dir.join("attachments.csv"),
         &mut inputs,
     )?;
-    read_yaml(
-        canonicalizer,
-        &mappings_dir.join(format!("{}.yml", site.abbr)),
-        &mut inputs,
-    )?;
-    read_spreadsheets(site, canonicalizer, mappings_dir, &mut inputs)?;
+    read_written(site, canonicalizer, mappings_dir, &mut inputs)?;
     inputs.allowed_hosts = allowed_hosts(mappings_dir)?;
     if let Some(drafted) = &estate.by_path {
         let mappings = mappings_dir.join(format!("{}.yml", site.abbr));
@@ -133,12 +128,7 @@ pub fn decisions(
     mappings_dir: &Path,
 ) -> Result<Inputs> {
     let mut inputs = Inputs::default();
-    read_yaml(
-        canonicalizer,
-        &mappings_dir.join(format!("{}.yml", site.abbr)),
-        &mut inputs,
-    )?;
-    read_spreadsheets(site, canonicalizer, mappings_dir, &mut inputs)?;
+    read_written(site, canonicalizer, mappings_dir, &mut inputs)?;
     // Drafts quote where a decision was written: as `mappings/<file>:<line>`, the same
     // wherever the workspace is, so that a draft's bytes do not depend on it.
     let folder = mappings_dir.display().to_string();
@@ -149,6 +139,21 @@ pub fn decisions(
         }
     }
     Ok(inputs)
+}
+
+/// The decisions in the site's mappings file, then those of its spreadsheets.
+fn read_written(
+    site: &Site,
+    canonicalizer: &Canonicalizer,
+    mappings_dir: &Path,
+    inputs: &mut Inputs,
+) -> Result<()> {
+    read_yaml(
+        canonicalizer,
+        &mappings_dir.join(format!("{}.yml", site.abbr)),
+        inputs,
+    )?;
+    read_spreadsheets(site, canonicalizer, mappings_dir, inputs)
 }
 
 /// The site's Transition spreadsheets' rows, as page decisions; the first of two for one
