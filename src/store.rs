@@ -799,6 +799,20 @@ impl Store {
         Ok(())
     }
 
+    /// Each URL the legacy site redirected, by key, with the URL its chain ended at.
+    pub fn redirect_ends(&self) -> Result<Vec<(String, String)>> {
+        let mut ends = Vec::new();
+        self.for_each_row(
+            "SELECT u.key, c.final_url FROM redirect_chains c JOIN urls u ON u.id = c.url_id
+             WHERE c.final_url IS NOT NULL ORDER BY u.key",
+            |row| {
+                ends.push((row.get(0)?, row.get(1)?));
+                Ok(())
+            },
+        )?;
+        Ok(ends)
+    }
+
     /// Whether a traffic file with this digest was imported already.
     pub fn hit_file_imported(&self, digest: &str) -> Result<bool> {
         self.conn

@@ -215,6 +215,14 @@ fn demo_estate_transforms_into_valid_identical_content() {
     ] {
         assert!(home.contains(link), "{link}\n{home}");
     }
+    // A link to a URL the legacy site redirected goes where its chain ended, as the table
+    // folds it: /breastfeeding.htm answered 301 to /topics/breastfeeding.aspx.
+    let briefing = std::fs::read_to_string(content.join("breastfeeding-data-updated.md")).unwrap();
+    assert!(
+        briefing.contains("[breastfeeding pages](https://www.gov.uk/guidance/breastfeeding)"),
+        "{briefing}"
+    );
+    assert!(!briefing.contains("link(s) to legacy pages"), "{briefing}");
     // A draft whose own URLs the table sends elsewhere says so, naming the decision.
     let about = std::fs::read_to_string(content.join("about-chobs.md")).unwrap();
     assert!(
