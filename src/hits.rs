@@ -276,9 +276,8 @@ fn text_lines(
                     Ok(text) => Ok(text.to_owned()),
                     Err(e) => {
                         let at = e.valid_up_to();
-                        let before = std::str::from_utf8(&buf[..at]).unwrap_or_default();
                         Err(NotUtf8 {
-                            column: before.chars().count() + 1,
+                            column: crate::config::yaml::line_column_of_byte(&buf, at).1,
                             byte: buf[at],
                             lossy: String::from_utf8_lossy(&buf).into_owned(),
                         })
@@ -303,8 +302,8 @@ pub fn parse_reader(path: &Path, reader: impl BufRead) -> Result<Parsed> {
         number += 1;
         let line = match line.map_err(|e| Error::io(path, e))? {
             Ok(line) => line,
-            Err(bad) => {
-                let lossy = bad.lossy.clone();
+            Err(mut bad) => {
+                let lossy = std::mem::take(&mut bad.lossy);
                 first_not_utf8 = Some(bad);
                 lossy
             }

@@ -799,12 +799,14 @@ impl Store {
         Ok(())
     }
 
-    /// Each URL the legacy site redirected, by key, with the URL its chain ended at.
-    pub fn redirect_ends(&self) -> Result<Vec<(String, String)>> {
+    /// Each URL the legacy site redirected whose chain ended on one of its own pages: the
+    /// key of the one and of the other.
+    pub fn redirected_keys(&self) -> Result<Vec<(String, String)>> {
         let mut ends = Vec::new();
         self.for_each_row(
-            "SELECT u.key, c.final_url FROM redirect_chains c JOIN urls u ON u.id = c.url_id
-             WHERE c.final_url IS NOT NULL ORDER BY u.key",
+            "SELECT u.key, t.key FROM redirect_chains c
+             JOIN urls u ON u.id = c.url_id JOIN urls t ON t.id = c.final_url_id
+             WHERE t.key <> u.key ORDER BY u.key",
             |row| {
                 ends.push((row.get(0)?, row.get(1)?));
                 Ok(())

@@ -33,6 +33,18 @@ fn run(ws: &Path, server: &FixtureServer, extra: &[&str]) -> Output {
         .unwrap()
 }
 
+/// One site's summary in `run --json`'s output.
+fn site_run(output: &Output, site: &str) -> serde_json::Value {
+    let runs: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)));
+    runs.as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["site"] == site)
+        .unwrap_or_else(|| panic!("no {site} in {runs}"))
+        .clone()
+}
+
 /// A site's stages when its crawl is kept and the rest redone.
 fn transform_and_report_ran() -> Vec<(String, String)> {
     [
@@ -89,13 +101,7 @@ fn a_batch_runs_every_stage_then_skips_what_has_not_changed() {
     for (site, stages) in stages(&first) {
         assert_eq!(stages, all("ran"), "{site}");
     }
-    let runs: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
-    let hpa = runs
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["site"] == "demo_hpa")
-        .unwrap();
+    let hpa = site_run(&first, "demo_hpa");
     assert!(hpa["pages"].as_u64().unwrap() > 50);
     assert!(hpa["redirects"].as_u64().unwrap() > 50);
     let out = ws.path().join("out");
@@ -214,13 +220,7 @@ fn a_batch_runs_every_stage_then_skips_what_has_not_changed() {
     std::fs::write(&draft, "an editor's version").unwrap();
     let stopped = run(ws.path(), &server, &["--json"]);
     assert_eq!(stopped.status.code(), Some(2));
-    let runs: serde_json::Value = serde_json::from_slice(&stopped.stdout).unwrap();
-    let comare = runs
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["site"] == "demo_comare")
-        .unwrap();
+    let comare = site_run(&stopped, "demo_comare");
     assert!(
         comare["error"].as_str().unwrap().contains(
             "1 file(s) changed since the last transform wrote them: welcome-to-comare.md"

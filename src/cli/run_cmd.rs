@@ -318,6 +318,15 @@ fn run_site(
         "{:?} {:?} {:?} {resolve:?}",
         spec.max_pages, spec.max_depth, spec.concurrency
     );
+    // What the later stages read besides files: the store as it is when it is their turn,
+    // and this build.
+    let build = batch::this_build();
+    let after_crawl = || {
+        format!(
+            "{} {build}",
+            batch::store_fingerprint(ctx.out_dir, &site.abbr)
+        )
+    };
     // Each stage: the digest of its inputs (taken when it is its turn), whether it may be
     // skipped, and the work.
     for name in ["crawl", "transform", "report"] {
@@ -332,8 +341,7 @@ fn run_site(
                 files.extend(crate::redirects::import::spreadsheets(
                     &mappings, &site.abbr,
                 ));
-                let store = batch::store_fingerprint(ctx.out_dir, &site.abbr);
-                batch::digest(&files, &format!("{store} {}", batch::this_build()))
+                batch::digest(&files, &after_crawl())
             }
             _ => {
                 let mut files = vec![
@@ -341,8 +349,7 @@ fn run_site(
                     ctx.out_dir.join(&site.abbr).join("pages.jsonl"),
                 ];
                 files.extend(batch::mapping_files(&mappings, &site.abbr));
-                let store = batch::store_fingerprint(ctx.out_dir, &site.abbr);
-                batch::digest(&files, &format!("{store} {}", batch::this_build()))
+                batch::digest(&files, &after_crawl())
             }
         };
         let up_to_date = !ctx.args.force
@@ -604,13 +611,12 @@ fn write_table(out: &mut dyn Write, runs: &[SiteRun], out_dir: &Path) -> std::io
             .iter()
             .map(|s| format!("{} {}", s.stage, s.status))
             .collect();
-        let gaps = match (r.gaps, r.gaps_high) {
-            (Some(gaps), Some(high)) => format!("{gaps} ({high} high)"),
-            _ => "-".to_owned(),
-        };
-        let data_rich = r
-            .data_rich_pct
-            .map_or_else(|| "-".to_owned(), |pct| format!("{pct:.1}%"));
+        let gaps = cell(
+            r.gaps
+                .zip(r.gaps_high)
+                .map(|(gaps, high)| format!("{gaps} ({high} high)")),
+        );
+        let data_rich = cell(r.data_rich_pct.map(|pct| format!("{pct:.1}%")));
         writeln!(
             out,
             "{:<16} {:>6}  {:<52} {:>8} {:>8} {:>10} {:>13} {:>9} {:>6.1}s  {}",

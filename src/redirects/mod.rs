@@ -393,7 +393,14 @@ pub fn missing_target(
 /// What the inputs say about one key: its raw URLs, the legacy status, the legacy redirect.
 type Seen = (Vec<String>, Option<u16>, Option<String>);
 
-/// Builds and validates the site's table.
+/// Which of a site's written decisions applies to a key.
+enum Written<'a> {
+    Global(&'a GlobalRule),
+    Homepage,
+    Page(&'a Rule),
+    Section(&'a str, &'a Rule),
+}
+
 /// The decisions someone wrote down for a site, in the order Bouncer applies them: the
 /// site's global rule, the homepage, the page's own mapping, then its longest section.
 /// What the crawl and the drafts add (a legacy redirect, a migrated page) comes after.
@@ -428,34 +435,50 @@ impl<'a> Decisions<'a> {
         self.sections.iter().find(|(p, _)| in_section(key, p))
     }
 
-    /// The written decision for a lookup key, and why.
-    pub fn written(&self, key: &str) -> Option<(Outcome, Cow<'static, str>)> {
+    /// Which decision applies to a lookup key.
+    fn find(&self, key: &str) -> Option<Written<'_>> {
         if let Some(rule) = self.global {
-            return Some((
-                Outcome::Global { rule: rule.clone() },
-                Cow::Borrowed("global"),
-            ));
+            return Some(Written::Global(rule));
         }
         if key.is_empty() {
-            return Some((
-                Outcome::Redirect {
-                    new_url: self.homepage.to_owned(),
-                },
-                Cow::Borrowed("homepage"),
-            ));
+            return Some(Written::Homepage);
         }
         if let Some(rule) = self.pages.get(key) {
-            return Some((
-                rule.outcome.clone(),
-                Cow::Owned(format!("page mapping {}", rule.from)),
-            ));
+            return Some(Written::Page(rule));
         }
-        self.section_of(key).map(|(prefix, rule)| {
-            (
-                rule.outcome.clone(),
-                Cow::Owned(format!("section {prefix} ({})", rule.from)),
-            )
-        })
+        self.section_of(key)
+            .map(|(prefix, rule)| Written::Section(prefix, rule))
+    }
+
+    fn outcome_of(&self, written: &Written<'_>) -> Outcome {
+        match written {
+            Written::Global(rule) => Outcome::Global {
+                rule: (*rule).clone(),
+            },
+            Written::Homepage => Outcome::Redirect {
+                new_url: self.homepage.to_owned(),
+            },
+            Written::Page(rule) | Written::Section(_, rule) => rule.outcome.clone(),
+        }
+    }
+
+    /// The written decision for a lookup key, without saying why (for each link of a page).
+    pub fn outcome(&self, key: &str) -> Option<Outcome> {
+        self.find(key).map(|written| self.outcome_of(&written))
+    }
+
+    /// The written decision for a lookup key, and why.
+    pub fn written(&self, key: &str) -> Option<(Outcome, Cow<'static, str>)> {
+        let written = self.find(key)?;
+        let because = match &written {
+            Written::Global(_) => Cow::Borrowed("global"),
+            Written::Homepage => Cow::Borrowed("homepage"),
+            Written::Page(rule) => Cow::Owned(format!("page mapping {}", rule.from)),
+            Written::Section(prefix, rule) => {
+                Cow::Owned(format!("section {prefix} ({})", rule.from))
+            }
+        };
+        Some((self.outcome_of(&written), because))
     }
 
     /// The 410 page's extra link, which comes with the decision that archived the page.
@@ -468,6 +491,7 @@ impl<'a> Decisions<'a> {
     }
 }
 
+/// Builds and validates the site's table.
 pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, mut inputs: Inputs) -> Table {
     let known = std::mem::take(&mut inputs.known);
     let mut findings = std::mem::take(&mut inputs.findings);

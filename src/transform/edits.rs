@@ -56,16 +56,21 @@ pub fn manifest(mut files: Vec<(String, u64)>) -> String {
 /// A missing folder has none; a folder without a manifest has all of its files. Only files
 /// changed after the manifest was written are read again.
 pub fn find(content: &Path) -> Result<Edits> {
+    let entries = match std::fs::read_dir(content) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Edits::default()),
+        Err(e) => return Err(Error::io(content, e)),
+    };
     let manifest_path = content.join(MANIFEST);
     let text = match std::fs::read_to_string(&manifest_path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return unrecorded(content);
-        }
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(Error::io(&manifest_path, e)),
     };
+    // Without a manifest, every file is one the last transform did not write.
     let written: HashMap<&str, u64> = text
-        .lines()
+        .iter()
+        .flat_map(|text| text.lines())
         .filter_map(|line| {
             let (hash, name) = line.split_once(' ')?;
             Some((name, u64::from_str_radix(hash, 16).ok()?))
@@ -74,7 +79,6 @@ pub fn find(content: &Path) -> Result<Edits> {
     let written_at = std::fs::metadata(&manifest_path)
         .and_then(|m| m.modified())
         .ok();
-    let entries = std::fs::read_dir(content).map_err(|e| Error::io(content, e))?;
     let mut edited = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| Error::io(content, e))?;
@@ -100,32 +104,9 @@ pub fn find(content: &Path) -> Result<Edits> {
     }
     edited.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(Edits {
+        unrecorded: text.is_none() && !edited.is_empty(),
         files: edited,
-        unrecorded: false,
     })
-}
-
-/// Every file of a folder that has no manifest, or none when there is no folder.
-fn unrecorded(content: &Path) -> Result<Edits> {
-    let entries = match std::fs::read_dir(content) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Edits::default()),
-        Err(e) => return Err(Error::io(content, e)),
-    };
-    let mut files = Vec::new();
-    for entry in entries {
-        let name = entry
-            .map_err(|e| Error::io(content, e))?
-            .file_name()
-            .to_string_lossy()
-            .into_owned();
-        if !is_clutter(&name) {
-            files.push(Edited { name, added: true });
-        }
-    }
-    files.sort_by(|a, b| a.name.cmp(&b.name));
-    let unrecorded = !files.is_empty();
-    Ok(Edits { files, unrecorded })
 }
 
 /// Files no one wrote by hand: the manifest, hidden files (a file manager's `.DS_Store`, an

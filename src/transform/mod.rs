@@ -346,7 +346,7 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
     let written =
         crate::redirects::sources::decisions(site, &canonicalizer, &options.mappings_dir)?;
     let decisions = Decisions::new(site, &written);
-    let moved = moved_on_site(&store, site, &canonicalizer)?;
+    let moved: HashMap<String, String> = store.redirected_keys()?.into_iter().collect();
     let (mut pages, keys, files) = read_store(&store, &db, &site.host)?;
 
     let pool = rayon::ThreadPoolBuilder::new()
@@ -575,7 +575,8 @@ struct Context<'a> {
     rules: &'a ContentRules,
     /// The redirect decisions in the mappings: a link goes where the table will send it.
     decisions: &'a Decisions<'a>,
-    /// Key -> key of each of the site's own redirects, as the crawl found them.
+    /// Key -> key of the page on the site each redirect's chain ended at, as the crawl
+    /// found them.
     moved: &'a HashMap<String, String>,
 }
 
@@ -596,10 +597,9 @@ impl Context<'_> {
             let Ok(key) = self.canonicalizer.key(url.as_str()) else {
                 return LinkTarget::Keep;
             };
-            // A URL the legacy site redirected is followed to where its chain ended, as
-            // the table folds chains (a few hops at most: a loop ends as it began).
-            let mut key = &key;
-            for _ in 0..MAX_HOPS {
+            // A URL the legacy site redirected stands for the page its chain ended at, as
+            // the table folds chains; its own decision, if any, comes first.
+            for key in std::iter::once(&key).chain(self.moved.get(&key)) {
                 let found = self.keys.get(key);
                 if let Some((id, kind)) = found
                     && kind == "attachment"
@@ -610,15 +610,11 @@ impl Context<'_> {
                     };
                 }
                 // A page the mappings decide goes where the table sends it, not to its draft.
-                if let Some((outcome, _)) = self.decisions.written(key) {
+                if let Some(outcome) = self.decisions.outcome(key) {
                     return followed(self.site, &outcome, url);
                 }
                 if let Some((id, _)) = found {
                     return LinkTarget::Rewrite(format!("{PLACEHOLDER}{id}"));
-                }
-                match self.moved.get(key) {
-                    Some(next) => key = next,
-                    None => break,
                 }
             }
             LinkTarget::Keep
@@ -787,27 +783,6 @@ struct Output {
     digests: [u64; 2],
     /// True when the redirect table will send the page's URLs somewhere else.
     sent_elsewhere: bool,
-}
-
-/// Redirects a link is followed through: more than any real chain has.
-const MAX_HOPS: usize = 10;
-
-/// The site's own redirects, as the crawl found them: the key of each redirected URL, and
-/// the key of the URL on the site its chain ended at.
-fn moved_on_site(
-    store: &Store,
-    site: &Site,
-    canonicalizer: &Canonicalizer,
-) -> Result<HashMap<String, String>> {
-    Ok(store
-        .redirect_ends()?
-        .into_iter()
-        .filter_map(|(key, end)| {
-            let host = crate::redirects::host_of(&end)?;
-            let end_key = canonicalizer.key(&end).ok()?;
-            (site.has_host(&host) && end_key != key).then_some((key, end_key))
-        })
-        .collect())
 }
 
 /// Where a link to a page the mappings decide goes: the redirect's target, or the page's
