@@ -571,3 +571,180 @@ fn a_spreadsheet_saved_by_excel_as_windows_1252_is_read_with_a_warning() {
         "{written}"
     );
 }
+
+/// S3's own reading of routing rules: the first rule whose `KeyPrefixEquals` starts the
+/// request's key (every key when it has no condition) sends it to Protocol://HostName/
+/// ReplaceKeyWith, or keeps the key when there is no ReplaceKeyWith.
+fn s3_answer(rules: &[serde_json::Value], key: &str) -> Option<String> {
+    let rule = rules.iter().find(|r| {
+        r["Condition"]["KeyPrefixEquals"]
+            .as_str()
+            .is_none_or(|p| key.starts_with(p))
+    })?;
+    let r = &rule["Redirect"];
+    assert_eq!(r["HttpRedirectCode"], "301");
+    let path = r["ReplaceKeyWith"].as_str().unwrap_or(key);
+    Some(format!(
+        "{}://{}/{path}",
+        r["Protocol"].as_str().unwrap(),
+        r["HostName"].as_str().unwrap()
+    ))
+}
+
+#[test]
+fn s3_routing_rules_answer_every_legacy_path_as_the_table_does_or_say_why_not() {
+    use phe_migrate::redirects::cdn;
+    let site = site(MINITRUE);
+    let canonicalizer = site.canonicalizer(Mode::Govuk);
+    let rule = |outcome: Outcome, line: usize| Rule {
+        outcome,
+        from: format!("m.yml:{line}"),
+        suggested_url: None,
+    };
+    let gov = |p: &str| format!("https://www.gov.uk/{p}");
+    let pages: BTreeMap<String, Rule> = [
+        ("/members/b", rule(redirect(&gov("b")), 1)),
+        ("/about", rule(redirect(&gov("about")), 2)),
+        ("/about-us", rule(Outcome::Archive { archive_url: None }, 3)),
+        ("/old", rule(Outcome::Archive { archive_url: None }, 4)),
+        ("/report?significant=1", rule(redirect(&gov("report")), 5)),
+        ("/caf%C3%A9", rule(redirect(&gov("cafe")), 6)),
+    ]
+    .into_iter()
+    .map(|(k, r)| (k.to_owned(), r))
+    .collect();
+    let sections = vec![
+        ("/members/".to_owned(), rule(redirect(&gov("members")), 7)),
+        ("/profiles/".to_owned(), rule(redirect(&gov("profiles")), 8)),
+    ];
+    let known = [
+        "http://www.minitrue.gov.uk/Members/Alice.html",
+        "http://www.minitrue.gov.uk/members/b",
+        "http://www.minitrue.gov.uk/profiles",
+        "http://www.minitrue.gov.uk/profiles/x?area=1",
+    ]
+    .map(|raw| redirects::KnownUrl {
+        raw: raw.to_owned(),
+        key: canonicalizer.key(raw).unwrap(),
+        ..Default::default()
+    })
+    .to_vec();
+    let table = redirects::resolve(
+        &site,
+        &canonicalizer,
+        Inputs {
+            known,
+            pages,
+            sections,
+            ..Inputs::default()
+        },
+    );
+    let written = cdn::s3(&site, &table);
+    let json: serde_json::Value = serde_json::from_slice(&written.bytes.unwrap()).unwrap();
+    let rules = json["RoutingRules"].as_array().unwrap().clone();
+    let prefixes: Vec<&str> = rules
+        .iter()
+        .map(|r| r["Condition"]["KeyPrefixEquals"].as_str().unwrap())
+        .collect();
+    // Longest first, so that the most specific wins; the section in the case the crawl saw
+    // as well as its own; no rule for pages a section already answers the same way.
+    assert_eq!(
+        prefixes,
+        [
+            "members/b",
+            "profiles/",
+            "Members/",
+            "members/",
+            "profiles",
+            "about",
+            "café"
+        ]
+    );
+    let wanted = |key: &str| s3_answer(&rules, key);
+    for entry in &table.entries {
+        for raw in &entry.raw_urls {
+            let path = redirects::raw_parts(raw).1;
+            let key = percent_encoding::percent_decode_str(&path[1..])
+                .decode_utf8_lossy()
+                .into_owned();
+            let expected = match (&entry.outcome, key.as_str(), path) {
+                // Reported below: S3 cannot do these.
+                (_, "", _) | (_, _, "/report?significant=1") => continue,
+                (_, "about-us", _) => Some(gov("about")),
+                (Outcome::Redirect { new_url }, _, _) => Some(new_url.clone()),
+                _ => None,
+            };
+            assert_eq!(wanted(&key), expected, "{raw}");
+        }
+    }
+    // Paths nobody has seen yet fall to their section.
+    assert_eq!(wanted("members/zed"), Some(gov("members")));
+    assert_eq!(wanted("Members/Zed.html"), Some(gov("members")));
+    assert_eq!(wanted("profiles/new"), Some(gov("profiles")));
+    assert_eq!(wanted("members/b/1"), Some(gov("b")));
+    let messages: Vec<&str> = written
+        .findings
+        .iter()
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "the homepage left out: S3 routing rules cannot name the bucket's root; give its index document an x-amz-website-redirect-location",
+            "1 path(s) left out: S3 routing rules only redirect; archived and unresolved paths need their 410 from CloudFront Functions, nginx or Apache",
+            "1 path(s) left out: S3 routing rules match the path, not its query string; serve these from CloudFront Functions, nginx or Apache",
+            "1 path(s) S3 would redirect elsewhere than the table says, because a shorter rule's prefix also covers them (S3 matches the start of a key, not the whole key): /about-us; serve these from CloudFront Functions, nginx or Apache",
+        ]
+    );
+    assert!(written.findings.iter().all(|f| !f.blocking));
+}
+
+#[test]
+fn a_global_redirect_is_one_s3_rule_for_every_key() {
+    use phe_migrate::redirects::cdn;
+    let org = "https://www.gov.uk/government/organisations/ministry-of-truth";
+    for (extra, keeps_key) in [("", false), ("global_redirect_append_path: true\n", true)] {
+        let host = if keeps_key { "https://www.gov.uk" } else { org };
+        let site = site(&format!("{MINITRUE}global: =301 {host}\n{extra}"));
+        let canonicalizer = site.canonicalizer(Mode::Govuk);
+        let known = vec![redirects::KnownUrl {
+            raw: "http://www.minitrue.gov.uk/Doublethink/a.html".into(),
+            key: "/doublethink/a.html".into(),
+            ..Default::default()
+        }];
+        let table = redirects::resolve(
+            &site,
+            &canonicalizer,
+            Inputs {
+                known,
+                ..Inputs::default()
+            },
+        );
+        let written = cdn::s3(&site, &table);
+        assert!(written.findings.is_empty(), "{:?}", written.findings);
+        let json: serde_json::Value = serde_json::from_slice(&written.bytes.unwrap()).unwrap();
+        let rules = json["RoutingRules"].as_array().unwrap();
+        assert_eq!(rules.len(), 1);
+        let expected = if keeps_key {
+            "https://www.gov.uk/Doublethink/a.html"
+        } else {
+            org
+        };
+        assert_eq!(
+            s3_answer(rules, "Doublethink/a.html").as_deref(),
+            Some(expected)
+        );
+    }
+    // A path of its own before the legacy path is beyond S3.
+    let site = site(&format!(
+        "{MINITRUE}global: =301 https://www.gov.uk/archive\nglobal_redirect_append_path: true\n"
+    ));
+    let table = redirects::resolve(&site, &site.canonicalizer(Mode::Govuk), Inputs::default());
+    let written = cdn::s3(&site, &table);
+    assert!(written.bytes.is_none());
+    assert!(
+        written.findings[0]
+            .message
+            .contains("S3 routing rules cannot")
+    );
+}

@@ -4,10 +4,12 @@
 //! Fastly edge dictionaries (1,000 items each, keys of at most 256 characters) and S3
 //! website routing rules (50 at most).
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde_json::json;
 
 use super::{Finding, Outcome, Table};
-use crate::config::site::Site;
+use crate::config::site::{GlobalRule, Site};
 
 /// The CDN a table is written for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -192,42 +194,225 @@ pub fn fastly(site: &Site, table: &Table) -> Written {
     }
 }
 
-/// S3 website routing rules: sections as key prefixes, then pages, as long as they fit.
-pub fn s3(site: &Site, table: &Table) -> Written {
-    let mut findings = Vec::new();
-    let mut rules = Vec::new();
-    let redirect = |prefix: &str, url: &str| {
-        let parsed = url::Url::parse(url).ok()?;
-        let mut target = json!({
-            "HostName": parsed.host_str()?,
-            "Protocol": parsed.scheme(),
-            "HttpRedirectCode": "301",
-            "ReplaceKeyWith": parsed.path().trim_start_matches('/'),
-        });
+/// One S3 website routing rule: a request whose object key starts with `prefix` (every
+/// request when `None`) is sent to `url`. S3 applies the first rule that matches.
+#[derive(Debug)]
+struct S3Rule {
+    prefix: Option<String>,
+    url: String,
+    /// A page's own rule, which may go when a shorter rule answers the same.
+    page: bool,
+}
+
+/// The object key S3 matches for a path: percent-decoded, without the leading slash and
+/// the query (S3 matches keys, case and all, not canonical lookup keys).
+fn s3_key(path: &str) -> String {
+    let path = path.split('?').next().unwrap_or(path);
+    percent_encoding::percent_decode_str(path.trim_start_matches('/'))
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// A raw legacy URL of a table entry, with the object key S3 matches for it.
+struct S3Key<'a> {
+    entry: &'a super::Entry,
+    raw: &'a str,
+    key: String,
+}
+
+/// A rule's `Redirect`: to the URL, or to its host keeping the requested key.
+fn s3_redirect(url: &str, keep_key: bool) -> Option<serde_json::Value> {
+    let parsed = url::Url::parse(url).ok()?;
+    let mut redirect = json!({
+        "HostName": parsed.host_str()?,
+        "Protocol": parsed.scheme(),
+        "HttpRedirectCode": "301",
+    });
+    if !keep_key {
+        let mut key = parsed.path().trim_start_matches('/').to_owned();
         if let Some(q) = parsed.query() {
-            target["ReplaceKeyWith"] =
-                json!(format!("{}?{q}", parsed.path().trim_start_matches('/')));
+            key = format!("{key}?{q}");
         }
-        Some(json!({
-            "Condition": {"KeyPrefixEquals": prefix.trim_start_matches('/')},
-            "Redirect": target,
-        }))
-    };
+        if let Some(f) = parsed.fragment() {
+            key = format!("{key}#{f}");
+        }
+        redirect["ReplaceKeyWith"] = json!(key);
+    }
+    Some(redirect)
+}
+
+/// The first rule S3 applies to a key, as its index.
+fn s3_first_match(rules: &[S3Rule], key: &str) -> Option<usize> {
+    rules
+        .iter()
+        .position(|r| r.prefix.as_deref().is_none_or(|p| key.starts_with(p)))
+}
+
+/// The sections' and pages' redirects as rules, in the order S3 must try them.
+fn s3_rules(table: &Table, keys: &[S3Key]) -> Vec<S3Rule> {
+    let mut rules = Vec::new();
     for section in &table.sections {
-        if let Outcome::Redirect { new_url } = &section.outcome
-            && let Some(rule) = redirect(&section.prefix, new_url)
+        let Outcome::Redirect { new_url } = &section.outcome else {
+            continue;
+        };
+        let prefix = s3_key(&section.prefix);
+        if prefix.is_empty() {
+            continue;
+        }
+        // Sections are lower-cased, S3 keys are not: a rule for each case the crawl saw.
+        let mut seen: BTreeSet<&str> = keys
+            .iter()
+            .filter_map(|k| k.key.get(..prefix.len()))
+            .filter(|head| head.eq_ignore_ascii_case(&prefix))
+            .collect();
+        if seen.is_empty() {
+            seen.insert(&prefix);
+        }
+        rules.extend(seen.into_iter().map(|prefix| S3Rule {
+            prefix: Some(prefix.to_owned()),
+            url: new_url.clone(),
+            page: false,
+        }));
+    }
+    let mut pages = BTreeMap::new();
+    for k in keys {
+        if let Outcome::Redirect { new_url } = &k.entry.outcome
+            && !k.entry.key.contains('?')
+            && !k.key.is_empty()
         {
-            rules.push(rule);
+            pages
+                .entry(k.key.clone())
+                .or_insert_with(|| new_url.clone());
         }
     }
-    for entry in &table.entries {
-        if let Outcome::Redirect { new_url } = &entry.outcome
-            && !entry.key.is_empty()
-            && !entry.key.contains('?')
-            && let Some(rule) = redirect(&entry.key, new_url)
-        {
-            rules.push(rule);
+    rules.extend(pages.into_iter().map(|(key, url)| S3Rule {
+        prefix: Some(key),
+        url,
+        page: true,
+    }));
+    rules.sort_by(|a, b| {
+        let length = |r: &S3Rule| r.prefix.as_ref().map_or(0, String::len);
+        length(b)
+            .cmp(&length(a))
+            .then_with(|| a.prefix.cmp(&b.prefix))
+    });
+    // A page rule can go when the next rule its own key meets sends it to the same place:
+    // every key it would have caught then meets that rule too.
+    let mut i = 0;
+    while i < rules.len() {
+        let key = rules[i].prefix.clone().unwrap_or_default();
+        let same_after = rules[i].page
+            && s3_first_match(&rules[i + 1..], &key)
+                .is_some_and(|j| rules[i + 1 + j].url == rules[i].url);
+        if same_after {
+            rules.remove(i);
+        } else {
+            i += 1;
         }
+    }
+    rules
+}
+
+/// S3 website routing rules: one per section and per redirected page, longest prefix first
+/// so that the most specific rule wins, without the page rules a shorter rule already
+/// answers the same way. S3 matches key prefixes, not whole keys, so every legacy URL is
+/// then checked against the rules as S3 applies them, and those S3 would answer
+/// differently from the table are reported.
+pub fn s3(site: &Site, table: &Table) -> Written {
+    let mut findings = Vec::new();
+    let keys: Vec<S3Key> = table
+        .entries
+        .iter()
+        .flat_map(|entry| {
+            entry.raw_urls.iter().map(move |raw| S3Key {
+                entry,
+                raw,
+                key: s3_key(super::raw_parts(raw).1),
+            })
+        })
+        .collect();
+    let mut rules = s3_rules(table, &keys);
+    let global = table.entries.iter().find_map(|e| match &e.outcome {
+        Outcome::Global { rule } => Some(rule.clone()),
+        _ => None,
+    });
+    let mut keep_key = false;
+    if let Some(GlobalRule::Redirect { url, append_path }) = &global {
+        let path = url::Url::parse(url)
+            .map(|u| u.path().to_owned())
+            .unwrap_or_default();
+        if !append_path || path == "/" {
+            keep_key = *append_path;
+            rules.push(S3Rule {
+                prefix: None,
+                url: url.clone(),
+                page: false,
+            });
+        } else {
+            findings.push(Finding::blocking(
+                site.source.display().to_string(),
+                format!("the global rule {url} (+path) adds the legacy path to a path of its own, which S3 routing rules cannot; use CloudFront Functions, nginx or Apache"),
+            ));
+            return Written {
+                bytes: None,
+                findings,
+            };
+        }
+    }
+    let mut homepage = false;
+    let (mut gone, mut queried, mut misdirected) =
+        (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+    for S3Key { entry, raw, key } in &keys {
+        let wanted = match &entry.outcome {
+            Outcome::Redirect { new_url } => Some(new_url.as_str()),
+            Outcome::Global {
+                rule: GlobalRule::Redirect { url, .. },
+            } => Some(url.as_str()),
+            Outcome::NotFound => continue,
+            _ => None,
+        };
+        let got = s3_first_match(&rules, key).map(|i| rules[i].url.as_str());
+        if wanted.is_some() && (got == wanted || (keep_key && got.is_some())) {
+            continue;
+        }
+        if key.is_empty() {
+            homepage = true;
+        } else if entry.key.contains('?') {
+            queried.insert(super::raw_parts(raw).1);
+        } else if got.is_none() {
+            gone.insert(key.as_str());
+        } else {
+            misdirected.insert(format!("/{key}"));
+        }
+    }
+    if homepage {
+        findings.push(Finding::warning(
+            site.source.display().to_string(),
+            "the homepage left out: S3 routing rules cannot name the bucket's root; give its index document an x-amz-website-redirect-location",
+        ));
+    }
+    left_out(
+        &mut findings,
+        site,
+        gone.len(),
+        "S3 routing rules only redirect; archived and unresolved paths need their 410 from CloudFront Functions, nginx or Apache",
+    );
+    left_out(
+        &mut findings,
+        site,
+        queried.len(),
+        "S3 routing rules match the path, not its query string; serve these from CloudFront Functions, nginx or Apache",
+    );
+    if !misdirected.is_empty() {
+        let examples: Vec<&str> = misdirected.iter().take(5).map(String::as_str).collect();
+        findings.push(Finding::warning(
+            site.source.display().to_string(),
+            format!(
+                "{} path(s) S3 would redirect elsewhere than the table says, because a shorter rule's prefix also covers them (S3 matches the start of a key, not the whole key): {}; serve these from CloudFront Functions, nginx or Apache",
+                misdirected.len(),
+                examples.join(", ")
+            ),
+        ));
     }
     if rules.len() > S3_ROUTING_RULES {
         findings.push(Finding::blocking(
@@ -242,7 +427,20 @@ pub fn s3(site: &Site, table: &Table) -> Written {
             findings,
         };
     }
-    let mut bytes = serde_json::to_vec_pretty(&json!({"RoutingRules": rules})).unwrap_or_default();
+    let json_rules: Vec<serde_json::Value> = rules
+        .iter()
+        .filter_map(|rule| {
+            let redirect = s3_redirect(&rule.url, rule.prefix.is_none() && keep_key)?;
+            Some(match &rule.prefix {
+                Some(prefix) => {
+                    json!({"Condition": {"KeyPrefixEquals": prefix}, "Redirect": redirect})
+                }
+                None => json!({"Redirect": redirect}),
+            })
+        })
+        .collect();
+    let mut bytes =
+        serde_json::to_vec_pretty(&json!({"RoutingRules": json_rules})).unwrap_or_default();
     bytes.push(b'\n');
     Written {
         bytes: Some(bytes),
