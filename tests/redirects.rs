@@ -289,9 +289,14 @@ fn the_demo_estate_gets_a_valid_table_for_every_url() {
         u["location"],
         "https://www.gov.uk/government/publications/10th-report-the-incidence-of-childhood-cancer-around-nuclear-installations-in-great-britain"
     );
-    // A page merged with the homepage's copy answers with the merged item.
-    let (e, _) = answer("http://www.comare-demo.org.uk/index.html");
-    assert_eq!(e["because"], "migrated");
+    // A page merged with the homepage's copy goes where the homepage goes: one page's URLs
+    // do not part ways, and its draft will not be published.
+    let (e, u) = answer("http://www.comare-demo.org.uk/index.html");
+    assert_eq!(e["because"], "with its page http://www.comare-demo.org.uk/");
+    assert_eq!(
+        u["location"],
+        "https://www.gov.uk/government/groups/committee-on-medical-aspects-of-radiation-in-the-environment-comare"
+    );
     // A section archive keeps the raw URL, session parameter and all, in Bouncer's link.
     let raw = "http://www.comare-demo.org.uk/news/2009-sunbeds-report.html?PHPSESSID=7d793037a0760186574b0282f2f435e7";
     let (e, u) = answer(raw);
@@ -323,6 +328,28 @@ fn the_demo_estate_gets_a_valid_table_for_every_url() {
         index["urls"][0]["location"],
         "https://fingertips.phe.org.uk/profile/child-health-profiles"
     );
+    // A file goes with the page it is on: the profiles' PDFs go to Fingertips with their
+    // pages, not to drafts that will not be published.
+    let pdf = chobs["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["key"] == "/documents/profiles/chp-e06000001-2014.pdf")
+        .expect("a profile's PDF");
+    assert_eq!(
+        pdf["urls"][0]["location"],
+        "https://fingertips.phe.org.uk/profile/child-health-profiles"
+    );
+    assert!(
+        pdf["because"]
+            .as_str()
+            .unwrap()
+            .starts_with("with its page http://www.chobs-demo.org.uk/profiles/"),
+        "{pdf}"
+    );
+    // Two sites draft "Contact us" and "Accessibility" at one GOV.UK path, but the mappings
+    // archive both sites' about pages, so neither will be published: no clash to settle.
+    assert!(!text.contains("is also drafted by"), "{text}");
     // Every known URL has exactly one answer.
     let mut urls: Vec<&str> = table["entries"]
         .as_array()
@@ -356,6 +383,44 @@ fn the_demo_estate_gets_a_valid_table_for_every_url() {
         csv.contains("\nhttp://www.comare-demo.org.uk/news/2009-sunbeds-report.html,TNA\n"),
         "{csv}"
     );
+    // Once both about sections are published, the two "Contact us" drafts claim one path,
+    // and the report says so on each site's draft.
+    let ws = common::copy_workspace();
+    for (site, section) in [("demo_chobs", "/about/"), ("demo_hpa", "/aboutthehpa/")] {
+        let file = ws.path().join(format!("mappings/{site}.yml"));
+        let text = std::fs::read_to_string(&file).unwrap();
+        let archived =
+            format!("  - prefix: {section}\n    type: archive\n    disposition: archive\n");
+        assert!(text.contains(&archived), "{site}");
+        std::fs::write(&file, text.replace(&archived, "")).unwrap();
+    }
+    let mut stdout = String::new();
+    for stage in [&["transform"][..], &["report", "redirects"]] {
+        let run = phe_migrate()
+            .args(stage)
+            .args(["demo_chobs", "demo_hpa", "--workspace"])
+            .arg(ws.path())
+            .arg("--out")
+            .arg(out.path())
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        stdout = String::from_utf8_lossy(&run.stdout).into_owned();
+    }
+    for (site, other) in [("demo_chobs", "demo_hpa"), ("demo_hpa", "demo_chobs")] {
+        let clash = format!(
+            "{site}/content/contact-us.md: /government/organisations/public-health-england/about/contact-us is also drafted by {}",
+            out.path()
+                .join(other)
+                .join("content/contact-us.md")
+                .display()
+        );
+        assert!(stdout.contains(&clash), "{site}: {stdout}");
+    }
 }
 
 #[test]

@@ -57,18 +57,6 @@ fn demo_estate_transforms_into_valid_identical_content() {
     let out = tempfile::tempdir().unwrap();
     let text = run(&["demo", "--quiet"], out.path());
     assert!(text.contains("schema errors 0"), "{text}");
-    // Two sites' "Contact us" pages cannot both be published at one GOV.UK path: the
-    // redirect report warns on each site's draft.
-    for (site, other) in [("demo_chobs", "demo_hpa"), ("demo_hpa", "demo_chobs")] {
-        let clash = format!(
-            "{site}/content/contact-us.md: /government/organisations/public-health-england/about/contact-us is also drafted by "
-        );
-        assert!(text.contains(&clash), "{site}: {text}");
-        assert!(
-            text.contains(&format!("{other}/content/contact-us.md")),
-            "{text}"
-        );
-    }
     let sites = ["demo_chobs", "demo_hpa", "demo_comare"];
     for site in sites {
         assert!(text.contains(&format!("{site}: ")), "{text}");
@@ -383,4 +371,77 @@ fn demo_estate_transforms_into_valid_identical_content() {
         stdout.contains("the canonical_key column of transform.csv"),
         "{stdout}"
     );
+}
+
+/// A page served at two URLs (`/` and `/index.html`) is one draft, and its URLs go one way:
+/// the homepage's. A link to `/index.html` and the table's row for it both go where the
+/// homepage goes, not to the merged draft, which will not be published.
+#[test]
+fn a_url_merged_into_the_homepage_goes_where_the_homepage_goes() {
+    const HOST: &str = "www.merge-demo.org.uk";
+    let home = "<!DOCTYPE html><html><head><title>Merge demo</title></head><body><h1>Merge demo</h1>\
+        <p>The committee advises the government on the health effects of radiation. \
+        It publishes reports on its work.</p><p><a href=\"/about.html\">About us</a></p></body></html>";
+    let about = "<!DOCTYPE html><html><head><title>About us</title></head><body><h1>About us</h1>\
+        <p>The committee was set up in 1985. Read more on <a href=\"/index.html\">our home page</a>.</p></body></html>";
+    let site_server = common::serve_site(
+        HOST,
+        vec![
+            ("index.html".into(), home.as_bytes().to_vec()),
+            ("about.html".into(), about.as_bytes().to_vec()),
+        ],
+    );
+    let ws = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(ws.path().join("crawl-configs")).unwrap();
+    let org = "https://www.gov.uk/government/organisations/public-health-england";
+    std::fs::write(
+        ws.path().join("crawl-configs/demo_merge.yml"),
+        format!(
+            "site: demo_merge\nwhitehall_slug: public-health-england\nhost: {HOST}\ntna_timestamp: 20140101000000\nhomepage: {org}\n"
+        ),
+    )
+    .unwrap();
+    let resolve = format!("{HOST}={}", site_server.server.addr());
+    for args in [
+        &[
+            "crawl",
+            "demo_merge",
+            "--no-delay",
+            "--quiet",
+            "--resolve",
+            &resolve,
+        ][..],
+        &["transform", "demo_merge", "--quiet"],
+        &["report", "redirects", "demo_merge", "--format", "json"],
+    ] {
+        let run = phe_migrate()
+            .current_dir(ws.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{args:?}: {}{}",
+            String::from_utf8_lossy(&run.stdout),
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+    let content = ws.path().join("out/demo_merge/content");
+    let about = std::fs::read_to_string(content.join("about-us.md")).unwrap();
+    assert!(
+        about.contains(&format!("[our home page]({org})")),
+        "{about}"
+    );
+    let table: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(ws.path().join("out/demo_merge/redirects.json")).unwrap(),
+    )
+    .unwrap();
+    let index = table["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["key"] == "/index.html")
+        .expect("/index.html in the table");
+    assert_eq!(index["urls"][0]["location"], org);
+    assert_eq!(index["because"], format!("with its page http://{HOST}/"));
 }

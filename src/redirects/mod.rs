@@ -186,6 +186,26 @@ pub struct KnownUrl {
     pub redirects_to: Option<String>,
 }
 
+/// A legacy URL a draft answers for (one of its page's URLs, or a file on it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Migrated {
+    pub outcome: Outcome,
+    /// `migrated`, or `with its page <URL>` when the page is sent elsewhere.
+    pub because: Cow<'static, str>,
+}
+
+impl Migrated {
+    /// To the GOV.UK page a draft will be published at.
+    pub fn to_draft(base_path: &str) -> Migrated {
+        Migrated {
+            outcome: Outcome::Redirect {
+                new_url: format!("https://www.gov.uk{base_path}"),
+            },
+            because: Cow::Borrowed("migrated"),
+        }
+    }
+}
+
 /// Everything resolution reads.
 #[derive(Clone, Debug, Default)]
 pub struct Inputs {
@@ -194,8 +214,9 @@ pub struct Inputs {
     pub pages: BTreeMap<String, Rule>,
     /// By lower-cased path prefix.
     pub sections: Vec<(String, Rule)>,
-    /// Key → GOV.UK base path of the migrated page.
-    pub migrated: HashMap<String, String>,
+    /// Key → where a URL the batch's drafts answer for goes when no decision names it:
+    /// its draft, or where the table sends that draft's page.
+    pub migrated: HashMap<String, Migrated>,
     /// Hosts allowed beside `*.gov.uk`, `*.nhs.uk`, `*.mod.uk`.
     pub allowed_hosts: HashSet<String>,
     /// Every base path the batch's transform wrote, once there is transform output: a
@@ -549,14 +570,10 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, mut inputs: Inputs) -
     }
     let decide = |key: &str| -> Option<(Outcome, Cow<'static, str>)> {
         decisions.written(key).or_else(|| {
-            inputs.migrated.get(key).map(|base_path| {
-                (
-                    Outcome::Redirect {
-                        new_url: format!("https://www.gov.uk{base_path}"),
-                    },
-                    Cow::Borrowed("migrated"),
-                )
-            })
+            inputs
+                .migrated
+                .get(key)
+                .map(|m| (m.outcome.clone(), m.because.clone()))
         })
     };
     let suggested = |key: &str| decisions.suggested(key);

@@ -3,6 +3,7 @@
 //! decisions in `mappings/<abbr>.yml` and its spreadsheets, and the allow-list. Any of
 //! them may be missing: a team with only a spreadsheet still gets a table.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -13,7 +14,7 @@ use crate::config::site::Site;
 use crate::error::{Error, Result};
 use crate::store::Store;
 
-use super::{Finding, Inputs, KnownUrl, Outcome, Rule, import};
+use super::{Finding, Inputs, KnownUrl, Migrated, Outcome, Rule, import};
 
 /// Hosts GOV.UK's legacy redirector allowed in 2014, beside the automatic suffixes.
 const ALLOWED_2014: &str = include_str!("../../fixtures/reference/allowed-hosts-2014.txt");
@@ -31,8 +32,47 @@ pub fn table(
     Ok(super::resolve(site, &canonicalizer, inputs))
 }
 
-/// One draft's base path, the legacy URLs it answers for, and its file.
-type DraftEntry = (String, Vec<String>, PathBuf);
+/// A draft, as the report reads its front matter.
+#[derive(Clone, Debug, Default)]
+struct DraftEntry {
+    base_path: String,
+    /// The legacy URLs it answers for.
+    urls: Vec<String>,
+    file: PathBuf,
+    /// Where the table sends the page instead, as the transform wrote it: a URL,
+    /// `archive`, `global` or `unresolved`.
+    sent_elsewhere: Option<String>,
+}
+
+impl DraftEntry {
+    /// Whether it will be published: the table sends its page to it, or nobody has decided
+    /// yet (and a decision may yet send it there).
+    fn published(&self) -> bool {
+        matches!(self.sent_elsewhere.as_deref(), None | Some("unresolved"))
+    }
+
+    /// Where its page's other URLs and its files go when no decision names them: to the
+    /// draft, or with its page, so that one page's URLs do not part ways.
+    fn fate(&self) -> Migrated {
+        let with_page = || {
+            let page = self.urls.first().map_or("", String::as_str);
+            Cow::Owned(format!("with its page {page}"))
+        };
+        match self.sent_elsewhere.as_deref() {
+            Some("archive") => Migrated {
+                outcome: Outcome::Archive { archive_url: None },
+                because: with_page(),
+            },
+            Some(url) if url.contains("://") => Migrated {
+                outcome: Outcome::Redirect {
+                    new_url: url.to_owned(),
+                },
+                because: with_page(),
+            },
+            _ => Migrated::to_draft(&self.base_path),
+        }
+    }
+}
 
 /// The drafts of every site under the output folder. A table needs its own site's drafts
 /// and every base path in the batch; reading them all once per command, not once per
@@ -40,8 +80,9 @@ type DraftEntry = (String, Vec<String>, PathBuf);
 pub struct EstateDrafts {
     /// Each site's content folder, with its drafts.
     by_folder: BTreeMap<PathBuf, Vec<DraftEntry>>,
-    /// Each base path the batch's transform wrote, with the drafts (files) that claim it,
-    /// or `None` when nothing has been transformed yet.
+    /// Each base path the batch's transform wrote for a page to publish, with the drafts
+    /// (files) that claim it, or `None` when nothing has been transformed yet. A draft of
+    /// a page the table sends elsewhere claims no path: it will not be published.
     by_path: Option<BTreeMap<String, Vec<PathBuf>>>,
 }
 
@@ -62,11 +103,13 @@ impl EstateDrafts {
 
     fn claims(by_folder: &BTreeMap<PathBuf, Vec<DraftEntry>>) -> BTreeMap<String, Vec<PathBuf>> {
         let mut drafted: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
-        for (base_path, _, file) in by_folder.values().flatten() {
-            drafted
-                .entry(base_path.clone())
-                .or_default()
-                .push(file.clone());
+        for draft in by_folder.values().flatten() {
+            if draft.published() {
+                drafted
+                    .entry(draft.base_path.clone())
+                    .or_default()
+                    .push(draft.file.clone());
+            }
         }
         for files in drafted.values_mut() {
             files.sort();
@@ -97,6 +140,7 @@ pub fn gather(
     read_attachment_homes(
         canonicalizer,
         &site_dir.join("attachments.csv"),
+        own.unwrap_or_default(),
         &mut inputs,
     )?;
     read_written(site, canonicalizer, mappings_dir, &mut inputs)?;
@@ -285,6 +329,7 @@ fn drafts(content: &Path) -> Result<Vec<DraftEntry>> {
         let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
         let mut base_path = None;
         let mut urls = Vec::new();
+        let mut sent_elsewhere = None;
         let mut in_urls = false;
         for line in text.lines().skip(1) {
             if line == "---" {
@@ -292,6 +337,9 @@ fn drafts(content: &Path) -> Result<Vec<DraftEntry>> {
             }
             if let Some(v) = line.strip_prefix("base_path: ") {
                 base_path = Some(v.trim().to_owned());
+            }
+            if let Some(v) = line.strip_prefix("sent_elsewhere: ") {
+                sent_elsewhere = serde_json::from_str::<String>(v).ok();
             }
             if line.starts_with("legacy_urls:") {
                 in_urls = true;
@@ -305,35 +353,42 @@ fn drafts(content: &Path) -> Result<Vec<DraftEntry>> {
             }
         }
         if let Some(base_path) = base_path {
-            out.push((base_path, urls, file));
+            out.push(DraftEntry {
+                base_path,
+                urls,
+                file,
+                sent_elsewhere,
+            });
         }
     }
     Ok(out)
 }
 
 fn read_drafts(canonicalizer: &Canonicalizer, drafts: &[DraftEntry], inputs: &mut Inputs) {
-    for (base_path, urls, _) in drafts {
-        for url in urls {
+    for draft in drafts {
+        let fate = draft.fate();
+        for url in &draft.urls {
             if let Ok(key) = canonicalizer.key(url) {
-                inputs
-                    .migrated
-                    .entry(key)
-                    .or_insert_with(|| base_path.clone());
+                inputs.migrated.entry(key).or_insert_with(|| fate.clone());
             }
         }
     }
 }
 
-/// A legacy file attached to a migrated page goes to that page (the first, when several
-/// use it), where GOV.UK publishes its attachments: `attachments.csv`'s `used_on`.
+/// A legacy file attached to a migrated page goes to that page (the first published one,
+/// when several use it), where GOV.UK publishes its attachments: `attachments.csv`'s
+/// `used_on`. A file only on pages the table sends elsewhere goes with the first of them.
 fn read_attachment_homes(
     canonicalizer: &Canonicalizer,
     path: &Path,
+    drafts: &[DraftEntry],
     inputs: &mut Inputs,
 ) -> Result<()> {
     if !path.is_file() {
         return Ok(());
     }
+    let by_path: HashMap<&str, &DraftEntry> =
+        drafts.iter().map(|d| (d.base_path.as_str(), d)).collect();
     let mut reader = csv::Reader::from_path(path)
         .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
     for record in reader.records() {
@@ -341,11 +396,20 @@ fn read_attachment_homes(
         let (Some(url), Some(used_on)) = (record.get(0), record.get(5)) else {
             continue;
         };
-        if let (Ok(key), Some(home)) = (canonicalizer.key(url), used_on.split_whitespace().next()) {
-            inputs
-                .migrated
-                .entry(key)
-                .or_insert_with(|| home.to_owned());
+        let homes: Vec<&str> = used_on.split_whitespace().collect();
+        let Some(first) = homes.first() else {
+            continue;
+        };
+        let home = homes
+            .iter()
+            .find(|home| by_path.get(*home).is_some_and(|d| d.published()))
+            .unwrap_or(first);
+        let fate = match by_path.get(home) {
+            Some(draft) => draft.fate(),
+            None => Migrated::to_draft(home),
+        };
+        if let Ok(key) = canonicalizer.key(url) {
+            inputs.migrated.entry(key).or_insert(fate);
         }
     }
     Ok(())
@@ -364,8 +428,8 @@ fn clashes_with_other_sites(
     // The rule that settles a clash names the page by its lookup key, which is what rules
     // are matched against (the homepage's is empty).
     let lookup_key = |file: &PathBuf| {
-        let (_, urls, _) = own_drafts.iter().find(|(_, _, f)| f == file)?;
-        let key = key_of(urls.first()?)?;
+        let draft = own_drafts.iter().find(|d| &d.file == file)?;
+        let key = key_of(draft.urls.first()?)?;
         Some(crate::canonical::key_as_path(&key).to_owned())
     };
     let mut findings = Vec::new();
@@ -548,11 +612,12 @@ mod clash_tests {
         // One site's own `--2` pages are not a clash; nor is a path only one site drafts.
         drafted.insert("/guidance/a".into(), vec![hpa.join("a.md")]);
         drafted.insert("/guidance/b".into(), vec![chobs.join("b.md")]);
-        let own: Vec<DraftEntry> = vec![(
-            "/guidance/accessibility".into(),
-            vec!["http://www.hpa.org.uk/About/Accessibility.aspx?v=2".into()],
-            hpa.join("accessibility.md"),
-        )];
+        let own = vec![DraftEntry {
+            base_path: "/guidance/accessibility".into(),
+            urls: vec!["http://www.hpa.org.uk/About/Accessibility.aspx?v=2".into()],
+            file: hpa.join("accessibility.md"),
+            sent_elsewhere: None,
+        }];
         let mappings = Path::new("mappings/hpa.yml");
         let canonicalizer = Canonicalizer::new(
             crate::canonical::SignificantParams::None,
@@ -595,6 +660,46 @@ mod clash_tests {
                 mappings
             )
             .is_empty()
+        );
+    }
+
+    /// A draft as the transform writes it: front matter, then the body.
+    fn write_draft(path: &Path, base_path: &str, sent_elsewhere: Option<&str>) {
+        let line = sent_elsewhere
+            .map(|to| format!("sent_elsewhere: {to:?}\n"))
+            .unwrap_or_default();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(
+            path,
+            format!(
+                "---\ntitle: \"Contact us\"\nbase_path: {base_path}\nlegacy_urls:\n  - \"http://a.example/contact\"\n{line}warnings: []\n---\n\nBody.\n"
+            ),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn a_draft_the_table_sends_elsewhere_claims_no_path() {
+        let out = tempfile::tempdir().unwrap();
+        let contact = "/government/organisations/public-health-england/about/contact-us";
+        let file = |site: &str| out.path().join(site).join("content/contact-us.md");
+        write_draft(&file("chobs"), contact, Some("archive"));
+        write_draft(&file("comare"), contact, Some("https://www.gov.uk/contact"));
+        write_draft(&file("hpa"), contact, None);
+        // Unresolved is not decided yet: the draft may still be what readers get.
+        write_draft(&file("nrpb"), "/guidance/a", Some("unresolved"));
+        let estate = EstateDrafts::read(out.path()).unwrap();
+        let claims = estate.by_path.unwrap();
+        assert_eq!(claims[contact], [file("hpa")]);
+        assert_eq!(claims["/guidance/a"], [file("nrpb")]);
+        // Every draft still tells which legacy URLs it answers for.
+        assert_eq!(estate.by_folder.values().flatten().count(), 4);
+        assert!(
+            estate
+                .by_folder
+                .values()
+                .flatten()
+                .all(|d| d.urls == ["http://a.example/contact"])
         );
     }
 }

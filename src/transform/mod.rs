@@ -354,6 +354,7 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
         .build()
         .map_err(|e| Error::Other(format!("cannot start worker threads: {e}")))?;
     let bar = progress_bar(options.progress, pages.len() as u64 * 2, &site.abbr);
+    let page_keys: HashMap<i64, String> = pages.iter().map(|p| (p.id, p.key.clone())).collect();
     let context = Context {
         site,
         canonicalizer: &canonicalizer,
@@ -363,6 +364,7 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
         rules: &rules,
         decisions: &decisions,
         moved: &moved,
+        page_keys: &page_keys,
     };
     // Bodies are read a batch at a time, so memory holds a few batches of pages (those
     // being converted, the next read ahead), not the site.
@@ -578,6 +580,8 @@ struct Context<'a> {
     /// Key -> key of the page on the site each redirect's chain ended at, as the crawl
     /// found them.
     moved: &'a HashMap<String, String>,
+    /// Page id -> its own key, for pages another (`/index.html` beside `/`) merged into.
+    page_keys: &'a HashMap<i64, String>,
 }
 
 impl Context<'_> {
@@ -614,6 +618,13 @@ impl Context<'_> {
                     return followed(self.site, &outcome, url);
                 }
                 if let Some((id, _)) = found {
+                    // A URL merged into another page goes where that page goes.
+                    if let Some(page_key) = self.page_keys.get(id)
+                        && page_key != key
+                        && let Some(outcome) = self.decisions.outcome(page_key)
+                    {
+                        return followed(self.site, &outcome, url);
+                    }
                     return LinkTarget::Rewrite(format!("{PLACEHOLDER}{id}"));
                 }
             }
@@ -798,34 +809,55 @@ fn followed(site: &Site, outcome: &Outcome, url: &Url) -> LinkTarget {
     }
 }
 
-/// The editor's warning on a draft whose own URLs the redirect table will not send to it.
-fn sent_elsewhere(outcome: &Outcome, because: &str, base_path: &str) -> Option<String> {
+/// Where the redirect table sends a draft's own URLs, when it does not send them to it.
+struct SentElsewhere {
+    /// For the front matter (and the report's check of paths two sites draft): the new
+    /// URL, `archive`, `global` or `unresolved`.
+    to: String,
+    /// For the editor: where, by which decision, and what to do.
+    warning: String,
+}
+
+fn sent_elsewhere(outcome: &Outcome, because: &str, base_path: &str) -> Option<SentElsewhere> {
     let by = match because {
         "homepage" => "the site's homepage in its crawl config".to_owned(),
         "global" => "the site's global rule".to_owned(),
         rule => format!("the {rule}"),
     };
     let tail = "publish this draft only if that decision changes";
-    match outcome {
+    let (to, warning) = match outcome {
         Outcome::Redirect { new_url }
             if new_url.strip_prefix("https://www.gov.uk") == Some(base_path) =>
         {
-            None
+            return None;
         }
-        Outcome::Redirect { new_url } => Some(format!(
-            "the redirect table sends this page's URLs to {new_url}, as {by} decides: {tail}"
-        )),
-        Outcome::Archive { .. } => Some(format!(
-            "the redirect table archives this page (410 with a link to the web archive), as {by} decides: {tail}"
-        )),
-        Outcome::Global { .. } => Some(format!(
-            "the redirect table answers every URL of the site by {by}, not with this draft: {tail}"
-        )),
-        Outcome::Unresolved => Some(format!(
-            "{by} leaves this page unresolved: its URLs answer 410 until a redirect is decided"
-        )),
-        Outcome::NotFound => None,
-    }
+        Outcome::Redirect { new_url } => (
+            new_url.clone(),
+            format!(
+                "the redirect table sends this page's URLs to {new_url}, as {by} decides: {tail}"
+            ),
+        ),
+        Outcome::Archive { .. } => (
+            "archive".to_owned(),
+            format!(
+                "the redirect table archives this page (410 with a link to the web archive), as {by} decides: {tail}"
+            ),
+        ),
+        Outcome::Global { .. } => (
+            "global".to_owned(),
+            format!(
+                "the redirect table answers every URL of the site by {by}, not with this draft: {tail}"
+            ),
+        ),
+        Outcome::Unresolved => (
+            "unresolved".to_owned(),
+            format!(
+                "{by} leaves this page unresolved: its URLs answer 410 until a redirect is decided"
+            ),
+        ),
+        Outcome::NotFound => return None,
+    };
+    Some(SentElsewhere { to, warning })
 }
 
 fn finish(
@@ -913,8 +945,7 @@ fn finish(
         .decided
         .as_ref()
         .and_then(|(outcome, because)| sent_elsewhere(outcome, because, &base_path));
-    let is_sent_elsewhere = elsewhere.is_some();
-    warnings.extend(elsewhere);
+    warnings.extend(elsewhere.as_ref().map(|e| e.warning.clone()));
     if rendered.sanitised {
         warnings.push("raw HTML in the body was sanitised".to_owned());
     }
@@ -922,8 +953,13 @@ fn finish(
         warnings.push(format!("schema: {e}"));
     }
     let json = serde_json::to_string_pretty(&item).expect("a JSON value") + "\n";
-    let markdown =
-        front_matter(draft, &base_path, &content_ids[&draft.id], &warnings) + "---\n\n" + &govspeak;
+    let front = FrontMatter {
+        base_path: &base_path,
+        content_id: &content_ids[&draft.id],
+        sent_elsewhere: elsewhere.as_ref().map(|e| e.to.as_str()),
+        warnings: &warnings,
+    };
+    let markdown = front_matter(draft, &front) + "---\n\n" + &govspeak;
     let csv_row = vec![
         draft.url.clone(),
         draft.key.clone(),
@@ -954,7 +990,7 @@ fn finish(
     .expect("a JSON value");
     Output {
         slug,
-        sent_elsewhere: is_sent_elsewhere,
+        sent_elsewhere: elsewhere.is_some(),
         digests: [
             edits::digest(markdown.as_bytes()),
             edits::digest(json.as_bytes()),
@@ -978,7 +1014,21 @@ fn yaml_string(s: &str) -> String {
     serde_json::to_string(s).expect("a string")
 }
 
-fn front_matter(draft: &Draft, base_path: &str, content_id: &str, warnings: &[String]) -> String {
+/// What the front matter holds beside the draft's own facts.
+struct FrontMatter<'a> {
+    base_path: &'a str,
+    content_id: &'a str,
+    sent_elsewhere: Option<&'a str>,
+    warnings: &'a [String],
+}
+
+fn front_matter(draft: &Draft, front: &FrontMatter) -> String {
+    let FrontMatter {
+        base_path,
+        content_id,
+        sent_elsewhere,
+        warnings,
+    } = front;
     let mut out = String::from("---\n");
     out.push_str(&format!("title: {}\n", yaml_string(&draft.title)));
     out.push_str(&format!(
@@ -1016,12 +1066,15 @@ fn front_matter(draft: &Draft, base_path: &str, content_id: &str, warnings: &[St
             out.push_str(&format!("  - {}\n", yaml_string(n)));
         }
     }
+    if let Some(to) = sent_elsewhere {
+        out.push_str(&format!("sent_elsewhere: {}\n", yaml_string(to)));
+    }
     out.push_str("warnings:");
     if warnings.is_empty() {
         out.push_str(" []\n");
     } else {
         out.push('\n');
-        for w in warnings {
+        for w in warnings.iter() {
             out.push_str(&format!("  - {}\n", yaml_string(w)));
         }
     }
