@@ -279,6 +279,21 @@ fn the_html_report_loads_in_chromium_with_its_charts() {
             assert!(html.contains(&said), "{site}: wanted {said:?}");
         }
     }
+    // A site without traffic is told how to add it, rather than shown an empty chart; a
+    // site with traffic gets the chart.
+    let chobs = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        chobs.contains(
+            "No traffic imported: <code>phe-migrate import hits demo_chobs FILE...</code>"
+        ),
+        "{chobs}"
+    );
+    let hpa = std::fs::read_to_string(audit_file("demo_hpa", "report.html")).unwrap();
+    assert!(
+        hpa.contains("line: share of "),
+        "no Pareto chart for demo_hpa"
+    );
+    assert!(!hpa.contains("No traffic imported"));
     let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
         .into_iter()
         .find(|p| Path::new(p).exists())

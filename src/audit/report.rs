@@ -653,27 +653,34 @@ fn svg_bars(title: &str, rows: &[BarRow]) -> String {
     svg
 }
 
-fn svg_pareto(title: &str, hits: &[u64]) -> String {
+/// The Pareto chart, or, when no site has traffic, what to import (an empty frame would
+/// only suggest nobody visits).
+fn svg_pareto(title: &str, hits: &[u64], site: &str) -> String {
     let (width, height) = (640.0, 220.0);
     let total: u64 = hits.iter().sum();
+    if total == 0 {
+        return format!(
+            "<figure><p>No traffic imported: <code>phe-migrate import hits {} FILE...</code> adds access logs, Transition hits CSVs or analytics pageviews, and the next audit ranks pages by requests (or pass <code>--hits FILE</code> to <code>report audit</code>).</p><figcaption>{}</figcaption></figure>",
+            escape_html(site),
+            escape_html(title)
+        );
+    }
     let mut svg = format!(
         "<figure><svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"{t}\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\"><title>{t}</title><rect x=\"40\" y=\"10\" width=\"580\" height=\"180\" fill=\"none\" stroke=\"#b1b4b6\"/>",
         t = escape_html(title)
     );
-    if total > 0 {
-        let mut points = String::new();
-        let mut running = 0;
-        for (i, h) in hits.iter().enumerate() {
-            running += h;
-            let x = 40.0 + (i + 1) as f64 / hits.len() as f64 * 580.0;
-            let y = 190.0 - running as f64 / total as f64 * 180.0;
-            let _ = write!(points, "{x:.1},{y:.1} ");
-        }
-        let _ = write!(
-            svg,
-            "<polyline points=\"40,190 {points}\" fill=\"none\" stroke=\"#1d70b8\" stroke-width=\"2\"/>"
-        );
+    let mut points = String::new();
+    let mut running = 0;
+    for (i, h) in hits.iter().enumerate() {
+        running += h;
+        let x = 40.0 + (i + 1) as f64 / hits.len() as f64 * 580.0;
+        let y = 190.0 - running as f64 / total as f64 * 180.0;
+        let _ = write!(points, "{x:.1},{y:.1} ");
     }
+    let _ = write!(
+        svg,
+        "<polyline points=\"40,190 {points}\" fill=\"none\" stroke=\"#1d70b8\" stroke-width=\"2\"/>"
+    );
     let _ = write!(
         svg,
         "<text x=\"40\" y=\"210\" font-size=\"12\">pages, most requested first ({}); line: share of {} requests</text></svg><figcaption>{}</figcaption></figure>",
@@ -776,9 +783,14 @@ pub fn html(audits: &[SiteAudit]) -> String {
         .filter(|h| *h > 0)
         .collect();
     hits.sort_unstable_by(|a, b| b.cmp(a));
+    let site = match audits {
+        [one] => one.site.as_str(),
+        _ => "SITE",
+    };
     body.push_str(&svg_pareto(
         "Traffic: share of requests by page (Pareto)",
         &hits,
+        site,
     ));
     let mut years: std::collections::BTreeMap<u16, usize> = std::collections::BTreeMap::new();
     for a in audits {
