@@ -98,7 +98,7 @@ pub fn write_summary(out: &mut dyn Write, s: &TransformSummary) -> std::io::Resu
     if s.sent_elsewhere > 0 {
         writeln!(
             out,
-            "  {} drafts are of pages the mappings redirect elsewhere, archive or leave unresolved (each says so in its warnings)",
+            "  {} drafts are of pages the mappings redirect elsewhere, archive or leave unresolved (`sent_elsewhere` in their front matter, and a warning)",
             s.sent_elsewhere
         )?;
     }
