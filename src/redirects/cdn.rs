@@ -313,6 +313,69 @@ fn s3_rules(table: &Table, keys: &[S3Key]) -> Vec<S3Rule> {
     rules
 }
 
+/// What S3, trying `rules` in order, would answer differently from the table, as findings:
+/// the homepage, archived paths, paths with a query string, and paths a shorter prefix
+/// catches. `keep_key`: the last rule is a global redirect that keeps the requested key.
+fn s3_differences(site: &Site, keys: &[S3Key], rules: &[S3Rule], keep_key: bool) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut homepage = false;
+    let (mut gone, mut queried, mut misdirected) =
+        (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+    for S3Key { entry, raw, key } in keys {
+        let wanted = match &entry.outcome {
+            Outcome::Redirect { new_url } => Some(new_url.as_str()),
+            Outcome::Global {
+                rule: GlobalRule::Redirect { url, .. },
+            } => Some(url.as_str()),
+            Outcome::NotFound => continue,
+            _ => None,
+        };
+        let got = s3_first_match(rules, key).map(|i| rules[i].url.as_str());
+        if wanted.is_some() && (got == wanted || (keep_key && got.is_some())) {
+            continue;
+        }
+        if key.is_empty() {
+            homepage = true;
+        } else if entry.key.contains('?') {
+            queried.insert(super::raw_parts(raw).1);
+        } else if got.is_none() {
+            gone.insert(key.as_str());
+        } else {
+            misdirected.insert(format!("/{key}"));
+        }
+    }
+    if homepage {
+        findings.push(Finding::warning(
+            site.source.display().to_string(),
+            "the homepage left out: S3 routing rules cannot name the bucket's root; give its index document an x-amz-website-redirect-location",
+        ));
+    }
+    left_out(
+        &mut findings,
+        site,
+        gone.len(),
+        "S3 routing rules only redirect; archived and unresolved paths need their 410 from CloudFront Functions, nginx or Apache",
+    );
+    left_out(
+        &mut findings,
+        site,
+        queried.len(),
+        "S3 routing rules match the path, not its query string; serve these from CloudFront Functions, nginx or Apache",
+    );
+    if !misdirected.is_empty() {
+        let examples: Vec<&str> = misdirected.iter().take(5).map(String::as_str).collect();
+        findings.push(Finding::warning(
+            site.source.display().to_string(),
+            format!(
+                "{} path(s) S3 would redirect elsewhere than the table says, because a shorter rule's prefix also covers them (S3 matches the start of a key, not the whole key): {}; serve these from CloudFront Functions, nginx or Apache",
+                misdirected.len(),
+                examples.join(", ")
+            ),
+        ));
+    }
+    findings
+}
+
 /// S3 website routing rules: one per section and per redirected page, longest prefix first
 /// so that the most specific rule wins, without the page rules a shorter rule already
 /// answers the same way. S3 matches key prefixes, not whole keys, so every legacy URL is
@@ -359,61 +422,7 @@ pub fn s3(site: &Site, table: &Table) -> Written {
             };
         }
     }
-    let mut homepage = false;
-    let (mut gone, mut queried, mut misdirected) =
-        (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
-    for S3Key { entry, raw, key } in &keys {
-        let wanted = match &entry.outcome {
-            Outcome::Redirect { new_url } => Some(new_url.as_str()),
-            Outcome::Global {
-                rule: GlobalRule::Redirect { url, .. },
-            } => Some(url.as_str()),
-            Outcome::NotFound => continue,
-            _ => None,
-        };
-        let got = s3_first_match(&rules, key).map(|i| rules[i].url.as_str());
-        if wanted.is_some() && (got == wanted || (keep_key && got.is_some())) {
-            continue;
-        }
-        if key.is_empty() {
-            homepage = true;
-        } else if entry.key.contains('?') {
-            queried.insert(super::raw_parts(raw).1);
-        } else if got.is_none() {
-            gone.insert(key.as_str());
-        } else {
-            misdirected.insert(format!("/{key}"));
-        }
-    }
-    if homepage {
-        findings.push(Finding::warning(
-            site.source.display().to_string(),
-            "the homepage left out: S3 routing rules cannot name the bucket's root; give its index document an x-amz-website-redirect-location",
-        ));
-    }
-    left_out(
-        &mut findings,
-        site,
-        gone.len(),
-        "S3 routing rules only redirect; archived and unresolved paths need their 410 from CloudFront Functions, nginx or Apache",
-    );
-    left_out(
-        &mut findings,
-        site,
-        queried.len(),
-        "S3 routing rules match the path, not its query string; serve these from CloudFront Functions, nginx or Apache",
-    );
-    if !misdirected.is_empty() {
-        let examples: Vec<&str> = misdirected.iter().take(5).map(String::as_str).collect();
-        findings.push(Finding::warning(
-            site.source.display().to_string(),
-            format!(
-                "{} path(s) S3 would redirect elsewhere than the table says, because a shorter rule's prefix also covers them (S3 matches the start of a key, not the whole key): {}; serve these from CloudFront Functions, nginx or Apache",
-                misdirected.len(),
-                examples.join(", ")
-            ),
-        ));
-    }
+    findings.extend(s3_differences(site, &keys, &rules, keep_key));
     if rules.len() > S3_ROUTING_RULES {
         findings.push(Finding::blocking(
             site.source.display().to_string(),
