@@ -472,6 +472,14 @@ fn escape_spaces(text: String) -> String {
     }
 }
 
+/// Every `%XX` escape decoded, as a server does before looking up a file or S3 a key; a
+/// `%` that starts no escape stays, and bytes that are not UTF-8 become U+FFFD.
+pub fn percent_decoded(s: &str) -> String {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
 /// Strict mode: decodes escapes of unreserved characters (`%41` is `a`), as RFC 3986 §6.2.2.2
 /// says every URL normaliser should, and escapes a `%` that starts no escape (`%4%45` would
 /// otherwise decode to `%4e`, a new escape, and the key would change when read again).

@@ -68,7 +68,8 @@ pub enum Command {
     /// Ask a live server for every legacy URL in redirect tables and list each answer that
     /// differs (status, Location, web-archive link); exit 1 on any.
     Verify(verify_cmd::VerifyArgs),
-    /// Add to a site's crawl store from elsewhere: a WARC file, a list of URLs, or traffic (access logs, hits and pageviews).
+    /// Add to a site's crawl store from elsewhere: a WARC file, a list of URLs, or traffic
+    /// (access logs, hits and pageviews).
     #[command(subcommand)]
     Import(archive_cmd::ImportCommand),
     /// Write a site's crawl out in another format (WARC).

@@ -927,13 +927,7 @@ pub fn file_name(src: &str) -> Option<String> {
     if name.is_empty() {
         return None;
     }
-    Some(percent_decode(name))
-}
-
-fn percent_decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(s)
-        .decode_utf8_lossy()
-        .into_owned()
+    Some(crate::canonical::percent_decoded(name))
 }
 
 fn cell_alignment(el: &scraper::node::Element) -> Option<&'static str> {

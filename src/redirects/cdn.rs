@@ -208,9 +208,7 @@ struct S3Rule {
 /// the query (S3 matches keys, case and all, not canonical lookup keys).
 fn s3_key(path: &str) -> String {
     let path = path.split('?').next().unwrap_or(path);
-    percent_encoding::percent_decode_str(path.trim_start_matches('/'))
-        .decode_utf8_lossy()
-        .into_owned()
+    crate::canonical::percent_decoded(path.trim_start_matches('/'))
 }
 
 /// A raw legacy URL of a table entry, with the object key S3 matches for it.
