@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use common::{copy_workspace, phe_migrate, repo_root};
@@ -154,11 +155,33 @@ fn demo_estate_transforms_into_valid_identical_content() {
     for site in sites {
         let mut base_paths = std::collections::HashSet::new();
         let mut csv = csv::Reader::from_path(one.path().join(site).join("transform.csv")).unwrap();
+        let header = csv.headers().unwrap().clone();
+        let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+        let (base_path_at, elsewhere_at) = (column("base_path"), column("sent_elsewhere"));
+        let mut elsewhere = BTreeMap::new();
         for row in csv.records() {
-            let base_path = row.unwrap()[4].to_owned();
+            let row = row.unwrap();
+            let base_path = row[base_path_at].to_owned();
             assert!(
                 base_paths.insert(base_path.clone()),
                 "{site}: {base_path} twice"
+            );
+            elsewhere.insert(row[0].to_owned(), row[elsewhere_at].to_owned());
+        }
+        // The drafts not to publish can be filtered out of the table: its sent_elsewhere
+        // column says what their front matter says.
+        if site == "demo_chobs" {
+            let sent = elsewhere.values().filter(|v| !v.is_empty()).count();
+            assert_eq!(sent, 43);
+            assert_eq!(elsewhere["http://www.chobs-demo.org.uk/about/"], "archive");
+            assert!(
+                elsewhere["http://www.chobs-demo.org.uk/profiles/"]
+                    .starts_with("https://fingertips.phe.org.uk/"),
+                "{elsewhere:?}"
+            );
+            assert_eq!(
+                elsewhere["http://www.chobs-demo.org.uk/resource/view.aspx?RID=101700"],
+                ""
             );
         }
     }

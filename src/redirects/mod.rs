@@ -206,6 +206,57 @@ impl Migrated {
     }
 }
 
+/// Where a draft's page goes instead of to the draft: the `sent_elsewhere` field of its
+/// front matter, written by the transform and read back by the report, so one type names
+/// its values for both.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Elsewhere {
+    /// A redirect to another page (GOV.UK or not).
+    Url(String),
+    Archive,
+    Global,
+    Unresolved,
+}
+
+impl Elsewhere {
+    /// Where `outcome` sends a page whose draft would be published at `base_path`; `None`
+    /// when it goes to the draft (or no decision reached it).
+    pub fn of(outcome: &Outcome, base_path: &str) -> Option<Elsewhere> {
+        match outcome {
+            Outcome::Redirect { new_url }
+                if new_url.strip_prefix("https://www.gov.uk") == Some(base_path) =>
+            {
+                None
+            }
+            Outcome::Redirect { new_url } => Some(Elsewhere::Url(new_url.clone())),
+            Outcome::Archive { .. } => Some(Elsewhere::Archive),
+            Outcome::Global { .. } => Some(Elsewhere::Global),
+            Outcome::Unresolved => Some(Elsewhere::Unresolved),
+            Outcome::NotFound => None,
+        }
+    }
+
+    /// The field's value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Elsewhere::Url(url) => url,
+            Elsewhere::Archive => "archive",
+            Elsewhere::Global => "global",
+            Elsewhere::Unresolved => "unresolved",
+        }
+    }
+
+    /// Reads the field's value back; anything but the three words is a URL.
+    pub fn parse(value: &str) -> Elsewhere {
+        match value {
+            "archive" => Elsewhere::Archive,
+            "global" => Elsewhere::Global,
+            "unresolved" => Elsewhere::Unresolved,
+            url => Elsewhere::Url(url.to_owned()),
+        }
+    }
+}
+
 /// Everything resolution reads.
 #[derive(Clone, Debug, Default)]
 pub struct Inputs {

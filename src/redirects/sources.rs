@@ -14,7 +14,7 @@ use crate::config::site::Site;
 use crate::error::{Error, Result};
 use crate::store::Store;
 
-use super::{Finding, Inputs, KnownUrl, Migrated, Outcome, Rule, import};
+use super::{Elsewhere, Finding, Inputs, KnownUrl, Migrated, Outcome, Rule, import};
 
 /// Hosts GOV.UK's legacy redirector allowed in 2014, beside the automatic suffixes.
 const ALLOWED_2014: &str = include_str!("../../fixtures/reference/allowed-hosts-2014.txt");
@@ -39,16 +39,15 @@ struct DraftEntry {
     /// The legacy URLs it answers for.
     urls: Vec<String>,
     file: PathBuf,
-    /// Where the table sends the page instead, as the transform wrote it: a URL,
-    /// `archive`, `global` or `unresolved`.
-    sent_elsewhere: Option<String>,
+    /// Where the table sends the page instead, as the transform wrote it.
+    sent_elsewhere: Option<Elsewhere>,
 }
 
 impl DraftEntry {
     /// Whether it will be published: the table sends its page to it, or nobody has decided
     /// yet (and a decision may yet send it there).
     fn published(&self) -> bool {
-        matches!(self.sent_elsewhere.as_deref(), None | Some("unresolved"))
+        matches!(self.sent_elsewhere, None | Some(Elsewhere::Unresolved))
     }
 
     /// Where its page's other URLs and its files go when no decision names them: to the
@@ -58,14 +57,14 @@ impl DraftEntry {
             let page = self.urls.first().map_or("", String::as_str);
             Cow::Owned(format!("with its page {page}"))
         };
-        match self.sent_elsewhere.as_deref() {
-            Some("archive") => Migrated {
+        match &self.sent_elsewhere {
+            Some(Elsewhere::Archive) => Migrated {
                 outcome: Outcome::Archive { archive_url: None },
                 because: with_page(),
             },
-            Some(url) if url.contains("://") => Migrated {
+            Some(Elsewhere::Url(url)) => Migrated {
                 outcome: Outcome::Redirect {
-                    new_url: url.to_owned(),
+                    new_url: url.clone(),
                 },
                 because: with_page(),
             },
@@ -339,7 +338,9 @@ fn drafts(content: &Path) -> Result<Vec<DraftEntry>> {
                 base_path = Some(v.trim().to_owned());
             }
             if let Some(v) = line.strip_prefix("sent_elsewhere: ") {
-                sent_elsewhere = serde_json::from_str::<String>(v).ok();
+                sent_elsewhere = serde_json::from_str::<String>(v)
+                    .ok()
+                    .map(|v| Elsewhere::parse(&v));
             }
             if line.starts_with("legacy_urls:") {
                 in_urls = true;

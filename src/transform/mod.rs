@@ -25,7 +25,7 @@ use crate::extract::facts::PageElements;
 use crate::formats::item::{self, Attachment, ItemInput};
 use crate::formats::{self, Choice, Mappings, Signals};
 use crate::govspeak::{self, AttachmentRef, LinkTarget, RenderOptions};
-use crate::redirects::{Decisions, Outcome};
+use crate::redirects::{Decisions, Elsewhere, Outcome};
 use crate::store::Store;
 
 mod edits;
@@ -811,51 +811,33 @@ fn followed(site: &Site, outcome: &Outcome, url: &Url) -> LinkTarget {
 
 /// Where the redirect table sends a draft's own URLs, when it does not send them to it.
 struct SentElsewhere {
-    /// For the front matter (and the report's check of paths two sites draft): the new
-    /// URL, `archive`, `global` or `unresolved`.
-    to: String,
+    /// For the front matter (and the report's check of paths two sites draft).
+    to: Elsewhere,
     /// For the editor: where, by which decision, and what to do.
     warning: String,
 }
 
 fn sent_elsewhere(outcome: &Outcome, because: &str, base_path: &str) -> Option<SentElsewhere> {
+    let to = Elsewhere::of(outcome, base_path)?;
     let by = match because {
         "homepage" => "the site's homepage in its crawl config".to_owned(),
         "global" => "the site's global rule".to_owned(),
         rule => format!("the {rule}"),
     };
     let tail = "publish this draft only if that decision changes";
-    let (to, warning) = match outcome {
-        Outcome::Redirect { new_url }
-            if new_url.strip_prefix("https://www.gov.uk") == Some(base_path) =>
-        {
-            return None;
-        }
-        Outcome::Redirect { new_url } => (
-            new_url.clone(),
-            format!(
-                "the redirect table sends this page's URLs to {new_url}, as {by} decides: {tail}"
-            ),
+    let warning = match &to {
+        Elsewhere::Url(new_url) => format!(
+            "the redirect table sends this page's URLs to {new_url}, as {by} decides: {tail}"
         ),
-        Outcome::Archive { .. } => (
-            "archive".to_owned(),
-            format!(
-                "the redirect table archives this page (410 with a link to the web archive), as {by} decides: {tail}"
-            ),
+        Elsewhere::Archive => format!(
+            "the redirect table archives this page (410 with a link to the web archive), as {by} decides: {tail}"
         ),
-        Outcome::Global { .. } => (
-            "global".to_owned(),
-            format!(
-                "the redirect table answers every URL of the site by {by}, not with this draft: {tail}"
-            ),
+        Elsewhere::Global => format!(
+            "the redirect table answers every URL of the site by {by}, not with this draft: {tail}"
         ),
-        Outcome::Unresolved => (
-            "unresolved".to_owned(),
-            format!(
-                "{by} leaves this page unresolved: its URLs answer 410 until a redirect is decided"
-            ),
+        Elsewhere::Unresolved => format!(
+            "{by} leaves this page unresolved: its URLs answer 410 until a redirect is decided"
         ),
-        Outcome::NotFound => return None,
     };
     Some(SentElsewhere { to, warning })
 }
@@ -970,6 +952,9 @@ fn finish(
         draft.words.to_string(),
         content_ids[&draft.id].clone(),
         draft.choice.reason.clone(),
+        elsewhere
+            .as_ref()
+            .map_or_else(String::new, |e| e.to.as_str().to_owned()),
         warnings.join("; "),
     ];
     let page_line = serde_json::to_string(&serde_json::json!({
@@ -1390,6 +1375,7 @@ fn write_tables(
             "words",
             "content_id",
             "format_reason",
+            "sent_elsewhere",
             "warnings",
         ])
         .map_err(csv_error)?;
