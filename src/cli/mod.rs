@@ -59,7 +59,8 @@ pub enum Command {
     Crawl(crawl_cmd::CrawlArgs),
     /// Turn crawled pages into Govspeak drafts and GOV.UK content items (out/<abbr>/content/).
     Transform(transform_cmd::TransformArgs),
-    /// Hand-overs: the redirect table for hosting teams.
+    /// Hand-overs: the redirect table for hosting teams, and the audits for content and data
+    /// leads.
     #[command(subcommand)]
     Report(report_cmd::ReportCommand),
     /// Answer for the sites' legacy hosts as GOV.UK's Bouncer would (301, 410 and 404 pages,
