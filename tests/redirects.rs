@@ -350,6 +350,10 @@ fn the_demo_estate_gets_a_valid_table_for_every_url() {
     // Two sites draft "Contact us" and "Accessibility" at one GOV.UK path, but the mappings
     // archive both sites' about pages, so neither will be published: no clash to settle.
     assert!(!text.contains("is also drafted by"), "{text}");
+    assert!(
+        !text.contains("no crawl") && !text.contains("no drafts"),
+        "{text}"
+    );
     // Every known URL has exactly one answer.
     let mut urls: Vec<&str> = table["entries"]
         .as_array()
@@ -421,6 +425,36 @@ fn the_demo_estate_gets_a_valid_table_for_every_url() {
         );
         assert!(stdout.contains(&clash), "{site}: {stdout}");
     }
+    // A table made before the crawl, or before the transform, says what it lacks: its
+    // coverage would otherwise look complete, or its pages all unresolved for no reason.
+    let early = tempfile::tempdir().unwrap();
+    let report = |site: &str| {
+        let run = phe_migrate()
+            .current_dir(repo_root())
+            .args(["report", "redirects", site, "--out"])
+            .arg(early.path())
+            .output()
+            .unwrap();
+        assert!(run.status.success());
+        String::from_utf8_lossy(&run.stdout).into_owned()
+    };
+    let before_crawl = report("demo_comare");
+    assert!(
+        before_crawl.contains("no crawl: the table holds only the homepage and what the mappings name; run `phe-migrate crawl demo_comare` first"),
+        "{before_crawl}"
+    );
+    std::fs::create_dir_all(early.path().join("demo_comare")).unwrap();
+    std::fs::copy(
+        out.path().join("demo_comare/crawl.db"),
+        early.path().join("demo_comare/crawl.db"),
+    )
+    .unwrap();
+    let before_transform = report("demo_comare");
+    assert!(!before_transform.contains("no crawl"), "{before_transform}");
+    assert!(
+        before_transform.contains("no drafts: pages the mappings do not decide stay unresolved (410) until `phe-migrate transform demo_comare` drafts them"),
+        "{before_transform}"
+    );
 }
 
 #[test]

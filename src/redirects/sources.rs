@@ -131,10 +131,27 @@ pub fn gather(
         let store = Store::open_existing(&db)?;
         store.prefer_bulk_reads()?;
         read_crawl(site, canonicalizer, &store, &mut inputs)?;
+    } else {
+        inputs.findings.push(Finding::warning(
+            db.display().to_string(),
+            format!(
+                "no crawl: the table holds only the homepage and what the mappings name; run `phe-migrate crawl {}` first for every URL the site serves",
+                site.abbr
+            ),
+        ));
     }
     let content = site_dir.join("content");
     // Every site folder under `out_dir` is in the estate: a site not in it has no drafts.
     let own = estate.by_folder.get(&content).map(Vec::as_slice);
+    if own.is_none() && !inputs.known.is_empty() {
+        inputs.findings.push(Finding::warning(
+            content.display().to_string(),
+            format!(
+                "no drafts: pages the mappings do not decide stay unresolved (410) until `phe-migrate transform {}` drafts them",
+                site.abbr
+            ),
+        ));
+    }
     read_drafts(canonicalizer, own.unwrap_or_default(), &mut inputs);
     read_attachment_homes(
         canonicalizer,
