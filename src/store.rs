@@ -815,6 +815,20 @@ impl Store {
         Ok(ends)
     }
 
+    /// Key and status of each URL the legacy site answered with an error (4xx or 5xx), so
+    /// that a link to one can be called broken rather than merely unmigrated.
+    pub fn error_keys(&self) -> Result<Vec<(String, u16)>> {
+        let mut errors = Vec::new();
+        self.for_each_row(
+            "SELECT key, status FROM urls WHERE state = 'done' AND status >= 400 ORDER BY key",
+            |row| {
+                errors.push((row.get(0)?, row.get(1)?));
+                Ok(())
+            },
+        )?;
+        Ok(errors)
+    }
+
     /// Whether a traffic file with this digest was imported already.
     pub fn hit_file_imported(&self, digest: &str) -> Result<bool> {
         self.conn

@@ -347,6 +347,7 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
         crate::redirects::sources::decisions(site, &canonicalizer, &options.mappings_dir)?;
     let decisions = Decisions::new(site, &written);
     let moved: HashMap<String, String> = store.redirected_keys()?.into_iter().collect();
+    let errors: HashMap<String, u16> = store.error_keys()?.into_iter().collect();
     let (mut pages, keys, files) = read_store(&store, &db, &site.host)?;
 
     let pool = rayon::ThreadPoolBuilder::new()
@@ -364,6 +365,7 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
         rules: &rules,
         decisions: &decisions,
         moved: &moved,
+        errors: &errors,
         page_keys: &page_keys,
     };
     // Bodies are read a batch at a time, so memory holds a few batches of pages (those
@@ -580,11 +582,22 @@ struct Context<'a> {
     /// Key -> key of the page on the site each redirect's chain ended at, as the crawl
     /// found them.
     moved: &'a HashMap<String, String>,
+    /// Key -> status of each URL the legacy site answered with an error.
+    errors: &'a HashMap<String, u16>,
     /// Page id -> its own key, for pages another (`/index.html` beside `/`) merged into.
     page_keys: &'a HashMap<i64, String>,
 }
 
 impl Context<'_> {
+    /// The error the legacy site answered for a link's URL, or for the end of the redirect
+    /// chain it starts.
+    fn legacy_error(&self, href: &str) -> Option<u16> {
+        let key = self.canonicalizer.key(href).ok()?;
+        std::iter::once(&key)
+            .chain(self.moved.get(&key))
+            .find_map(|key| self.errors.get(key).copied())
+    }
+
     /// A page's draft and its Govspeak.
     fn draft(&self, page: &SourcePage) -> std::result::Result<(Draft, String), String> {
         let decoded = charset::decode(&page.body, page.content_type.as_deref());
@@ -714,11 +727,22 @@ impl Context<'_> {
             })
             .map(|l| l.href.as_str())
             .collect();
-        if !unknown_legacy.is_empty() {
+        // A link the legacy site itself answered with an error is broken already: the
+        // editor's fix is to remove or replace it, not to wait for a decision.
+        let (broken, unknown_legacy): (Vec<(&str, Option<u16>)>, Vec<_>) = unknown_legacy
+            .into_iter()
+            .map(|href| (href, self.legacy_error(href)))
+            .partition(|(_, error)| error.is_some());
+        if let Some((href, Some(status))) = broken.first() {
             warnings.push(format!(
-                "{} link(s) to legacy pages with no new URL kept as they are (e.g. {})",
+                "{} broken link(s) kept as they are (e.g. {href}, which the legacy site answered with {status}): remove or replace them",
+                broken.len(),
+            ));
+        }
+        if let Some((href, _)) = unknown_legacy.first() {
+            warnings.push(format!(
+                "{} link(s) to legacy pages with no new URL kept as they are (e.g. {href})",
                 unknown_legacy.len(),
-                unknown_legacy[0]
             ));
         }
         if !page.also_at.is_empty() {
