@@ -139,15 +139,27 @@ fn planted_cases_get_their_gap_codes() {
         "G9",
         "/resource/view.aspx?RID=101999"
     ));
-    // A duplicate pair: the committee homepage and /index.html.
-    let dups: Vec<_> = gaps("demo_comare")
-        .into_iter()
-        .filter(|g| g["gap_code"] == "G5")
+    // Near duplicates drafted apart: two resource pages 91% the same.
+    assert!(has_gap(
+        "demo_chobs",
+        "G5",
+        "/resource/view.aspx?RID=101701"
+    ));
+    // An exact pair already merged: the committee homepage and /index.html are one item
+    // and redirect to one page, so the inventory groups them and no gap asks to merge them.
+    let inventory = rows("demo_comare", "inventory.csv");
+    let groups: Vec<&str> = inventory
+        .iter()
+        .filter(|r| {
+            r["url"] == "http://www.comare-demo.org.uk/" || r["url"].ends_with("/index.html")
+        })
+        .map(|r| r["exact_dup_group"].as_str())
         .collect();
     assert!(
-        dups.iter().any(|g| g["url"].ends_with("/index.html")),
-        "{dups:#?}"
+        groups.len() == 2 && groups[0] == groups[1] && !groups[0].is_empty(),
+        "{groups:?}"
     );
+    assert!(!has_gap("demo_comare", "G5", "/index.html"));
     // A data tool with no route.
     assert!(has_gap(
         "demo_chobs",

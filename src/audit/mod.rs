@@ -240,6 +240,29 @@ fn year_of(date: &str) -> Option<u16> {
 pub const ACCESSIBILITY_DATE: &str = "2018-09-23";
 
 /// Builds the site's audit.
+/// Duplicate groups whose copies all redirect to one page already (a page merged with its
+/// `/default.aspx` copy, copies mapped to one target): nothing is left to merge.
+fn settled_duplicate_groups(inventory: &[InventoryRow]) -> HashSet<&str> {
+    let mut targets: HashMap<&str, HashSet<&str>> = HashMap::new();
+    for row in inventory {
+        let group = [&row.exact_dup_group, &row.near_dup_group]
+            .into_iter()
+            .find(|group| !group.is_empty());
+        if let Some(group) = group {
+            let target = match row.outcome {
+                "redirect" => row.new_url.as_str(),
+                _ => "",
+            };
+            targets.entry(group).or_default().insert(target);
+        }
+    }
+    targets
+        .into_iter()
+        .filter(|(_, targets)| targets.len() == 1 && !targets.contains(""))
+        .map(|(group, _)| group)
+        .collect()
+}
+
 pub fn build(site: &Site, table: &Table, inputs: Inputs) -> SiteAudit {
     let Inputs {
         pages,
@@ -566,6 +589,7 @@ pub fn build(site: &Site, table: &Table, inputs: Inputs) -> SiteAudit {
         }
     };
     let tier_of = |r: &InventoryRow| r.data.as_ref().map_or(String::new(), |d| d.tier.to_owned());
+    let settled = settled_duplicate_groups(&inventory);
     for row in &inventory {
         let is_page = row.facts.is_some();
         if is_page && !row.needs.is_empty() && row.outcome == "unresolved" {
@@ -603,7 +627,10 @@ pub fn build(site: &Site, table: &Table, inputs: Inputs) -> SiteAudit {
                 action: "archive it, or record the need it meets",
             });
         }
-        if !row.exact_dup_group.is_empty() || !row.near_dup_group.is_empty() {
+        let duplicated = [&row.exact_dup_group, &row.near_dup_group]
+            .into_iter()
+            .find(|group| !group.is_empty());
+        if duplicated.is_some_and(|group| !settled.contains(group.as_str())) {
             let (group, detail) = if !row.exact_dup_group.is_empty() {
                 (
                     row.exact_dup_group.clone(),
@@ -799,5 +826,45 @@ pub fn build(site: &Site, table: &Table, inputs: Inputs) -> SiteAudit {
         needs: need_rows,
         gaps,
         diagnostics: site_needs.diagnostics,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(group: &str, outcome: &'static str, new_url: &str) -> InventoryRow {
+        InventoryRow {
+            exact_dup_group: group.to_owned(),
+            outcome,
+            new_url: new_url.to_owned(),
+            ..InventoryRow::default()
+        }
+    }
+
+    #[test]
+    fn a_duplicate_group_is_settled_only_when_every_copy_redirects_to_one_page() {
+        let home = "https://www.gov.uk/government/groups/comare";
+        let inventory = [
+            row("E1", "redirect", home),
+            row("E1", "redirect", home),
+            row("E2", "redirect", home),
+            row("E2", "redirect", "https://www.gov.uk/guidance/other"),
+            row("E3", "redirect", home),
+            row("E3", "unresolved", ""),
+            row(
+                "E4",
+                "archive",
+                "https://webarchive.nationalarchives.gov.uk/1/a",
+            ),
+            row(
+                "E4",
+                "archive",
+                "https://webarchive.nationalarchives.gov.uk/1/a",
+            ),
+            row("", "redirect", home),
+        ];
+        let settled = settled_duplicate_groups(&inventory);
+        assert_eq!(settled, HashSet::from(["E1"]));
     }
 }
