@@ -306,6 +306,19 @@ fn the_html_report_loads_in_chromium_with_its_charts() {
         "no Pareto chart for demo_hpa"
     );
     assert!(!hpa.contains("No traffic imported"));
+    // Counts read as English: one high gap, several high gaps.
+    let high = |site: &str| {
+        rows(site, "gaps.csv")
+            .iter()
+            .filter(|g| g["severity"] == "high")
+            .count()
+    };
+    assert_eq!(high("demo_hpa"), 1);
+    assert!(hpa.contains("<strong>1</strong> high gap</p>"), "{hpa}");
+    assert!(chobs.contains(&format!(
+        "<strong>{}</strong> high gaps</p>",
+        high("demo_chobs")
+    )));
     let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
         .into_iter()
         .find(|p| Path::new(p).exists())

@@ -705,7 +705,7 @@ pub fn html(audits: &[SiteAudit]) -> String {
         let r = summary_row(a);
         let _ = write!(
             body,
-            "<div class=\"tile\"><h2>{}</h2><p><strong>{}</strong> pages</p><p><strong>{}%</strong> of paths decided</p><p><strong>{}</strong> unresolved</p><p>needs met: <strong>{}</strong></p><p><strong>{}%</strong> data-rich ({})</p><p><strong>{}</strong> high gaps</p><p>web archive: {}</p></div>",
+            "<div class=\"tile\"><h2>{}</h2><p><strong>{}</strong> pages</p><p><strong>{}%</strong> of paths decided</p><p><strong>{}</strong> unresolved</p><p>needs met: <strong>{}</strong></p><p><strong>{}%</strong> data-rich ({})</p><p><strong>{}</strong> high {}</p><p>web archive: {}</p></div>",
             escape_html(&a.site),
             r[2],
             r[16],
@@ -718,6 +718,7 @@ pub fn html(audits: &[SiteAudit]) -> String {
             r[11],
             r[12],
             r[13],
+            if r[13] == "1" { "gap" } else { "gaps" },
             escape_html(&a.tna_timestamp)
         );
     }
