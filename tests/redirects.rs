@@ -847,3 +847,55 @@ fn a_global_redirect_is_one_s3_rule_for_every_key() {
             .contains("S3 routing rules cannot")
     );
 }
+
+#[test]
+fn a_section_prefix_that_is_not_a_path_or_holds_no_url_is_reported() {
+    let site = site(MINITRUE);
+    let ws = tempfile::tempdir().unwrap();
+    let mappings = ws.path().join("mappings");
+    std::fs::create_dir_all(&mappings).unwrap();
+    std::fs::write(
+        mappings.join("minitrue.yml"),
+        "pages:\n  - path: /news/2084.html\n    type: redirect\n    new_url: https://www.gov.uk/government/news/2084\nsections:\n  - prefix: news\n    type: archive\n  - prefix: /newz/\n    type: archive\n  - prefix: /News/\n    type: archive\n",
+    )
+    .unwrap();
+    let out = ws.path().join("out");
+    let estate = redirects::sources::EstateDrafts::read(&out).unwrap();
+    let table = redirects::sources::table(&site, &out, &mappings, &estate).unwrap();
+    let said = |at: &str| -> Vec<(bool, String)> {
+        table
+            .findings
+            .iter()
+            .filter(|f| f.at.ends_with(at))
+            .map(|f| (f.blocking, f.message.clone()))
+            .collect()
+    };
+    // A prefix without its leading slash would match no lookup key: refused, with the fix.
+    assert_eq!(
+        said("minitrue.yml:6"),
+        [(
+            true,
+            "prefix \"news\" must be a path on the legacy site, starting with / (such as /news/)"
+                .to_owned()
+        )]
+    );
+    // A prefix no known URL falls in is most likely a slip: a warning at its line.
+    assert_eq!(
+        said("minitrue.yml:8"),
+        [(
+            false,
+            "section /newz/ holds none of the site's 2 known URLs: check the prefix against the canonical_key column of transform.csv, or ask `phe-migrate canonical minitrue URL`".to_owned()
+        )]
+    );
+    // Sections match lower-cased keys, so /News/ holds the mapped /news/2084.html.
+    assert_eq!(said("minitrue.yml:10"), []);
+    // Without a crawl the table says so.
+    assert!(
+        table
+            .findings
+            .iter()
+            .any(|f| !f.blocking && f.message.starts_with("no crawl:")),
+        "{:?}",
+        table.findings
+    );
+}

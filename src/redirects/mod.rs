@@ -758,6 +758,21 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, mut inputs: Inputs) -
             problem,
         ));
     }
+    // A section no legacy URL falls in is most likely a typing slip in its prefix.
+    if site.global.is_none() {
+        for (prefix, rule) in &decisions.sections {
+            if !keys.iter().any(|key| in_section(key, prefix)) {
+                findings.push(Finding::warning(
+                    rule.from.clone(),
+                    format!(
+                        "section {prefix} holds none of the site's {} known URLs: check the prefix against the canonical_key column of transform.csv, or ask `phe-migrate canonical {} URL`",
+                        keys.len(),
+                        site.abbr
+                    ),
+                ));
+            }
+        }
+    }
     findings
         .sort_by(|a, b| (!a.blocking, &a.at, &a.message).cmp(&(!b.blocking, &b.at, &b.message)));
     findings.dedup();

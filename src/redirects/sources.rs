@@ -528,19 +528,20 @@ fn read_yaml(canonicalizer: &Canonicalizer, path: &Path, inputs: &mut Inputs) ->
             .unwrap_or_default();
         Error::Usage(format!("{}:{at} {e}", path.display()))
     })?;
-    // Where each entry stands, for messages: the next line holding its path or prefix
-    // after the previous entry with the same text.
+    // Where each entry stands, for messages: the next line holding its `path:` or
+    // `prefix:` with its text, after the previous entry with the same text.
     let lines: Vec<&str> = text.lines().collect();
-    let mut searched_to: HashMap<String, usize> = HashMap::new();
-    let mut line_of = |needle: &str| {
-        let start = searched_to.get(needle).copied().unwrap_or(0);
+    let mut searched_to: HashMap<(&str, String), usize> = HashMap::new();
+    let mut line_of = |field: &'static str, needle: &str| {
+        let searched = (field, needle.to_owned());
+        let start = searched_to.get(&searched).copied().unwrap_or(0);
         let found = lines
             .iter()
             .skip(start)
-            .position(|l| l.contains(needle))
+            .position(|l| l.contains(field) && l.contains(needle))
             .map(|i| i + start + 1);
         if let Some(line) = found {
-            searched_to.insert(needle.to_owned(), line);
+            searched_to.insert(searched, line);
         }
         found.unwrap_or(0)
     };
@@ -553,13 +554,13 @@ fn read_yaml(canonicalizer: &Canonicalizer, path: &Path, inputs: &mut Inputs) ->
         let Some(kind) = decision.kind.as_deref() else {
             continue; // needs and dispositions only
         };
-        let target = if is_page {
-            &decision.path
+        let (field, target) = if is_page {
+            ("path:", &decision.path)
         } else {
-            &decision.prefix
+            ("prefix:", &decision.prefix)
         };
         let Some(target) = target else { continue };
-        let from = format!("{}:{}", path.display(), line_of(target));
+        let from = format!("{}:{}", path.display(), line_of(field, target));
         let outcome = match kind {
             "redirect" => match &decision.new_url {
                 Some(u) => Outcome::Redirect { new_url: u.clone() },
@@ -607,6 +608,14 @@ fn read_yaml(canonicalizer: &Canonicalizer, path: &Path, inputs: &mut Inputs) ->
                     format!("{target:?} is not a path ({e})"),
                 )),
             }
+        } else if !target.starts_with('/') {
+            inputs.findings.push(Finding::blocking(
+                rule.from,
+                format!(
+                    "prefix {target:?} must be a path on the legacy site, starting with / (such as /{}/)",
+                    target.trim_matches('/')
+                ),
+            ));
         } else {
             inputs.sections.push((target.to_ascii_lowercase(), rule));
         }
