@@ -849,14 +849,14 @@ fn a_global_redirect_is_one_s3_rule_for_every_key() {
 }
 
 #[test]
-fn a_section_prefix_that_is_not_a_path_or_holds_no_url_is_reported() {
+fn slips_in_a_mappings_file_are_reported_at_their_line() {
     let site = site(MINITRUE);
     let ws = tempfile::tempdir().unwrap();
     let mappings = ws.path().join("mappings");
     std::fs::create_dir_all(&mappings).unwrap();
     std::fs::write(
         mappings.join("minitrue.yml"),
-        "pages:\n  - path: /news/2084.html\n    type: redirect\n    new_url: https://www.gov.uk/government/news/2084\nsections:\n  - prefix: news\n    type: archive\n  - prefix: /newz/\n    type: archive\n  - prefix: /News/\n    type: archive\n",
+        "pages:\n  - path: /news/2084.html\n    type: redirect\n    new_url: https://www.gov.uk/government/news/2084\nsections:\n  - prefix: news\n    type: archive\n  - prefix: /newz/\n    type: archive\n  - prefix: /News/\n    type: archive\n  - prefix: /press/\n    typ: redirect\n    new_url: https://www.gov.uk/government/news\n",
     )
     .unwrap();
     let out = ws.path().join("out");
@@ -889,6 +889,14 @@ fn a_section_prefix_that_is_not_a_path_or_holds_no_url_is_reported() {
     );
     // Sections match lower-cased keys, so /News/ holds the mapped /news/2084.html.
     assert_eq!(said("minitrue.yml:10"), []);
+    // A decision whose type is misspelt would not count: refused, with the fix.
+    assert_eq!(
+        said("minitrue.yml:12"),
+        [(
+            true,
+            "/press/ has new_url but no type: add `type: redirect`".to_owned()
+        )]
+    );
     // Without a crawl the table says so.
     assert!(
         table

@@ -551,13 +551,27 @@ fn read_yaml(canonicalizer: &Canonicalizer, path: &Path, inputs: &mut Inputs) ->
         .map(|d| (true, d))
         .chain(file.sections.iter().map(|d| (false, d)))
     {
-        let Some(kind) = decision.kind.as_deref() else {
-            continue; // needs and dispositions only
-        };
         let (field, target) = if is_page {
             ("path:", &decision.path)
         } else {
             ("prefix:", &decision.prefix)
+        };
+        let Some(kind) = decision.kind.as_deref() else {
+            // Needs and dispositions only, unless it names where to go: then its `type`
+            // was forgotten or misspelt, and the decision would silently not count.
+            let gave = [
+                ("new_url", &decision.new_url, "redirect"),
+                ("archive_url", &decision.archive_url, "archive"),
+            ];
+            if let (Some(target), Some((name, _, kind))) =
+                (target, gave.iter().find(|(_, value, _)| value.is_some()))
+            {
+                inputs.findings.push(Finding::blocking(
+                    format!("{}:{}", path.display(), line_of(field, target)),
+                    format!("{target} has {name} but no type: add `type: {kind}`"),
+                ));
+            }
+            continue;
         };
         let Some(target) = target else { continue };
         let from = format!("{}:{}", path.display(), line_of(field, target));
