@@ -239,7 +239,6 @@ fn year_of(date: &str) -> Option<u16> {
 /// Regulations 2018): files published after it must be accessible.
 pub const ACCESSIBILITY_DATE: &str = "2018-09-23";
 
-/// Builds the site's audit.
 /// Duplicate groups whose copies all redirect to one page already (a page merged with its
 /// `/default.aspx` copy, copies mapped to one target): nothing is left to merge.
 fn settled_duplicate_groups(inventory: &[InventoryRow]) -> HashSet<&str> {
@@ -263,6 +262,7 @@ fn settled_duplicate_groups(inventory: &[InventoryRow]) -> HashSet<&str> {
         .collect()
 }
 
+/// Builds the site's audit.
 pub fn build(site: &Site, table: &Table, inputs: Inputs) -> SiteAudit {
     let Inputs {
         pages,
