@@ -78,6 +78,39 @@ fn the_real_estate_has_all_sixty_phe_sites() {
     assert_eq!(abbrs, expected);
 }
 
+#[test]
+fn the_terminal_table_keeps_its_short_columns_on_screen() {
+    let output = phe_migrate()
+        .current_dir(repo_root())
+        .args(["sites", "list"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let header = stdout.lines().next().unwrap();
+    let columns: Vec<&str> = header.split_whitespace().collect();
+    assert_eq!(
+        columns,
+        [
+            "ABBR",
+            "HOST",
+            "TNA_TIMESTAMP",
+            "STUB",
+            "PARAMS",
+            "GLOBAL",
+            "ALIASES"
+        ]
+    );
+    // The estate's long aliases and global rules come last: every site's web archive
+    // timestamp is within a terminal's first hundred columns.
+    let at = header.find("TNA_TIMESTAMP").unwrap();
+    assert!(at < 100, "{header}");
+    for line in stdout.lines().skip(1) {
+        let stamp = &line[at..at + 14];
+        assert!(stamp.bytes().all(|b| b.is_ascii_digit()), "{line}");
+    }
+}
+
 /// (what is broken, file name, file text, expected exit code, expected line in the output)
 fn cases() -> Vec<(&'static str, &'static str, String, i32, &'static str)> {
     let with = |from: &str, to: &str| {

@@ -173,15 +173,17 @@ fn list(args: ListArgs, workspace: &Workspace, out: &mut dyn Write) -> Result<i3
     Ok(0)
 }
 
+/// The table for a terminal: the short columns first, so that the long aliases and global
+/// rules of a few sites do not push the rest off screen.
 fn write_table(rows: &[SiteRow], out: &mut dyn Write) -> std::io::Result<()> {
     let header = [
         "ABBR",
         "HOST",
-        "ALIASES",
-        "GLOBAL",
-        "PARAMS",
         "TNA_TIMESTAMP",
         "STUB",
+        "PARAMS",
+        "GLOBAL",
+        "ALIASES",
     ];
     let cells: Vec<[String; 7]> = rows
         .iter()
@@ -189,11 +191,11 @@ fn write_table(rows: &[SiteRow], out: &mut dyn Write) -> std::io::Result<()> {
             [
                 r.abbr.clone(),
                 r.host.clone(),
-                dash_if_empty(&r.aliases),
-                dash_if_empty(&r.global.replace("https://www.gov.uk/", "www.gov.uk/")),
-                dash_if_empty(&r.significant_params),
                 r.tna_timestamp.clone(),
                 if r.stub { "stub".into() } else { "-".into() },
+                dash_if_empty(&r.significant_params),
+                dash_if_empty(&r.global.replace("https://www.gov.uk/", "www.gov.uk/")),
+                dash_if_empty(&r.aliases),
             ]
         })
         .collect();
