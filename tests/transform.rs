@@ -226,6 +226,21 @@ fn demo_estate_transforms_into_valid_identical_content() {
     ] {
         assert!(home.contains(link), "{link}\n{home}");
     }
+    // Attachments are titled from their links' text, in the item as in the draft.
+    let report = "10th-report-the-incidence-of-childhood-cancer-around-nuclear-installations-in-great-britain";
+    let comare = one.path().join("demo_comare/content");
+    let item: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(comare.join(format!("{report}.json"))).unwrap())
+            .unwrap();
+    let title = "10th report: The incidence of childhood cancer around nuclear installations in Great Britain: full report";
+    assert_eq!(item["details"]["attachments"][0]["title"], title);
+    let draft = std::fs::read_to_string(comare.join(format!("{report}.md"))).unwrap();
+    assert!(
+        draft.contains(&format!(
+            "attachments:\n  - file: \"comare-tenth-report.pdf\"\n    title: \"{title}\"\n"
+        )),
+        "{draft}"
+    );
     // A link the legacy site itself answered 404 for is called broken, for the editor to
     // remove or replace, apart from links still waiting for a decision.
     let poverty = std::fs::read_to_string(content.join("child-poverty.md")).unwrap();

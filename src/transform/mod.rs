@@ -197,6 +197,9 @@ struct Draft {
     govspeak: Spilled,
     words: usize,
     attachments: Vec<String>,
+    /// (attachment id, title from the text of a link to it), where a link says more than
+    /// "download" or the file's name.
+    attachment_titles: Vec<(String, String)>,
     linked_pages: Vec<i64>,
     warnings: Vec<String>,
     needs: Vec<String>,
@@ -775,6 +778,18 @@ impl Context<'_> {
             choice,
             govspeak: Spilled::default(),
             words,
+            attachment_titles: conversion
+                .attachments
+                .iter()
+                .filter_map(|id| {
+                    conversion
+                        .links
+                        .iter()
+                        .filter(|l| matches!(&l.target, LinkTarget::Attachment(a) if a == id))
+                        .find_map(|l| attachment_title(&l.text, id, &extracted.title))
+                        .map(|title| (id.clone(), title))
+                })
+                .collect(),
             attachments: conversion.attachments,
             linked_pages,
             warnings,
@@ -787,6 +802,103 @@ impl Context<'_> {
         };
         Ok((draft, conversion.govspeak))
     }
+}
+
+/// An attachment's title from the text of a link to it: "Download the full report (PDF,
+/// 2MB)" on a page titled "Sunbeds" gives "Sunbeds: full report" (a word or two alone
+/// would not tell one page's data from another's). `None` when the text says no more than
+/// "download", "here" or the file's name, so the file name stands.
+fn attachment_title(link_text: &str, file_name: &str, page_title: &str) -> Option<String> {
+    const FILE_WORDS: [&str; 17] = [
+        "pdf",
+        "doc",
+        "xls",
+        "csv",
+        "ods",
+        "odt",
+        "ppt",
+        "rtf",
+        "zip",
+        "kb",
+        "mb",
+        "byte",
+        "excel",
+        "word",
+        "powerpoint",
+        "window",
+        "opens",
+    ];
+    const SAYS_NOTHING: [&str; 12] = [
+        "",
+        "here",
+        "click here",
+        "this",
+        "link",
+        "file",
+        "document",
+        "download",
+        "more",
+        "read more",
+        "view",
+        "open",
+    ];
+    let mut text = crate::extract::links::collapse_whitespace(link_text);
+    // Trailing notes on the file: "(PDF)", "[XLS, 30KB]", "(opens in a new window)".
+    loop {
+        let trimmed = text.trim_end_matches([' ', '.', ',', ':', '-', '–']);
+        let Some(close) = trimmed.chars().last().filter(|c| matches!(c, ')' | ']')) else {
+            break;
+        };
+        let open = if close == ')' { '(' } else { '[' };
+        let Some(start) = trimmed.rfind(open) else {
+            break;
+        };
+        let note = trimmed[start..].to_ascii_lowercase();
+        if !FILE_WORDS.iter().any(|w| note.contains(w)) {
+            break;
+        }
+        text = trimmed[..start].to_owned();
+    }
+    // `word` at the start of `text`, in any case, and what follows it.
+    let after = |text: &'_ str, word: &str| -> Option<usize> {
+        text.get(..word.len())
+            .filter(|head| head.eq_ignore_ascii_case(word))
+            .map(|_| word.len())
+    };
+    let mut title = text.trim_matches([' ', '.', ',', ':', '-', '–']);
+    for lead in ["click here to download", "download", "view", "read"] {
+        if let Some(end) = after(title, lead)
+            && title[end..].starts_with([' ', ':'])
+        {
+            title = title[end..].trim_start_matches([' ', ':']);
+            if let Some(end) = ["the ", "a ", "an ", "our "]
+                .into_iter()
+                .find_map(|article| after(title, article))
+            {
+                title = &title[end..];
+            }
+            break;
+        }
+    }
+    let lower = title.to_lowercase();
+    if SAYS_NOTHING.contains(&lower.as_str())
+        || FILE_WORDS[..9].contains(&lower.as_str())
+        || lower == file_name.to_lowercase()
+    {
+        return None;
+    }
+    let mut chars = title.chars();
+    let first = chars.next()?;
+    if title.split(' ').count() <= 2 && !page_title.is_empty() {
+        let rest = chars.as_str();
+        return Some(
+            match first.is_uppercase() && rest.chars().any(char::is_uppercase) {
+                true => format!("{page_title}: {title}"), // an acronym or a name: as it is
+                false => format!("{page_title}: {}{rest}", first.to_lowercase()),
+            },
+        );
+    }
+    Some(first.to_uppercase().chain(chars).collect())
 }
 
 /// The page URL, or its `<base href>`.
@@ -898,7 +1010,11 @@ fn finish(
         .filter_map(|name| by_name.get(name.as_str()))
         .map(|f| Attachment {
             id: f.name.clone(),
-            title: f.name.clone(),
+            title: draft
+                .attachment_titles
+                .iter()
+                .find(|(id, _)| *id == f.name)
+                .map_or_else(|| f.name.clone(), |(_, title)| title.clone()),
             url: f.url.clone(),
             content_type: f.content_type.clone(),
             file_size: f.size,
@@ -962,6 +1078,7 @@ fn finish(
     let front = FrontMatter {
         base_path: &base_path,
         content_id: &content_ids[&draft.id],
+        attachments: &attachments,
         sent_elsewhere: elsewhere.as_ref().map(|e| e.to.as_str()),
         warnings: &warnings,
     };
@@ -1027,6 +1144,8 @@ fn yaml_string(s: &str) -> String {
 struct FrontMatter<'a> {
     base_path: &'a str,
     content_id: &'a str,
+    /// Listed for the editor: a publication's body does not show its files.
+    attachments: &'a [Attachment],
     sent_elsewhere: Option<&'a str>,
     warnings: &'a [String],
 }
@@ -1035,6 +1154,7 @@ fn front_matter(draft: &Draft, front: &FrontMatter) -> String {
     let FrontMatter {
         base_path,
         content_id,
+        attachments,
         sent_elsewhere,
         warnings,
     } = front;
@@ -1073,6 +1193,16 @@ fn front_matter(draft: &Draft, front: &FrontMatter) -> String {
         out.push('\n');
         for n in &draft.needs {
             out.push_str(&format!("  - {}\n", yaml_string(n)));
+        }
+    }
+    out.push_str("attachments:");
+    if attachments.is_empty() {
+        out.push_str(" []\n");
+    } else {
+        out.push('\n');
+        for a in attachments.iter() {
+            out.push_str(&format!("  - file: {}\n", yaml_string(&a.id)));
+            out.push_str(&format!("    title: {}\n", yaml_string(&a.title)));
         }
     }
     if let Some(to) = sent_elsewhere {
@@ -1464,4 +1594,61 @@ fn write_tables(
     write_file(&partial.join(".transform.csv"), &transform_bytes)?;
     write_file(&partial.join(".attachments.csv"), &attachment_bytes)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::attachment_title;
+
+    #[test]
+    fn an_attachment_is_titled_by_what_its_link_says() {
+        let file = "comare-tenth-report.pdf";
+        let page = "Sunbeds";
+        for (text, title) in [
+            (
+                "Download the full report (PDF)",
+                Some("Sunbeds: full report"),
+            ),
+            ("Download the data (CSV)", Some("Sunbeds: data")),
+            ("COMARE statement", Some("Sunbeds: COMARE statement")),
+            (
+                "Annual report 2008/09 [PDF, 245KB]",
+                Some("Annual report 2008/09"),
+            ),
+            (
+                "Case counts by region (XLS, 30 KB) (opens in a new window)",
+                Some("Case counts by region"),
+            ),
+            (
+                "download: guidance for schools",
+                Some("Guidance for schools"),
+            ),
+            (
+                "Click here to download our leaflet",
+                Some("Sunbeds: leaflet"),
+            ),
+            (
+                "Readings of radon levels (CSV)",
+                Some("Readings of radon levels"),
+            ),
+            ("Minutes (July 2012)", Some("Minutes (July 2012)")),
+            ("Télécharger le rapport", Some("Télécharger le rapport")),
+            ("Download (PDF)", None),
+            ("click here", None),
+            ("PDF", None),
+            ("  ", None),
+            ("COMARE-tenth-report.pdf", None),
+        ] {
+            assert_eq!(
+                attachment_title(text, file, page).as_deref(),
+                title,
+                "{text}"
+            );
+        }
+        // Without a page title, the link's words stand alone.
+        assert_eq!(
+            attachment_title("Download the data (CSV)", file, "").as_deref(),
+            Some("Data")
+        );
+    }
 }
