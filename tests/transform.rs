@@ -62,6 +62,8 @@ fn demo_estate_transforms_into_valid_identical_content() {
     for site in sites {
         assert!(text.contains(&format!("{site}: ")), "{text}");
     }
+    // The demo's configs strip their site names from titles: no hint.
+    assert!(!text.contains("titles have"), "{text}");
     // --jobs 1 and --jobs 4 write the same bytes.
     let one = tempfile::tempdir().unwrap();
     let four = tempfile::tempdir().unwrap();
@@ -415,6 +417,25 @@ fn demo_estate_transforms_into_valid_identical_content() {
     );
     assert!(
         stdout.contains("the canonical_key column of transform.csv"),
+        "{stdout}"
+    );
+    // Without ChObs's title_strip, the site name most titles share is pointed out.
+    let config = ws.path().join("crawl-configs/demo_chobs.yml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let strip = "  title_strip:\n  - \" - ChObs - Child Health Observatory\"\n";
+    assert!(text.contains(strip));
+    std::fs::write(&config, text.replace(strip, "")).unwrap();
+    let hinted = phe_migrate()
+        .args(["transform", "--quiet", "demo_chobs", "--workspace"])
+        .arg(ws.path())
+        .arg("--out")
+        .arg(one.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&hinted.stdout);
+    assert!(hinted.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("86 of 87 titles have \" - ChObs - Child Health Observatory\": if it is the site's name, add it under `content: title_strip:` in the site's config"),
         "{stdout}"
     );
 }

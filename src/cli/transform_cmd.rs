@@ -102,6 +102,13 @@ pub fn write_summary(out: &mut dyn Write, s: &TransformSummary) -> std::io::Resu
             s.sent_elsewhere
         )?;
     }
+    if let Some((part, count)) = &s.shared_title_part {
+        writeln!(
+            out,
+            "  {count} of {} titles have {part:?}: if it is the site's name, add it under `content: title_strip:` in the site's config and transform again",
+            s.pages
+        )?;
+    }
     for (url, reason) in &s.failed {
         writeln!(out, "  failed: {url}: {reason}")?;
     }

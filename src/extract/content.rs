@@ -56,6 +56,9 @@ impl Default for ContentRules {
 #[derive(Clone, Debug)]
 pub struct Extracted {
     pub title: String,
+    /// The `<title>` as written, less what the site's `title_strip` removes: where a site
+    /// name nobody configured yet shows.
+    pub written_title: String,
     /// Where the title came from: `meta`, `title`, `h1`, `url`.
     pub title_source: &'static str,
     pub description: Option<String>,
@@ -88,7 +91,7 @@ pub fn extract(document: &Html, rules: &ContentRules, last_modified: Option<&str
     let stripped = clean_title(&written, &rules.title_strip);
     let raw_title = meta.title().unwrap_or_else(|| {
         if stripped != written {
-            stripped
+            stripped.clone()
         } else {
             article_title(document)
         }
@@ -175,6 +178,7 @@ pub fn extract(document: &Html, rules: &ContentRules, last_modified: Option<&str
     let language = language(document).unwrap_or_else(|| rules.language.clone());
     Extracted {
         title,
+        written_title: stripped,
         title_source,
         description,
         published,

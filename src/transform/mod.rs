@@ -61,6 +61,41 @@ pub struct TransformSummary {
     /// Drafts of pages whose URLs the mappings redirect elsewhere, archive or leave
     /// unresolved: nothing will send a reader to them as things stand.
     pub sent_elsewhere: usize,
+    /// A part most titles share (the site's name, " - Child Health Observatory"), and how
+    /// many titles have it: for `title_strip` in the site's config.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shared_title_part: Option<(String, usize)>,
+}
+
+/// The separators a site's name hangs on in titles ("Page - Site", "Site | Page").
+const TITLE_SEPARATORS: [&str; 5] = [" - ", " | ", " – ", " — ", " :: "];
+
+/// The start or end of a title ("HPA - ", " - ChObs - Child Health Observatory") that at
+/// least half the titles, and at least five, share: most likely the site's name, which
+/// `title_strip` would remove. The most shared wins, the longer on a tie (the whole name).
+fn shared_title_part<'a>(titles: impl Iterator<Item = &'a str>) -> Option<(String, usize)> {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    let mut total = 0;
+    for title in titles {
+        total += 1;
+        let mut parts: Vec<&str> = Vec::new();
+        for separator in TITLE_SEPARATORS {
+            for (at, _) in title.match_indices(separator) {
+                parts.push(&title[..at + separator.len()]);
+                parts.push(&title[at..]);
+            }
+        }
+        parts.sort_unstable();
+        parts.dedup();
+        for part in parts {
+            *counts.entry(part).or_default() += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .filter(|(_, n)| *n >= 5 && n * 2 >= total)
+        .max_by(|(a, m), (b, n)| m.cmp(n).then_with(|| a.len().cmp(&b.len())).then(b.cmp(a)))
+        .map(|(part, n)| (part.to_owned(), n))
 }
 
 /// A page read from the store.
@@ -188,6 +223,8 @@ struct Draft {
     key: String,
     variants: Vec<String>,
     title: String,
+    /// The page's `<title>` less the configured site name, for [`shared_title_part`].
+    written_title: String,
     description: Option<String>,
     language: String,
     published: Option<String>,
@@ -434,6 +471,7 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
             .iter()
             .map(ToString::to_string)
             .collect(),
+        shared_title_part: shared_title_part(drafts.iter().map(|d| d.written_title.as_str())),
         ..TransformSummary::default()
     };
     drafts.sort_by(|a, b| a.key.cmp(&b.key));
@@ -606,7 +644,7 @@ impl Context<'_> {
         let decoded = charset::decode(&page.body, page.content_type.as_deref());
         let html = crate::extract::cap_nesting(&decoded.text, crate::extract::MAX_NESTING);
         let document = Html::parse_document(&html);
-        let extracted = content::extract(&document, self.rules, page.last_modified.as_deref());
+        let mut extracted = content::extract(&document, self.rules, page.last_modified.as_deref());
         let mut data_files = 0;
         let mut internal_links = 0;
         let link_target = |url: &Url| -> LinkTarget {
@@ -771,6 +809,7 @@ impl Context<'_> {
             key: page.key.clone(),
             variants: page.variants.clone(),
             title: extracted.title.clone(),
+            written_title: std::mem::take(&mut extracted.written_title),
             description: extracted.description.clone(),
             language: extracted.language.clone(),
             published: extracted.published.map(|d| d.iso8601()),
@@ -1598,7 +1637,45 @@ fn write_tables(
 
 #[cfg(test)]
 mod tests {
-    use super::attachment_title;
+    use super::{attachment_title, shared_title_part};
+
+    #[test]
+    fn a_site_name_most_titles_share_is_found_at_either_end() {
+        let titles = |names: &[&str], part: &str, suffix: bool| -> Vec<String> {
+            names
+                .iter()
+                .map(|n| match suffix {
+                    true => format!("{n}{part}"),
+                    false => format!("{part}{n}"),
+                })
+                .collect()
+        };
+        let pages = [
+            "Measles",
+            "Mumps",
+            "Rubella",
+            "Hepatitis A - travel",
+            "Rabies",
+        ];
+        let suffixed = titles(&pages, " - ChObs - Child Health Observatory", true);
+        assert_eq!(
+            shared_title_part(suffixed.iter().map(String::as_str)),
+            Some((" - ChObs - Child Health Observatory".to_owned(), 5))
+        );
+        let prefixed = titles(&pages, "HPA | ", false);
+        assert_eq!(
+            shared_title_part(prefixed.iter().map(String::as_str)),
+            Some(("HPA | ".to_owned(), 5))
+        );
+        // Fewer than half, or fewer than five, is no pattern.
+        let mut mixed = suffixed[..4].to_vec();
+        mixed.extend(pages.iter().map(|p| format!("{p} guidance")));
+        assert_eq!(shared_title_part(mixed.iter().map(String::as_str)), None);
+        assert_eq!(
+            shared_title_part(suffixed[..4].iter().map(String::as_str)),
+            None
+        );
+    }
 
     #[test]
     fn an_attachment_is_titled_by_what_its_link_says() {
