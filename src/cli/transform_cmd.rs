@@ -102,11 +102,11 @@ pub fn write_summary(out: &mut dyn Write, s: &TransformSummary) -> std::io::Resu
             s.sent_elsewhere
         )?;
     }
-    if let Some((part, count)) = &s.shared_title_part {
+    if let Some(shared) = &s.shared_title_part {
         writeln!(
             out,
-            "  {count} of {} titles have {part:?}: if it is the site's name, add it under `content: title_strip:` in the site's config and transform again",
-            s.pages
+            "  {} of {} titles have {:?}: if it is the site's name, add it under `content: title_strip:` in the site's config and transform again",
+            shared.titles, s.pages, shared.part
         )?;
     }
     for (url, reason) in &s.failed {

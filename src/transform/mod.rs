@@ -64,7 +64,15 @@ pub struct TransformSummary {
     /// A part most titles share (the site's name, " - Child Health Observatory"), and how
     /// many titles have it: for `title_strip` in the site's config.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub shared_title_part: Option<(String, usize)>,
+    pub shared_title_part: Option<SharedTitlePart>,
+}
+
+/// A start or end most of a site's titles share.
+#[derive(Debug, PartialEq, Eq, serde::Serialize)]
+pub struct SharedTitlePart {
+    pub part: String,
+    /// How many titles have it.
+    pub titles: usize,
 }
 
 /// The separators a site's name hangs on in titles ("Page - Site", "Site | Page").
@@ -73,7 +81,7 @@ const TITLE_SEPARATORS: [&str; 5] = [" - ", " | ", " – ", " — ", " :: "];
 /// The start or end of a title ("HPA - ", " - ChObs - Child Health Observatory") that at
 /// least half the titles, and at least five, share: most likely the site's name, which
 /// `title_strip` would remove. The most shared wins, the longer on a tie (the whole name).
-fn shared_title_part<'a>(titles: impl Iterator<Item = &'a str>) -> Option<(String, usize)> {
+fn shared_title_part<'a>(titles: impl Iterator<Item = &'a str>) -> Option<SharedTitlePart> {
     let mut counts: HashMap<&str, usize> = HashMap::new();
     let mut total = 0;
     for title in titles {
@@ -95,7 +103,10 @@ fn shared_title_part<'a>(titles: impl Iterator<Item = &'a str>) -> Option<(Strin
         .into_iter()
         .filter(|(_, n)| *n >= 5 && n * 2 >= total)
         .max_by(|(a, m), (b, n)| m.cmp(n).then_with(|| a.len().cmp(&b.len())).then(b.cmp(a)))
-        .map(|(part, n)| (part.to_owned(), n))
+        .map(|(part, titles)| SharedTitlePart {
+            part: part.to_owned(),
+            titles,
+        })
 }
 
 /// A page read from the store.
@@ -1637,7 +1648,7 @@ fn write_tables(
 
 #[cfg(test)]
 mod tests {
-    use super::{attachment_title, shared_title_part};
+    use super::{SharedTitlePart, attachment_title, shared_title_part};
 
     #[test]
     fn a_site_name_most_titles_share_is_found_at_either_end() {
@@ -1660,12 +1671,18 @@ mod tests {
         let suffixed = titles(&pages, " - ChObs - Child Health Observatory", true);
         assert_eq!(
             shared_title_part(suffixed.iter().map(String::as_str)),
-            Some((" - ChObs - Child Health Observatory".to_owned(), 5))
+            Some(SharedTitlePart {
+                part: " - ChObs - Child Health Observatory".to_owned(),
+                titles: 5
+            })
         );
         let prefixed = titles(&pages, "HPA | ", false);
         assert_eq!(
             shared_title_part(prefixed.iter().map(String::as_str)),
-            Some(("HPA | ".to_owned(), 5))
+            Some(SharedTitlePart {
+                part: "HPA | ".to_owned(),
+                titles: 5
+            })
         );
         // Fewer than half, or fewer than five, is no pattern.
         let mut mixed = suffixed[..4].to_vec();
