@@ -859,24 +859,9 @@ impl Context<'_> {
 /// would not tell one page's data from another's). `None` when the text says no more than
 /// "download", "here" or the file's name, so the file name stands.
 fn attachment_title(link_text: &str, file_name: &str, page_title: &str) -> Option<String> {
-    const FILE_WORDS: [&str; 17] = [
-        "pdf",
-        "doc",
-        "xls",
-        "csv",
-        "ods",
-        "odt",
-        "ppt",
-        "rtf",
-        "zip",
-        "kb",
-        "mb",
-        "byte",
-        "excel",
-        "word",
-        "powerpoint",
-        "window",
-        "opens",
+    const FILE_TYPES: [&str; 15] = [
+        "pdf", "doc", "docx", "xls", "xlsx", "csv", "ods", "odt", "odp", "ppt", "pptx", "rtf",
+        "zip", "txt", "excel",
     ];
     const SAYS_NOTHING: [&str; 12] = [
         "",
@@ -892,6 +877,13 @@ fn attachment_title(link_text: &str, file_name: &str, page_title: &str) -> Optio
         "view",
         "open",
     ];
+    // A word of a note on the file: its type, its size ("245kb", "2 MB"), a new window.
+    let about_the_file = |word: &str| {
+        let unit = word.trim_start_matches(|c: char| c.is_ascii_digit());
+        FILE_TYPES.contains(&word)
+            || ["word", "powerpoint", "opens", "window", "bytes"].contains(&word)
+            || ["kb", "mb", "gb"].contains(&unit)
+    };
     let mut text = crate::extract::links::collapse_whitespace(link_text);
     // Trailing notes on the file: "(PDF)", "[XLS, 30KB]", "(opens in a new window)".
     loop {
@@ -904,7 +896,10 @@ fn attachment_title(link_text: &str, file_name: &str, page_title: &str) -> Optio
             break;
         };
         let note = trimmed[start..].to_ascii_lowercase();
-        if !FILE_WORDS.iter().any(|w| note.contains(w)) {
+        if !note
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(about_the_file)
+        {
             break;
         }
         text = trimmed[..start].to_owned();
@@ -932,7 +927,7 @@ fn attachment_title(link_text: &str, file_name: &str, page_title: &str) -> Optio
     }
     let lower = title.to_lowercase();
     if SAYS_NOTHING.contains(&lower.as_str())
-        || FILE_WORDS[..9].contains(&lower.as_str())
+        || FILE_TYPES.contains(&lower.as_str())
         || lower == file_name.to_lowercase()
     {
         return None;
@@ -1726,6 +1721,11 @@ mod tests {
                 Some("Readings of radon levels"),
             ),
             ("Minutes (July 2012)", Some("Minutes (July 2012)")),
+            ("Sunbed study (embargoed)", Some("Sunbed study (embargoed)")),
+            (
+                "Annual report (Word, 1.2 MB)",
+                Some("Sunbeds: annual report"),
+            ),
             ("Télécharger le rapport", Some("Télécharger le rapport")),
             ("Download (PDF)", None),
             ("click here", None),
