@@ -1680,8 +1680,9 @@ mod tests {
             })
         );
         // Fewer than half, or fewer than five, is no pattern.
-        let mut mixed = suffixed[..4].to_vec();
+        let mut mixed = suffixed.clone();
         mixed.extend(pages.iter().map(|p| format!("{p} guidance")));
+        mixed.push("Contact us".to_owned());
         assert_eq!(shared_title_part(mixed.iter().map(String::as_str)), None);
         assert_eq!(
             shared_title_part(suffixed[..4].iter().map(String::as_str)),
