@@ -239,15 +239,22 @@ fn year_of(date: &str) -> Option<u16> {
 /// Regulations 2018): files published after it must be accessible.
 pub const ACCESSIBILITY_DATE: &str = "2018-09-23";
 
+impl InventoryRow {
+    /// The page's duplicate group: exact if it has one, else near.
+    fn duplicate_group(&self) -> Option<&str> {
+        [&self.exact_dup_group, &self.near_dup_group]
+            .into_iter()
+            .find(|group| !group.is_empty())
+            .map(String::as_str)
+    }
+}
+
 /// Duplicate groups whose copies all redirect to one page already (a page merged with its
 /// `/default.aspx` copy, copies mapped to one target): nothing is left to merge.
 fn settled_duplicate_groups(inventory: &[InventoryRow]) -> HashSet<&str> {
     let mut targets: HashMap<&str, HashSet<&str>> = HashMap::new();
     for row in inventory {
-        let group = [&row.exact_dup_group, &row.near_dup_group]
-            .into_iter()
-            .find(|group| !group.is_empty());
-        if let Some(group) = group {
+        if let Some(group) = row.duplicate_group() {
             let target = match row.outcome {
                 "redirect" => row.new_url.as_str(),
                 _ => "",
@@ -627,10 +634,10 @@ pub fn build(site: &Site, table: &Table, inputs: Inputs) -> SiteAudit {
                 action: "archive it, or record the need it meets",
             });
         }
-        let duplicated = [&row.exact_dup_group, &row.near_dup_group]
-            .into_iter()
-            .find(|group| !group.is_empty());
-        if duplicated.is_some_and(|group| !settled.contains(group.as_str())) {
+        if row
+            .duplicate_group()
+            .is_some_and(|group| !settled.contains(group))
+        {
             let (group, detail) = if !row.exact_dup_group.is_empty() {
                 (
                     row.exact_dup_group.clone(),

@@ -59,7 +59,7 @@ pub const CHART_MARKERS: &[(&str, &str)] = &[
 ];
 
 /// Link texts that say nothing out of context (WCAG 2.4.4).
-const VAGUE_LINK_TEXT: &[&str] = &[
+pub const VAGUE_LINK_TEXT: &[&str] = &[
     "click here",
     "here",
     "more",

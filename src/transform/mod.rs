@@ -781,20 +781,23 @@ impl Context<'_> {
             .collect();
         // A link the legacy site itself answered with an error is broken already: the
         // editor's fix is to remove or replace it, not to wait for a decision.
-        let (broken, unknown_legacy): (Vec<(&str, Option<u16>)>, Vec<_>) = unknown_legacy
-            .into_iter()
-            .map(|href| (href, self.legacy_error(href)))
-            .partition(|(_, error)| error.is_some());
-        if let Some((href, Some(status))) = broken.first() {
+        let (mut broken, mut undecided) = (Vec::new(), Vec::new());
+        for href in unknown_legacy {
+            match self.legacy_error(href) {
+                Some(status) => broken.push((href, status)),
+                None => undecided.push(href),
+            }
+        }
+        if let Some((href, status)) = broken.first() {
             warnings.push(format!(
                 "{} broken link(s) kept as they are (e.g. {href}, which the legacy site answered with {status}): remove or replace them",
                 broken.len(),
             ));
         }
-        if let Some((href, _)) = unknown_legacy.first() {
+        if let Some(href) = undecided.first() {
             warnings.push(format!(
                 "{} link(s) to legacy pages with no new URL kept as they are (e.g. {href})",
-                unknown_legacy.len(),
+                undecided.len(),
             ));
         }
         if !page.also_at.is_empty() {
@@ -859,28 +862,16 @@ impl Context<'_> {
 /// would not tell one page's data from another's). `None` when the text says no more than
 /// "download", "here" or the file's name, so the file name stands.
 fn attachment_title(link_text: &str, file_name: &str, page_title: &str) -> Option<String> {
-    const FILE_TYPES: [&str; 15] = [
-        "pdf", "doc", "docx", "xls", "xlsx", "csv", "ods", "odt", "odp", "ppt", "pptx", "rtf",
-        "zip", "txt", "excel",
-    ];
-    const SAYS_NOTHING: [&str; 12] = [
-        "",
-        "here",
-        "click here",
-        "this",
-        "link",
-        "file",
-        "document",
-        "download",
-        "more",
-        "read more",
-        "view",
-        "open",
-    ];
+    use crate::extract::facts::{DATA_FORMATS, DOCUMENT_FORMATS, VAGUE_LINK_TEXT};
+    let file_type = |word: &str| {
+        DOCUMENT_FORMATS.contains(&word)
+            || DATA_FORMATS.iter().any(|(format, _)| *format == word)
+            || ["excel", "odp", "txt"].contains(&word)
+    };
     // A word of a note on the file: its type, its size ("245kb", "2 MB"), a new window.
     let about_the_file = |word: &str| {
         let unit = word.trim_start_matches(|c: char| c.is_ascii_digit());
-        FILE_TYPES.contains(&word)
+        file_type(word)
             || ["word", "powerpoint", "opens", "window", "bytes"].contains(&word)
             || ["kb", "mb", "gb"].contains(&unit)
     };
@@ -926,10 +917,9 @@ fn attachment_title(link_text: &str, file_name: &str, page_title: &str) -> Optio
         }
     }
     let lower = title.to_lowercase();
-    if SAYS_NOTHING.contains(&lower.as_str())
-        || FILE_TYPES.contains(&lower.as_str())
-        || lower == file_name.to_lowercase()
-    {
+    let says_nothing = VAGUE_LINK_TEXT.contains(&lower.as_str())
+        || ["", "this", "file", "document", "view", "open"].contains(&lower.as_str());
+    if says_nothing || file_type(&lower) || lower == file_name.to_lowercase() {
         return None;
     }
     let mut chars = title.chars();
