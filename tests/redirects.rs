@@ -459,7 +459,7 @@ fn the_demo_estate_gets_a_valid_table_for_every_url() {
 
 #[test]
 fn cdn_writers_know_their_limits() {
-    use phe_migrate::redirects::cdn::{self, CloudflarePlan};
+    use phe_migrate::redirects::cdn::{self, CloudflarePlan, Gone};
     let site = site(MINITRUE);
     let canonicalizer = site.canonicalizer(Mode::Govuk);
     let mut pages = BTreeMap::new();
@@ -498,7 +498,7 @@ fn cdn_writers_know_their_limits() {
         },
     );
     // Cloudflare: two hosts make 12,002 rows (pages and the homepage), over Free's 10,000.
-    let free = cdn::cloudflare(&site, &table, CloudflarePlan::Free);
+    let free = cdn::cloudflare(&site, &table, CloudflarePlan::Free, Gone::LeftOut);
     assert!(free.bytes.is_none());
     assert!(
         free.findings.iter().any(|f| f.blocking
@@ -507,7 +507,7 @@ fn cdn_writers_know_their_limits() {
         "{:?}",
         free.findings
     );
-    let pro = cdn::cloudflare(&site, &table, CloudflarePlan::Pro);
+    let pro = cdn::cloudflare(&site, &table, CloudflarePlan::Pro, Gone::LeftOut);
     let text = String::from_utf8(pro.bytes.unwrap()).unwrap();
     assert!(text.starts_with("www.minitrue.gov.uk/,https://www.gov.uk/government/organisations/ministry-of-truth,301\n"), "no header row");
     assert_eq!(text.lines().count(), 12_002);
@@ -538,7 +538,7 @@ fn cdn_writers_know_their_limits() {
         6_002
     );
     // S3: 50 routing rules at most.
-    let s3 = cdn::s3(&site, &table);
+    let s3 = cdn::s3(&site, &table, cdn::Gone::LeftOut);
     assert!(s3.bytes.is_none());
     assert!(
         s3.findings
@@ -673,7 +673,8 @@ fn a_spreadsheet_saved_by_excel_as_windows_1252_is_read_with_a_warning() {
 
 /// S3's own reading of routing rules: the first rule whose `KeyPrefixEquals` starts the
 /// request's key (every key when it has no condition) sends it to Protocol://HostName/
-/// ReplaceKeyWith, or keeps the key when there is no ReplaceKeyWith.
+/// ReplaceKeyWith, or to the key with its prefix replaced by ReplaceKeyPrefixWith, or
+/// keeps the key when there is neither.
 fn s3_answer(rules: &[serde_json::Value], key: &str) -> Option<String> {
     let rule = rules.iter().find(|r| {
         r["Condition"]["KeyPrefixEquals"]
@@ -682,7 +683,16 @@ fn s3_answer(rules: &[serde_json::Value], key: &str) -> Option<String> {
     })?;
     let r = &rule["Redirect"];
     assert_eq!(r["HttpRedirectCode"], "301");
-    let path = r["ReplaceKeyWith"].as_str().unwrap_or(key);
+    assert!(r["ReplaceKeyWith"].is_null() || r["ReplaceKeyPrefixWith"].is_null());
+    let prefix = rule["Condition"]["KeyPrefixEquals"].as_str().unwrap_or("");
+    let path = match (
+        r["ReplaceKeyWith"].as_str(),
+        r["ReplaceKeyPrefixWith"].as_str(),
+    ) {
+        (Some(with), _) => with.to_owned(),
+        (None, Some(with)) => format!("{with}{}", &key[prefix.len()..]),
+        (None, None) => key.to_owned(),
+    };
     Some(format!(
         "{}://{}/{path}",
         r["Protocol"].as_str().unwrap(),
@@ -738,7 +748,7 @@ fn s3_routing_rules_answer_every_legacy_path_as_the_table_does_or_say_why_not() 
             ..Inputs::default()
         },
     );
-    let written = cdn::s3(&site, &table);
+    let written = cdn::s3(&site, &table, cdn::Gone::LeftOut);
     let json: serde_json::Value = serde_json::from_slice(&written.bytes.unwrap()).unwrap();
     let rules = json["RoutingRules"].as_array().unwrap().clone();
     let prefixes: Vec<&str> = rules
@@ -790,7 +800,7 @@ fn s3_routing_rules_answer_every_legacy_path_as_the_table_does_or_say_why_not() 
         messages,
         [
             "the homepage left out: S3 routing rules cannot name the bucket's root; give its index document an x-amz-website-redirect-location",
-            "1 path(s) left out: S3 routing rules only redirect; archived and unresolved paths need their 410 from CloudFront Functions, nginx or Apache",
+            "1 path(s) left out: S3 routing rules only redirect; archived and unresolved paths need their 410 from CloudFront Functions, nginx or Apache (or --redirect-archived)",
             "1 path(s) left out: S3 routing rules match the path, not its query string; serve these from CloudFront Functions, nginx or Apache",
             "1 path(s) S3 would redirect elsewhere than the table says, because a shorter rule's prefix also covers them (S3 matches the start of a key, not the whole key): /about-us; serve these from CloudFront Functions, nginx or Apache",
         ]
@@ -819,7 +829,7 @@ fn a_global_redirect_is_one_s3_rule_for_every_key() {
                 ..Inputs::default()
             },
         );
-        let written = cdn::s3(&site, &table);
+        let written = cdn::s3(&site, &table, cdn::Gone::LeftOut);
         assert!(written.findings.is_empty(), "{:?}", written.findings);
         let json: serde_json::Value = serde_json::from_slice(&written.bytes.unwrap()).unwrap();
         let rules = json["RoutingRules"].as_array().unwrap();
@@ -839,12 +849,234 @@ fn a_global_redirect_is_one_s3_rule_for_every_key() {
         "{MINITRUE}global: =301 https://www.gov.uk/archive\nglobal_redirect_append_path: true\n"
     ));
     let table = redirects::resolve(&site, &site.canonicalizer(Mode::Govuk), Inputs::default());
-    let written = cdn::s3(&site, &table);
+    let written = cdn::s3(&site, &table, cdn::Gone::LeftOut);
     assert!(written.bytes.is_none());
     assert!(
         written.findings[0]
             .message
             .contains("S3 routing rules cannot")
+    );
+}
+
+#[test]
+fn with_redirect_archived_s3_sends_archived_pages_and_sections_to_their_web_archive_copies() {
+    use phe_migrate::redirects::cdn::{self, Gone};
+    let site = site(MINITRUE);
+    let canonicalizer = site.canonicalizer(Mode::Govuk);
+    let archive =
+        "https://webarchive.nationalarchives.gov.uk/20121026065214/http://www.minitrue.gov.uk";
+    let own_copy = format!("{archive}/old-copy.html");
+    let rule = |outcome: Outcome, line: usize| Rule {
+        outcome,
+        from: format!("m.yml:{line}"),
+        suggested_url: None,
+    };
+    let pages: BTreeMap<String, Rule> = [
+        ("/about", rule(redirect("https://www.gov.uk/about"), 1)),
+        ("/about-us", rule(Outcome::Archive { archive_url: None }, 2)),
+        (
+            "/old",
+            rule(
+                Outcome::Archive {
+                    archive_url: Some(own_copy.clone()),
+                },
+                3,
+            ),
+        ),
+        (
+            "/report?significant=1",
+            rule(Outcome::Archive { archive_url: None }, 4),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, r)| (k.to_owned(), r))
+    .collect();
+    let sections = vec![
+        (
+            "/records/".to_owned(),
+            rule(Outcome::Archive { archive_url: None }, 5),
+        ),
+        (
+            "/members/".to_owned(),
+            rule(redirect("https://www.gov.uk/members"), 6),
+        ),
+    ];
+    let known = [
+        "http://www.minitrue.gov.uk/Records/1984.html",
+        "http://www.minitrue.gov.uk/records/2084",
+        "http://www.minitrue.gov.uk/Unpersons.html",
+        "http://www.minitrue.gov.uk/members/b",
+    ]
+    .map(|raw| redirects::KnownUrl {
+        raw: raw.to_owned(),
+        key: canonicalizer.key(raw).unwrap(),
+        ..Default::default()
+    })
+    .to_vec();
+    let table = redirects::resolve(
+        &site,
+        &canonicalizer,
+        Inputs {
+            known,
+            pages,
+            sections,
+            ..Inputs::default()
+        },
+    );
+    let written = cdn::s3(&site, &table, Gone::ToArchive);
+    let json: serde_json::Value = serde_json::from_slice(&written.bytes.unwrap()).unwrap();
+    let rules = json["RoutingRules"].as_array().unwrap().clone();
+    let answer = |key: &str| s3_answer(&rules, key);
+    // Every legacy URL S3 can answer lands where Bouncer's 410 page would have linked.
+    let mut checked = 0;
+    for entry in &table.entries {
+        for raw in &entry.raw_urls {
+            let path = redirects::raw_parts(raw).1;
+            if path == "/" || path.contains('?') {
+                continue;
+            }
+            let expected = match &entry.outcome {
+                Outcome::Redirect { new_url } => new_url.clone(),
+                Outcome::Archive {
+                    archive_url: Some(u),
+                } => u.clone(),
+                Outcome::Archive { archive_url: None } | Outcome::Unresolved => {
+                    format!("{archive}{path}")
+                }
+                other => panic!("{raw}: {other:?}"),
+            };
+            assert_eq!(
+                answer(&path[1..]).as_deref(),
+                Some(expected.as_str()),
+                "{raw}"
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 7);
+    // A section keeps the rest of the key, in the case it was asked for, so pages nobody
+    // crawled land on their own copies; a shorter page's prefix no longer catches /about-us.
+    assert_eq!(
+        answer("Records/1985.html").as_deref(),
+        Some(format!("{archive}/Records/1985.html").as_str())
+    );
+    assert_eq!(
+        answer("records/a/b.pdf").as_deref(),
+        Some(format!("{archive}/records/a/b.pdf").as_str())
+    );
+    assert_eq!(
+        answer("about-us").as_deref(),
+        Some(format!("{archive}/about-us").as_str())
+    );
+    assert_eq!(answer("old").as_deref(), Some(own_copy.as_str()));
+    // So does an archived page's rule, for the keys it also catches.
+    assert_eq!(
+        answer("Unpersons.html/x").as_deref(),
+        Some(format!("{archive}/Unpersons.html/x").as_str())
+    );
+    let messages: Vec<&str> = written
+        .findings
+        .iter()
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "the homepage left out: S3 routing rules cannot name the bucket's root; give its index document an x-amz-website-redirect-location",
+            "1 path(s) left out: S3 routing rules match the path, not its query string; serve these from CloudFront Functions, nginx or Apache",
+            "5 path(s) 301 to their web-archive copy (--redirect-archived), where Bouncer answers 410 with a link to it",
+        ]
+    );
+    // A global archive is one rule that keeps every key.
+    let gone = self::site(&format!("{MINITRUE}global: =410\n"));
+    let table = redirects::resolve(&gone, &gone.canonicalizer(Mode::Govuk), Inputs::default());
+    let written = cdn::s3(&gone, &table, Gone::ToArchive);
+    let json: serde_json::Value = serde_json::from_slice(&written.bytes.unwrap()).unwrap();
+    let rules = json["RoutingRules"].as_array().unwrap();
+    assert_eq!(rules.len(), 1);
+    assert_eq!(
+        s3_answer(rules, "Doublethink/a.html").as_deref(),
+        Some(format!("{archive}/Doublethink/a.html").as_str())
+    );
+}
+
+#[test]
+fn cloudflare_lists_hold_global_redirects_and_with_redirect_archived_the_archive_links() {
+    use phe_migrate::redirects::cdn::{self, CloudflarePlan, Gone};
+    let known = |site: &Site| {
+        let canonicalizer = site.canonicalizer(Mode::Govuk);
+        ["http://www.minitrue.gov.uk/Doublethink/A.html"]
+            .map(|raw| redirects::KnownUrl {
+                raw: raw.to_owned(),
+                key: canonicalizer.key(raw).unwrap(),
+                ..Default::default()
+            })
+            .to_vec()
+    };
+    let list = |site: &Site, gone_as: Gone| {
+        let table = redirects::resolve(
+            site,
+            &site.canonicalizer(Mode::Govuk),
+            Inputs {
+                known: known(site),
+                ..Inputs::default()
+            },
+        );
+        let written = cdn::cloudflare(site, &table, CloudflarePlan::Free, gone_as);
+        let text = String::from_utf8(written.bytes.unwrap()).unwrap();
+        (text, written.findings)
+    };
+    // A global redirect that keeps the path: a row per host and path, the path as written.
+    let appended = site(&format!(
+        "{MINITRUE}global: =301 https://www.gov.uk\nglobal_redirect_append_path: true\n"
+    ));
+    let (text, findings) = list(&appended, Gone::LeftOut);
+    assert!(findings.is_empty(), "{findings:?}");
+    assert!(
+        text.contains(
+            "www.minitrue.gov.uk/doublethink/a.html,https://www.gov.uk/Doublethink/A.html,301\n"
+        ) && text.contains(
+            "minitrue.gov.uk/doublethink/a.html,https://www.gov.uk/Doublethink/A.html,301\n"
+        ),
+        "{text}"
+    );
+    // Unresolved paths are left out unless they go to the web archive, each host to the
+    // copy of its own URL.
+    let plain = site(MINITRUE);
+    let (text, findings) = list(&plain, Gone::LeftOut);
+    assert!(!text.contains("doublethink"), "{text}");
+    assert!(
+        findings[0]
+            .message
+            .starts_with("1 path(s) left out: Cloudflare Bulk Redirects only redirect")
+    );
+    let (text, findings) = list(&plain, Gone::ToArchive);
+    assert!(text.contains("www.minitrue.gov.uk/doublethink/a.html,https://webarchive.nationalarchives.gov.uk/20121026065214/http://www.minitrue.gov.uk/Doublethink/A.html,301\n"), "{text}");
+    assert!(text.contains("\nminitrue.gov.uk/doublethink/a.html,https://webarchive.nationalarchives.gov.uk/20121026065214/http://minitrue.gov.uk/Doublethink/A.html,301\n"), "{text}");
+    assert_eq!(
+        findings[0].message,
+        "1 path(s) 301 to their web-archive copy (--redirect-archived), where Bouncer answers 410 with a link to it"
+    );
+}
+
+#[test]
+fn redirect_archived_is_refused_for_formats_that_can_send_a_410() {
+    let out = phe_migrate()
+        .args([
+            "report",
+            "redirects",
+            "demo_comare",
+            "--format",
+            "nginx",
+            "--redirect-archived",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--redirect-archived is for --format cdn-csv and s3"),
+        "{stderr}"
     );
 }
 

@@ -86,6 +86,10 @@ pub struct RedirectsArgs {
     /// The Cloudflare plan whose Bulk Redirects limit the cdn-csv table must fit.
     #[arg(long, value_enum, default_value = "free")]
     pub cdn_plan: CdnPlan,
+    /// cdn-csv and s3 only: 301 archived and unresolved paths to their web-archive copy,
+    /// since these CDNs cannot send Bouncer's 410 page (without it they are left out).
+    #[arg(long)]
+    pub redirect_archived: bool,
 }
 
 impl RedirectsArgs {
@@ -97,6 +101,7 @@ impl RedirectsArgs {
             output: None,
             listen: "80".to_owned(),
             cdn_plan: CdnPlan::Free,
+            redirect_archived: false,
         }
     }
 }
@@ -111,6 +116,12 @@ pub fn run(
         ReportCommand::Redirects(args) => args,
         ReportCommand::Audit(args) => return audit(args, workspace, out_dir, out),
     };
+    if args.redirect_archived && !matches!(args.format, RedirectFormat::CdnCsv | RedirectFormat::S3)
+    {
+        return Err(Error::Usage(
+            "--redirect-archived is for --format cdn-csv and s3, which cannot send a 410; the other formats answer archived paths as Bouncer does".into(),
+        ));
+    }
     let combined = matches!(args.format, RedirectFormat::Nginx | RedirectFormat::Apache);
     if args.output.is_some() && args.sites.len() > 1 && !combined {
         return Err(Error::Usage(
@@ -191,6 +202,11 @@ fn write_tables(
                 CdnPlan::Business => cdn::CloudflarePlan::Business,
                 CdnPlan::Enterprise => cdn::CloudflarePlan::Enterprise,
             };
+            let gone_as = if args.redirect_archived {
+                cdn::Gone::ToArchive
+            } else {
+                cdn::Gone::LeftOut
+            };
             for (site, table) in tables {
                 let (written, name) = match args.format {
                     RedirectFormat::Json => (
@@ -201,11 +217,11 @@ fn write_tables(
                         "redirects.json",
                     ),
                     RedirectFormat::CdnCsv => (
-                        cdn::cloudflare(site, table, plan),
+                        cdn::cloudflare(site, table, plan, gone_as),
                         "redirects.cloudflare.csv",
                     ),
                     RedirectFormat::Fastly => (cdn::fastly(site, table), "redirects.fastly.json"),
-                    RedirectFormat::S3 => (cdn::s3(site, table), "redirects.s3.json"),
+                    RedirectFormat::S3 => (cdn::s3(site, table, gone_as), "redirects.s3.json"),
                     _ => (
                         cdn::Written {
                             bytes: Some(writers::transition_csv(table)),

@@ -4,6 +4,7 @@
 //! Fastly edge dictionaries (1,000 items each, keys of at most 256 characters) and S3
 //! website routing rules (50 at most).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
@@ -63,15 +64,42 @@ fn left_out(findings: &mut Vec<Finding>, site: &Site, count: usize, why: &str) {
     }
 }
 
+/// What a CDN writer does with the paths the table answers with a 410 (archived,
+/// unresolved, or gone under a global rule), which Cloudflare lists and S3 rules cannot send.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Gone {
+    /// Leave them out, reported: the origin or an edge function sends their 410 pages.
+    #[default]
+    LeftOut,
+    /// 301 them to their copy in the UK Government Web Archive, the link Bouncer's 410
+    /// page gives.
+    ToArchive,
+}
+
+fn sent_to_archive(findings: &mut Vec<Finding>, site: &Site, count: usize) {
+    if count > 0 {
+        findings.push(Finding::warning(
+            site.source.display().to_string(),
+            format!("{count} path(s) 301 to their web-archive copy (--redirect-archived), where Bouncer answers 410 with a link to it"),
+        ));
+    }
+}
+
 /// A Cloudflare Bulk Redirect list: `host/path,target,301` for every host of the site.
-pub fn cloudflare(site: &Site, table: &Table, plan: CloudflarePlan) -> Written {
+/// A global redirect is a row per path (with the path appended when the site asks);
+/// with [`Gone::ToArchive`] a 410 is a 301 to the web-archive copy for that host.
+pub fn cloudflare(site: &Site, table: &Table, plan: CloudflarePlan, gone_as: Gone) -> Written {
     let mut findings = Vec::new();
     let mut rows = Vec::new();
-    let (mut gone, mut queried) = (0, 0);
+    let (mut gone, mut queried, mut archived) = (0, 0, 0);
     for entry in &table.entries {
-        let target = match &entry.outcome {
-            Outcome::Redirect { new_url } => new_url,
+        let to_archive = match &entry.outcome {
             Outcome::NotFound => continue,
+            Outcome::Redirect { .. }
+            | Outcome::Global {
+                rule: GlobalRule::Redirect { .. },
+            } => false,
+            _ if gone_as == Gone::ToArchive => true,
             _ => {
                 gone += 1;
                 continue;
@@ -81,17 +109,31 @@ pub fn cloudflare(site: &Site, table: &Table, plan: CloudflarePlan) -> Written {
             queried += 1;
             continue;
         }
+        archived += usize::from(to_archive);
         let path = crate::canonical::key_as_path(&entry.key);
+        // The path as the legacy site wrote it: archive copies and appended paths keep it.
+        let written = entry
+            .raw_urls
+            .first()
+            .map_or(path, |raw| super::raw_parts(raw).1);
+        let written = written.split('?').next().unwrap_or(written);
         for host in site.hosts() {
-            rows.push([format!("{host}{path}"), target.clone(), "301".to_owned()]);
+            let answer = entry
+                .outcome
+                .answer(site, &format!("http://{host}{written}"));
+            let Some(target) = answer.location.or(answer.archive_url) else {
+                continue;
+            };
+            rows.push([format!("{host}{path}"), target, "301".to_owned()]);
         }
     }
     left_out(
         &mut findings,
         site,
         gone,
-        "Cloudflare Bulk Redirects only redirect; archived and unresolved paths need their 410 from the origin or a Worker",
+        "Cloudflare Bulk Redirects only redirect; archived and unresolved paths need their 410 from the origin or a Worker (or --redirect-archived)",
     );
+    sent_to_archive(&mut findings, site, archived);
     left_out(
         &mut findings,
         site,
@@ -195,13 +237,81 @@ pub fn fastly(site: &Site, table: &Table) -> Written {
 }
 
 /// One S3 website routing rule: a request whose object key starts with `prefix` (every
-/// request when `None`) is sent to `url`. S3 applies the first rule that matches.
+/// request when `None`) is sent to `url` or, when `keeps_rest`, to `url` followed by the
+/// rest of the key (S3's `ReplaceKeyPrefixWith`). S3 applies the first rule that matches.
 #[derive(Debug)]
 struct S3Rule {
     prefix: Option<String>,
     url: String,
+    keeps_rest: bool,
     /// A page's own rule, which may go when a shorter rule answers the same.
     page: bool,
+}
+
+impl S3Rule {
+    fn fixed(prefix: Option<String>, url: String) -> S3Rule {
+        S3Rule {
+            prefix,
+            url,
+            keeps_rest: false,
+            page: false,
+        }
+    }
+
+    fn keeping_rest(prefix: Option<String>, url: String) -> S3Rule {
+        S3Rule {
+            prefix,
+            url,
+            keeps_rest: true,
+            page: false,
+        }
+    }
+
+    fn matches(&self, key: &str) -> bool {
+        self.prefix.as_deref().is_none_or(|p| key.starts_with(p))
+    }
+
+    /// Where the rule sends a key it matches.
+    fn target(&self, key: &str) -> Cow<'_, str> {
+        if !self.keeps_rest {
+            return Cow::Borrowed(&self.url);
+        }
+        let rest = key
+            .get(self.prefix.as_ref().map_or(0, String::len)..)
+            .unwrap_or_default();
+        Cow::Owned(format!("{}{rest}", self.url))
+    }
+
+    /// The rule as S3 takes it: `ReplaceKeyWith` the target's path and query, or
+    /// `ReplaceKeyPrefixWith` its path (left out to keep the key as it is).
+    fn to_json(&self) -> Option<serde_json::Value> {
+        let parsed = url::Url::parse(&self.url).ok()?;
+        let mut redirect = json!({
+            "HostName": parsed.host_str()?,
+            "Protocol": parsed.scheme(),
+            "HttpRedirectCode": "301",
+        });
+        let mut key = parsed.path().trim_start_matches('/').to_owned();
+        if self.keeps_rest {
+            if !key.is_empty() || self.prefix.is_some() {
+                redirect["ReplaceKeyPrefixWith"] = json!(key);
+            }
+        } else {
+            if let Some(q) = parsed.query() {
+                key = format!("{key}?{q}");
+            }
+            if let Some(f) = parsed.fragment() {
+                key = format!("{key}#{f}");
+            }
+            redirect["ReplaceKeyWith"] = json!(key);
+        }
+        Some(match &self.prefix {
+            Some(prefix) => {
+                json!({"Condition": {"KeyPrefixEquals": prefix}, "Redirect": redirect})
+            }
+            None => json!({"Redirect": redirect}),
+        })
+    }
 }
 
 /// The object key S3 matches for a path: percent-decoded, without the leading slash and
@@ -211,6 +321,11 @@ fn s3_key(path: &str) -> String {
     crate::canonical::percent_decoded(path.trim_start_matches('/'))
 }
 
+/// The web-archive copy of an object key: the bucket answers for the site's own host.
+fn s3_archive_url(site: &Site, key: &str) -> String {
+    format!("{}/{key}", site.archive_prefix(&site.host))
+}
+
 /// A raw legacy URL of a table entry, with the object key S3 matches for it.
 struct S3Key<'a> {
     entry: &'a super::Entry,
@@ -218,40 +333,61 @@ struct S3Key<'a> {
     key: String,
 }
 
-/// A rule's `Redirect`: to the URL, or to its host keeping the requested key.
-fn s3_redirect(url: &str, keep_key: bool) -> Option<serde_json::Value> {
-    let parsed = url::Url::parse(url).ok()?;
-    let mut redirect = json!({
-        "HostName": parsed.host_str()?,
-        "Protocol": parsed.scheme(),
-        "HttpRedirectCode": "301",
-    });
-    if !keep_key {
-        let mut key = parsed.path().trim_start_matches('/').to_owned();
-        if let Some(q) = parsed.query() {
-            key = format!("{key}?{q}");
-        }
-        if let Some(f) = parsed.fragment() {
-            key = format!("{key}#{f}");
-        }
-        redirect["ReplaceKeyWith"] = json!(key);
-    }
-    Some(redirect)
-}
-
 /// The first rule S3 applies to a key, as its index.
 fn s3_first_match(rules: &[S3Rule], key: &str) -> Option<usize> {
-    rules
-        .iter()
-        .position(|r| r.prefix.as_deref().is_none_or(|p| key.starts_with(p)))
+    rules.iter().position(|r| r.matches(key))
 }
 
-/// The sections' and pages' redirects as rules, in the order S3 must try them.
-fn s3_rules(table: &Table, keys: &[S3Key]) -> Vec<S3Rule> {
+/// What the table wants S3 to do with a key.
+enum Wanted {
+    /// Nothing: the legacy site did not have the page either.
+    Nothing,
+    /// A 410, which S3 cannot send.
+    Gone,
+    /// A 301 to this URL.
+    Redirect(String),
+}
+
+/// What the table wants for a key of `entry`, in S3's terms.
+fn s3_wanted(site: &Site, entry: &super::Entry, key: &str, gone_as: Gone) -> Wanted {
+    let to_archive = gone_as == Gone::ToArchive;
+    Wanted::Redirect(match &entry.outcome {
+        Outcome::NotFound => return Wanted::Nothing,
+        Outcome::Redirect { new_url } => new_url.clone(),
+        Outcome::Global {
+            rule: GlobalRule::Redirect { url, append_path },
+        } => {
+            if *append_path {
+                format!("{}/{key}", url.trim_end_matches('/'))
+            } else {
+                url.clone()
+            }
+        }
+        Outcome::Archive {
+            archive_url: Some(u),
+        } if to_archive => u.clone(),
+        Outcome::Archive { .. }
+        | Outcome::Unresolved
+        | Outcome::Global {
+            rule: GlobalRule::Archive,
+        } if to_archive => s3_archive_url(site, key),
+        _ => return Wanted::Gone,
+    })
+}
+
+/// The sections' and pages' rules, in the order S3 must try them.
+fn s3_rules(site: &Site, table: &Table, keys: &[S3Key], gone_as: Gone) -> Vec<S3Rule> {
+    let to_archive = gone_as == Gone::ToArchive;
     let mut rules = Vec::new();
     for section in &table.sections {
-        let Outcome::Redirect { new_url } = &section.outcome else {
-            continue;
+        // An archived section keeps the rest of the key, so each page lands on its own copy.
+        let fixed = match &section.outcome {
+            Outcome::Redirect { new_url } => Some(new_url),
+            Outcome::Archive {
+                archive_url: Some(u),
+            } if to_archive => Some(u),
+            Outcome::Archive { archive_url: None } | Outcome::Unresolved if to_archive => None,
+            _ => continue,
         };
         let prefix = s3_key(&section.prefix);
         if prefix.is_empty() {
@@ -266,27 +402,32 @@ fn s3_rules(table: &Table, keys: &[S3Key]) -> Vec<S3Rule> {
         if seen.is_empty() {
             seen.insert(&prefix);
         }
-        rules.extend(seen.into_iter().map(|prefix| S3Rule {
-            prefix: Some(prefix.to_owned()),
-            url: new_url.clone(),
-            page: false,
+        rules.extend(seen.into_iter().map(|prefix| match fixed {
+            Some(url) => S3Rule::fixed(Some(prefix.to_owned()), url.clone()),
+            None => S3Rule::keeping_rest(Some(prefix.to_owned()), s3_archive_url(site, prefix)),
         }));
     }
     let mut pages = BTreeMap::new();
     for k in keys {
-        if let Outcome::Redirect { new_url } = &k.entry.outcome
-            && !k.entry.key.contains('?')
-            && !k.key.is_empty()
-        {
-            pages
-                .entry(k.key.clone())
-                .or_insert_with(|| new_url.clone());
+        if k.entry.key.contains('?') || k.key.is_empty() {
+            continue;
+        }
+        if let Outcome::Global { .. } = k.entry.outcome {
+            continue; // one rule for every key, below
+        }
+        if let Wanted::Redirect(url) = s3_wanted(site, k.entry, &k.key, gone_as) {
+            pages.entry(k.key.clone()).or_insert(url);
         }
     }
-    rules.extend(pages.into_iter().map(|(key, url)| S3Rule {
-        prefix: Some(key),
-        url,
-        page: true,
+    rules.extend(pages.into_iter().map(|(key, url)| {
+        // A page's own archive copy: keys it also catches (`a/b` for `a`) land on theirs.
+        let keeps_rest = url == s3_archive_url(site, &key);
+        S3Rule {
+            prefix: Some(key),
+            url,
+            keeps_rest,
+            page: true,
+        }
     }));
     rules.sort_by(|a, b| {
         let length = |r: &S3Rule| r.prefix.as_ref().map_or(0, String::len);
@@ -295,13 +436,16 @@ fn s3_rules(table: &Table, keys: &[S3Key]) -> Vec<S3Rule> {
             .then_with(|| a.prefix.cmp(&b.prefix))
     });
     // A page rule can go when the next rule its own key meets sends it to the same place:
-    // every key it would have caught then meets that rule too.
+    // every key it would have caught then meets that rule too (and a rule that keeps the
+    // rest of the key sends those to their own places, as the table does).
     let mut i = 0;
     while i < rules.len() {
         let key = rules[i].prefix.clone().unwrap_or_default();
         let same_after = rules[i].page
-            && s3_first_match(&rules[i + 1..], &key)
-                .is_some_and(|j| rules[i + 1 + j].url == rules[i].url);
+            && s3_first_match(&rules[i + 1..], &key).is_some_and(|j| {
+                let next = &rules[i + 1 + j];
+                next.keeps_rest == rules[i].keeps_rest && next.target(&key) == rules[i].url
+            });
         if same_after {
             rules.remove(i);
         } else {
@@ -313,23 +457,29 @@ fn s3_rules(table: &Table, keys: &[S3Key]) -> Vec<S3Rule> {
 
 /// What S3, trying `rules` in order, would answer differently from the table, as findings:
 /// the homepage, archived paths, paths with a query string, and paths a shorter prefix
-/// catches. `keep_key`: the last rule is a global redirect that keeps the requested key.
-fn s3_differences(site: &Site, keys: &[S3Key], rules: &[S3Rule], keep_key: bool) -> Vec<Finding> {
+/// catches; and, with `Gone::ToArchive`, how many paths 301 to the web archive.
+fn s3_differences(site: &Site, keys: &[S3Key], rules: &[S3Rule], gone_as: Gone) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut homepage = false;
-    let (mut gone, mut queried, mut misdirected) =
-        (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+    let (mut gone, mut queried, mut misdirected, mut archived) = (
+        BTreeSet::new(),
+        BTreeSet::new(),
+        BTreeSet::new(),
+        BTreeSet::new(),
+    );
     for S3Key { entry, raw, key } in keys {
-        let wanted = match &entry.outcome {
-            Outcome::Redirect { new_url } => Some(new_url.as_str()),
-            Outcome::Global {
-                rule: GlobalRule::Redirect { url, .. },
-            } => Some(url.as_str()),
-            Outcome::NotFound => continue,
-            _ => None,
+        let wanted = match s3_wanted(site, entry, key, gone_as) {
+            Wanted::Nothing => continue,
+            Wanted::Gone => None,
+            Wanted::Redirect(url) => Some(url),
         };
-        let got = s3_first_match(rules, key).map(|i| rules[i].url.as_str());
-        if wanted.is_some() && (got == wanted || (keep_key && got.is_some())) {
+        let got = s3_first_match(rules, key).map(|i| rules[i].target(key));
+        if let Some(wanted) = &wanted
+            && got.as_deref() == Some(wanted.as_str())
+        {
+            if super::is_web_archive(wanted) {
+                archived.insert(key.as_str());
+            }
             continue;
         }
         if key.is_empty() {
@@ -352,7 +502,7 @@ fn s3_differences(site: &Site, keys: &[S3Key], rules: &[S3Rule], keep_key: bool)
         &mut findings,
         site,
         gone.len(),
-        "S3 routing rules only redirect; archived and unresolved paths need their 410 from CloudFront Functions, nginx or Apache",
+        "S3 routing rules only redirect; archived and unresolved paths need their 410 from CloudFront Functions, nginx or Apache (or --redirect-archived)",
     );
     left_out(
         &mut findings,
@@ -371,6 +521,7 @@ fn s3_differences(site: &Site, keys: &[S3Key], rules: &[S3Rule], keep_key: bool)
             ),
         ));
     }
+    sent_to_archive(&mut findings, site, archived.len());
     findings
 }
 
@@ -378,8 +529,9 @@ fn s3_differences(site: &Site, keys: &[S3Key], rules: &[S3Rule], keep_key: bool)
 /// so that the most specific rule wins, without the page rules a shorter rule already
 /// answers the same way. S3 matches key prefixes, not whole keys, so every legacy URL is
 /// then checked against the rules as S3 applies them, and those S3 would answer
-/// differently from the table are reported.
-pub fn s3(site: &Site, table: &Table) -> Written {
+/// differently from the table are reported. With [`Gone::ToArchive`], archived pages and
+/// sections 301 to their web-archive copies (a section keeps the rest of the key).
+pub fn s3(site: &Site, table: &Table, gone_as: Gone) -> Written {
     let mut findings = Vec::new();
     let keys: Vec<S3Key> = table
         .entries
@@ -392,35 +544,38 @@ pub fn s3(site: &Site, table: &Table) -> Written {
             })
         })
         .collect();
-    let mut rules = s3_rules(table, &keys);
+    let mut rules = s3_rules(site, table, &keys, gone_as);
     let global = table.entries.iter().find_map(|e| match &e.outcome {
         Outcome::Global { rule } => Some(rule.clone()),
         _ => None,
     });
-    let mut keep_key = false;
-    if let Some(GlobalRule::Redirect { url, append_path }) = &global {
-        let path = url::Url::parse(url)
-            .map(|u| u.path().to_owned())
-            .unwrap_or_default();
-        if !append_path || path == "/" {
-            keep_key = *append_path;
-            rules.push(S3Rule {
-                prefix: None,
-                url: url.clone(),
-                page: false,
-            });
-        } else {
-            findings.push(Finding::blocking(
-                site.source.display().to_string(),
-                format!("the global rule {url} (+path) adds the legacy path to a path of its own, which S3 routing rules cannot; use CloudFront Functions, nginx or Apache"),
-            ));
-            return Written {
-                bytes: None,
-                findings,
-            };
+    match &global {
+        Some(GlobalRule::Redirect { url, append_path }) => {
+            let path = url::Url::parse(url)
+                .map(|u| u.path().to_owned())
+                .unwrap_or_default();
+            if !append_path {
+                rules.push(S3Rule::fixed(None, url.clone()));
+            } else if path == "/" {
+                let base = format!("{}/", url.trim_end_matches('/'));
+                rules.push(S3Rule::keeping_rest(None, base));
+            } else {
+                findings.push(Finding::blocking(
+                    site.source.display().to_string(),
+                    format!("the global rule {url} (+path) adds the legacy path to a path of its own, which S3 routing rules cannot; use CloudFront Functions, nginx or Apache"),
+                ));
+                return Written {
+                    bytes: None,
+                    findings,
+                };
+            }
         }
+        Some(GlobalRule::Archive) if gone_as == Gone::ToArchive => {
+            rules.push(S3Rule::keeping_rest(None, s3_archive_url(site, "")));
+        }
+        _ => {}
     }
-    findings.extend(s3_differences(site, &keys, &rules, keep_key));
+    findings.extend(s3_differences(site, &keys, &rules, gone_as));
     if rules.len() > S3_ROUTING_RULES {
         findings.push(Finding::blocking(
             site.source.display().to_string(),
@@ -434,18 +589,7 @@ pub fn s3(site: &Site, table: &Table) -> Written {
             findings,
         };
     }
-    let json_rules: Vec<serde_json::Value> = rules
-        .iter()
-        .filter_map(|rule| {
-            let redirect = s3_redirect(&rule.url, rule.prefix.is_none() && keep_key)?;
-            Some(match &rule.prefix {
-                Some(prefix) => {
-                    json!({"Condition": {"KeyPrefixEquals": prefix}, "Redirect": redirect})
-                }
-                None => json!({"Redirect": redirect}),
-            })
-        })
-        .collect();
+    let json_rules: Vec<serde_json::Value> = rules.iter().filter_map(S3Rule::to_json).collect();
     let mut bytes =
         serde_json::to_vec_pretty(&json!({"RoutingRules": json_rules})).unwrap_or_default();
     bytes.push(b'\n');
