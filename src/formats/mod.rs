@@ -9,6 +9,14 @@ use unicode_normalization::UnicodeNormalization;
 
 pub use mappings::{FormatRule, Mappings};
 
+/// GOV.UK's origin: every base path is published under it.
+pub const GOVUK_ORIGIN: &str = "https://www.gov.uk";
+
+/// The public URL of the page published at `base_path`.
+pub fn govuk_url(base_path: &str) -> String {
+    format!("{GOVUK_ORIGIN}{base_path}")
+}
+
 /// The GOV.UK format chosen for a page, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Choice {

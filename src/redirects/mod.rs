@@ -199,7 +199,7 @@ impl Migrated {
     pub fn to_draft(base_path: &str) -> Migrated {
         Migrated {
             outcome: Outcome::Redirect {
-                new_url: format!("https://www.gov.uk{base_path}"),
+                new_url: crate::formats::govuk_url(base_path),
             },
             because: Cow::Borrowed("migrated"),
         }
@@ -224,7 +224,7 @@ impl Elsewhere {
     pub fn of(outcome: &Outcome, base_path: &str) -> Option<Elsewhere> {
         match outcome {
             Outcome::Redirect { new_url }
-                if new_url.strip_prefix("https://www.gov.uk") == Some(base_path) =>
+                if new_url.strip_prefix(crate::formats::GOVUK_ORIGIN) == Some(base_path) =>
             {
                 None
             }

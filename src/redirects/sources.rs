@@ -489,7 +489,7 @@ pub fn live_govuk_paths(mappings_dir: &Path) -> Result<HashSet<String>> {
         .filter(|l| !l.is_empty())
         .map(|l| {
             let path = l
-                .strip_prefix("https://www.gov.uk")
+                .strip_prefix(crate::formats::GOVUK_ORIGIN)
                 .or_else(|| l.strip_prefix("http://www.gov.uk"))
                 .unwrap_or(l);
             path.trim_end_matches('/').to_owned()

@@ -541,9 +541,9 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
         base_paths.insert(draft.id, (slug, base_path));
         content_ids.insert(draft.id, id);
     }
-    let organisation_id = content_id(&format!(
-        "https://www.gov.uk/government/organisations/{organisation}"
-    ));
+    let organisation_id = content_id(&crate::formats::govuk_url(&format!(
+        "/government/organisations/{organisation}"
+    )));
     let by_name: HashMap<&str, &KnownFile> = files.values().map(|f| (f.name.as_str(), f)).collect();
     // Each item is written as soon as it is built, so memory holds drafts, not items.
     let partial = crate::atomic::start_folder(&site_dir.join("content"))?;
@@ -1033,7 +1033,7 @@ fn finish(
         let digits = after.bytes().take_while(u8::is_ascii_digit).count();
         let id: i64 = after[..digits].parse().unwrap_or(-1);
         if let Some((_, path)) = base_paths.get(&id) {
-            govspeak.push_str("https://www.gov.uk");
+            govspeak.push_str(crate::formats::GOVUK_ORIGIN);
             govspeak.push_str(path);
         }
         rest = &after[digits..];
