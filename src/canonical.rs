@@ -63,6 +63,19 @@ impl SignificantParams {
         }
     }
 
+    /// `query` as written with only its significant parameters, in their own spelling and
+    /// order: a link to a page's web-archive copy, without the crawl's session id.
+    pub fn significant_only(&self, query: &str) -> String {
+        let significant = |pair: &&str| {
+            let name = pair.split_once('=').map_or(*pair, |(name, _)| name);
+            let mut name = cgi_unescape(name);
+            name.make_ascii_lowercase();
+            !pair.is_empty() && self.keeps(&name)
+        };
+        let kept: Vec<&str> = query.split(['&', ';']).filter(significant).collect();
+        kept.join("&")
+    }
+
     fn keeps(&self, key: &[u8]) -> bool {
         match self {
             SignificantParams::None => false,
@@ -718,6 +731,22 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn only_significant_parameters_are_kept_as_written() {
+        let rid = SignificantParams::parse("rid:qn");
+        assert_eq!(
+            rid.significant_only("PHPSESSID=ab12&RID=101708&utm_source=x&qn=%C3%A9;Qn=2"),
+            "RID=101708&qn=%C3%A9&Qn=2"
+        );
+        assert_eq!(rid.significant_only("PHPSESSID=ab12"), "");
+        assert_eq!(rid.significant_only("r%49d=7&&rid"), "r%49d=7&rid");
+        assert_eq!(SignificantParams::None.significant_only("rid=1"), "");
+        assert_eq!(
+            SignificantParams::All.significant_only("b=2&a=1"),
+            "b=2&a=1"
+        );
+    }
 
     #[test]
     fn a_folder_section_covers_its_own_page() {

@@ -292,6 +292,14 @@ fn demo_estate_transforms_into_valid_identical_content() {
         home.contains("  - \"http://www.comare-demo.org.uk/\"\n  - \"http://www.comare-demo.org.uk/index.html\"\n"),
         "{home}"
     );
+    // Links to archived pages go to their web-archive copies, without the session id the
+    // legacy site put in every link (its drafts still list the URLs as crawled).
+    let news = std::fs::read_to_string(one.path().join("demo_comare/content/news.md")).unwrap();
+    assert!(
+        news.contains("[Fourteenth report published](https://webarchive.nationalarchives.gov.uk/20140507011658/http://www.comare-demo.org.uk/news/2011-fourteenth-report.html)\n"),
+        "{news}"
+    );
+    assert!(!news.contains("PHPSESSID"), "{news}");
     // Golden drafts.
     for (site, file) in GOLDEN {
         let got =

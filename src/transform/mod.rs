@@ -641,6 +641,26 @@ struct Context<'a> {
 }
 
 impl Context<'_> {
+    /// Where a link to a page the mappings decide goes: the redirect's target, or the
+    /// page's copy in the web archive, as Bouncer answers for the link without its
+    /// insignificant parameters (a published page should not carry the crawl's session
+    /// id). A page left unresolved keeps its link.
+    fn followed(&self, outcome: &Outcome, url: &Url) -> LinkTarget {
+        if matches!(outcome, Outcome::Unresolved | Outcome::NotFound) {
+            return LinkTarget::Keep;
+        }
+        let mut link = url.clone();
+        if let Some(query) = url.query() {
+            let kept = self.canonicalizer.params.significant_only(query);
+            link.set_query((!kept.is_empty()).then_some(kept.as_str()));
+        }
+        let answer = outcome.answer(self.site, link.as_str());
+        answer
+            .location
+            .or(answer.archive_url)
+            .map_or(LinkTarget::Keep, LinkTarget::Rewrite)
+    }
+
     /// The error the legacy site answered for a link's URL, or for the end of the redirect
     /// chain it starts.
     fn legacy_error(&self, href: &str) -> Option<u16> {
@@ -680,7 +700,7 @@ impl Context<'_> {
                 }
                 // A page the mappings decide goes where the table sends it, not to its draft.
                 if let Some(outcome) = self.decisions.outcome(key) {
-                    return followed(self.site, &outcome, url);
+                    return self.followed(&outcome, url);
                 }
                 if let Some((id, _)) = found {
                     // A URL merged into another page goes where that page goes.
@@ -688,7 +708,7 @@ impl Context<'_> {
                         && page_key != key
                         && let Some(outcome) = self.decisions.outcome(page_key)
                     {
-                        return followed(self.site, &outcome, url);
+                        return self.followed(&outcome, url);
                     }
                     return LinkTarget::Rewrite(format!("{PLACEHOLDER}{id}"));
                 }
@@ -965,19 +985,6 @@ struct Output {
     digests: [u64; 2],
     /// True when the redirect table will send the page's URLs somewhere else.
     sent_elsewhere: bool,
-}
-
-/// Where a link to a page the mappings decide goes: the redirect's target, or the page's
-/// copy in the web archive, as Bouncer answers. A page left unresolved keeps its link.
-fn followed(site: &Site, outcome: &Outcome, url: &Url) -> LinkTarget {
-    let answer = outcome.answer(site, url.as_str());
-    match outcome {
-        Outcome::Unresolved | Outcome::NotFound => LinkTarget::Keep,
-        _ => answer
-            .location
-            .or(answer.archive_url)
-            .map_or(LinkTarget::Keep, LinkTarget::Rewrite),
-    }
 }
 
 /// Where the redirect table sends a draft's own URLs, when it does not send them to it.
