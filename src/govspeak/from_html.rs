@@ -18,8 +18,13 @@ use crate::extract::links::collapse_whitespace as collapse;
 /// What a link to `url` becomes in the draft.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LinkTarget {
-    /// Keep the link as it is (external, or a legacy page with no known new URL).
+    /// Keep the link as it is: it leads off the legacy site.
     Keep,
+    /// A legacy page with no new URL yet: kept as it is, for a decision.
+    Undecided,
+    /// A legacy page the legacy site itself answered with this error status: kept as it
+    /// is, for an editor to remove or replace.
+    Broken(u16),
     /// A legacy page that moves: link to its new URL.
     Rewrite(String),
     /// A file that becomes an attachment with this id (its file name).
@@ -781,7 +786,9 @@ impl Converter<'_, '_> {
                 format!("[AttachmentLink: {id}]")
             }
             LinkTarget::Rewrite(new) => markdown_link(&text, &plain_text, new),
-            LinkTarget::Keep => markdown_link(&text, &plain_text, &absolute),
+            LinkTarget::Keep | LinkTarget::Undecided | LinkTarget::Broken(_) => {
+                markdown_link(&text, &plain_text, &absolute)
+            }
         };
         self.append_inline(&format!("{leading}{written}{trailing}"));
     }

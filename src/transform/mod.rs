@@ -644,10 +644,10 @@ impl Context<'_> {
     /// Where a link to a page the mappings decide goes: the redirect's target, or the
     /// page's copy in the web archive, as Bouncer answers for the link without its
     /// insignificant parameters (a published page should not carry the crawl's session
-    /// id). A page left unresolved keeps its link.
-    fn followed(&self, outcome: &Outcome, url: &Url) -> LinkTarget {
+    /// id). A page left unresolved keeps its link (`key` is the link's own).
+    fn followed(&self, outcome: &Outcome, url: &Url, key: &str) -> LinkTarget {
         if matches!(outcome, Outcome::Unresolved | Outcome::NotFound) {
-            return LinkTarget::Keep;
+            return self.kept(key);
         }
         let mut link = url.clone();
         if let Some(query) = url.query() {
@@ -658,16 +658,16 @@ impl Context<'_> {
         answer
             .location
             .or(answer.archive_url)
-            .map_or(LinkTarget::Keep, LinkTarget::Rewrite)
+            .map_or_else(|| self.kept(key), LinkTarget::Rewrite)
     }
 
-    /// The error the legacy site answered for a link's URL, or for the end of the redirect
-    /// chain it starts.
-    fn legacy_error(&self, href: &str) -> Option<u16> {
-        let key = self.canonicalizer.key(href).ok()?;
-        std::iter::once(&key)
-            .chain(self.moved.get(&key))
+    /// A link to a legacy page that stays as it is: broken when the legacy site answered
+    /// it (or the end of the redirect chain it starts) with an error, otherwise undecided.
+    fn kept(&self, key: &str) -> LinkTarget {
+        std::iter::once(key)
+            .chain(self.moved.get(key).map(String::as_str))
             .find_map(|key| self.errors.get(key).copied())
+            .map_or(LinkTarget::Undecided, LinkTarget::Broken)
     }
 
     /// A page's draft and its Govspeak.
@@ -683,24 +683,24 @@ impl Context<'_> {
             if !self.site.has_host(host) {
                 return LinkTarget::Keep;
             }
-            let Ok(key) = self.canonicalizer.key(url.as_str()) else {
-                return LinkTarget::Keep;
+            let Ok(link_key) = self.canonicalizer.key(url.as_str()) else {
+                return LinkTarget::Undecided;
             };
             // A URL the legacy site redirected stands for the page its chain ended at, as
             // the table folds chains; its own decision, if any, comes first.
-            for key in std::iter::once(&key).chain(self.moved.get(&key)) {
+            for key in std::iter::once(&link_key).chain(self.moved.get(&link_key)) {
                 let found = self.keys.get(key);
                 if let Some((id, kind)) = found
                     && kind == "attachment"
                 {
                     return match self.files.get(id) {
                         Some(file) => LinkTarget::Attachment(file.name.clone()),
-                        None => LinkTarget::Keep,
+                        None => self.kept(&link_key),
                     };
                 }
                 // A page the mappings decide goes where the table sends it, not to its draft.
                 if let Some(outcome) = self.decisions.outcome(key) {
-                    return self.followed(&outcome, url);
+                    return self.followed(&outcome, url, &link_key);
                 }
                 if let Some((id, _)) = found {
                     // A URL merged into another page goes where that page goes.
@@ -708,12 +708,12 @@ impl Context<'_> {
                         && page_key != key
                         && let Some(outcome) = self.decisions.outcome(page_key)
                     {
-                        return self.followed(&outcome, url);
+                        return self.followed(&outcome, url, &link_key);
                     }
                     return LinkTarget::Rewrite(format!("{PLACEHOLDER}{id}"));
                 }
             }
-            LinkTarget::Keep
+            self.kept(&link_key)
         };
         let path_key = crate::canonical::key_as_path(&page.key);
         // Publications list their files; other formats embed them. The format depends on
@@ -736,6 +736,9 @@ impl Context<'_> {
             false => 1 + memchr::memchr_iter(b' ', text.as_bytes()).count(),
         };
         let facts = crate::extract::facts::page_facts(&elements, text, base.as_ref());
+        // A link the legacy site itself answered with an error is broken already: the
+        // editor's fix is to remove or replace it, not to wait for a decision.
+        let (mut broken, mut undecided) = (Vec::new(), Vec::new());
         for link in &conversion.links {
             match &link.target {
                 LinkTarget::Attachment(id) => {
@@ -748,6 +751,8 @@ impl Context<'_> {
                     }
                 }
                 LinkTarget::Rewrite(_) => internal_links += 1,
+                LinkTarget::Broken(status) => broken.push((link.href.as_str(), *status)),
+                LinkTarget::Undecided => undecided.push(link.href.as_str()),
                 LinkTarget::Keep => {}
             }
         }
@@ -786,27 +791,6 @@ impl Context<'_> {
         }
         if choice.schema_name == "publication" && conversion.attachments.is_empty() {
             warnings.push("a publication needs at least one attachment".to_owned());
-        }
-        let unknown_legacy: Vec<&str> = conversion
-            .links
-            .iter()
-            .filter(|l| l.target == LinkTarget::Keep)
-            .filter(|l| {
-                Url::parse(&l.href)
-                    .ok()
-                    .and_then(|u| u.host_str().map(|h| self.site.has_host(h)))
-                    .unwrap_or(false)
-            })
-            .map(|l| l.href.as_str())
-            .collect();
-        // A link the legacy site itself answered with an error is broken already: the
-        // editor's fix is to remove or replace it, not to wait for a decision.
-        let (mut broken, mut undecided) = (Vec::new(), Vec::new());
-        for href in unknown_legacy {
-            match self.legacy_error(href) {
-                Some(status) => broken.push((href, status)),
-                None => undecided.push(href),
-            }
         }
         if let Some((href, status)) = broken.first() {
             warnings.push(format!(
