@@ -215,20 +215,32 @@ fn lenient_uri(value: &str) -> bool {
     !value.is_empty() && !value.contains(char::is_whitespace)
 }
 
-fn validators() -> &'static HashMap<&'static str, jsonschema::Validator> {
-    static VALIDATORS: OnceLock<HashMap<&'static str, jsonschema::Validator>> = OnceLock::new();
-    VALIDATORS.get_or_init(|| {
+/// The bundled schemas, parsed once for both the validators and the document types.
+fn schemas() -> &'static HashMap<&'static str, Value> {
+    static SCHEMAS: OnceLock<HashMap<&'static str, Value>> = OnceLock::new();
+    SCHEMAS.get_or_init(|| {
         super::SCHEMAS
             .iter()
             .filter_map(|name| {
-                let schema: Value =
-                    serde_json::from_str(schema_text(name)?).expect("bundled schemas are JSON");
+                let schema = serde_json::from_str(schema_text(name)?);
+                Some((*name, schema.expect("bundled schemas are JSON")))
+            })
+            .collect()
+    })
+}
+
+fn validators() -> &'static HashMap<&'static str, jsonschema::Validator> {
+    static VALIDATORS: OnceLock<HashMap<&'static str, jsonschema::Validator>> = OnceLock::new();
+    VALIDATORS.get_or_init(|| {
+        schemas()
+            .iter()
+            .map(|(name, schema)| {
                 let validator = jsonschema::options()
                     .should_validate_formats(true)
                     .with_format("uri", lenient_uri)
-                    .build(&schema)
+                    .build(schema)
                     .expect("bundled schemas compile");
-                Some((*name, validator))
+                (*name, validator)
             })
             .collect()
     })
@@ -239,11 +251,9 @@ fn validators() -> &'static HashMap<&'static str, jsonschema::Validator> {
 pub fn document_types(schema: &str) -> &'static [String] {
     static ENUMS: OnceLock<HashMap<&'static str, Vec<String>>> = OnceLock::new();
     let enums = ENUMS.get_or_init(|| {
-        super::SCHEMAS
+        schemas()
             .iter()
-            .filter_map(|name| {
-                let schema: Value =
-                    serde_json::from_str(schema_text(name)?).expect("bundled schemas are JSON");
+            .map(|(name, schema)| {
                 let allowed = schema["properties"]["document_type"]["enum"]
                     .as_array()
                     .map(|values| {
@@ -253,7 +263,7 @@ pub fn document_types(schema: &str) -> &'static [String] {
                             .collect()
                     })
                     .unwrap_or_default();
-                Some((*name, allowed))
+                (*name, allowed)
             })
             .collect()
     });
