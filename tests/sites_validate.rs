@@ -458,3 +458,39 @@ fn a_folder_of_configs_is_checked_as_one_estate() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_site_is_named_by_its_abbreviation_as_in_every_other_command() {
+    let validate = |arg: &str| {
+        let output = phe_migrate()
+            .current_dir(repo_root())
+            .args(["sites", "validate", arg])
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, stdout, stderr) = validate("phe_ndawg");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout.contains(
+            "crawl-configs/phe_ndawg.yml:6:16: warning: tna_timestamp 20170605150000 is a stub"
+        ) && stdout.contains("checked 1 site config: 0 errors, 1 warning"),
+        "{stdout}"
+    );
+    let (code, _, stderr) = validate("phe_ndawf");
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("unknown site \"phe_ndawf\": there is no crawl-configs/phe_ndawf.yml; did you mean phe_ndawg?"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = validate("crawl-configs/missing.yml");
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("crawl-configs/missing.yml: no such file or folder"),
+        "{stderr}"
+    );
+}

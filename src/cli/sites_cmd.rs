@@ -22,8 +22,8 @@ pub enum SitesCommand {
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// Config files or folders to check (default: every file in the workspace's
-    /// crawl-configs/). Hosts are also checked against the rest of the workspace's estate.
+    /// Config files, folders or site abbreviations to check (default: every file in the
+    /// workspace's crawl-configs/). Hosts are also checked against the rest of the estate.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Fail (exit 2) on warnings too, e.g. stub web archive timestamps.
@@ -62,10 +62,17 @@ fn validate(args: ValidateArgs, workspace: &Workspace, out: &mut dyn Write) -> R
             } else if path.is_file() {
                 files.push(path.clone());
             } else {
-                return Err(Error::Usage(format!(
-                    "{}: no such file or folder",
-                    path.display()
-                )));
+                // A site's abbreviation, as every other command takes.
+                let file = match workspace.config_path(&path.to_string_lossy())? {
+                    file if file.is_file() => file,
+                    _ => {
+                        return Err(Error::Usage(format!(
+                            "{}: no such file or folder",
+                            path.display()
+                        )));
+                    }
+                };
+                files.push(file);
             }
         }
         // The rest of the workspace's estate, so hosts are checked against it too.

@@ -67,35 +67,40 @@ impl Workspace {
 
     /// Finds a site given as an abbreviation in the workspace or as a path to a config file.
     pub fn resolve_site(&self, arg: &str) -> Result<Site, Error> {
-        let as_path = Path::new(arg);
-        let path = if arg.ends_with(".yml") || arg.ends_with(".yaml") || as_path.is_file() {
-            as_path.to_path_buf()
-        } else {
-            let candidate = self.configs_dir().join(format!("{arg}.yml"));
-            if !candidate.is_file() {
-                let known: Vec<String> = self
-                    .config_files()
-                    .unwrap_or_default()
-                    .iter()
-                    .filter_map(|p| p.file_stem()?.to_str().map(str::to_owned))
-                    .collect();
-                let refs: Vec<&str> = known.iter().map(String::as_str).collect();
-                let hint = match diagnostic::did_you_mean(arg, &refs) {
-                    Some(s) => format!("did you mean {s}?"),
-                    None => "run `phe-migrate sites list` to see the sites".to_owned(),
-                };
-                return Err(Error::Usage(format!(
-                    "unknown site {arg:?}: there is no {}; {hint}",
-                    candidate.display()
-                )));
-            }
-            candidate
-        };
+        let path = self.config_path(arg)?;
         let report = load_site(&path);
         match report.site {
             Some(site) => Ok(site),
             None => Err(Error::Invalid(report.diagnostics)),
         }
+    }
+
+    /// The config file a command-line argument names: a path to a file, or a site's
+    /// abbreviation in crawl-configs/ (with a suggestion when it is none).
+    pub fn config_path(&self, arg: &str) -> Result<PathBuf, Error> {
+        let as_path = Path::new(arg);
+        if arg.ends_with(".yml") || arg.ends_with(".yaml") || as_path.is_file() {
+            return Ok(as_path.to_path_buf());
+        }
+        let candidate = self.configs_dir().join(format!("{arg}.yml"));
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+        let known: Vec<String> = self
+            .config_files()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|p| p.file_stem()?.to_str().map(str::to_owned))
+            .collect();
+        let refs: Vec<&str> = known.iter().map(String::as_str).collect();
+        let hint = match diagnostic::did_you_mean(arg, &refs) {
+            Some(s) => format!("did you mean {s}?"),
+            None => "run `phe-migrate sites list` to see the sites".to_owned(),
+        };
+        Err(Error::Usage(format!(
+            "unknown site {arg:?}: there is no {}; {hint}",
+            candidate.display()
+        )))
     }
 }
 
