@@ -1088,7 +1088,7 @@ fn slips_in_a_mappings_file_are_reported_at_their_line() {
     std::fs::create_dir_all(&mappings).unwrap();
     std::fs::write(
         mappings.join("minitrue.yml"),
-        "pages:\n  - path: /news/2084.html\n    type: redirect\n    new_url: https://www.gov.uk/government/news/2084\nsections:\n  - prefix: news\n    type: archive\n  - prefix: /newz/\n    type: archive\n  - prefix: /News/\n    type: archive\n  - prefix: /press/\n    typ: redirect\n    new_url: https://www.gov.uk/government/news\n",
+        "pages:\n  - path: /news/2084.html\n    type: redirect\n    new_url: https://www.gov.uk/government/news/2084\nsections:\n  - prefix: news\n    type: archive\n  - prefix: /newz/\n    type: archive\n  - prefix: /News/\n    type: archive\n  - prefix: /press/\n    new_url: https://www.gov.uk/government/news\n",
     )
     .unwrap();
     let out = ws.path().join("out");
@@ -1121,7 +1121,7 @@ fn slips_in_a_mappings_file_are_reported_at_their_line() {
     );
     // Sections match lower-cased keys, so /News/ holds the mapped /news/2084.html.
     assert_eq!(said("minitrue.yml:10"), []);
-    // A decision whose type is misspelt would not count: refused, with the fix.
+    // A decision whose type is forgotten would not count: refused, with the fix.
     assert_eq!(
         said("minitrue.yml:12"),
         [(
@@ -1129,6 +1129,22 @@ fn slips_in_a_mappings_file_are_reported_at_their_line() {
             "/press/ has new_url but no type: add `type: redirect`".to_owned()
         )]
     );
+    // A misspelt key is no key at all: the file is refused at its place.
+    let slipped = std::fs::read_to_string(mappings.join("minitrue.yml"))
+        .unwrap()
+        .replace(
+            "    new_url: https://www.gov.uk/government/news\n",
+            "    typ: redirect\n    new_url: https://www.gov.uk/government/news\n",
+        );
+    std::fs::write(mappings.join("minitrue.yml"), slipped).unwrap();
+    match redirects::sources::table(&site, &out, &mappings, &estate) {
+        Err(phe_migrate::error::Error::Invalid(found)) => {
+            assert_eq!(found.len(), 1);
+            assert_eq!((found[0].position.line, found[0].position.column), (13, 5));
+            assert_eq!(found[0].message, "unknown key `typ`");
+        }
+        other => panic!("{other:?}"),
+    }
     // Without a crawl the table says so.
     assert!(
         table

@@ -5,10 +5,99 @@ use std::path::Path;
 
 use globset::{Glob, GlobMatcher};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use crate::config::yaml::YamlDocument;
 use crate::diagnostic::{Diagnostic, Position, nearest_of};
 use crate::error::{Error, Result};
+
+/// The keys a mappings file holds at its top; each stage reads its own part (formats and
+/// needs for the transform and the audits, decisions for the redirect table).
+const TOP_KEYS: &[&str] = &[
+    "schema",
+    "site",
+    "needs",
+    "site_needs",
+    "sections",
+    "pages",
+    "formats",
+];
+
+/// The keys of a `sections:` or `pages:` entry, besides its `prefix:` or `path:`.
+const ENTRY_KEYS: &[&str] = &[
+    "type",
+    "new_url",
+    "archive_url",
+    "suggested_url",
+    "needs",
+    "disposition",
+    "notes",
+];
+
+const FORMATS_HELP: &str =
+    "formats entries look like `- match: {path: /news/*}` with `schema_name:` and `document_type:`";
+
+const DECISIONS_HELP: &str = "pages look like `- path: /old.html` with `type: redirect`, `archive` or `unresolved` (and `new_url:` for a redirect); sections take `prefix: /folder/` instead of `path:`";
+
+/// Reads a mappings file's YAML for any stage that takes its part as `T`. A syntax error,
+/// a key given twice, or a key no stage reads (a misspelt `pages:` or `path:` would drop
+/// its decisions without a word) comes back as diagnostics at their places. The document
+/// comes back too, for the positions of later messages.
+pub fn read_document<T: DeserializeOwned + Default>(
+    path: &Path,
+    text: &str,
+) -> std::result::Result<(T, YamlDocument), Vec<Diagnostic>> {
+    let doc = YamlDocument::parse(path, text.to_owned()).map_err(|d| vec![d])?;
+    if text.trim().is_empty() {
+        return Ok((T::default(), doc));
+    }
+    if let Some(duplicate) = doc.duplicates.first() {
+        return Err(vec![duplicate.diagnostic(path)]);
+    }
+    let unknown = unknown_keys(&doc);
+    if !unknown.is_empty() {
+        return Err(unknown);
+    }
+    match doc.deserialize() {
+        Ok(part) => Ok((part, doc)),
+        Err(d) => {
+            let help = match d.message.starts_with("formats") {
+                true => FORMATS_HELP,
+                false => DECISIONS_HELP,
+            };
+            Err(vec![d.with_help(help)])
+        }
+    }
+}
+
+/// Keys no stage reads, at the top of the file and in its sections and pages.
+fn unknown_keys(doc: &YamlDocument) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    let mut check = |parent: &[&str], allowed: &[&str], what: &str| {
+        for (key, position) in doc.keys(parent) {
+            if !allowed.contains(&key.as_str()) {
+                let help = nearest_of(key, allowed, &format!("{what} takes"), "use one of");
+                found.push(
+                    Diagnostic::error(&doc.path, *position, format!("unknown key `{key}`"))
+                        .with_help(help),
+                );
+            }
+        }
+    };
+    check(&[], TOP_KEYS, "A mappings file");
+    for (list, own) in [("sections", "prefix"), ("pages", "path")] {
+        let mut allowed = vec![own];
+        allowed.extend_from_slice(ENTRY_KEYS);
+        let what = format!("An entry of {list}:");
+        for i in (0..).map(|i: usize| i.to_string()) {
+            if !doc.contains(&[list, &i]) {
+                break;
+            }
+            check(&[list, &i], &allowed, &what);
+        }
+    }
+    found
+}
 
 #[derive(Debug, Default, Deserialize)]
 struct File {
@@ -118,20 +207,7 @@ impl Mappings {
     /// its line and column.
     pub fn parse(path: &Path, text: &str) -> Result<Mappings> {
         let usage = |d: Diagnostic| Error::Invalid(vec![d]);
-        let doc = YamlDocument::parse(path, text.to_owned()).map_err(usage)?;
-        let file: File = if text.trim().is_empty() {
-            File::default()
-        } else {
-            doc.deserialize().map_err(|d| {
-                // A key given twice keeps its own help; the rest are misshapen entries.
-                if !doc.duplicates.is_empty() {
-                    return usage(d);
-                }
-                usage(d.with_help(
-                    "formats entries look like `- match: {path: /news/*}` with `schema_name:` and `document_type:`",
-                ))
-            })?
-        };
+        let (file, doc): (File, _) = read_document(path, text).map_err(Error::Invalid)?;
         let mut rules = Vec::new();
         for (i, rule) in file.formats.into_iter().enumerate() {
             let i = i.to_string();
@@ -314,6 +390,38 @@ impl Mappings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_no_stage_reads_is_refused_at_its_place_with_the_likely_one() {
+        let text = "site: x\npage:\n  - path: /a.html\nsections:\n  - prefix: /b/\n    typ: archive\npages:\n  - pathh: /c.html\n    type: archive\n  - path: /d.html\n    notes: kept for the record\n";
+        let Err(found) = read_document::<File>(Path::new("m.yml"), text) else {
+            panic!("accepted");
+        };
+        let shown: Vec<String> = found
+            .iter()
+            .map(|d| {
+                format!("{d}")
+                    .lines()
+                    .take(2)
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "m.yml:2:1: error: unknown key `page` |     help: did you mean `pages`? A mappings file takes schema, site, needs, site_needs, sections, pages, formats",
+                "m.yml:6:5: error: unknown key `typ` |     help: did you mean `type`? An entry of sections: takes prefix, type, new_url, archive_url, suggested_url, needs, disposition, notes",
+                "m.yml:8:5: error: unknown key `pathh` |     help: did you mean `path`? An entry of pages: takes path, type, new_url, archive_url, suggested_url, needs, disposition, notes",
+            ]
+        );
+        // The demo's own files use every key they hold rightly.
+        for site in ["demo_chobs", "demo_comare", "demo_hpa"] {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("mappings/{site}.yml"));
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(read_document::<File>(&path, &text).is_ok(), "{site}");
+        }
+    }
 
     const RULES: &str = "\
 # Formats for a test site.

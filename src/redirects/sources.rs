@@ -521,13 +521,9 @@ fn read_yaml(canonicalizer: &Canonicalizer, path: &Path, inputs: &mut Inputs) ->
         return Ok(());
     }
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let file: YamlFile = serde_norway::from_str(&text).map_err(|e| {
-        let at = e
-            .location()
-            .map(|l| format!("{}:{}:", l.line(), l.column()))
-            .unwrap_or_default();
-        Error::Usage(format!("{}:{at} {e}", path.display()))
-    })?;
+    // The transform's reading too, so that both stages refuse a slip alike.
+    let (file, _): (YamlFile, _) =
+        crate::formats::mappings::read_document(path, &text).map_err(Error::Invalid)?;
     // Where each entry stands, for messages: the next line holding its `path:` or
     // `prefix:` with its text, after the previous entry with the same text.
     let lines: Vec<&str> = text.lines().collect();
