@@ -1040,6 +1040,23 @@ fn cloudflare_lists_hold_global_redirects_and_with_redirect_archived_the_archive
         ),
         "{text}"
     );
+    // Fastly's dictionaries hold paths, so the rule goes to the VCL, said so.
+    let table = redirects::resolve(
+        &appended,
+        &appended.canonicalizer(Mode::Govuk),
+        Inputs {
+            known: known(&appended),
+            ..Inputs::default()
+        },
+    );
+    let fastly = cdn::fastly(&appended, &table);
+    let json: serde_json::Value = serde_json::from_slice(&fastly.bytes.unwrap()).unwrap();
+    assert_eq!(json["global"], "=301 https://www.gov.uk (+path)");
+    assert_eq!(json["dictionaries"].as_array().map(Vec::len), Some(0));
+    assert_eq!(
+        fastly.findings[0].message,
+        "the global rule =301 https://www.gov.uk (+path) answers every path, so the dictionaries hold none: apply it in the VCL (it is under \"global\")"
+    );
     // Unresolved paths are left out unless they go to the web archive, each host to the
     // copy of its own URL.
     let plain = site(MINITRUE);

@@ -223,12 +223,24 @@ pub fn fastly(site: &Site, table: &Table) -> Written {
             ),
         ));
     }
-    let mut bytes = serde_json::to_vec_pretty(&json!({
+    let mut document = json!({
         "site": site.abbr,
         "homepage": site.homepage,
         "dictionaries": dictionaries,
-    }))
-    .unwrap_or_default();
+    });
+    // A global rule answers every path, so no path is in the dictionaries: the VCL must
+    // apply the rule itself, as Bouncer does after its own paths.
+    if let Some(rule) = table.entries.iter().find_map(|e| match &e.outcome {
+        Outcome::Global { rule } => Some(rule),
+        _ => None,
+    }) {
+        document["global"] = json!(rule.to_string());
+        findings.push(Finding::warning(
+            site.source.display().to_string(),
+            format!("the global rule {rule} answers every path, so the dictionaries hold none: apply it in the VCL (it is under \"global\")"),
+        ));
+    }
+    let mut bytes = serde_json::to_vec_pretty(&document).unwrap_or_default();
     bytes.push(b'\n');
     Written {
         bytes: Some(bytes),
