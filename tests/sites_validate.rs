@@ -494,3 +494,53 @@ fn a_site_is_named_by_its_abbreviation_as_in_every_other_command() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_sites_mappings_file_is_checked_with_its_config() {
+    let ws = tempfile::tempdir().unwrap();
+    for folder in ["crawl-configs", "mappings"] {
+        std::fs::create_dir_all(ws.path().join(folder)).unwrap();
+    }
+    std::fs::copy(
+        repo_root().join("crawl-configs/demo_comare.yml"),
+        ws.path().join("crawl-configs/demo_comare.yml"),
+    )
+    .unwrap();
+    let mappings = std::fs::read_to_string(repo_root().join("mappings/demo_comare.yml")).unwrap();
+    let validate = || {
+        let output = phe_migrate()
+            .args(["sites", "validate", "demo_comare", "--workspace"])
+            .arg(ws.path())
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    };
+    // The demo's own file: its needs' warnings, as the audit would give them.
+    std::fs::write(ws.path().join("mappings/demo_comare.yml"), &mappings).unwrap();
+    let (code, stdout) = validate();
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(
+        stdout.contains(
+            "mappings/demo_comare.yml:6:7: warning: need \"comare-advice\" has no evidence"
+        ) && stdout.ends_with("checked 1 site config and 1 mappings file: 0 errors, 1 warning\n"),
+        "{stdout}"
+    );
+    // A misspelt `pages:` would drop every page decision: an error before any stage runs.
+    let line = mappings.lines().position(|l| l == "pages:").unwrap() + 1;
+    std::fs::write(
+        ws.path().join("mappings/demo_comare.yml"),
+        mappings.replace("\npages:\n", "\npage:\n"),
+    )
+    .unwrap();
+    let (code, stdout) = validate();
+    assert_eq!(code, Some(2), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "mappings/demo_comare.yml:{line}:1: error: unknown key `page`\n    help: did you mean `pages`?"
+        )) && stdout.ends_with("checked 1 site config and 1 mappings file: 1 error, 0 warnings\n"),
+        "{stdout}"
+    );
+}

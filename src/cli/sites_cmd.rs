@@ -9,11 +9,13 @@ use serde::Serialize;
 use super::stdout_error;
 use crate::config::{self, GlobalRule, Site, Workspace};
 use crate::error::{Error, Result};
+use crate::formats::Mappings;
 
 #[derive(Debug, Subcommand)]
 pub enum SitesCommand {
-    /// Check site configs against GOV.UK Transition's rules and ours; prints every problem as
-    /// file:line:column. Exits 2 if any config has an error.
+    /// Check site configs against GOV.UK Transition's rules and ours, and each site's
+    /// mappings/<abbr>.yml as the later stages read it; prints every problem as
+    /// file:line:column. Exits 2 on any error.
     Validate(ValidateArgs),
     /// List the estate: host, aliases, global rule, significant query parameters, web
     /// archive timestamp.
@@ -82,13 +84,20 @@ fn validate(args: ValidateArgs, workspace: &Workspace, out: &mut dyn Write) -> R
         };
         config::load_files(&files, &context)
     };
+    let checked = report.sites.len() + files_with_errors(&report);
+    let mut report = report;
+    let mappings = check_mappings(&report.sites, workspace)?;
+    report.diagnostics.extend(mappings.diagnostics);
     for d in &report.diagnostics {
         writeln!(out, "{d}").map_err(stdout_error)?;
     }
-    let checked = report.sites.len() + files_with_errors(&report);
+    let and_mappings = match mappings.files {
+        0 => String::new(),
+        n => format!(" and {n} mappings file{}", plural(n)),
+    };
     writeln!(
         out,
-        "checked {checked} site config{}: {} error{}, {} warning{}",
+        "checked {checked} site config{}{and_mappings}: {} error{}, {} warning{}",
         plural(checked),
         report.error_count(),
         plural(report.error_count()),
@@ -98,6 +107,40 @@ fn validate(args: ValidateArgs, workspace: &Workspace, out: &mut dyn Write) -> R
     .map_err(stdout_error)?;
     let failed = report.error_count() > 0 || (args.deny_warnings && report.warning_count() > 0);
     Ok(if failed { 2 } else { 0 })
+}
+
+/// What the mappings files of the checked sites hold wrongly, as the transform, the report
+/// and the audits would find it (YAML, keys, formats rules, needs), before any of them runs.
+struct MappingsCheck {
+    files: usize,
+    diagnostics: Vec<crate::diagnostic::Diagnostic>,
+}
+
+fn check_mappings(sites: &[Site], workspace: &Workspace) -> Result<MappingsCheck> {
+    let mut check = MappingsCheck {
+        files: 0,
+        diagnostics: Vec::new(),
+    };
+    for site in sites {
+        let path = workspace.mappings_dir().join(format!("{}.yml", site.abbr));
+        if !path.is_file() {
+            continue;
+        }
+        check.files += 1;
+        match Mappings::load(&path) {
+            Ok(_) => {}
+            Err(Error::Invalid(found)) => {
+                check.diagnostics.extend(found);
+                continue;
+            }
+            Err(other) => return Err(other),
+        }
+        let canonicalizer = site.canonicalizer(crate::canonical::Mode::Govuk);
+        check
+            .diagnostics
+            .extend(crate::audit::needs::load(&path, &canonicalizer).diagnostics);
+    }
+    Ok(check)
 }
 
 fn files_with_errors(report: &config::EstateReport) -> usize {
