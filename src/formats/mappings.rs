@@ -34,6 +34,22 @@ const ENTRY_KEYS: &[&str] = &[
     "notes",
 ];
 
+/// The keys of a user need under `needs:`, and of one of its `targets:`.
+const NEED_KEYS: &[&str] = &[
+    "id",
+    "role",
+    "goal",
+    "benefit",
+    "met_when",
+    "justifications",
+    "impact",
+    "evidence",
+    "status",
+    "duplicate_of",
+    "targets",
+];
+const TARGET_KEYS: &[&str] = &["url", "kind", "state"];
+
 const FORMATS_HELP: &str =
     "formats entries look like `- match: {path: /news/*}` with `schema_name:` and `document_type:`";
 
@@ -85,15 +101,32 @@ fn unknown_keys(doc: &YamlDocument) -> Vec<Diagnostic> {
         }
     };
     check(&[], TOP_KEYS, "A mappings file");
+    let entries = |list: &[&str]| {
+        (0..)
+            .map(|i: usize| i.to_string())
+            .take_while(|i| {
+                let mut at = list.to_vec();
+                at.push(i);
+                doc.contains(&at)
+            })
+            .collect::<Vec<String>>()
+    };
     for (list, own) in [("sections", "prefix"), ("pages", "path")] {
         let mut allowed = vec![own];
         allowed.extend_from_slice(ENTRY_KEYS);
         let what = format!("An entry of {list}:");
-        for i in (0..).map(|i: usize| i.to_string()) {
-            if !doc.contains(&[list, &i]) {
-                break;
-            }
+        for i in entries(&[list]) {
             check(&[list, &i], &allowed, &what);
+        }
+    }
+    for i in entries(&["needs"]) {
+        check(&["needs", &i], NEED_KEYS, "A need");
+        for j in entries(&["needs", &i, "targets"]) {
+            check(
+                &["needs", &i, "targets", &j],
+                TARGET_KEYS,
+                "A need's target",
+            );
         }
     }
     found
@@ -393,7 +426,7 @@ mod tests {
 
     #[test]
     fn a_key_no_stage_reads_is_refused_at_its_place_with_the_likely_one() {
-        let text = "site: x\npage:\n  - path: /a.html\nsections:\n  - prefix: /b/\n    typ: archive\npages:\n  - pathh: /c.html\n    type: archive\n  - path: /d.html\n    notes: kept for the record\n";
+        let text = "site: x\npage:\n  - path: /a.html\nsections:\n  - prefix: /b/\n    typ: archive\npages:\n  - pathh: /c.html\n    type: archive\n  - path: /d.html\n    notes: kept for the record\nneeds:\n  - id: n1\n    rol: analyst\n    targets:\n      - url: https://fingertips.phe.org.uk/\n        kinds: fingertips\n";
         let Err(found) = read_document::<File>(Path::new("m.yml"), text) else {
             panic!("accepted");
         };
@@ -413,6 +446,8 @@ mod tests {
                 "m.yml:2:1: error: unknown key `page` |     help: did you mean `pages`? A mappings file takes schema, site, needs, site_needs, sections, pages, formats",
                 "m.yml:6:5: error: unknown key `typ` |     help: did you mean `type`? An entry of sections: takes prefix, type, new_url, archive_url, suggested_url, needs, disposition, notes",
                 "m.yml:8:5: error: unknown key `pathh` |     help: did you mean `path`? An entry of pages: takes path, type, new_url, archive_url, suggested_url, needs, disposition, notes",
+                "m.yml:14:5: error: unknown key `rol` |     help: did you mean `role`? A need takes id, role, goal, benefit, met_when, justifications, impact, evidence, status, duplicate_of, targets",
+                "m.yml:17:9: error: unknown key `kinds` |     help: did you mean `kind`? A need's target takes url, kind, state",
             ]
         );
         // The demo's own files use every key they hold rightly.
