@@ -47,6 +47,17 @@ fn redirect(u: &str) -> Outcome {
     }
 }
 
+/// URLs the crawl saw, each with its lookup key.
+fn known_urls(canonicalizer: &Canonicalizer, raws: &[&str]) -> Vec<redirects::KnownUrl> {
+    raws.iter()
+        .map(|raw| redirects::KnownUrl {
+            raw: (*raw).to_owned(),
+            key: canonicalizer.key(raw).unwrap(),
+            ..Default::default()
+        })
+        .collect()
+}
+
 #[test]
 fn transition_import_vectors() {
     // I01–I04: rows that are not data, and the homepage, are ignored.
@@ -726,18 +737,15 @@ fn s3_routing_rules_answer_every_legacy_path_as_the_table_does_or_say_why_not() 
         ("/members/".to_owned(), rule(redirect(&gov("members")), 7)),
         ("/profiles/".to_owned(), rule(redirect(&gov("profiles")), 8)),
     ];
-    let known = [
-        "http://www.minitrue.gov.uk/Members/Alice.html",
-        "http://www.minitrue.gov.uk/members/b",
-        "http://www.minitrue.gov.uk/profiles",
-        "http://www.minitrue.gov.uk/profiles/x?area=1",
-    ]
-    .map(|raw| redirects::KnownUrl {
-        raw: raw.to_owned(),
-        key: canonicalizer.key(raw).unwrap(),
-        ..Default::default()
-    })
-    .to_vec();
+    let known = known_urls(
+        &canonicalizer,
+        &[
+            "http://www.minitrue.gov.uk/Members/Alice.html",
+            "http://www.minitrue.gov.uk/members/b",
+            "http://www.minitrue.gov.uk/profiles",
+            "http://www.minitrue.gov.uk/profiles/x?area=1",
+        ],
+    );
     let table = redirects::resolve(
         &site,
         &canonicalizer,
@@ -901,18 +909,15 @@ fn with_redirect_archived_s3_sends_archived_pages_and_sections_to_their_web_arch
             rule(redirect("https://www.gov.uk/members"), 6),
         ),
     ];
-    let known = [
-        "http://www.minitrue.gov.uk/Records/1984.html",
-        "http://www.minitrue.gov.uk/records/2084",
-        "http://www.minitrue.gov.uk/Unpersons.html",
-        "http://www.minitrue.gov.uk/members/b",
-    ]
-    .map(|raw| redirects::KnownUrl {
-        raw: raw.to_owned(),
-        key: canonicalizer.key(raw).unwrap(),
-        ..Default::default()
-    })
-    .to_vec();
+    let known = known_urls(
+        &canonicalizer,
+        &[
+            "http://www.minitrue.gov.uk/Records/1984.html",
+            "http://www.minitrue.gov.uk/records/2084",
+            "http://www.minitrue.gov.uk/Unpersons.html",
+            "http://www.minitrue.gov.uk/members/b",
+        ],
+    );
     let table = redirects::resolve(
         &site,
         &canonicalizer,
@@ -1004,14 +1009,10 @@ fn with_redirect_archived_s3_sends_archived_pages_and_sections_to_their_web_arch
 fn cloudflare_lists_hold_global_redirects_and_with_redirect_archived_the_archive_links() {
     use phe_migrate::redirects::cdn::{self, CloudflarePlan, Gone};
     let known = |site: &Site| {
-        let canonicalizer = site.canonicalizer(Mode::Govuk);
-        ["http://www.minitrue.gov.uk/Doublethink/A.html"]
-            .map(|raw| redirects::KnownUrl {
-                raw: raw.to_owned(),
-                key: canonicalizer.key(raw).unwrap(),
-                ..Default::default()
-            })
-            .to_vec()
+        known_urls(
+            &site.canonicalizer(Mode::Govuk),
+            &["http://www.minitrue.gov.uk/Doublethink/A.html"],
+        )
     };
     let list = |site: &Site, gone_as: Gone| {
         let table = redirects::resolve(
