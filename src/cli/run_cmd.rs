@@ -199,14 +199,10 @@ pub fn run(
             })
             .collect(),
     };
-    // Every site and its mappings are checked before anything runs: a typo fails the batch
-    // at once, not when the transform reaches it after a long crawl.
+    // Every site is checked before anything runs: a typo fails the batch at once.
     let mut sites = Vec::new();
     for spec in &specs {
         let site = workspace.resolve_site(&spec.site)?;
-        crate::formats::Mappings::load(
-            &workspace.mappings_dir().join(format!("{}.yml", site.abbr)),
-        )?;
         let mut resolve = args.resolve.clone();
         for r in &spec.resolve {
             resolve.push(super::crawl_cmd::parse_resolve(r).map_err(|e| {
