@@ -992,6 +992,28 @@ fn with_redirect_archived_s3_sends_archived_pages_and_sections_to_their_web_arch
             "5 path(s) 301 to their web-archive copy (--redirect-archived), where Bouncer answers 410 with a link to it",
         ]
     );
+    // A Cloudflare list cannot hold a section, only the paths the table knows under it.
+    let listed = cdn::cloudflare(&site, &table, cdn::CloudflarePlan::Free, Gone::ToArchive);
+    let sections = listed
+        .findings
+        .iter()
+        .find(|f| f.message.contains("section(s)"))
+        .unwrap();
+    assert!(
+        sections.message.starts_with("2 section(s) (e.g. /")
+            && sections.message.contains("falls through to the origin"),
+        "{}",
+        sections.message
+    );
+    let without = cdn::cloudflare(&site, &table, cdn::CloudflarePlan::Free, Gone::LeftOut);
+    assert!(
+        without
+            .findings
+            .iter()
+            .any(|f| f.message.starts_with("1 section(s) (e.g. /members/)")),
+        "{:?}",
+        without.findings
+    );
     // A global archive is one rule that keeps every key.
     let gone = self::site(&format!("{MINITRUE}global: =410\n"));
     let table = redirects::resolve(&gone, &gone.canonicalizer(Mode::Govuk), Inputs::default());

@@ -134,6 +134,22 @@ pub fn cloudflare(site: &Site, table: &Table, plan: CloudflarePlan, gone_as: Gon
         "Cloudflare Bulk Redirects only redirect; archived and unresolved paths need their 410 from the origin or a Worker (or --redirect-archived)",
     );
     sent_to_archive(&mut findings, site, archived);
+    // A list holds whole URLs: a section reaches only the paths the table knows under it.
+    let sections: Vec<&str> = table
+        .sections
+        .iter()
+        .filter(|s| matches!(s.outcome, Outcome::Redirect { .. }) || gone_as == Gone::ToArchive)
+        .map(|s| s.prefix.as_str())
+        .collect();
+    if let Some(first) = sections.first() {
+        findings.push(Finding::warning(
+            site.source.display().to_string(),
+            format!(
+                "{} section(s) (e.g. {first}) are listed path by path, for the paths the table knows: a path under them that nobody crawled or requested falls through to the origin, which must answer it as the table would (nginx or Apache writers)",
+                sections.len()
+            ),
+        ));
+    }
     left_out(
         &mut findings,
         site,
