@@ -1014,6 +1014,26 @@ fn with_redirect_archived_s3_sends_archived_pages_and_sections_to_their_web_arch
         "{:?}",
         without.findings
     );
+    // Fastly's dictionaries hold keys; the sections go beside them for the VCL.
+    let fastly = cdn::fastly(&site, &table);
+    let json: serde_json::Value = serde_json::from_slice(&fastly.bytes.unwrap()).unwrap();
+    let sections: Vec<(&str, &str)> = json["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["prefix"].as_str().unwrap(), s["value"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        sections,
+        [
+            ("/records/", "410"),
+            ("/members/", "301 https://www.gov.uk/members")
+        ]
+    );
+    assert!(fastly.findings.iter().any(|f| {
+        f.message
+            .starts_with("2 section(s) are under \"sections\", longest prefix first")
+    }));
     // A global archive is one rule that keeps every key.
     let gone = self::site(&format!("{MINITRUE}global: =410\n"));
     let table = redirects::resolve(&gone, &gone.canonicalizer(Mode::Govuk), Inputs::default());

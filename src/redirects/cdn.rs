@@ -195,7 +195,7 @@ fn fastly_value(outcome: &Outcome) -> Option<String> {
 
 /// Fastly edge dictionaries of at most 1,000 items, keyed by canonical path (the VCL that
 /// reads them must canonicalise the request the same way), valued `301 URL`, `410` or
-/// `410 ARCHIVE-URL`.
+/// `410 ARCHIVE-URL`; the sections, homepage and global rule beside them for the VCL.
 pub fn fastly(site: &Site, table: &Table) -> Written {
     let mut findings = Vec::new();
     let mut items = Vec::new();
@@ -239,11 +239,28 @@ pub fn fastly(site: &Site, table: &Table) -> Written {
             ),
         ));
     }
+    // Sections answer paths nobody has seen yet, so they go beside the dictionaries, longest
+    // prefix first (the table's order), for the VCL to try when a key is not found.
+    let sections: Vec<serde_json::Value> = table
+        .sections
+        .iter()
+        .filter_map(|s| Some(json!({"prefix": s.prefix, "value": fastly_value(&s.outcome)?})))
+        .collect();
     let mut document = json!({
         "site": site.abbr,
         "homepage": site.homepage,
         "dictionaries": dictionaries,
     });
+    if !sections.is_empty() {
+        findings.push(Finding::warning(
+            site.source.display().to_string(),
+            format!(
+                "{} section(s) are under \"sections\", longest prefix first: for a key in no dictionary the VCL must answer with the first prefix it starts with (a prefix ending in / also covers the folder's own page)",
+                sections.len()
+            ),
+        ));
+        document["sections"] = json!(sections);
+    }
     // A global rule answers every path, so no path is in the dictionaries: the VCL must
     // apply the rule itself, as Bouncer does after its own paths.
     if let Some(rule) = table.entries.iter().find_map(|e| match &e.outcome {
