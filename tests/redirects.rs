@@ -682,6 +682,18 @@ fn a_spreadsheet_saved_by_excel_as_windows_1252_is_read_with_a_warning() {
     );
 }
 
+/// The routing rules an S3 writer wrote.
+fn routing_rules(written: &phe_migrate::redirects::cdn::Written) -> Vec<serde_json::Value> {
+    let json: serde_json::Value =
+        serde_json::from_slice(written.bytes.as_deref().expect("rules written")).unwrap();
+    json["RoutingRules"].as_array().unwrap().clone()
+}
+
+/// A writer's findings, as their messages.
+fn messages(findings: &[redirects::Finding]) -> Vec<&str> {
+    findings.iter().map(|f| f.message.as_str()).collect()
+}
+
 /// S3's own reading of routing rules: the first rule whose `KeyPrefixEquals` starts the
 /// request's key (every key when it has no condition) sends it to Protocol://HostName/
 /// ReplaceKeyWith, or to the key with its prefix replaced by ReplaceKeyPrefixWith, or
@@ -757,8 +769,7 @@ fn s3_routing_rules_answer_every_legacy_path_as_the_table_does_or_say_why_not() 
         },
     );
     let written = cdn::s3(&site, &table, cdn::Gone::LeftOut);
-    let json: serde_json::Value = serde_json::from_slice(&written.bytes.unwrap()).unwrap();
-    let rules = json["RoutingRules"].as_array().unwrap().clone();
+    let rules = routing_rules(&written);
     let prefixes: Vec<&str> = rules
         .iter()
         .map(|r| r["Condition"]["KeyPrefixEquals"].as_str().unwrap())
@@ -799,11 +810,7 @@ fn s3_routing_rules_answer_every_legacy_path_as_the_table_does_or_say_why_not() 
     assert_eq!(wanted("Members/Zed.html"), Some(gov("members")));
     assert_eq!(wanted("profiles/new"), Some(gov("profiles")));
     assert_eq!(wanted("members/b/1"), Some(gov("b")));
-    let messages: Vec<&str> = written
-        .findings
-        .iter()
-        .map(|f| f.message.as_str())
-        .collect();
+    let messages = messages(&written.findings);
     assert_eq!(
         messages,
         [
@@ -839,8 +846,7 @@ fn a_global_redirect_is_one_s3_rule_for_every_key() {
         );
         let written = cdn::s3(&site, &table, cdn::Gone::LeftOut);
         assert!(written.findings.is_empty(), "{:?}", written.findings);
-        let json: serde_json::Value = serde_json::from_slice(&written.bytes.unwrap()).unwrap();
-        let rules = json["RoutingRules"].as_array().unwrap();
+        let rules = routing_rules(&written);
         assert_eq!(rules.len(), 1);
         let expected = if keeps_key {
             "https://www.gov.uk/Doublethink/a.html"
@@ -848,7 +854,7 @@ fn a_global_redirect_is_one_s3_rule_for_every_key() {
             org
         };
         assert_eq!(
-            s3_answer(rules, "Doublethink/a.html").as_deref(),
+            s3_answer(&rules, "Doublethink/a.html").as_deref(),
             Some(expected)
         );
     }
@@ -929,8 +935,7 @@ fn with_redirect_archived_s3_sends_archived_pages_and_sections_to_their_web_arch
         },
     );
     let written = cdn::s3(&site, &table, Gone::ToArchive);
-    let json: serde_json::Value = serde_json::from_slice(&written.bytes.unwrap()).unwrap();
-    let rules = json["RoutingRules"].as_array().unwrap().clone();
+    let rules = routing_rules(&written);
     let answer = |key: &str| s3_answer(&rules, key);
     // Every legacy URL S3 can answer lands where Bouncer's 410 page would have linked.
     let mut checked = 0;
@@ -979,11 +984,7 @@ fn with_redirect_archived_s3_sends_archived_pages_and_sections_to_their_web_arch
         answer("Unpersons.html/x").as_deref(),
         Some(format!("{archive}/Unpersons.html/x").as_str())
     );
-    let messages: Vec<&str> = written
-        .findings
-        .iter()
-        .map(|f| f.message.as_str())
-        .collect();
+    let messages = messages(&written.findings);
     assert_eq!(
         messages,
         [
@@ -1038,11 +1039,10 @@ fn with_redirect_archived_s3_sends_archived_pages_and_sections_to_their_web_arch
     let gone = self::site(&format!("{MINITRUE}global: =410\n"));
     let table = redirects::resolve(&gone, &gone.canonicalizer(Mode::Govuk), Inputs::default());
     let written = cdn::s3(&gone, &table, Gone::ToArchive);
-    let json: serde_json::Value = serde_json::from_slice(&written.bytes.unwrap()).unwrap();
-    let rules = json["RoutingRules"].as_array().unwrap();
+    let rules = routing_rules(&written);
     assert_eq!(rules.len(), 1);
     assert_eq!(
-        s3_answer(rules, "Doublethink/a.html").as_deref(),
+        s3_answer(&rules, "Doublethink/a.html").as_deref(),
         Some(format!("{archive}/Doublethink/a.html").as_str())
     );
 }
