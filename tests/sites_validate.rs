@@ -544,3 +544,90 @@ fn a_sites_mappings_file_is_checked_with_its_config() {
         "{stdout}"
     );
 }
+
+#[test]
+fn decisions_in_mappings_and_spreadsheets_are_checked_as_the_report_would() {
+    let ws = tempfile::tempdir().unwrap();
+    for folder in ["crawl-configs", "mappings"] {
+        std::fs::create_dir_all(ws.path().join(folder)).unwrap();
+    }
+    std::fs::copy(
+        repo_root().join("crawl-configs/demo_hpa.yml"),
+        ws.path().join("crawl-configs/demo_hpa.yml"),
+    )
+    .unwrap();
+    let validate = || {
+        let output = phe_migrate()
+            .args(["sites", "validate", "demo_hpa", "--workspace"])
+            .arg(ws.path())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout)
+            .replace(&format!("{}/", ws.path().display()), "");
+        (output.status.code(), stdout)
+    };
+    let mappings = std::fs::read_to_string(repo_root().join("mappings/demo_hpa.yml")).unwrap();
+    std::fs::write(ws.path().join("mappings/demo_hpa.yml"), &mappings).unwrap();
+    let (code, stdout) = validate();
+    assert_eq!(code, Some(0), "the demo's decisions are clean:\n{stdout}");
+    assert!(stdout.contains(": 0 errors"), "{stdout}");
+
+    // A misspelt type, and a redirect off the allow-list, in the YAML.
+    let misspelt = "  - path: /topics/infectiousdiseases/infectionsaz/swineflu\n    type: archive";
+    assert!(mappings.contains(misspelt));
+    let broken = mappings
+        .replace(
+            misspelt,
+            "  - path: /topics/infectiousdiseases/infectionsaz/swineflu\n    type: redirct\n    new_url: https://www.gov.uk/swine-flu",
+        )
+        .replace(
+            "https://www.gov.uk/government/publications/measles-confirmed-cases",
+            "https://www.example.com/measles",
+        );
+    let line_of = |needle: &str| {
+        broken
+            .lines()
+            .position(|l| l.contains(needle))
+            .map(|i| i + 1)
+            .unwrap()
+    };
+    // A rule's findings stand at the line of its first key.
+    let measles = line_of("path: /topics/infectiousdiseases/infectionsaz/measles/");
+    let swineflu = line_of("path: /topics/infectiousdiseases/infectionsaz/swineflu");
+    std::fs::write(ws.path().join("mappings/demo_hpa.yml"), &broken).unwrap();
+    // A spreadsheet beside it: one good row, one target off the allow-list, one non-data row.
+    std::fs::write(
+        ws.path().join("mappings/demo_hpa.csv"),
+        "old url,new url\n\
+         http://www.hpa-demo.org.uk/a,https://www.gov.uk/a\n\
+         http://www.hpa-demo.org.uk/b,https://evil.example.com/b\n\
+         not a url,https://www.gov.uk/c\n",
+    )
+    .unwrap();
+    let (code, stdout) = validate();
+    assert_eq!(code, Some(2), "{stdout}");
+    let lines: Vec<&str> = stdout.lines().filter(|l| !l.starts_with(' ')).collect();
+    let expected_prefixes = [
+        "mappings/demo_hpa.csv:3:1: error: https://evil.example.com/b: the URL to redirect to must be on a whitelisted domain".to_string(),
+        "mappings/demo_hpa.csv:4:1: warning: ignored: \"not a url\"".to_string(),
+        format!("mappings/demo_hpa.yml:{measles}:1: error: https://www.example.com/measles: the URL to redirect to must be on a whitelisted domain"),
+        format!("mappings/demo_hpa.yml:{swineflu}:1: error: type \"redirct\": did you mean `redirect`? the types are redirect, archive, unresolved"),
+    ];
+    let found: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.starts_with("mappings/") && !l.contains("need \""))
+        .collect();
+    assert_eq!(found.len(), expected_prefixes.len(), "{stdout}");
+    for (line, prefix) in found.iter().zip(&expected_prefixes) {
+        assert!(
+            line.starts_with(prefix.as_str()),
+            "{line}\nis not\n{prefix}"
+        );
+    }
+    assert!(
+        stdout.ends_with(
+            "checked 1 site config, 1 mappings file and 1 spreadsheet: 3 errors, 3 warnings\n"
+        ),
+        "{stdout}"
+    );
+}

@@ -8,14 +8,16 @@ use serde::Serialize;
 
 use super::stdout_error;
 use crate::config::{self, GlobalRule, Site, Workspace};
+use crate::diagnostic::{Diagnostic, Position};
 use crate::error::{Error, Result};
 use crate::formats::Mappings;
+use crate::redirects::Finding;
 
 #[derive(Debug, Subcommand)]
 pub enum SitesCommand {
     /// Check site configs against GOV.UK Transition's rules and ours, and each site's
-    /// mappings/<abbr>.yml as the later stages read it; prints every problem as
-    /// file:line:column. Exits 2 on any error.
+    /// mappings/<abbr>.yml and mapping spreadsheets as the later stages read them; prints
+    /// every problem as file:line:column. Exits 2 on any error.
     Validate(ValidateArgs),
     /// List the estate: host, aliases, global rule, significant query parameters, web
     /// archive timestamp.
@@ -91,14 +93,29 @@ fn validate(args: ValidateArgs, workspace: &Workspace, out: &mut dyn Write) -> R
     for d in &report.diagnostics {
         writeln!(out, "{d}").map_err(stdout_error)?;
     }
-    let and_mappings = match mappings.files {
-        0 => String::new(),
-        n => format!(" and {n} mappings file{}", plural(n)),
+    let mut what = vec![format!("{checked} site config{}", plural(checked))];
+    if mappings.files > 0 {
+        what.push(format!(
+            "{} mappings file{}",
+            mappings.files,
+            plural(mappings.files)
+        ));
+    }
+    if mappings.spreadsheets > 0 {
+        what.push(format!(
+            "{} spreadsheet{}",
+            mappings.spreadsheets,
+            plural(mappings.spreadsheets)
+        ));
+    }
+    let what = match what.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
     };
     writeln!(
         out,
-        "checked {checked} site config{}{and_mappings}: {} error{}, {} warning{}",
-        plural(checked),
+        "checked {what}: {} error{}, {} warning{}",
         report.error_count(),
         plural(report.error_count()),
         report.warning_count(),
@@ -109,38 +126,64 @@ fn validate(args: ValidateArgs, workspace: &Workspace, out: &mut dyn Write) -> R
     Ok(if failed { 2 } else { 0 })
 }
 
-/// What the mappings files of the checked sites hold wrongly, as the transform, the report
-/// and the audits would find it (YAML, keys, formats rules, needs), before any of them runs.
+/// What the mappings files and spreadsheets of the checked sites hold wrongly, as the
+/// transform, the report and the audits would find it (YAML, keys, formats rules, needs,
+/// decisions and where they send pages, spreadsheet rows), before any of them runs.
 struct MappingsCheck {
     files: usize,
-    diagnostics: Vec<crate::diagnostic::Diagnostic>,
+    spreadsheets: usize,
+    diagnostics: Vec<Diagnostic>,
 }
 
 fn check_mappings(sites: &[Site], workspace: &Workspace) -> Result<MappingsCheck> {
     let mut check = MappingsCheck {
         files: 0,
+        spreadsheets: 0,
         diagnostics: Vec::new(),
     };
+    let mappings_dir = workspace.mappings_dir();
     for site in sites {
-        let path = workspace.mappings_dir().join(format!("{}.yml", site.abbr));
-        if !path.is_file() {
-            continue;
-        }
-        check.files += 1;
-        match Mappings::load(&path) {
-            Ok(_) => {}
-            Err(Error::Invalid(found)) => {
-                check.diagnostics.extend(found);
-                continue;
+        let site_start = check.diagnostics.len();
+        let path = mappings_dir.join(format!("{}.yml", site.abbr));
+        let mut yaml_reads = true;
+        if path.is_file() {
+            check.files += 1;
+            match Mappings::load(&path) {
+                Ok(_) => {
+                    let canonicalizer = site.canonicalizer(crate::canonical::Mode::Govuk);
+                    check
+                        .diagnostics
+                        .extend(crate::audit::needs::load(&path, &canonicalizer).diagnostics);
+                }
+                Err(Error::Invalid(found)) => {
+                    check.diagnostics.extend(found);
+                    yaml_reads = false;
+                }
+                Err(other) => return Err(other),
             }
-            Err(other) => return Err(other),
         }
-        let canonicalizer = site.canonicalizer(crate::canonical::Mode::Govuk);
+        let written = crate::redirects::sources::check_written(site, &mappings_dir, yaml_reads)?;
+        check.spreadsheets += written.spreadsheets;
         check
             .diagnostics
-            .extend(crate::audit::needs::load(&path, &canonicalizer).diagnostics);
+            .extend(written.findings.iter().map(diagnostic_of));
+        // One site's problems by file and line, whichever check found them.
+        crate::diagnostic::sort(&mut check.diagnostics[site_start..]);
     }
     Ok(check)
+}
+
+/// A report's finding about a file, as `sites validate` prints problems; a finding with no
+/// line stands at the file's start.
+fn diagnostic_of(finding: &Finding) -> Diagnostic {
+    let (file, line, column) = finding.location();
+    let position = Position::new(line.max(1), column.max(1));
+    let file = std::path::Path::new(file);
+    if finding.blocking {
+        Diagnostic::error(file, position, &finding.message)
+    } else {
+        Diagnostic::warning(file, position, &finding.message)
+    }
 }
 
 fn files_with_errors(report: &config::EstateReport) -> usize {

@@ -163,10 +163,8 @@ pub fn read(file: &Path, text: &str, hosts: &[String], canonicalizer: &Canonical
                 },
                 "unresolved" | "" => Outcome::Unresolved,
                 other => {
-                    out.findings.push(Finding::blocking(
-                        at(line),
-                        format!("type {other:?}: use redirect, archive or unresolved"),
-                    ));
+                    out.findings
+                        .push(Finding::blocking(at(line), super::unknown_type(other)));
                     continue;
                 }
             },

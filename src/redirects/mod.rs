@@ -163,6 +163,25 @@ impl Finding {
             message: message.into(),
         }
     }
+
+    /// `at` parted into what it names (a file, or a legacy URL) and the line and column
+    /// after it, 0 when absent; findings sort by it, so that line 9 comes before line 10.
+    pub fn location(&self) -> (&str, usize, usize) {
+        fn last_number(s: &str) -> Option<(&str, usize)> {
+            let (rest, n) = s.rsplit_once(':')?;
+            Some((rest, n.parse().ok()?))
+        }
+        if self.at.contains("://") {
+            return (&self.at, 0, 0);
+        }
+        match last_number(&self.at) {
+            None => (&self.at, 0, 0),
+            Some((rest, last)) => match last_number(rest) {
+                Some((file, line)) => (file, line, last),
+                None => (rest, last, 0),
+            },
+        }
+    }
 }
 
 /// A decision someone wrote down, and where.
@@ -434,6 +453,31 @@ pub fn check_target(url: &str, allowed: &HashSet<String>) -> Option<String> {
     None
 }
 
+/// A decision's `type` that is none of Transition's three, with the likely one.
+fn unknown_type(given: &str) -> String {
+    let help = crate::diagnostic::nearest_of(
+        given,
+        &["redirect", "archive", "unresolved"],
+        "the types are",
+        "use one of",
+    );
+    format!("type {given:?}: {help}")
+}
+
+/// What is wrong with where a decision sends a page, whatever the crawl found: a redirect
+/// target off the allow-list or not https, or an archive link off the web archive.
+pub fn decision_problem(outcome: &Outcome, allowed: &HashSet<String>) -> Option<String> {
+    match outcome {
+        Outcome::Redirect { new_url } => check_target(new_url, allowed),
+        Outcome::Archive {
+            archive_url: Some(url),
+        } if !is_web_archive(url) => Some(format!(
+            "{url}: must be on the National Archives domain, webarchive.nationalarchives.gov.uk"
+        )),
+        _ => None,
+    }
+}
+
 /// Why a redirect to GOV.UK would land nowhere: it points into the kind of page the batch
 /// makes (a folder its drafts fill), yet no draft has that base path and it is not a page
 /// known to be live.
@@ -697,7 +741,7 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, mut inputs: Inputs) -
             Outcome::Redirect { new_url } => {
                 // Named by the decision, so a section's bad target is one finding, not one
                 // per URL; a decision without a file is named by its URL.
-                let problem = check_target(new_url, &inputs.allowed_hosts).or_else(|| {
+                let problem = decision_problem(&outcome, &inputs.allowed_hosts).or_else(|| {
                     inputs
                         .batch_paths
                         .as_ref()
@@ -713,14 +757,14 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, mut inputs: Inputs) -
                     findings.push(Finding::blocking(at, problem));
                 }
             }
-            Outcome::Archive {
-                archive_url: Some(u),
-            } if !is_web_archive(u) => findings.push(Finding::blocking(
-                format!("{} ({because})", raws.first().map_or(key.as_str(), |s| s)),
-                format!(
-                    "{u}: must be on the National Archives domain, webarchive.nationalarchives.gov.uk"
-                ),
-            )),
+            Outcome::Archive { .. } => {
+                if let Some(problem) = decision_problem(&outcome, &inputs.allowed_hosts) {
+                    findings.push(Finding::blocking(
+                        format!("{} ({because})", raws.first().map_or(key.as_str(), |s| s)),
+                        problem,
+                    ));
+                }
+            }
             _ => {}
         }
         let suggested_url = match outcome {
@@ -773,8 +817,9 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, mut inputs: Inputs) -
             }
         }
     }
-    findings
-        .sort_by(|a, b| (!a.blocking, &a.at, &a.message).cmp(&(!b.blocking, &b.at, &b.message)));
+    findings.sort_by(|a, b| {
+        (!a.blocking, a.location(), &a.message).cmp(&(!b.blocking, b.location(), &b.message))
+    });
     findings.dedup();
     for (entry, key) in entries.iter_mut().zip(keys) {
         entry.key = key;
@@ -799,5 +844,33 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, mut inputs: Inputs) -
         entries,
         sections,
         findings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Finding;
+
+    #[test]
+    fn a_finding_is_placed_by_its_file_line_and_column() {
+        let at = |s: &str| Finding::blocking(s, "m");
+        assert_eq!(at("m.yml:12:7").location(), ("m.yml", 12, 7));
+        assert_eq!(at("m.csv:3").location(), ("m.csv", 3, 0));
+        assert_eq!(at("m.yml").location(), ("m.yml", 0, 0));
+        // A URL's port is not a line.
+        assert_eq!(
+            at("http://host:8080/x").location(),
+            ("http://host:8080/x", 0, 0)
+        );
+    }
+
+    #[test]
+    fn findings_sort_by_line_as_a_number() {
+        let mut lines = [
+            Finding::blocking("m.csv:10", "m"),
+            Finding::blocking("m.csv:9", "m"),
+        ];
+        lines.sort_by(|a, b| a.location().cmp(&b.location()));
+        assert_eq!(lines[0].at, "m.csv:9");
     }
 }

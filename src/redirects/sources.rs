@@ -216,6 +216,41 @@ fn read_written(
     read_spreadsheets(site, canonicalizer, mappings_dir, inputs)
 }
 
+/// What the report would refuse or warn about in the decisions written for a site, found
+/// before any crawl: the mappings file's decisions (when its YAML reads), its spreadsheets'
+/// rows by Transition's import rules, a page decided twice, and where each decision sends
+/// its pages (allow-list, https, the web archive).
+pub struct WrittenCheck {
+    pub spreadsheets: usize,
+    pub findings: Vec<Finding>,
+}
+
+pub fn check_written(site: &Site, mappings_dir: &Path, with_yaml: bool) -> Result<WrittenCheck> {
+    let canonicalizer = site.canonicalizer(crate::canonical::Mode::Govuk);
+    let mut inputs = Inputs::default();
+    if with_yaml {
+        read_written(site, &canonicalizer, mappings_dir, &mut inputs)?;
+    } else {
+        read_spreadsheets(site, &canonicalizer, mappings_dir, &mut inputs)?;
+    }
+    let allowed = allowed_hosts(mappings_dir)?;
+    let rules = inputs.pages.values();
+    for rule in rules.chain(inputs.sections.iter().map(|(_, rule)| rule)) {
+        if let Some(problem) = super::decision_problem(&rule.outcome, &allowed) {
+            inputs
+                .findings
+                .push(Finding::blocking(rule.from.clone(), problem));
+        }
+    }
+    inputs.findings.sort_by(|a, b| {
+        (a.location(), !a.blocking, &a.message).cmp(&(b.location(), !b.blocking, &b.message))
+    });
+    Ok(WrittenCheck {
+        spreadsheets: import::spreadsheets(mappings_dir, &site.abbr).len(),
+        findings: inputs.findings,
+    })
+}
+
 /// The site's Transition spreadsheets' rows, as page decisions; the first of two for one
 /// page stands.
 fn read_spreadsheets(
@@ -586,10 +621,9 @@ fn read_yaml(canonicalizer: &Canonicalizer, path: &Path, inputs: &mut Inputs) ->
             },
             "unresolved" => Outcome::Unresolved,
             other => {
-                inputs.findings.push(Finding::blocking(
-                    from,
-                    format!("type {other:?}: use redirect, archive or unresolved"),
-                ));
+                inputs
+                    .findings
+                    .push(Finding::blocking(from, super::unknown_type(other)));
                 continue;
             }
         };
