@@ -26,6 +26,16 @@ fn demo_runs_the_pipeline_on_the_bundled_estate() {
     ] {
         assert!(text.contains(line), "missing {line:?} in\n{text}");
     }
+    // The commands it suggests name the folder it wrote, not the default one.
+    let store = out.path().join("demo_chobs/crawl.db");
+    assert!(
+        text.contains(&format!("try: sqlite3 {} ", store.display()))
+            && text.contains(&format!(
+                "`phe-migrate serve demo_chobs --out {}`",
+                out.path().display()
+            )),
+        "{text}"
+    );
     for site in ["demo_chobs", "demo_comare", "demo_hpa"] {
         assert!(out.path().join(site).join("crawl.db").is_file());
         assert!(

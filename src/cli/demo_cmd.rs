@@ -91,7 +91,22 @@ pub fn run(
             text.push_str(&format!("  {}\n", path.display()));
         }
     }
-    text.push_str("Each crawl.db is a SQLite file (try: sqlite3 out/demo_hpa/crawl.db 'SELECT status, url FROM urls'),\neach .warc.gz opens in any WARC tool (pywb, warcio); each content/ folder holds a Govspeak draft (.md)\nand a GOV.UK content item (.json) per page, listed in transform.csv; redirects.csv imports into GOV.UK\nTransition, redirects.nginx.conf is an nginx include, and `phe-migrate serve` previews the tables.\n");
+    // The commands to try name the folder this run wrote, wherever `--out` put it.
+    let first = sites.first().map_or("demo_hpa", String::as_str);
+    let store = out_dir.join(first).join("crawl.db");
+    let out_arg = if out_dir == workspace.root.join("out") {
+        String::new()
+    } else {
+        format!(" --out {}", out_dir.display())
+    };
+    text.push_str(&format!(
+        "Each crawl.db is a SQLite file (try: sqlite3 {} 'SELECT status, url FROM urls'),\n\
+         each .warc.gz opens in any WARC tool (pywb, warcio); each content/ folder holds a Govspeak draft (.md)\n\
+         and a GOV.UK content item (.json) per page, listed in transform.csv; redirects.csv imports into GOV.UK\n\
+         Transition, redirects.nginx.conf is an nginx include, and `phe-migrate serve {first}{out_arg}`\n\
+         answers for the legacy hosts as Bouncer would.\n",
+        store.display()
+    ));
     out.write_all(text.as_bytes()).map_err(stdout_error)?;
     Ok(code)
 }
