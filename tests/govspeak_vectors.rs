@@ -229,6 +229,41 @@ fn publications_list_their_files_apart_from_the_body() {
 }
 
 #[test]
+fn a_publications_downloads_section_goes_with_its_files() {
+    let html = r#"<h2>Summary</h2><p>Rates by area.</p>
+        <h2>Downloads</h2>
+        <ul><li><a href="https://x.org/a.pdf">Download a.pdf (PDF)</a></li>
+            <li><a href="https://x.org/b.xls">Data</a> (XLS, 20KB)</li></ul>
+        <h2>Related</h2>
+        <ul><li><a href="https://x.org/c.pdf">The 2010 report</a>, with its method</li>
+            <li><a href="https://x.org/d.pdf">d.pdf</a></li></ul>
+        <h3>Older files</h3><ol><li><a href="https://x.org/e.pdf">e.pdf</a></li></ol>"#;
+    let document = Html::parse_document(html);
+    let skip = phe_migrate::extract::NodeSet::default();
+    let files = |u: &url::Url| LinkTarget::Attachment(u.path().trim_start_matches('/').to_owned());
+    let options = govspeak::Options {
+        base: None,
+        link_target: &files,
+        skip: &skip,
+    };
+    let conversion = govspeak::convert(document.root_element(), &options);
+    // Embedded, each file link stays where it was.
+    assert!(
+        conversion
+            .govspeak
+            .contains("## Downloads\n\n- [AttachmentLink: a.pdf]\n"),
+        "{}",
+        conversion.govspeak
+    );
+    // Listed apart: the list items that were only a file go, and a heading left with
+    // nothing under it ("Downloads", "Older files") goes with them; text stays.
+    assert_eq!(
+        govspeak::with_attachments_listed(&conversion),
+        "## Summary\n\nRates by area.\n\n## Related\n\n- The 2010 report, with its method\n"
+    );
+}
+
+#[test]
 fn legacy_text_that_looks_like_a_nation_marker_stays_text() {
     for nation in [
         "england-wales",

@@ -45,6 +45,9 @@ const GOLDEN: &[(&str, &str)] = &[
     ("demo_hpa", "botulism.md"),
     ("demo_hpa", "food-poisoning-a-guide-to-notification.md"),
     ("demo_chobs", "a-and-e-attendances-0-4-years.md"),
+    // A publication: its files are listed apart, so the page's "Downloads" list and heading
+    // go from the body.
+    ("demo_chobs", "oral-health-local-authority-data-2013.md"),
     // A layout-table page without content selectors: the menu and footer cells stay out,
     // and the report's own download link is listed with the publication's files.
     (

@@ -1528,17 +1528,40 @@ fn render_table(table: &Table) -> String {
     out.trim_end().to_owned()
 }
 
-/// Normalises the finished text: no trailing spaces (bar hard breaks), at most one blank
-/// line in a row, no blank lines at either end.
 /// The draft for a format that lists its files apart from the body (publications,
-/// consultations): a paragraph that was only a file link goes, a file link within text
-/// becomes its link text.
+/// consultations): a paragraph or list item that was only a file link goes, as does a
+/// heading ("Downloads") left with nothing under it; a file link within text becomes its
+/// link text.
 pub fn with_attachments_listed(conversion: &Conversion) -> String {
-    let mut text = String::with_capacity(conversion.govspeak.len());
+    let mut kept: Vec<String> = Vec::new();
+    // The headings above the current line, innermost last.
+    let mut open: Vec<Section> = Vec::new();
     for line in conversion.govspeak.lines() {
-        if line.starts_with("[Attachment: ") && line.ends_with(']') {
+        if let Some(level) = heading_level(line) {
+            close_sections(&mut open, &mut kept, level);
+            open.push(Section {
+                level,
+                at: kept.len(),
+                has_content: false,
+                lost_files: false,
+            });
+            kept.push(line.to_owned());
             continue;
         }
+        let file_only = (line.starts_with("[Attachment: ") && line.ends_with(']'))
+            || list_item_text(line).is_some_and(|item| lone_attachment(item).is_some());
+        if file_only {
+            if let Some(section) = open.last_mut() {
+                section.lost_files = true;
+            }
+            continue;
+        }
+        if !line.trim().is_empty()
+            && let Some(section) = open.last_mut()
+        {
+            section.has_content = true;
+        }
+        let mut text = String::with_capacity(line.len());
         let mut rest = line;
         while let Some(start) = rest.find("[AttachmentLink: ") {
             let after = &rest[start + "[AttachmentLink: ".len()..];
@@ -1554,8 +1577,11 @@ pub fn with_attachments_listed(conversion: &Conversion) -> String {
             rest = &after[end + 1..];
         }
         text.push_str(rest);
-        text.push('\n');
+        kept.push(text);
     }
+    close_sections(&mut open, &mut kept, 0);
+    let mut text = kept.join("\n");
+    text.push('\n');
     let mut listed = tidy(&text);
     if !listed.is_empty() {
         listed.push('\n');
@@ -1563,6 +1589,47 @@ pub fn with_attachments_listed(conversion: &Conversion) -> String {
     listed
 }
 
+/// A heading of the draft, while its files are taken out: where it stands in the kept
+/// lines, and whether anything but files is under it.
+struct Section {
+    level: usize,
+    at: usize,
+    has_content: bool,
+    lost_files: bool,
+}
+
+/// Ends the sections at `level` or deeper: one that held only files goes with its heading.
+fn close_sections(open: &mut Vec<Section>, kept: &mut Vec<String>, level: usize) {
+    while let Some(section) = open.pop_if(|s| s.level >= level) {
+        let emptied = section.lost_files && !section.has_content;
+        if emptied {
+            kept.truncate(section.at);
+        }
+        if let Some(parent) = open.last_mut() {
+            parent.lost_files |= section.lost_files;
+            parent.has_content |= !emptied;
+        }
+    }
+}
+
+/// `## Heading` gives 2; `None` for any other line.
+fn heading_level(line: &str) -> Option<usize> {
+    let level = line.bytes().take_while(|&b| b == b'#').count();
+    ((1..=6).contains(&level) && line[level..].starts_with(' ')).then_some(level)
+}
+
+/// The text of a list item's first line: `- x`, `* x` or `12. x`, indented or not.
+fn list_item_text(line: &str) -> Option<&str> {
+    let line = line.trim_start();
+    if let Some(text) = line.strip_prefix("- ").or_else(|| line.strip_prefix("* ")) {
+        return Some(text);
+    }
+    let digits = line.bytes().take_while(u8::is_ascii_digit).count();
+    (digits > 0).then(|| line[digits..].strip_prefix(". "))?
+}
+
+/// Normalises the finished text: no trailing spaces (bar hard breaks), at most one blank
+/// line in a row, no blank lines at either end.
 fn tidy(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut blank_run = 0;
