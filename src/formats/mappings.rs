@@ -49,6 +49,15 @@ const NEED_KEYS: &[&str] = &[
     "targets",
 ];
 const TARGET_KEYS: &[&str] = &["url", "kind", "state"];
+/// Maslow's evidence fields: the four yearly counts and two free texts.
+const EVIDENCE_KEYS: &[&str] = &[
+    "yearly_user_contacts",
+    "yearly_site_views",
+    "yearly_need_views",
+    "yearly_searches",
+    "legislation",
+    "other_evidence",
+];
 
 const FORMATS_HELP: &str =
     "formats entries look like `- match: {path: /news/*}` with `schema_name:` and `document_type:`";
@@ -121,6 +130,11 @@ fn unknown_keys(doc: &YamlDocument) -> Vec<Diagnostic> {
     }
     for i in entries(&["needs"]) {
         check(&["needs", &i], NEED_KEYS, "A need");
+        check(
+            &["needs", &i, "evidence"],
+            EVIDENCE_KEYS,
+            "A need's evidence",
+        );
         for j in entries(&["needs", &i, "targets"]) {
             check(
                 &["needs", &i, "targets", &j],
@@ -129,6 +143,7 @@ fn unknown_keys(doc: &YamlDocument) -> Vec<Diagnostic> {
             );
         }
     }
+    crate::diagnostic::sort(&mut found);
     found
 }
 
@@ -426,7 +441,7 @@ mod tests {
 
     #[test]
     fn a_key_no_stage_reads_is_refused_at_its_place_with_the_likely_one() {
-        let text = "site: x\npage:\n  - path: /a.html\nsections:\n  - prefix: /b/\n    typ: archive\npages:\n  - pathh: /c.html\n    type: archive\n  - path: /d.html\n    notes: kept for the record\nneeds:\n  - id: n1\n    rol: analyst\n    targets:\n      - url: https://fingertips.phe.org.uk/\n        kinds: fingertips\n";
+        let text = "site: x\npage:\n  - path: /a.html\nsections:\n  - prefix: /b/\n    typ: archive\npages:\n  - pathh: /c.html\n    type: archive\n  - path: /d.html\n    notes: kept for the record\nneeds:\n  - id: n1\n    rol: analyst\n    targets:\n      - url: https://fingertips.phe.org.uk/\n        kinds: fingertips\n    evidence: {yearly_need_view: 48000, other_evidence: a survey}\n";
         let Err(found) = read_document::<File>(Path::new("m.yml"), text) else {
             panic!("accepted");
         };
@@ -448,6 +463,7 @@ mod tests {
                 "m.yml:8:5: error: unknown key `pathh` |     help: did you mean `path`? An entry of pages: takes path, type, new_url, archive_url, suggested_url, needs, disposition, notes",
                 "m.yml:14:5: error: unknown key `rol` |     help: did you mean `role`? A need takes id, role, goal, benefit, met_when, justifications, impact, evidence, status, duplicate_of, targets",
                 "m.yml:17:9: error: unknown key `kinds` |     help: did you mean `kind`? A need's target takes url, kind, state",
+                "m.yml:18:16: error: unknown key `yearly_need_view` |     help: did you mean `yearly_need_views`? A need's evidence takes yearly_user_contacts, yearly_site_views, yearly_need_views, yearly_searches, legislation, other_evidence",
             ]
         );
         // The demo's own files use every key they hold rightly.
