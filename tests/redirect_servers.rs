@@ -579,3 +579,92 @@ fn html_text(html: &str) -> String {
     decoded.push_str(rest);
     decoded
 }
+
+#[test]
+fn nginx_finds_its_maps_where_the_hosting_team_puts_them() {
+    config_moved_to_its_server_folder(WebServer::Nginx);
+}
+
+#[test]
+fn apache_finds_its_maps_where_the_hosting_team_puts_them() {
+    config_moved_to_its_server_folder(WebServer::Apache);
+}
+
+/// Written on one machine and installed on another: `--assets-at` names the folder the
+/// maps and sitemaps will have on the server, and the server finds them there.
+fn config_moved_to_its_server_folder(kind: WebServer) {
+    let out = demo_out();
+    let written = tempfile::tempdir().unwrap();
+    let server_dir = tempfile::tempdir().unwrap();
+    let installed = server_dir.path().join("phe-redirects");
+    let conf = written.path().join("redirects.conf");
+    let port = free_port();
+    let report = phe_migrate()
+        .current_dir(repo_root())
+        .args(["report", "redirects", "demo_hpa", "--format", kind.format()])
+        .arg("--listen")
+        .arg(kind.listen(port))
+        .arg("-o")
+        .arg(&conf)
+        .arg("--assets-at")
+        .arg(&installed)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        report.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&report.stdout),
+        String::from_utf8_lossy(&report.stderr)
+    );
+    let text = std::fs::read_to_string(&conf).unwrap();
+    assert!(
+        !text.contains(&written.path().display().to_string()),
+        "the configuration still names where it was written:\n{text}"
+    );
+    // The hosting team copies the folder into place.
+    std::fs::rename(written.path().join("redirects.conf.d"), &installed).unwrap();
+    let server = RunningServer::start(kind, &conf, port)
+        .unwrap_or_else(|e| panic!("{kind:?} syntax check: {e}"));
+    let (status, headers, _) = get(
+        port,
+        "www.hpa-demo.org.uk",
+        "/topics/infectiousdiseases/infectionsaz/tuberculosis",
+    );
+    assert_eq!(status, 301);
+    assert!(
+        header(&headers, "location")
+            .unwrap()
+            .starts_with("https://www.gov.uk/government/collections/tuberculosis"),
+        "{headers:?}"
+    );
+    let (status, _, body) = get(port, "www.hpa-demo.org.uk", "/sitemap.xml");
+    assert_eq!(status, 200);
+    assert!(body.contains("<loc>http://www.hpa-demo.org.uk/"), "{body}");
+    drop(server);
+}
+
+#[test]
+fn a_folder_the_server_could_not_name_is_refused_with_what_to_do() {
+    let out = demo_out();
+    let spaced = tempfile::tempdir().unwrap();
+    let conf = spaced.path().join("my redirects").join("redirects.conf");
+    let report = phe_migrate()
+        .current_dir(repo_root())
+        .args(["report", "redirects", "demo_hpa", "--format", "nginx", "-o"])
+        .arg(&conf)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&report.stderr);
+    assert_eq!(report.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("a space in it would break the configuration")
+            && stderr.contains("--assets-at"),
+        "{stderr}"
+    );
+    assert!(!conf.exists(), "nothing is written");
+}

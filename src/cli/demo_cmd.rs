@@ -87,7 +87,11 @@ pub fn run(
             .display()
     ));
     for r in &results {
-        for path in batch::site_outputs(out_dir, &r.site) {
+        // Only what this run left on disk (a server file can be held back, as said above).
+        for path in batch::site_outputs(out_dir, &r.site)
+            .into_iter()
+            .filter(|p| p.exists())
+        {
             text.push_str(&format!("  {}\n", path.display()));
         }
     }

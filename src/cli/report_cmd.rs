@@ -90,6 +90,11 @@ pub struct RedirectsArgs {
     /// since these CDNs cannot send Bouncer's 410 page (without it they are left out).
     #[arg(long)]
     pub redirect_archived: bool,
+    /// nginx and apache only: the absolute path the <file>.d folder will have on the
+    /// server, where the configuration looks for its maps and sitemaps (default: the
+    /// folder as written, for a server on this machine).
+    #[arg(long, value_name = "DIR")]
+    pub assets_at: Option<PathBuf>,
 }
 
 impl RedirectsArgs {
@@ -102,6 +107,7 @@ impl RedirectsArgs {
             listen: "80".to_owned(),
             cdn_plan: CdnPlan::Free,
             redirect_archived: false,
+            assets_at: None,
         }
     }
 }
@@ -123,6 +129,25 @@ pub fn run(
         ));
     }
     let combined = matches!(args.format, RedirectFormat::Nginx | RedirectFormat::Apache);
+    if let Some(dir) = &args.assets_at {
+        if !combined {
+            return Err(Error::Usage(
+                "--assets-at is for --format nginx and apache, whose configurations name a folder of maps and sitemaps".into(),
+            ));
+        }
+        if !dir.has_root() {
+            return Err(Error::Usage(format!(
+                "--assets-at {}: give the folder's absolute path on the server (e.g. /etc/nginx/phe-redirects)",
+                dir.display()
+            )));
+        }
+        if args.sites.len() > 1 && args.output.is_none() {
+            return Err(Error::Usage(
+                "--assets-at names one folder: give one site, or put the sites in one file with -o"
+                    .into(),
+            ));
+        }
+    }
     if args.output.is_some() && args.sites.len() > 1 && !combined {
         return Err(Error::Usage(
             "-o names one file: give one site, or leave -o out to write each site's table under --out (nginx takes several sites in one file)".into(),
@@ -169,6 +194,18 @@ pub fn hand_over(
         RedirectFormat::Nginx,
     ] {
         let args = RedirectsArgs::for_sites(sites.to_vec(), format);
+        if format == RedirectFormat::Nginx
+            && let Some(problem) = nginx::unsafe_path_char(&absolute(out_dir)?)
+        {
+            // A table is still handed over; the server file waits for a folder it can name.
+            writeln!(
+                out,
+                "redirects.nginx.conf not written: {problem} in {} would break its paths; write it with `phe-migrate report redirects SITE --format nginx -o FILE --assets-at DIR`",
+                out_dir.display()
+            )
+            .map_err(stdout_error)?;
+            continue;
+        }
         let mut printed = Vec::new();
         let sink: &mut dyn Write = if format == RedirectFormat::TransitionCsv {
             out
@@ -259,17 +296,38 @@ fn write_tables(
             };
             for (path, group) in groups {
                 let path = absolute(&path)?;
+                let local_assets = nginx::assets_dir(&path);
                 let options = nginx::Options {
                     listen: args.listen.clone(),
-                    assets: nginx::assets_dir(&path),
+                    assets: args
+                        .assets_at
+                        .clone()
+                        .unwrap_or_else(|| local_assets.clone()),
                 };
+                if let Some(problem) = nginx::unsafe_path_char(&options.assets) {
+                    let server = if apache { "Apache" } else { "nginx" };
+                    let hint = match &args.assets_at {
+                        Some(_) => "choose another --assets-at".to_owned(),
+                        None => "write the file elsewhere with -o, or say where the folder will be on the server with --assets-at".to_owned(),
+                    };
+                    return Err(Error::Usage(format!(
+                        "{}: the {server} configuration names this folder, and {problem} in it would break the configuration: {hint}",
+                        options.assets.display()
+                    )));
+                }
                 let pairs: Vec<(&Site, &Table)> = group.iter().map(|(s, t)| (s, t)).collect();
                 let written = if apache {
                     apache::write(&pairs, &options)
                 } else {
                     nginx::write(&pairs, &options)
                 };
-                write_bundle(&path, &options.assets, &written.conf, &written.files)?;
+                write_bundle(
+                    &path,
+                    &options.assets,
+                    &local_assets,
+                    &written.conf,
+                    &written.files,
+                )?;
                 for (i, (_, table)) in group.iter().enumerate() {
                     // The writer's own findings once, after the first site's summary.
                     let findings: &[Finding] = if i == 0 { &written.findings } else { &[] };
@@ -358,18 +416,20 @@ fn absolute(path: &Path) -> Result<PathBuf> {
 }
 
 /// Writes a configuration and its folder of files: the folder first, whole, then the
-/// configuration that names it.
+/// configuration that names it. The writer names the files where the server will find
+/// them (`named`); they are written under `local`.
 fn write_bundle(
     conf: &Path,
-    assets: &Path,
+    named: &Path,
+    local: &Path,
     text: &str,
     files: &[(PathBuf, Vec<u8>)],
 ) -> Result<()> {
     let relative: Vec<(&Path, &[u8])> = files
         .iter()
-        .map(|(path, bytes)| (path.strip_prefix(assets).unwrap_or(path), bytes.as_slice()))
+        .map(|(path, bytes)| (path.strip_prefix(named).unwrap_or(path), bytes.as_slice()))
         .collect();
-    crate::atomic::write_folder(assets, &relative)?;
+    crate::atomic::write_folder(local, &relative)?;
     crate::atomic::write_file(conf, text.as_bytes())
 }
 

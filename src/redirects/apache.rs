@@ -132,7 +132,7 @@ pub fn write(tables: &[(&Site, &Table)], options: &Options) -> Output {
          # and mod_headers (a2enmod rewrite headers) and Apache 2.4.13 or later. It answers as\n\
          # GOV.UK's Bouncer does: 301 to the new page, 410 with a link to the UK Government Web\n\
          # Archive, 404 with the same link, robots.txt and sitemap.xml. The maps and files it\n\
-         # names sit in {}.\n\
+         # names sit in {} (written beside this file as its name with .d added).\n\
          <Directory \"{}\">\n    Require all granted\n</Directory>",
         tables.len(),
         env!("CARGO_PKG_VERSION"),

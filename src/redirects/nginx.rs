@@ -311,7 +311,7 @@ pub fn write(tables: &[(&Site, &Table)], options: &Options) -> Output {
          # Include this file inside nginx's http {{}} block. It answers as GOV.UK's Bouncer does:\n\
          # 301 to the new page, 410 with a link to the UK Government Web Archive, 404 with the same\n\
          # link, robots.txt and sitemap.xml. The map files and sitemaps it names sit in\n\
-         # {}.\n\
+         # {} (written beside this file as its name with .d added).\n\
          #\n\
          # The maps need hash sizes at least this large; if your http {{}} block sets them\n\
          # already, keep the larger values and remove these two lines.\n\
@@ -490,6 +490,23 @@ fn write_site(site: &Site, table: &Table, options: &Options, out: &mut Output) {
         with_vars(&page_404),
         sitemap_dir.display()
     );
+}
+
+/// What in a folder's path a configuration could not name unquoted: nginx and Apache
+/// split on spaces, end a directive at `;`, expand `$` and `%{`, and read quotes and
+/// braces as syntax, so the folder's path may hold none of them.
+pub fn unsafe_path_char(path: &Path) -> Option<String> {
+    let text = path.to_string_lossy();
+    text.chars()
+        .find(|c| {
+            !(c.is_alphanumeric()
+                || matches!(c, '/' | '.' | '_' | '-' | '+' | '@' | ',' | '=' | '~'))
+        })
+        .map(|c| match c {
+            ' ' => "a space".to_owned(),
+            c if c.is_control() => format!("the control character {c:?}"),
+            c => format!("{c:?}"),
+        })
 }
 
 /// The assets folder for a configuration file: `<file>.d` beside it.
