@@ -388,7 +388,7 @@ enum Wanted {
     /// Nothing: the legacy site did not have the page either.
     Nothing,
     /// A 410, which S3 cannot send.
-    Gone,
+    Status410,
     /// A 301 to this URL.
     Redirect(String),
 }
@@ -416,7 +416,7 @@ fn s3_wanted(site: &Site, entry: &super::Entry, key: &str, gone_as: Gone) -> Wan
         | Outcome::Global {
             rule: GlobalRule::Archive,
         } if to_archive => s3_archive_url(site, key),
-        _ => return Wanted::Gone,
+        _ => return Wanted::Status410,
     })
 }
 
@@ -515,7 +515,7 @@ fn s3_differences(site: &Site, keys: &[S3Key], rules: &[S3Rule], gone_as: Gone) 
     for S3Key { entry, raw, key } in keys {
         let wanted = match s3_wanted(site, entry, key, gone_as) {
             Wanted::Nothing => continue,
-            Wanted::Gone => None,
+            Wanted::Status410 => None,
             Wanted::Redirect(url) => Some(url),
         };
         let got = s3_first_match(rules, key).map(|i| rules[i].target(key));
