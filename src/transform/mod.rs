@@ -1097,6 +1097,18 @@ fn finish(
     if rendered.sanitised {
         warnings.push("raw HTML in the body was sanitised".to_owned());
     }
+    // Publishing needs a title per file that says what it holds; its name rarely does.
+    let untitled: Vec<&str> = attachments
+        .iter()
+        .filter(|a| a.title == a.id)
+        .map(|a| a.id.as_str())
+        .collect();
+    if let Some(first) = untitled.first() {
+        warnings.push(format!(
+            "{} attachment(s) titled with the file name (e.g. {first}): give each a title that says what it holds",
+            untitled.len()
+        ));
+    }
     for e in &errors {
         warnings.push(format!("schema: {e}"));
     }
