@@ -204,11 +204,8 @@ fn deep_nesting_converts_without_recursion() {
     assert_eq!(handle.join().unwrap(), "deep text\n");
 }
 
-#[test]
-fn publications_list_their_files_apart_from_the_body() {
-    let html = r#"<p>Read the <a href="https://x.org/a.pdf">*full* report</a> first.</p>
-        <p><a href="https://x.org/a.pdf">Download the report (PDF)</a></p>
-        <p><a href="https://x.org/b.xls">Data</a> (XLS, 20KB)</p>"#;
+/// Converts with every link taken as a file (`https://x.org/a.pdf` is attachment `a.pdf`).
+fn convert_with_files(html: &str) -> govspeak::Conversion {
     let document = Html::parse_document(html);
     let skip = phe_migrate::extract::NodeSet::default();
     let files = |u: &url::Url| LinkTarget::Attachment(u.path().trim_start_matches('/').to_owned());
@@ -217,7 +214,15 @@ fn publications_list_their_files_apart_from_the_body() {
         link_target: &files,
         skip: &skip,
     };
-    let conversion = govspeak::convert(document.root_element(), &options);
+    govspeak::convert(document.root_element(), &options)
+}
+
+#[test]
+fn publications_list_their_files_apart_from_the_body() {
+    let html = r#"<p>Read the <a href="https://x.org/a.pdf">*full* report</a> first.</p>
+        <p><a href="https://x.org/a.pdf">Download the report (PDF)</a></p>
+        <p><a href="https://x.org/b.xls">Data</a> (XLS, 20KB)</p>"#;
+    let conversion = convert_with_files(html);
     assert_eq!(
         conversion.govspeak,
         "Read the [AttachmentLink: a.pdf] first.\n\n[Attachment: a.pdf]\n\n[Attachment: b.xls]\n"
@@ -238,15 +243,7 @@ fn a_publications_downloads_section_goes_with_its_files() {
         <ul><li><a href="https://x.org/c.pdf">The 2010 report</a>, with its method</li>
             <li><a href="https://x.org/d.pdf">d.pdf</a></li></ul>
         <h3>Older files</h3><ol><li><a href="https://x.org/e.pdf">e.pdf</a></li></ol>"#;
-    let document = Html::parse_document(html);
-    let skip = phe_migrate::extract::NodeSet::default();
-    let files = |u: &url::Url| LinkTarget::Attachment(u.path().trim_start_matches('/').to_owned());
-    let options = govspeak::Options {
-        base: None,
-        link_target: &files,
-        skip: &skip,
-    };
-    let conversion = govspeak::convert(document.root_element(), &options);
+    let conversion = convert_with_files(html);
     // Embedded, each file link stays where it was.
     assert!(
         conversion

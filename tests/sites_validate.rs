@@ -495,17 +495,20 @@ fn a_site_is_named_by_its_abbreviation_as_in_every_other_command() {
     );
 }
 
-#[test]
-fn a_sites_mappings_file_is_checked_with_its_config() {
+/// A workspace holding only `site`'s config, with an empty mappings folder.
+fn workspace_with(site: &str) -> tempfile::TempDir {
     let ws = tempfile::tempdir().unwrap();
     for folder in ["crawl-configs", "mappings"] {
         std::fs::create_dir_all(ws.path().join(folder)).unwrap();
     }
-    std::fs::copy(
-        repo_root().join("crawl-configs/demo_comare.yml"),
-        ws.path().join("crawl-configs/demo_comare.yml"),
-    )
-    .unwrap();
+    let config = format!("crawl-configs/{site}.yml");
+    std::fs::copy(repo_root().join(&config), ws.path().join(&config)).unwrap();
+    ws
+}
+
+#[test]
+fn a_sites_mappings_file_is_checked_with_its_config() {
+    let ws = workspace_with("demo_comare");
     let mappings = std::fs::read_to_string(repo_root().join("mappings/demo_comare.yml")).unwrap();
     let validate = || {
         let output = phe_migrate()
@@ -547,15 +550,7 @@ fn a_sites_mappings_file_is_checked_with_its_config() {
 
 #[test]
 fn decisions_in_mappings_and_spreadsheets_are_checked_as_the_report_would() {
-    let ws = tempfile::tempdir().unwrap();
-    for folder in ["crawl-configs", "mappings"] {
-        std::fs::create_dir_all(ws.path().join(folder)).unwrap();
-    }
-    std::fs::copy(
-        repo_root().join("crawl-configs/demo_hpa.yml"),
-        ws.path().join("crawl-configs/demo_hpa.yml"),
-    )
-    .unwrap();
+    let ws = workspace_with("demo_hpa");
     let validate = || {
         let output = phe_migrate()
             .args(["sites", "validate", "demo_hpa", "--workspace"])
