@@ -133,4 +133,9 @@ fn an_output_folder_with_a_space_gets_every_hand_over_but_the_server_file() {
         assert!(!out.join(site).join("redirects.nginx.conf").exists());
     }
     assert!(!text.contains("redirects.nginx.conf\n"), "{text}");
+    // The commands it suggests quote the folder, so they paste as one word.
+    assert!(
+        text.contains(&format!("serve demo_chobs --out '{}'`", out.display())),
+        "{text}"
+    );
 }

@@ -101,7 +101,7 @@ pub fn run(
     let out_arg = if out_dir == workspace.root.join("out") {
         String::new()
     } else {
-        format!(" --out {}", out_dir.display())
+        format!(" --out {}", shell_word(out_dir))
     };
     text.push_str(&format!(
         "Each crawl.db is a SQLite file (try: sqlite3 {} 'SELECT status, url FROM urls'),\n\
@@ -109,8 +109,22 @@ pub fn run(
          and a GOV.UK content item (.json) per page, listed in transform.csv; redirects.csv imports into GOV.UK\n\
          Transition, redirects.nginx.conf is an nginx include, and `phe-migrate serve {first}{out_arg}`\n\
          answers for the legacy hosts as Bouncer would.\n",
-        store.display()
+        shell_word(&store)
     ));
     out.write_all(text.as_bytes()).map_err(stdout_error)?;
     Ok(code)
+}
+
+/// A path as one word of a shell command to paste: quoted when it holds anything but
+/// letters, digits and `/._-`.
+fn shell_word(path: &Path) -> String {
+    let text = path.display().to_string();
+    if text
+        .chars()
+        .all(|c| c.is_alphanumeric() || matches!(c, '/' | '.' | '_' | '-'))
+    {
+        text
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
 }

@@ -216,15 +216,16 @@ fn read_written(
     read_spreadsheets(site, canonicalizer, mappings_dir, inputs)
 }
 
-/// What the report would refuse or warn about in the decisions written for a site, found
-/// before any crawl: the mappings file's decisions (when its YAML reads), its spreadsheets'
-/// rows by Transition's import rules, a page decided twice, and where each decision sends
-/// its pages (allow-list, https, the web archive).
+/// What [`check_written`] found: how many spreadsheets it read, and their problems.
 pub struct WrittenCheck {
     pub spreadsheets: usize,
     pub findings: Vec<Finding>,
 }
 
+/// What the report would refuse or warn about in the decisions written for a site, found
+/// before any crawl: the mappings file's decisions (when its YAML reads), its spreadsheets'
+/// rows by Transition's import rules, a page decided twice, and where each decision sends
+/// its pages (allow-list, https, the web archive). By file and line.
 pub fn check_written(site: &Site, mappings_dir: &Path, with_yaml: bool) -> Result<WrittenCheck> {
     let canonicalizer = site.canonicalizer(crate::canonical::Mode::Govuk);
     let mut inputs = Inputs::default();
