@@ -289,6 +289,9 @@ fn text_lines(
     })
 }
 
+/// How many lines after an unrecognised first one may show that a file is an access log.
+const LOG_LINES_TO_SNIFF: usize = 10;
+
 /// Reads a traffic file's lines; `path` names it in messages.
 pub fn parse_reader(path: &Path, reader: impl BufRead) -> Result<Parsed> {
     let mut lines = text_lines(reader);
@@ -320,7 +323,23 @@ pub fn parse_reader(path: &Path, reader: impl BufRead) -> Result<Parsed> {
             path.display()
         )));
     };
-    let format = detect(&first).ok_or_else(|| {
+    // A log cut from a longer one (by `tail`, `split` or a rotation mid-write) can start
+    // with a partial line: the next lines tell, and the partial one is reported.
+    let mut read_ahead = Vec::new();
+    let detected = match detect(&first) {
+        Some(format) => Some(format),
+        None => {
+            for line in lines.by_ref().take(LOG_LINES_TO_SNIFF) {
+                read_ahead.push(line.map_err(|e| Error::io(path, e))?);
+            }
+            read_ahead
+                .iter()
+                .filter_map(|line| line.as_ref().ok())
+                .any(|line| detect(line) == Some(Format::AccessLog))
+                .then_some(Format::AccessLog)
+        }
+    };
+    let format = detected.ok_or_else(|| {
         Error::Usage(format!(
             "{}:{number}: not a traffic file phe-migrate reads: expected a Transition hits CSV \
              (date,count,status,host,url) or TSV, an Apache/nginx combined access log, or a \
@@ -377,7 +396,8 @@ pub fn parse_reader(path: &Path, reader: impl BufRead) -> Result<Parsed> {
             None => handle(number, &first),
         }
     }
-    for line in lines {
+    let read_ahead = read_ahead.into_iter().map(Ok);
+    for line in read_ahead.chain(lines) {
         number += 1;
         match line {
             Ok(Ok(line)) => handle(number, &line),

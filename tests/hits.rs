@@ -66,6 +66,21 @@ fn every_layout_is_read_with_its_problems_named_by_line() {
     assert_eq!(first.problems[0].line, 1);
     assert!(first.problems[0].message.contains("not UTF-8"));
 
+    // A log cut mid-line (by `tail`, `split` or a rotation): the partial first line is
+    // reported, and the lines after it tell the layout.
+    let whole = std::fs::read(traffic("demo_hpa-access.log")).unwrap();
+    let mid_date = whole.iter().position(|&b| b == b'[').unwrap() + 3;
+    let partial = hits::parse_reader(Path::new("access.log"), &whole[mid_date..]).unwrap();
+    assert_eq!(partial.format, Format::AccessLog);
+    assert_eq!(partial.hits, log.hits[1..]);
+    assert_eq!(
+        (
+            partial.problems[0].line,
+            partial.problems[0].message.as_str()
+        ),
+        (1, "not an access-log line: no [date]")
+    );
+
     let views = hits::parse_file(&traffic("demo_hpa-pageviews.csv")).unwrap();
     assert_eq!(views.format, Format::Pageviews);
     assert_eq!(views.hits[0].count, 1_204);
