@@ -119,6 +119,8 @@ fn transition_import_vectors() {
         f.blocking
             && f.message
                 .starts_with("One or more of the URLs entered are not part of this site")
+            // and, beyond Transition's words, which hosts are the site's and what to do
+            && f.message.contains("the site's hosts are foo.com, a.com; a host it also answers to goes in the config's aliases:")
     }));
     let no_slash = read("old,\n");
     assert!(

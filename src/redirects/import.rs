@@ -177,7 +177,12 @@ pub fn read(file: &Path, text: &str, hosts: &[String], canonicalizer: &Canonical
             {
                 out.findings.push(Finding::blocking(
                     at(line),
-                    format!("One or more of the URLs entered are not part of this site: {old}"),
+                    format!(
+                        "One or more of the URLs entered are not part of this site: {old} \
+                         (the site's hosts are {}; a host it also answers to goes in the \
+                         config's aliases:)",
+                        hosts.join(", ")
+                    ),
                 ));
                 continue;
             }
