@@ -365,7 +365,7 @@ fn every_bad_input_gets_one_clear_message() {
             vec!["run".into(), "--batch".into(), batch.display().to_string()],
             2,
             format!(
-                "{}:3:5: sites entry 2: unknown field `max_pagez`, expected one of `site`, `max_pages`",
+                "{}:3:24: error: unknown key `max_pagez`\n    help: did you mean `max_pages`? A site in a batch takes site, max_pages, max_depth, concurrency, resolve",
                 batch.display()
             ),
         ),

@@ -76,6 +76,9 @@ struct BatchFile {
     sites: Vec<serde_norway::Value>,
 }
 
+/// The keys of a site's entry in a batch file, as [`SiteSpec`] reads them.
+const SITE_SPEC_KEYS: &[&str] = &["site", "max_pages", "max_depth", "concurrency", "resolve"];
+
 const BATCH_EXAMPLE: &str = "a batch file looks like:\n    sites:\n      - demo_hpa\n      - {site: demo_chobs, max_pages: 100, resolve: [www.chobs-demo.org.uk=127.0.0.1:8080]}";
 
 /// One stage's outcome, as logged and summarised.
@@ -121,15 +124,39 @@ fn load_batch(path: &Path) -> Result<Vec<SiteSpec>> {
                 site,
                 ..SiteSpec::default()
             },
-            other => serde_norway::from_value::<SiteSpec>(other).map_err(|e| {
-                Error::Usage(format!(
-                    "{}:{}:{}: sites entry {}: {e}\n  {BATCH_EXAMPLE}",
-                    path.display(),
-                    at.line,
-                    at.column,
-                    i + 1
-                ))
-            })?,
+            other => {
+                // A misspelt key names itself at its place, with the likely one.
+                let entry_at = ["sites", &i.to_string()];
+                if let Some((key, position)) = doc
+                    .keys(&entry_at)
+                    .iter()
+                    .find(|(key, _)| !SITE_SPEC_KEYS.contains(&key.as_str()))
+                {
+                    let help = crate::diagnostic::nearest_of(
+                        key,
+                        SITE_SPEC_KEYS,
+                        "A site in a batch takes",
+                        "use one of",
+                    );
+                    return Err(Error::Invalid(vec![
+                        crate::diagnostic::Diagnostic::error(
+                            path,
+                            *position,
+                            format!("unknown key `{key}`"),
+                        )
+                        .with_help(help),
+                    ]));
+                }
+                serde_norway::from_value::<SiteSpec>(other).map_err(|e| {
+                    Error::Usage(format!(
+                        "{}:{}:{}: sites entry {}: {e}\n  {BATCH_EXAMPLE}",
+                        path.display(),
+                        at.line,
+                        at.column,
+                        i + 1
+                    ))
+                })?
+            }
         };
         specs.push(spec);
     }
