@@ -349,6 +349,8 @@ fn every_bad_input_gets_one_clear_message() {
     .unwrap();
     let broken = ws.path().join("broken.yml");
     std::fs::write(&broken, "sites: [demo_hpa\n").unwrap();
+    let misnamed = ws.path().join("misnamed.yml");
+    std::fs::write(&misnamed, "# tonight's batch\nsite:\n  - demo_hpa\n").unwrap();
     let file = ws.path().join("a-file");
     std::fs::write(&file, "").unwrap();
     let out_in_file = file.join("out");
@@ -367,6 +369,14 @@ fn every_bad_input_gets_one_clear_message() {
             format!(
                 "{}:3:24: error: unknown key `max_pagez`\n    help: did you mean `max_pages`? A site in a batch takes site, max_pages, max_depth, concurrency, resolve",
                 batch.display()
+            ),
+        ),
+        (
+            vec!["run".into(), "--batch".into(), misnamed.display().to_string()],
+            2,
+            format!(
+                "{}:2:1: error: unknown key `site`\n    help: did you mean `sites`?",
+                misnamed.display()
             ),
         ),
         (

@@ -113,6 +113,15 @@ pub struct SiteRun {
 
 fn load_batch(path: &Path) -> Result<Vec<SiteSpec>> {
     let doc = crate::config::yaml::YamlDocument::read(path).map_err(|d| Error::Invalid(vec![d]))?;
+    if let Some((key, position)) = doc.keys(&[]).iter().find(|(key, _)| key != "sites") {
+        return Err(Error::Invalid(vec![
+            crate::diagnostic::Diagnostic::error(path, *position, format!("unknown key `{key}`"))
+                .with_help(format!(
+                    "{}\n  {BATCH_EXAMPLE}",
+                    crate::diagnostic::nearest_of(key, &["sites"], "A batch file takes", "use")
+                )),
+        ]));
+    }
     let file: BatchFile = doc
         .deserialize()
         .map_err(|d| Error::Usage(format!("{d}\n  {BATCH_EXAMPLE}")))?;
