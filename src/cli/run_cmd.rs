@@ -113,13 +113,14 @@ pub struct SiteRun {
 
 fn load_batch(path: &Path) -> Result<Vec<SiteSpec>> {
     let doc = crate::config::yaml::YamlDocument::read(path).map_err(|d| Error::Invalid(vec![d]))?;
-    if let Some((key, position)) = doc.keys(&[]).iter().find(|(key, _)| key != "sites") {
+    if let Some(unknown) = doc
+        .unknown_keys(&[], &["sites"], "A batch file")
+        .into_iter()
+        .next()
+    {
+        let help = unknown.help.clone().unwrap_or_default();
         return Err(Error::Invalid(vec![
-            crate::diagnostic::Diagnostic::error(path, *position, format!("unknown key `{key}`"))
-                .with_help(format!(
-                    "{}\n  {BATCH_EXAMPLE}",
-                    crate::diagnostic::nearest_of(key, &["sites"], "A batch file takes", "use")
-                )),
+            unknown.with_help(format!("{help}\n  {BATCH_EXAMPLE}")),
         ]));
     }
     let file: BatchFile = doc
@@ -135,26 +136,13 @@ fn load_batch(path: &Path) -> Result<Vec<SiteSpec>> {
             },
             other => {
                 // A misspelt key names itself at its place, with the likely one.
-                let entry_at = ["sites", &i.to_string()];
-                if let Some((key, position)) = doc
-                    .keys(&entry_at)
-                    .iter()
-                    .find(|(key, _)| !SITE_SPEC_KEYS.contains(&key.as_str()))
-                {
-                    let help = crate::diagnostic::nearest_of(
-                        key,
-                        SITE_SPEC_KEYS,
-                        "A site in a batch takes",
-                        "use one of",
-                    );
-                    return Err(Error::Invalid(vec![
-                        crate::diagnostic::Diagnostic::error(
-                            path,
-                            *position,
-                            format!("unknown key `{key}`"),
-                        )
-                        .with_help(help),
-                    ]));
+                let unknown = doc.unknown_keys(
+                    &["sites", &i.to_string()],
+                    SITE_SPEC_KEYS,
+                    "A site in a batch",
+                );
+                if !unknown.is_empty() {
+                    return Err(Error::Invalid(unknown));
                 }
                 serde_norway::from_value::<SiteSpec>(other).map_err(|e| {
                     Error::Usage(format!(

@@ -144,6 +144,26 @@ impl YamlDocument {
         self.children.get(&parent).map(Vec::as_slice).unwrap_or(&[])
     }
 
+    /// Each key of the mapping at `parent` that is not `allowed`, at its place, with the
+    /// likely one and the list ("{what} takes …"): a misspelt key would otherwise be
+    /// dropped without a word.
+    pub fn unknown_keys(&self, parent: &[&str], allowed: &[&str], what: &str) -> Vec<Diagnostic> {
+        self.keys(parent)
+            .iter()
+            .filter(|(key, _)| !allowed.contains(&key.as_str()))
+            .map(|(key, position)| {
+                let help = crate::diagnostic::nearest_of(
+                    key,
+                    allowed,
+                    &format!("{what} takes"),
+                    "use one of",
+                );
+                Diagnostic::error(&self.path, *position, format!("unknown key `{key}`"))
+                    .with_help(help)
+            })
+            .collect()
+    }
+
     /// The comment at the end of a line, if any (text after an unquoted `#`).
     pub fn line_comment(&self, line: usize) -> Option<&str> {
         let text = self.source.lines().nth(line.checked_sub(1)?)?;

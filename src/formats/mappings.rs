@@ -99,15 +99,7 @@ pub fn read_document<T: DeserializeOwned + Default>(
 fn unknown_keys(doc: &YamlDocument) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     let mut check = |parent: &[&str], allowed: &[&str], what: &str| {
-        for (key, position) in doc.keys(parent) {
-            if !allowed.contains(&key.as_str()) {
-                let help = nearest_of(key, allowed, &format!("{what} takes"), "use one of");
-                found.push(
-                    Diagnostic::error(&doc.path, *position, format!("unknown key `{key}`"))
-                        .with_help(help),
-                );
-            }
-        }
+        found.extend(doc.unknown_keys(parent, allowed, what));
     };
     check(&[], TOP_KEYS, "A mappings file");
     let entries = |list: &[&str]| {

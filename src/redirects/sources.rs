@@ -225,7 +225,7 @@ pub struct WrittenCheck {
 /// What the report would refuse or warn about in the decisions written for a site, found
 /// before any crawl: the mappings file's decisions (when its YAML reads), its spreadsheets'
 /// rows by Transition's import rules, a page decided twice, and where each decision sends
-/// its pages (allow-list, https, the web archive). By file and line.
+/// its pages (allow-list, https, the web archive).
 pub fn check_written(site: &Site, mappings_dir: &Path, with_yaml: bool) -> Result<WrittenCheck> {
     let canonicalizer = site.canonicalizer(crate::canonical::Mode::Govuk);
     let mut inputs = Inputs::default();
@@ -243,9 +243,6 @@ pub fn check_written(site: &Site, mappings_dir: &Path, with_yaml: bool) -> Resul
                 .push(Finding::blocking(rule.from.clone(), problem));
         }
     }
-    inputs.findings.sort_by(|a, b| {
-        (a.location(), !a.blocking, &a.message).cmp(&(b.location(), !b.blocking, &b.message))
-    });
     Ok(WrittenCheck {
         spreadsheets: import::spreadsheets(mappings_dir, &site.abbr).len(),
         findings: inputs.findings,
