@@ -45,6 +45,59 @@ impl DuplicateKey {
     }
 }
 
+/// A syntax error at the place to mend. Tabs get their own message: the scanner blames the
+/// scalar before a tab, often the line above, which shows nothing wrong.
+fn syntax_error(path: &Path, source: &str, e: &yaml_rust2::ScanError) -> Diagnostic {
+    let marker = e.marker();
+    if e.info().contains("tab")
+        && let Some(tab) = indenting_tab(source, marker.line())
+    {
+        return Diagnostic::error(
+            path,
+            tab,
+            "a tab in the indentation: YAML indents with spaces only",
+        )
+        .with_help("replace the tab with spaces, as many as the lines around it use");
+    }
+    let error_line = source.lines().nth(marker.line().saturating_sub(1));
+    if let Some(column) = error_line
+        .filter(|_| e.info().contains("whitespace"))
+        .and_then(|line| line.find(":\t"))
+    {
+        return Diagnostic::error(
+            path,
+            Position::new(marker.line(), column + 2),
+            "a tab after `:`: this YAML reader wants a space there",
+        )
+        .with_help("replace the tab with a space");
+    }
+    Diagnostic::error(
+        path,
+        Position::new(marker.line(), marker.col() + 1),
+        format!("YAML syntax error: {}", e.info()),
+    )
+    .with_help("fix the YAML at this position (indentation, quotes, brackets)")
+}
+
+/// Where a tab indents a line. The first such tab from `error_line` on is the one the
+/// scanner tripped over; failing that, the last before.
+fn indenting_tab(source: &str, error_line: usize) -> Option<Position> {
+    let tabs: Vec<Position> = source
+        .lines()
+        .enumerate()
+        .filter_map(|(i, line)| {
+            let indent = &line[..line.len() - line.trim_start_matches([' ', '\t']).len()];
+            indent
+                .find('\t')
+                .map(|column| Position::new(i + 1, column + 1))
+        })
+        .collect();
+    tabs.iter()
+        .find(|tab| tab.line >= error_line)
+        .or_else(|| tabs.last())
+        .copied()
+}
+
 /// A parsed YAML file: its text, where each node is, and its duplicate keys.
 #[derive(Debug)]
 pub struct YamlDocument {
@@ -61,13 +114,7 @@ impl YamlDocument {
         let mut indexer = Indexer::default();
         let mut parser = Parser::new_from_str(&source);
         if let Err(e) = parser.load(&mut indexer, false) {
-            let marker = e.marker();
-            return Err(Diagnostic::error(
-                path,
-                Position::new(marker.line(), marker.col() + 1),
-                format!("YAML syntax error: {}", e.info()),
-            )
-            .with_help("fix the YAML at this position (indentation, quotes, brackets)"));
+            return Err(syntax_error(path, &source, &e));
         }
         Ok(YamlDocument {
             path: path.to_path_buf(),
@@ -393,5 +440,26 @@ mod tests {
     fn syntax_errors_have_positions() {
         let e = YamlDocument::parse(Path::new("t.yml"), "a: 1\nb: [x\n".into()).unwrap_err();
         assert_eq!(e.position, Position::new(3, 1));
+    }
+
+    #[test]
+    fn a_tab_in_the_indentation_is_named_where_it_stands() {
+        let cases = [
+            // The scanner blames the scalar on line 3; the tab is on line 4.
+            ("a:\n  - x: 1\n    y: z\n\t- x: 2\n", Position::new(4, 1)),
+            ("a:\n  b: 1\n \tc: 2\n", Position::new(3, 2)),
+        ];
+        for (source, at) in cases {
+            let e = YamlDocument::parse(Path::new("t.yml"), source.into()).unwrap_err();
+            assert_eq!(e.position, at, "{source:?}: {}", e.message);
+            assert!(
+                e.message.contains("tab in the indentation"),
+                "{}",
+                e.message
+            );
+        }
+        let e = YamlDocument::parse(Path::new("t.yml"), "a: 1\nb:\t2\n".into()).unwrap_err();
+        assert_eq!(e.position, Position::new(2, 3), "{}", e.message);
+        assert!(e.message.contains("a tab after `:`"), "{}", e.message);
     }
 }
