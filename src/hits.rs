@@ -138,13 +138,17 @@ pub fn parse_log_line(line: &str) -> std::result::Result<Option<Hit>, String> {
     let before: Vec<&str> = line[..open].split_whitespace().collect();
     // combined has "ip ident user"; vhost_combined puts "host:port" first.
     let host = match before.len() {
-        4 => Some(
-            before[0]
-                .split(':')
-                .next()
-                .unwrap_or(before[0])
-                .to_ascii_lowercase(),
-        ),
+        4 => {
+            let host = before[0].split(':').next().unwrap_or(before[0]);
+            // A port alone ("80 1.2.3.4 - - [...") is a line cut just after its host.
+            if host.is_empty() || host.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!(
+                    "`{}` where the virtual host should be: the line is cut short",
+                    before[0]
+                ));
+            }
+            Some(host.to_ascii_lowercase())
+        }
         3 => None,
         _ => return Err("expected `ip ident user [date]` before the request".into()),
     };

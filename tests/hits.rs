@@ -81,6 +81,26 @@ fn every_layout_is_read_with_its_problems_named_by_line() {
         (1, "not an access-log line: no [date]")
     );
 
+    // The same for a vhost_combined log cut just after its first host's colon: what is left
+    // of that line starts with the port, which is no host.
+    let vhost = "www.hpa-demo.org.uk:80 10.0.0.1 - - [03/Mar/2014:10:00:00 +0000] \"GET /a HTTP/1.1\" 200 5 \"-\" \"-\"\n\
+                 www.hpa-demo.org.uk:80 10.0.0.2 - - [03/Mar/2014:10:00:01 +0000] \"GET /b HTTP/1.1\" 200 5 \"-\" \"-\"\n";
+    let cut = &vhost[vhost.find(':').unwrap() + 1..];
+    let partial = hits::parse_reader(Path::new("access.log"), cut.as_bytes()).unwrap();
+    let targets: Vec<&str> = partial.hits.iter().map(|h| h.target.as_str()).collect();
+    assert_eq!(targets, ["/b"]);
+    assert_eq!(partial.hits[0].host.as_deref(), Some("www.hpa-demo.org.uk"));
+    assert_eq!(
+        (
+            partial.problems[0].line,
+            partial.problems[0].message.as_str()
+        ),
+        (
+            1,
+            "`80` where the virtual host should be: the line is cut short"
+        )
+    );
+
     let views = hits::parse_file(&traffic("demo_hpa-pageviews.csv")).unwrap();
     assert_eq!(views.format, Format::Pageviews);
     assert_eq!(views.hits[0].count, 1_204);
