@@ -523,3 +523,125 @@ fn a_url_merged_into_the_homepage_goes_where_the_homepage_goes() {
     assert_eq!(index["urls"][0]["location"], org);
     assert_eq!(index["because"], format!("with its page http://{HOST}/"));
 }
+
+/// Files are named as GOV.UK publishing will keep them: the server's own name
+/// (`Content-Disposition`) first, a type's extension where the URL has none, a download
+/// script's query in its name, and a repeated name numbered, each name with its own file.
+#[test]
+fn attachments_get_names_publishing_takes_one_per_file() {
+    const HOST: &str = "www.files-demo.org.uk";
+    let page = "<!DOCTYPE html><html><head><title>Indicators 2013</title></head><body><h1>Indicators 2013</h1>\
+        <p>The indicators for 2013, with the reports of the two years before them.</p>\
+        <ul><li><a href=\"/webc/File/1194947395411\">Full guidance</a></li>\
+        <li><a href=\"/download.aspx?id=5\">Indicators workbook</a></li>\
+        <li><a href=\"/download.aspx?id=6\">Indicators by area</a></li>\
+        <li><a href=\"/2012/report.pdf\">Report for 2012</a></li>\
+        <li><a href=\"/2013/report.pdf\">Report for 2013</a></li>\
+        <li><a href=\"/chart.swf\">Interactive chart</a></li></ul></body></html>";
+    let serve = "content_types:\n\
+        - {match: '/webc/File/*', content_type: application/pdf}\n\
+        - {match: '/download.aspx', content_type: application/vnd.ms-excel}\n\
+        - {match: '/chart.swf', content_type: application/x-shockwave-flash}\n\
+        content_dispositions:\n  '/download.aspx?id=5': 'attachment; filename=\"Indicators 2013.xls\"'\n";
+    let file = |body: &str| body.as_bytes().to_vec();
+    let site_server = common::serve_site_with(
+        HOST,
+        serve,
+        vec![
+            ("index.html".into(), file(page)),
+            ("webc/File/1194947395411".into(), file("%PDF-1.4 guidance")),
+            ("download.aspx%3Fid=5".into(), file("workbook")),
+            ("download.aspx%3Fid=6".into(), file("by area")),
+            ("2012/report.pdf".into(), file("%PDF-1.4 2012")),
+            ("2013/report.pdf".into(), file("%PDF-1.4 2013")),
+            ("chart.swf".into(), file("FWS")),
+        ],
+    );
+    let ws = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(ws.path().join("crawl-configs")).unwrap();
+    std::fs::create_dir_all(ws.path().join("mappings")).unwrap();
+    std::fs::write(
+        ws.path().join("crawl-configs/demo_files.yml"),
+        format!(
+            "site: demo_files\nwhitehall_slug: public-health-england\nhost: {HOST}\ntna_timestamp: 20140101000000\nhomepage: https://www.gov.uk/government/organisations/public-health-england\noptions: --query-string id\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        ws.path().join("mappings/demo_files.yml"),
+        "schema: phe-migrate/mappings/v1\nsite: demo_files\nformats:\n  - match: {path: /}\n    schema_name: publication\n    document_type: official_statistics\n",
+    )
+    .unwrap();
+    let resolve = format!("{HOST}={}", site_server.server.addr());
+    for args in [
+        &[
+            "crawl",
+            "demo_files",
+            "--no-delay",
+            "--quiet",
+            "--resolve",
+            &resolve,
+        ][..],
+        &["transform", "demo_files", "--quiet"],
+    ] {
+        let run = phe_migrate()
+            .current_dir(ws.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{args:?}: {}{}",
+            String::from_utf8_lossy(&run.stdout),
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+    let out = ws.path().join("out/demo_files");
+    let item: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("content/indicators-2013.json")).unwrap())
+            .unwrap();
+    let named: Vec<(String, String)> = item["details"]["attachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            assert_eq!(a["id"], a["filename"]);
+            (
+                a["filename"].as_str().unwrap().to_owned(),
+                a["url"]
+                    .as_str()
+                    .unwrap()
+                    .replace(&format!("http://{HOST}"), ""),
+            )
+        })
+        .collect();
+    let wanted = [
+        ("1194947395411.pdf", "/webc/File/1194947395411"),
+        ("Indicators_2013.xls", "/download.aspx?id=5"),
+        ("download-6.xls", "/download.aspx?id=6"),
+        ("report.pdf", "/2012/report.pdf"),
+        ("report-2.pdf", "/2013/report.pdf"),
+        ("chart.swf", "/chart.swf"),
+    ];
+    let mut named_sorted = named.clone();
+    named_sorted.sort();
+    let mut wanted_sorted: Vec<(String, String)> = wanted
+        .iter()
+        .map(|(n, u)| (n.to_string(), u.to_string()))
+        .collect();
+    wanted_sorted.sort();
+    assert_eq!(named_sorted, wanted_sorted);
+    let draft = std::fs::read_to_string(out.join("content/indicators-2013.md")).unwrap();
+    assert!(
+        draft
+            .contains("1 attachment(s) of a type GOV.UK publishing does not take (e.g. chart.swf)"),
+        "{draft}"
+    );
+    let listed = std::fs::read_to_string(out.join("attachments.csv")).unwrap();
+    assert!(
+        listed.contains(&format!(
+            "http://{HOST}/2013/report.pdf,report-2.pdf,application/pdf"
+        )),
+        "{listed}"
+    );
+}

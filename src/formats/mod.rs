@@ -2,6 +2,7 @@
 //! each decision with its reason), where it lives (Whitehall base paths and slugs), and the
 //! publisher_v2 content item, checked against GOV.UK's own schema.
 
+pub mod file_names;
 pub mod item;
 pub mod mappings;
 

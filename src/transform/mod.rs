@@ -22,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::extract::charset;
 use crate::extract::content::{self, ContentRules};
 use crate::extract::facts::PageElements;
+use crate::formats::file_names;
 use crate::formats::item::{self, Attachment, ItemInput};
 use crate::formats::{self, Choice, Mappings, Signals};
 use crate::govspeak::{self, AttachmentRef, LinkTarget, RenderOptions};
@@ -221,10 +222,48 @@ impl Drop for Permit<'_> {
 #[derive(Clone)]
 struct KnownFile {
     url: String,
+    /// The name it is uploaded with, unique in the site: see [`file_names`].
     name: String,
     content_type: String,
     size: Option<u64>,
     last_modified: Option<String>,
+    /// The server's `Content-Disposition`, which may name the file.
+    disposition: Option<String>,
+}
+
+/// Names each file for upload, unique in the site (so on any page that lists several),
+/// repeats numbered in the order of their URLs so that a name does not depend on the crawl.
+fn name_files(files: &mut HashMap<i64, KnownFile>) {
+    let mut by_url: Vec<(&String, i64)> = files.iter().map(|(id, f)| (&f.url, *id)).collect();
+    by_url.sort();
+    let ids: Vec<i64> = by_url.into_iter().map(|(_, id)| id).collect();
+    let mut names: Vec<String> = ids
+        .iter()
+        .map(|id| {
+            let file = &files[id];
+            file_names::attachment_name(
+                &file.url,
+                &file.content_type,
+                file.disposition.as_deref(),
+                &format!("file-{id}"),
+            )
+        })
+        .collect();
+    file_names::made_unique(&mut names);
+    for (id, name) in ids.into_iter().zip(names) {
+        if let Some(file) = files.get_mut(&id) {
+            file.name = name;
+        }
+    }
+}
+
+/// The `Content-Disposition` among a fetch's stored headers (`[[name, value], ...]`).
+fn content_disposition(headers_json: &str) -> Option<String> {
+    let headers: Vec<(String, String)> = serde_json::from_str(headers_json).ok()?;
+    headers
+        .into_iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-disposition"))
+        .map(|(_, value)| value)
 }
 
 /// Pass-1 result.
@@ -1109,6 +1148,17 @@ fn finish(
             untitled.len()
         ));
     }
+    let refused: Vec<&str> = attachments
+        .iter()
+        .filter(|a| !file_names::accepted_by_whitehall(&a.id))
+        .map(|a| a.id.as_str())
+        .collect();
+    if let Some(first) = refused.first() {
+        warnings.push(format!(
+            "{} attachment(s) of a type GOV.UK publishing does not take (e.g. {first}): convert each to an open format (CSV, ODS, PDF) or leave it to the web archive",
+            refused.len()
+        ));
+    }
     for e in &errors {
         warnings.push(format!("schema: {e}"));
     }
@@ -1334,7 +1384,7 @@ fn read_store_with(
     // representatives are known.
     let mut file_rows: Vec<(i64, KnownFile)> = Vec::new();
     store.for_each_row(
-        "SELECT u.id, f.url, COALESCE(f.content_type, ''), f.size, f.last_modified
+        "SELECT u.id, f.url, COALESCE(f.content_type, ''), f.size, f.last_modified, f.headers
          FROM urls u JOIN fetches f ON f.url_id = u.id
          WHERE u.kind = 'attachment' AND u.state = 'done' AND f.status BETWEEN 200 AND 299
          ORDER BY u.id, f.hop DESC",
@@ -1353,6 +1403,10 @@ fn read_store_with(
                 content_type: row.get(2)?,
                 size,
                 last_modified: row.get(4)?,
+                disposition: row
+                    .get::<_, Option<String>>(5)?
+                    .as_deref()
+                    .and_then(content_disposition),
             };
             file_rows.push((row.get(0)?, file));
             Ok(())
@@ -1379,7 +1433,6 @@ fn read_store_with(
             continue;
         }
         let url = legacy_url(id, &file.url);
-        let name = govspeak::from_html::file_name(&url).unwrap_or_else(|| format!("file-{id}"));
         let content_type = file
             .content_type
             .split(';')
@@ -1391,7 +1444,7 @@ fn read_store_with(
             id,
             KnownFile {
                 url,
-                name,
+                name: String::new(),
                 content_type: if content_type.is_empty() {
                     "application/octet-stream".into()
                 } else {
@@ -1399,9 +1452,11 @@ fn read_store_with(
                 },
                 size: file.size,
                 last_modified: file.last_modified.filter(|s| !s.is_empty()),
+                disposition: file.disposition,
             },
         );
     }
+    name_files(&mut files);
     let mut pages: Vec<SourcePage> = Vec::new();
     // Byte-identical pages (`/` and `/index.html`) become one item answering every URL.
     let mut by_digest: HashMap<String, usize> = HashMap::new();

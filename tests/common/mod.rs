@@ -249,13 +249,18 @@ pub struct SiteServer {
 }
 
 pub fn serve_site(host: &str, files: Vec<(String, Vec<u8>)>) -> SiteServer {
+    serve_site_with(host, "", files)
+}
+
+/// [`serve_site`] with more of `serve.yml` (content types, headers, statuses).
+pub fn serve_site_with(host: &str, more_yaml: &str, files: Vec<(String, Vec<u8>)>) -> SiteServer {
     use phe_migrate::fixtures::{Estate, FixtureServer, ServerOptions};
     let estate = tempfile::tempdir().unwrap();
     let site = estate.path().join("site");
     std::fs::create_dir_all(site.join("www")).unwrap();
     std::fs::write(
         site.join("serve.yml"),
-        format!("hosts: [{host}]\nindex_files: [index.html]\n"),
+        format!("hosts: [{host}]\nindex_files: [index.html]\n{more_yaml}"),
     )
     .unwrap();
     for (path, bytes) in files {

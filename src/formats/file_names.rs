@@ -1,0 +1,331 @@
+//! Attachment file names as GOV.UK publishing will keep them. Whitehall takes a file only
+//! with an extension from its allow-list, sets the file's type from that extension (not
+//! from what the legacy server said), keeps the name with every character but letters,
+//! digits, `_`, `.`, `-` and `+` replaced by `_` (CarrierWave's rule), and refuses a second
+//! file of the same name, in any case, on one document. Legacy sites serve files from
+//! `/webc/HPAwebFile/HPAweb_C/1194947395411` or `download.aspx?id=5`, so the name is built
+//! here once, and `[Attachment: name]` in the drafts names the file that will be uploaded.
+
+use std::collections::HashSet;
+
+/// The extensions Whitehall's attachment uploader accepts (its `EXTENSION_ALLOW_LIST`).
+pub const WHITEHALL_EXTENSIONS: &[&str] = &[
+    "chm", "csv", "diff", "doc", "docx", "dot", "dxf", "eps", "gif", "gml", "ics", "jpg", "kml",
+    "odp", "ods", "odt", "pdf", "png", "ppt", "pptx", "ps", "rdf", "ris", "rtf", "sch", "txt",
+    "vcf", "wsdl", "xls", "xlsm", "xlsx", "xlt", "xml", "xsd", "xslt", "zip",
+];
+
+/// Extensions of scripts that answer with a file: their name says nothing of the file.
+const SCRIPT_EXTENSIONS: &[&str] = &[
+    "asp", "aspx", "ashx", "axd", "cfm", "cgi", "dll", "do", "jsp", "php", "pl", "py",
+];
+
+/// The extension a file of this type is saved with, for the types legacy sites serve.
+pub fn extension_for(content_type: &str) -> Option<&'static str> {
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    Some(match essence.to_ascii_lowercase().as_str() {
+        "application/pdf" | "application/x-pdf" => "pdf",
+        "application/msword" => "doc",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => "docx",
+        "application/vnd.ms-excel" | "application/x-msexcel" | "application/excel" => "xls",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => "xlsx",
+        "application/vnd.ms-excel.sheet.macroenabled.12" => "xlsm",
+        "application/vnd.ms-powerpoint" => "ppt",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation" => "pptx",
+        "application/vnd.oasis.opendocument.spreadsheet" => "ods",
+        "application/vnd.oasis.opendocument.text" => "odt",
+        "application/vnd.oasis.opendocument.presentation" => "odp",
+        "text/csv" | "text/comma-separated-values" | "application/csv" => "csv",
+        "application/rtf" | "text/rtf" => "rtf",
+        "text/plain" => "txt",
+        "application/zip" | "application/x-zip-compressed" => "zip",
+        "application/xml" | "text/xml" => "xml",
+        "application/vnd.google-earth.kml+xml" => "kml",
+        "application/postscript" => "ps",
+        "image/png" => "png",
+        "image/jpeg" | "image/pjpeg" => "jpg",
+        "image/gif" => "gif",
+        _ => return None,
+    })
+}
+
+/// A name's extension, lower-cased, when it has one.
+pub fn extension_of(name: &str) -> Option<String> {
+    let (stem, extension) = name.rsplit_once('.')?;
+    let plausible = extension.len() <= 5
+        && extension.bytes().all(|b| b.is_ascii_alphanumeric())
+        && extension.bytes().any(|b| b.is_ascii_alphabetic());
+    (!stem.is_empty() && plausible).then(|| extension.to_ascii_lowercase())
+}
+
+/// Whether Whitehall takes a file of this name.
+pub fn accepted_by_whitehall(name: &str) -> bool {
+    extension_of(name).is_some_and(|e| WHITEHALL_EXTENSIONS.contains(&e.as_str()))
+}
+
+/// The file name an attachment is uploaded with: the one the server gave
+/// (`Content-Disposition`), else the URL's last segment (a script's name with its query's
+/// values, `download-5`), with the extension its type is saved with when it has none, in
+/// Whitehall's characters. `fallback` names a URL with no last segment.
+pub fn attachment_name(
+    url: &str,
+    content_type: &str,
+    content_disposition: Option<&str>,
+    fallback: &str,
+) -> String {
+    let from_server = content_disposition.and_then(disposition_file_name);
+    let name = from_server.unwrap_or_else(|| name_from_url(url).unwrap_or_else(|| fallback.into()));
+    let name = match (extension_of(&name), extension_for(content_type)) {
+        (Some(e), Some(wanted)) if SCRIPT_EXTENSIONS.contains(&e.as_str()) => {
+            format!("{}.{wanted}", &name[..name.len() - e.len() - 1])
+        }
+        (None, Some(wanted)) => format!("{name}.{wanted}"),
+        _ => name,
+    };
+    sanitised(&name)
+}
+
+/// The URL's last path segment, decoded; for a script, its query's values join its stem
+/// (`download.aspx?id=5&t=x` is `download-5-x.aspx`) so that each file it serves differs.
+fn name_from_url(url: &str) -> Option<String> {
+    let (path, query) = match url.split('#').next().unwrap_or_default().split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (url.split('#').next().unwrap_or_default(), None),
+    };
+    let last = path.rsplit('/').next().filter(|s| !s.is_empty())?;
+    let name = crate::canonical::percent_decoded(last);
+    let is_script = extension_of(&name).is_some_and(|e| SCRIPT_EXTENSIONS.contains(&e.as_str()));
+    let values: Vec<String> = query
+        .filter(|_| is_script)
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .filter_map(|pair| pair.split_once('=').map(|(_, v)| v).or(Some(pair)))
+        .filter(|v| !v.is_empty())
+        .map(crate::canonical::percent_decoded)
+        .collect();
+    if values.is_empty() {
+        return Some(name);
+    }
+    let (stem, extension) = name.rsplit_once('.').unwrap_or((&name, ""));
+    Some(format!("{stem}-{}.{extension}", values.join("-")))
+}
+
+/// The file name in a `Content-Disposition` header (RFC 6266): `filename*` (RFC 8187,
+/// UTF-8) before `filename`, without any folder a browser once sent with it.
+pub fn disposition_file_name(header: &str) -> Option<String> {
+    let params = parameters(header);
+    let extended = params
+        .iter()
+        .find(|(k, _)| k == "filename*")
+        .and_then(|(_, v)| {
+            let (charset, rest) = v.split_once('\'')?;
+            let (_, encoded) = rest.split_once('\'')?;
+            charset
+                .eq_ignore_ascii_case("utf-8")
+                .then(|| crate::canonical::percent_decoded(encoded))
+        });
+    let name = extended.or_else(|| {
+        params
+            .iter()
+            .find(|(k, _)| k == "filename")
+            .map(|(_, v)| v.clone())
+    })?;
+    let name = name.rsplit(['/', '\\']).next().unwrap_or_default().trim();
+    (!name.is_empty() && name != "." && name != "..").then(|| name.to_owned())
+}
+
+/// A header's `;`-separated parameters (after its first value), names lower-cased,
+/// quoted values unquoted.
+fn parameters(header: &str) -> Vec<(String, String)> {
+    let mut params = Vec::new();
+    let mut rest = header.split_once(';').map_or("", |(_, r)| r);
+    while !rest.trim().is_empty() {
+        let (name, after) = rest.split_once('=').unwrap_or((rest, ""));
+        let after = after.trim_start();
+        let (value, next) = if let Some(quoted) = after.strip_prefix('"') {
+            let mut value = String::new();
+            let mut chars = quoted.char_indices();
+            let mut end = quoted.len();
+            while let Some((i, c)) = chars.next() {
+                match c {
+                    '\\' => value.extend(chars.next().map(|(_, c)| c)),
+                    '"' => {
+                        end = i + 1;
+                        break;
+                    }
+                    c => value.push(c),
+                }
+            }
+            let next = quoted[end..].split_once(';').map_or("", |(_, r)| r);
+            (value, next)
+        } else {
+            let (value, next) = after.split_once(';').unwrap_or((after, ""));
+            (value.trim().to_owned(), next)
+        };
+        params.push((name.trim().to_ascii_lowercase(), value));
+        rest = next;
+    }
+    params
+}
+
+/// A name in the characters Whitehall keeps: any other becomes `_` (CarrierWave's
+/// `sanitize_regexp`, `[^[:word:].\-+]`).
+pub fn sanitised(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | '+') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Makes names unique, ignoring case, as Whitehall wants them on one document: a repeat
+/// becomes `name-2.ext`, `name-3.ext`, in the order given.
+pub fn made_unique(names: &mut [String]) {
+    let mut taken: HashSet<String> = HashSet::new();
+    for name in names.iter_mut() {
+        if taken.insert(name.to_lowercase()) {
+            continue;
+        }
+        let (stem, extension) = match extension_of(name) {
+            Some(e) => (
+                name[..name.len() - e.len() - 1].to_owned(),
+                format!(".{}", &name[name.len() - e.len()..]),
+            ),
+            None => (name.clone(), String::new()),
+        };
+        let mut n = 2;
+        let unique = loop {
+            let candidate = format!("{stem}-{n}{extension}");
+            if taken.insert(candidate.to_lowercase()) {
+                break candidate;
+            }
+            n += 1;
+        };
+        *name = unique;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_come_from_the_server_then_the_url_with_the_types_extension() {
+        let cases = [
+            // An HPA file store: no extension in the URL.
+            (
+                "http://www.hpa.org.uk/webc/HPAwebFile/HPAweb_C/1194947395411",
+                "application/pdf",
+                None,
+                "1194947395411.pdf",
+            ),
+            (
+                "http://x.org/docs/Annual%20report%20(2012).pdf",
+                "application/pdf",
+                None,
+                "Annual_report__2012_.pdf",
+            ),
+            // A script's name says nothing; its query tells its files apart.
+            (
+                "http://x.org/download.aspx?id=5&type=xl",
+                "application/vnd.ms-excel",
+                None,
+                "download-5-xl.xls",
+            ),
+            // The server's own name wins, its folder dropped.
+            (
+                "http://x.org/download.aspx?id=5",
+                "application/vnd.ms-excel",
+                Some("attachment; filename=\"C:\\\\Temp\\\\Indicators 2013.xls\""),
+                "Indicators_2013.xls",
+            ),
+            (
+                "http://x.org/get.php?f=1",
+                "application/pdf",
+                Some(
+                    "attachment; filename=\"fallback.pdf\"; filename*=UTF-8''caf%C3%A9%20report.pdf",
+                ),
+                "café_report.pdf",
+            ),
+            ("http://x.org/a.pdf?v=2", "application/pdf", None, "a.pdf"),
+            (
+                "http://x.org/report.2012",
+                "application/pdf",
+                None,
+                "report.2012.pdf",
+            ),
+            // An unknown type keeps the name as it is.
+            (
+                "http://x.org/data/README",
+                "application/octet-stream",
+                None,
+                "README",
+            ),
+            ("http://x.org/", "application/pdf", None, "file-7.pdf"),
+        ];
+        for (url, content_type, disposition, wanted) in cases {
+            assert_eq!(
+                attachment_name(url, content_type, disposition, "file-7"),
+                wanted,
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
+    fn content_disposition_parameters() {
+        assert_eq!(
+            disposition_file_name("attachment; filename=plain.csv"),
+            Some("plain.csv".into())
+        );
+        assert_eq!(
+            disposition_file_name("inline; filename=\"a \\\"q\\\" b.pdf\"; size=3"),
+            Some("a \"q\" b.pdf".into())
+        );
+        assert_eq!(disposition_file_name("attachment"), None);
+        assert_eq!(disposition_file_name("attachment; filename=\"\""), None);
+        assert_eq!(
+            disposition_file_name("attachment; filename=\"../..\""),
+            None
+        );
+    }
+
+    #[test]
+    fn repeats_are_numbered_ignoring_case() {
+        let mut names: Vec<String> = [
+            "report.pdf",
+            "Report.PDF",
+            "report.pdf",
+            "report-2.pdf",
+            "README",
+            "readme",
+        ]
+        .map(String::from)
+        .to_vec();
+        made_unique(&mut names);
+        assert_eq!(
+            names,
+            [
+                "report.pdf",
+                "Report-2.PDF",
+                "report-3.pdf",
+                "report-2-2.pdf",
+                "README",
+                "readme-2"
+            ]
+        );
+    }
+
+    #[test]
+    fn whitehall_takes_its_own_extensions_only() {
+        assert!(accepted_by_whitehall("a.PDF"));
+        assert!(accepted_by_whitehall("ind_01.xls"));
+        assert!(!accepted_by_whitehall("growthchart.swf"));
+        assert!(!accepted_by_whitehall("1194947395411"));
+        assert!(!accepted_by_whitehall(".pdf"));
+    }
+}
