@@ -257,6 +257,33 @@ fn serve_answers_as_the_table_says_and_verify_catches_every_difference() {
         "{text}"
     );
     assert!(text.contains("2 differ"), "{text}");
+
+    // A host the server is not set up for: one line for the host, not one per URL.
+    let entries: Vec<serde_json::Value> = ["/", "/a", "/b"]
+        .iter()
+        .map(|path| {
+            serde_json::json!({"urls": [{
+                "url": format!("http://www.not-served.org.uk{path}"),
+                "status": 301,
+                "location": "https://www.gov.uk/",
+            }]})
+        })
+        .collect();
+    let elsewhere = out.join("not-served.json");
+    std::fs::write(
+        &elsewhere,
+        serde_json::to_vec(&serde_json::json!({ "entries": entries })).unwrap(),
+    )
+    .unwrap();
+    let checked = verify(&[elsewhere, tables(out)[0].clone()], port);
+    let text = String::from_utf8_lossy(&checked.stdout);
+    assert_eq!(checked.status.code(), Some(1), "{text}");
+    assert!(
+        text.starts_with("www.not-served.org.uk: all 3 URLs answered 404, whatever the table says: the server is not set up for this host"),
+        "{text}"
+    );
+    assert!(!text.contains("http://www.not-served.org.uk/a"), "{text}");
+    assert!(text.contains(": 3 differ"), "{text}");
     let _ = serve.kill();
     let _ = serve.wait();
     // No server there any more: one message and exit 2, not every URL a difference.

@@ -74,7 +74,11 @@ pub fn run(args: VerifyArgs, out: &mut dyn Write) -> Result<i32> {
         text.push('\n');
         out.write_all(text.as_bytes()).map_err(stdout_error)?;
     } else {
-        for m in &report.mismatches {
+        let unanswered = |url: &str| {
+            let host = crate::redirects::raw_parts(url).0;
+            report.unanswered_hosts.iter().any(|h| h.host == host)
+        };
+        for m in report.mismatches.iter().filter(|m| !unanswered(&m.url)) {
             writeln!(
                 out,
                 "{}\n  expected {}\n  got      {}",
@@ -86,6 +90,14 @@ pub fn run(args: VerifyArgs, out: &mut dyn Write) -> Result<i32> {
             writeln!(
                 out,
                 "{url:?}\n  not requested: no client can send a URL holding control characters"
+            )
+            .map_err(stdout_error)?;
+        }
+        for h in &report.unanswered_hosts {
+            writeln!(
+                out,
+                "{}: all {} URLs answered {}, whatever the table says: the server is not set up for this host; add it to the server's configuration (nginx `server_name`, Apache `ServerAlias`), or check --target and the table",
+                h.host, h.urls, h.got
             )
             .map_err(stdout_error)?;
         }

@@ -189,9 +189,51 @@ pub struct VerifyOptions {
 pub struct Report {
     pub checked: usize,
     pub mismatches: Vec<Mismatch>,
+    /// Hosts whose every URL got one and the same wrong answer: the server is not set up
+    /// for them, and their URLs' differences say nothing one by one.
+    pub unanswered_hosts: Vec<UnansweredHost>,
     /// URLs no client can send (control characters): listed, not failed.
     pub unrequestable: Vec<String>,
     pub elapsed_ms: u128,
+}
+
+/// A host the server gives one answer whatever the URL (a default server's 404, a
+/// blanket redirect to HTTPS), where the table wants others.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UnansweredHost {
+    pub host: String,
+    pub urls: usize,
+    pub got: String,
+}
+
+/// The hosts of `checked` whose URLs all differ, each with the same answer. A host with
+/// fewer than three URLs is left out: two alike answers prove nothing.
+pub fn unanswered_hosts(checked: &[Expectation], mismatches: &[Mismatch]) -> Vec<UnansweredHost> {
+    let mut urls_by_host: std::collections::BTreeMap<&str, usize> = Default::default();
+    for e in checked {
+        *urls_by_host.entry(super::raw_parts(&e.url).0).or_default() += 1;
+    }
+    let mut answers: std::collections::BTreeMap<&str, (usize, Option<&str>, bool)> =
+        Default::default();
+    for m in mismatches {
+        let (count, first, alike) = answers
+            .entry(super::raw_parts(&m.url).0)
+            .or_insert((0, None, true));
+        *count += 1;
+        *alike &= first.is_none_or(|f| f == m.got);
+        first.get_or_insert(m.got.as_str());
+    }
+    answers
+        .into_iter()
+        .filter_map(|(host, (count, got, alike))| {
+            let urls = urls_by_host.get(host).copied().unwrap_or(0);
+            (alike && count == urls && urls >= 3).then(|| UnansweredHost {
+                host: host.to_owned(),
+                urls,
+                got: got.unwrap_or_default().to_owned(),
+            })
+        })
+        .collect()
 }
 
 /// Requests every URL and compares each answer.
@@ -207,7 +249,7 @@ pub fn run(expectations: Vec<Expectation>, options: &VerifyOptions) -> Result<Re
         .partition(|e| wire(&e.url).is_some());
     let unrequestable: Vec<String> = unsendable.into_iter().map(|e| e.url).collect();
     let checked = expectations.len();
-    let queue = Arc::new(Mutex::new(VecDeque::from(expectations)));
+    let queue = Arc::new(Mutex::new(VecDeque::from(expectations.clone())));
     let mismatches = Arc::new(Mutex::new(Vec::new()));
     runtime.block_on(async {
         let mut workers = Vec::new();
@@ -227,6 +269,7 @@ pub fn run(expectations: Vec<Expectation>, options: &VerifyOptions) -> Result<Re
     mismatches.sort_by(|a, b| a.url.cmp(&b.url));
     Ok(Report {
         checked,
+        unanswered_hosts: unanswered_hosts(&expectations, &mismatches),
         mismatches,
         unrequestable,
         elapsed_ms: started.elapsed().as_millis(),
@@ -348,4 +391,70 @@ async fn fetch(
     tokio::time::timeout(options.timeout, exchange)
         .await
         .map_err(|_| format!("no answer within {:?}", options.timeout))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expect(url: &str) -> Expectation {
+        Expectation {
+            url: url.into(),
+            status: 301,
+            location: Some("https://www.gov.uk/".into()),
+            archive_url: None,
+        }
+    }
+
+    fn differs(url: &str, got: &str) -> Mismatch {
+        Mismatch {
+            url: url.into(),
+            expected: "301 → https://www.gov.uk/".into(),
+            got: got.into(),
+        }
+    }
+
+    #[test]
+    fn a_host_is_unanswered_only_when_every_url_got_one_wrong_answer() {
+        let checked: Vec<Expectation> = [
+            "http://a.org/1",
+            "http://a.org/2",
+            "http://a.org/3",
+            "http://b.org/1",
+            "http://b.org/2",
+            "http://b.org/3",
+            "http://c.org/1",
+            "http://c.org/2",
+            "http://c.org/3",
+            "http://d.org/1",
+            "http://d.org/2",
+        ]
+        .iter()
+        .map(|u| expect(u))
+        .collect();
+        let mismatches = [
+            // Every URL, one answer: not set up for a.org.
+            differs("http://a.org/1", "404"),
+            differs("http://a.org/2", "404"),
+            differs("http://a.org/3", "404"),
+            // Different answers: the server knows b.org, its table is wrong.
+            differs("http://b.org/1", "404"),
+            differs("http://b.org/2", "410"),
+            differs("http://b.org/3", "404"),
+            // One URL right: c.org is served.
+            differs("http://c.org/1", "404"),
+            differs("http://c.org/2", "404"),
+            // Too few URLs to tell.
+            differs("http://d.org/1", "404"),
+            differs("http://d.org/2", "404"),
+        ];
+        assert_eq!(
+            unanswered_hosts(&checked, &mismatches),
+            [UnansweredHost {
+                host: "a.org".into(),
+                urls: 3,
+                got: "404".into()
+            }]
+        );
+    }
 }
