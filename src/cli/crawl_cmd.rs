@@ -20,7 +20,8 @@ pub struct CrawlArgs {
     #[arg(value_name = "SITE", required = true)]
     pub sites: Vec<String>,
     /// Send requests for HOST to IP:PORT (as curl's option does), keeping the real host name
-    /// in the Host header and in what is recorded. Repeat for each host.
+    /// in the Host header and in what is recorded. Repeat for each host; `*=IP:PORT` sends
+    /// every host of each site (its host and aliases) there.
     #[arg(long, value_name = "HOST=IP:PORT", value_parser = parse_resolve)]
     pub resolve: Vec<(String, SocketAddr)>,
     /// Discard an existing crawl of the site and start again.
@@ -54,8 +55,10 @@ pub fn parse_resolve(value: &str) -> std::result::Result<(String, SocketAddr), S
     let addr: SocketAddr = addr
         .parse()
         .map_err(|_| format!("{addr:?} is not IP:PORT (e.g. 127.0.0.1:8080)"))?;
-    if host.is_empty() || host.contains('/') {
-        return Err(format!("{host:?} is not a host name"));
+    if host.is_empty() || host.contains('/') || (host.contains('*') && host != "*") {
+        return Err(format!(
+            "{host:?} is not a host name (or `*`, for every host of each site)"
+        ));
     }
     Ok((host.to_ascii_lowercase(), addr))
 }

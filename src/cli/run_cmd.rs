@@ -28,7 +28,8 @@ pub struct RunArgs {
     /// max_depth: N, concurrency: N, resolve: [HOST=IP:PORT]}` for per-site overrides.
     #[arg(long, value_name = "FILE", conflicts_with = "sites")]
     pub batch: Option<PathBuf>,
-    /// Send a host name to another address for every site (as `crawl --resolve`).
+    /// Send a host name to another address for every site (as `crawl --resolve`; `*=IP:PORT`
+    /// sends every host of each site there).
     #[arg(long, value_name = "HOST=IP:PORT", value_parser = super::crawl_cmd::parse_resolve)]
     pub resolve: Vec<(String, SocketAddr)>,
     /// Redo every stage, changed inputs or not.
@@ -609,9 +610,29 @@ fn cell<T: std::fmt::Display>(value: Option<T>) -> String {
 }
 
 fn write_table(out: &mut dyn Write, runs: &[SiteRun], out_dir: &Path) -> std::io::Result<()> {
+    // The three largest formats of each site, e.g. "publication 43, detailed_guide 13, ...".
+    let items: Vec<String> = runs
+        .iter()
+        .map(|r| {
+            let mut formats: Vec<(&String, &u64)> = r.items_by_format.iter().collect();
+            formats.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            let top: Vec<String> = formats
+                .iter()
+                .take(3)
+                .map(|(f, n)| format!("{f} {n}"))
+                .collect();
+            top.join(", ")
+        })
+        .collect();
+    // Columns as wide as what they hold, so that long abbreviations keep the table straight.
+    let site_width = runs
+        .iter()
+        .map(|r| r.site.chars().count())
+        .fold(16, usize::max);
+    let items_width = items.iter().map(|i| i.chars().count()).fold(13, usize::max);
     writeln!(
         out,
-        "{:<16} {:>6}  {:<52} {:>8} {:>8} {:>10} {:>13} {:>9} {:>7}  STAGES",
+        "{:<site_width$} {:>6}  {:<items_width$} {:>8} {:>8} {:>10} {:>13} {:>9} {:>7}  STAGES",
         "SITE",
         "PAGES",
         "CONTENT ITEMS",
@@ -622,14 +643,7 @@ fn write_table(out: &mut dyn Write, runs: &[SiteRun], out_dir: &Path) -> std::io
         "DATA-RICH",
         "TIME"
     )?;
-    for r in runs {
-        let mut formats: Vec<(&String, &u64)> = r.items_by_format.iter().collect();
-        formats.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-        let items: Vec<String> = formats
-            .iter()
-            .take(3)
-            .map(|(f, n)| format!("{f} {n}"))
-            .collect();
+    for (r, items) in runs.iter().zip(&items) {
         let stages: Vec<String> = r
             .stages
             .iter()
@@ -643,10 +657,10 @@ fn write_table(out: &mut dyn Write, runs: &[SiteRun], out_dir: &Path) -> std::io
         let data_rich = cell(r.data_rich_pct.map(|pct| format!("{pct:.1}%")));
         writeln!(
             out,
-            "{:<16} {:>6}  {:<52} {:>8} {:>8} {:>10} {:>13} {:>9} {:>6.1}s  {}",
+            "{:<site_width$} {:>6}  {:<items_width$} {:>8} {:>8} {:>10} {:>13} {:>9} {:>6.1}s  {}",
             r.site,
             cell(r.pages),
-            items.join(", "),
+            items,
             cell(r.redirects),
             cell(r.archives),
             cell(r.unresolved),

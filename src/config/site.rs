@@ -211,11 +211,11 @@ pub struct SiteReport {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Reads and validates one site config file.
 /// The most retries a site may ask for: with backoff doubling to a minute, ten retries
 /// already hold a URL for about four minutes.
 pub const MAX_RETRIES: u32 = 10;
 
+/// Reads and validates one site config file.
 pub fn load_site(path: &Path) -> SiteReport {
     match YamlDocument::read(path) {
         Ok(doc) => validate_site(&doc),

@@ -59,6 +59,20 @@ pub struct CrawlOptions {
     pub retry_base: Option<Duration>,
 }
 
+/// `--resolve` for one site: `*` stands for each of the site's hosts; a host named outright
+/// keeps its own address.
+pub fn resolve_for_site(
+    resolve: &[(String, SocketAddr)],
+    site: &Site,
+) -> HashMap<String, SocketAddr> {
+    let mut by_host = HashMap::new();
+    if let Some((_, addr)) = resolve.iter().rev().find(|(host, _)| host == "*") {
+        by_host.extend(site.hosts().map(|host| (host.to_ascii_lowercase(), *addr)));
+    }
+    by_host.extend(resolve.iter().filter(|(host, _)| host != "*").cloned());
+    by_host
+}
+
 /// Where a site's crawl store lives.
 pub fn store_path(out_dir: &Path, abbr: &str) -> PathBuf {
     out_dir.join(abbr).join("crawl.db")
@@ -326,7 +340,7 @@ pub fn crawl(site: &Site, options: &CrawlOptions) -> Result<CrawlSummary> {
         .enable_all()
         .build()
         .map_err(|e| Error::Other(format!("cannot start the async runtime: {e}")))?;
-    let resolve: HashMap<String, SocketAddr> = options.resolve.iter().cloned().collect();
+    let resolve = resolve_for_site(&options.resolve, site);
     let make_context = |delay: Duration| -> Result<TaskContext> {
         let fetcher = Fetcher::new(
             &crawl.user_agent,
@@ -1007,5 +1021,33 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_star_resolves_every_host_of_the_site_and_a_named_host_keeps_its_own() {
+        let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("crawl-configs/demo_hpa.yml");
+        let site = crate::config::site::load_site(&config).site.unwrap();
+        let copy: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let other: SocketAddr = "127.0.0.1:9090".parse().unwrap();
+        let resolve = vec![
+            ("www.hpa-demo.nhs.uk".to_owned(), other),
+            ("*".to_owned(), copy),
+        ];
+        let mut by_host: Vec<(String, SocketAddr)> =
+            resolve_for_site(&resolve, &site).into_iter().collect();
+        by_host.sort();
+        assert_eq!(
+            by_host,
+            [
+                ("hpa-demo.org.uk".to_owned(), copy),
+                ("www.hpa-demo.nhs.uk".to_owned(), other),
+                ("www.hpa-demo.org.uk".to_owned(), copy),
+            ]
+        );
     }
 }
