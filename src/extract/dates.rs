@@ -220,6 +220,20 @@ pub fn visible_dates(text: &str) -> (Option<Date>, Option<Date>) {
     )
 }
 
+/// The date a short line does nothing but give ("Last reviewed: 2010-01-01", "Published on
+/// 9 May 2012."): a phrase of [`visible_dates`] at its start, then a date, then nothing much
+/// (at most the few characters of a weekday or a full stop beyond the date's own).
+pub fn dated_line(line: &str) -> Option<Date> {
+    const LONGEST_DATE: usize = 30;
+    let lower = line.trim().to_ascii_lowercase();
+    let lower = lower.strip_prefix("page ").unwrap_or(&lower);
+    PUBLISHED_PHRASES
+        .iter()
+        .chain(UPDATED_PHRASES)
+        .filter(|phrase| lower.starts_with(*phrase) && lower.len() <= phrase.len() + LONGEST_DATE)
+        .find_map(|phrase| date_after(lower, phrase.len()))
+}
+
 /// A date in the 40 bytes after a phrase that ends at `start`.
 fn date_after(text: &str, start: usize) -> Option<Date> {
     let mut end = (start + 40).min(text.len());
@@ -375,6 +389,27 @@ mod tests {
         assert_eq!(parse_loose("may be"), None);
         assert_eq!(parse_any("Tue, 12 Mar 2013 09:30:00 GMT"), d(2013, 3, 12));
         assert_eq!(parse_any("2013-03-12T09:30:00Z"), d(2013, 3, 12));
+    }
+
+    #[test]
+    fn lines_that_only_give_a_date() {
+        assert_eq!(dated_line("Last reviewed: 2010-01-01"), d(2010, 1, 1));
+        assert_eq!(dated_line("Published: 19 January 2012"), d(2012, 1, 19));
+        assert_eq!(
+            dated_line(" Page last updated on 3 March 2013. "),
+            d(2013, 3, 3)
+        );
+        assert_eq!(
+            dated_line("Last updated: Wednesday, 12 September 2012"),
+            d(2012, 9, 12)
+        );
+        // A sentence that goes on is text, not a date line.
+        assert_eq!(
+            dated_line("Last updated: 12 March 2013, when the figures for 2012 were added"),
+            None
+        );
+        assert_eq!(dated_line("The report was published: 12 March 2013"), None);
+        assert_eq!(dated_line("Last updated: soon"), None);
     }
 
     #[test]

@@ -218,6 +218,39 @@ impl Drop for Permit<'_> {
     }
 }
 
+/// The draft's paragraphs that only restate one of the item's dates ("Last reviewed:
+/// 2010-01-01"). GOV.UK shows an item's dates beside it, and a date in the body goes stale
+/// at the first edit, so the editor is told; the text stays, as the page's own words.
+fn restated_dates<'a>(
+    govspeak: &'a str,
+    item_dates: &[Option<crate::extract::dates::Date>],
+) -> Vec<&'a str> {
+    const LONGEST_LINE: usize = 80;
+    let lines: Vec<&str> = govspeak.lines().collect();
+    // A paragraph of one line: a list item, heading or table row starts with its marker,
+    // which no date phrase does.
+    let paragraph = |i: usize| {
+        (i == 0 || lines[i - 1].is_empty()) && lines.get(i + 1).is_none_or(|next| next.is_empty())
+    };
+    (0..lines.len())
+        .filter(|&i| lines[i].len() <= LONGEST_LINE && paragraph(i))
+        .map(|i| lines[i])
+        .filter(|line| {
+            let text = emphasised(line).unwrap_or(line);
+            crate::extract::dates::dated_line(text).is_some_and(|d| item_dates.contains(&Some(d)))
+        })
+        .collect()
+}
+
+/// The text of a line written wholly in emphasis (`*Last updated: ...*`, `_..._`).
+fn emphasised(line: &str) -> Option<&str> {
+    ["**", "*", "__", "_"].iter().find_map(|mark| {
+        line.strip_prefix(mark)
+            .and_then(|rest| rest.strip_suffix(mark))
+            .filter(|inner| !inner.is_empty() && !inner.contains(mark))
+    })
+}
+
 /// A known attachment of the site.
 #[derive(Clone)]
 struct KnownFile {
@@ -814,6 +847,14 @@ impl Context<'_> {
             conversion.govspeak = govspeak::with_attachments_listed(&conversion);
         }
         let mut warnings = Vec::new();
+        let item_dates = [extracted.published, extracted.updated];
+        if item_dates.iter().any(Option::is_some)
+            && let Some(line) = restated_dates(&conversion.govspeak, &item_dates).first()
+        {
+            warnings.push(format!(
+                "the body restates the item's date (\"{line}\"): remove it, as GOV.UK shows an item's dates beside it"
+            ));
+        }
         if extracted.title.is_empty() {
             warnings.push("no title found: write one".to_owned());
         } else if extracted.title.chars().count() > 65 {
@@ -1691,7 +1732,41 @@ fn write_tables(
 
 #[cfg(test)]
 mod tests {
-    use super::{SharedTitlePart, attachment_title, shared_title_part};
+    use super::{SharedTitlePart, attachment_title, restated_dates, shared_title_part};
+    use crate::extract::dates::Date;
+
+    #[test]
+    fn paragraphs_that_restate_the_items_dates_are_found() {
+        let published = Date {
+            year: 2012,
+            month: 1,
+            day: 19,
+        };
+        let reviewed = Date {
+            year: 2010,
+            month: 1,
+            day: 1,
+        };
+        let draft = "Published: 19 January 2012\n\nThe guidance.\n\n\
+                     - Last reviewed: 2010-01-01\n\n\
+                     Last updated: 3 March 2009\n\n\
+                     *Last reviewed: 2010-01-01*\n";
+        // A list item is the page's content; a date the item does not carry is not a
+        // restatement.
+        assert_eq!(
+            restated_dates(draft, &[Some(published), Some(reviewed)]),
+            ["Published: 19 January 2012", "*Last reviewed: 2010-01-01*"]
+        );
+        assert!(restated_dates("The guidance.\n", &[Some(published)]).is_empty());
+        // A line inside a paragraph is part of it.
+        assert!(
+            restated_dates(
+                "Figures for 2011.\nPublished: 19 January 2012\n",
+                &[Some(published)]
+            )
+            .is_empty()
+        );
+    }
 
     #[test]
     fn a_site_name_most_titles_share_is_found_at_either_end() {
