@@ -82,7 +82,25 @@ pub fn attachment_name(
         (None, Some(wanted)) => format!("{name}.{wanted}"),
         _ => name,
     };
-    sanitised(&name)
+    shortened(&sanitised(&name))
+}
+
+/// The longest name kept, in characters: a file system takes 255 bytes, and a query's
+/// values can run longer. The stem is cut; the extension stays.
+const LONGEST_NAME: usize = 120;
+
+fn shortened(name: &str) -> String {
+    if name.chars().count() <= LONGEST_NAME {
+        return name.to_owned();
+    }
+    let extension = extension_of(name).map_or(String::new(), |e| {
+        format!(".{}", &name[name.len() - e.len()..])
+    });
+    let stem: String = name[..name.len() - extension.len()]
+        .chars()
+        .take(LONGEST_NAME - extension.chars().count())
+        .collect();
+    stem + &extension
 }
 
 /// The URL's last path segment, decoded; for a script, its query's values join its stem
@@ -266,6 +284,12 @@ mod tests {
                 "README",
             ),
             ("http://x.org/", "application/pdf", None, "file-7.pdf"),
+            (
+                &format!("http://x.org/get.asp?q={}", "é".repeat(300)),
+                "text/csv",
+                None,
+                &format!("get-{}.csv", "é".repeat(LONGEST_NAME - 8)),
+            ),
         ];
         for (url, content_type, disposition, wanted) in cases {
             assert_eq!(
