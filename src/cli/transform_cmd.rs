@@ -96,9 +96,13 @@ pub fn write_summary(out: &mut dyn Write, s: &TransformSummary) -> std::io::Resu
         s.failed.len()
     )?;
     if s.sent_elsewhere > 0 {
+        let (drafts, their) = match s.sent_elsewhere {
+            1 => ("draft is of a page", "its"),
+            _ => ("drafts are of pages", "their"),
+        };
         writeln!(
             out,
-            "  {} drafts are of pages the mappings redirect elsewhere, archive or leave unresolved (`sent_elsewhere` in their front matter, and a warning)",
+            "  {} {drafts} the mappings redirect elsewhere, archive or leave unresolved (`sent_elsewhere` in {their} front matter, and a warning)",
             s.sent_elsewhere
         )?;
     }
