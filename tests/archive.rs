@@ -296,6 +296,35 @@ fn list_mode_fetches_exactly_the_list() {
         text.contains("3 URLs added to the frontier, 0 already known, 1 on other hosts"),
         "{text}"
     );
+    // A file that is no list (a spreadsheet given by mistake): the first problems, then
+    // how many more, not a screen per line.
+    let not_a_list = work.path().join("figures.csv");
+    let rows: String = (0..500)
+        .map(|n| format!("E0600{n:04},{n},{}\n", "x".repeat(300)))
+        .collect();
+    std::fs::write(&not_a_list, rows).unwrap();
+    let import = phe_migrate()
+        .current_dir(repo_root())
+        .args(["import", "urls", "demo_chobs"])
+        .arg(&not_a_list)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&import.stdout);
+    assert_eq!(import.status.code(), Some(2), "{text}");
+    assert_eq!(
+        text.matches("is not an http(s) URL or a path").count(),
+        20,
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "... and 480 more lines like these: is the file a list of URLs, one per line?"
+        ),
+        "{text}"
+    );
+    assert!(text.lines().all(|l| l.chars().count() < 250), "{text}");
 
     let mut cmd = phe_migrate();
     cmd.current_dir(repo_root())

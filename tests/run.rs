@@ -359,6 +359,8 @@ fn every_bad_input_gets_one_clear_message() {
     std::fs::write(&broken, "sites: [demo_hpa\n").unwrap();
     let misnamed = ws.path().join("misnamed.yml");
     std::fs::write(&misnamed, "# tonight's batch\nsite:\n  - demo_hpa\n").unwrap();
+    let spreadsheet = ws.path().join("table.xls");
+    std::fs::write(&spreadsheet, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 not json").unwrap();
     let file = ws.path().join("a-file");
     std::fs::write(&file, "").unwrap();
     let out_in_file = file.join("out");
@@ -433,6 +435,19 @@ fn every_bad_input_gets_one_clear_message() {
             ],
             2,
             format!("cannot create the output folder {}", out_in_file.display()),
+        ),
+        (
+            vec![
+                "verify".into(),
+                spreadsheet.display().to_string(),
+                "--target".into(),
+                "http://127.0.0.1:9".into(),
+            ],
+            2,
+            format!(
+                "{}: not UTF-8 text, so not a table: verify reads the JSON `phe-migrate report redirects SITE --format json` writes",
+                spreadsheet.display()
+            ),
         ),
         (
             vec![

@@ -217,16 +217,40 @@ pub struct UrlImportSummary {
     pub problems: Vec<Diagnostic>,
 }
 
+/// The problems a URL list's summary shows: a file that is no list at all (a spreadsheet
+/// or a binary given by mistake) would otherwise fill the terminal.
+const PROBLEMS_SHOWN: usize = 20;
+
 impl std::fmt::Display for UrlImportSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for p in &self.problems {
+        for p in self.problems.iter().take(PROBLEMS_SHOWN) {
             writeln!(f, "{p}")?;
+        }
+        if let Some(more) = self
+            .problems
+            .len()
+            .checked_sub(PROBLEMS_SHOWN)
+            .filter(|n| *n > 0)
+        {
+            writeln!(
+                f,
+                "... and {more} more lines like these: is the file a list of URLs, one per line?"
+            )?;
         }
         write!(
             f,
             "{}: {} URLs added to the frontier, {} already known, {} on other hosts (not added)",
             self.site, self.added, self.already_known, self.off_site
         )
+    }
+}
+
+/// A line as a message quotes it: its first 100 characters.
+fn shown(line: &str) -> std::borrow::Cow<'_, str> {
+    const LONGEST: usize = 100;
+    match line.char_indices().nth(LONGEST) {
+        Some((end, _)) => format!("{}...", &line[..end]).into(),
+        None => line.into(),
     }
 }
 
@@ -268,7 +292,7 @@ pub fn import_urls(site: &Site, out_dir: &Path, file: &Path) -> Result<UrlImport
                     Diagnostic::error(
                         file,
                         Position::new(*number, 1),
-                        format!("{line:?} is not an http(s) URL or a path"),
+                        format!("{:?} is not an http(s) URL or a path", shown(line)),
                     )
                     .with_help("write one URL (http://...) or path (/...) per line"),
                 );

@@ -62,7 +62,13 @@ struct TableUrl {
 
 /// Reads the JSON a `report redirects --format json` wrote.
 pub fn load(path: &Path) -> Result<Vec<Expectation>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        Error::Usage(format!(
+            "{}: not UTF-8 text, so not a table: verify reads the JSON `phe-migrate report redirects SITE --format json` writes",
+            path.display()
+        ))
+    })?;
     let table: TableFile = serde_json::from_str(&text).map_err(|e| {
         Error::Usage(format!(
             "{}:{}:{}: {e} (verify reads the table `phe-migrate report redirects SITE --format json` writes)",
