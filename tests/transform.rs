@@ -480,30 +480,21 @@ fn a_url_merged_into_the_homepage_goes_where_the_homepage_goes() {
     )
     .unwrap();
     let resolve = format!("{HOST}={}", site_server.server.addr());
-    for args in [
+    common::run_each_ok(
+        ws.path(),
         &[
-            "crawl",
-            "demo_merge",
-            "--no-delay",
-            "--quiet",
-            "--resolve",
-            &resolve,
-        ][..],
-        &["transform", "demo_merge", "--quiet"],
-        &["report", "redirects", "demo_merge", "--format", "json"],
-    ] {
-        let run = phe_migrate()
-            .current_dir(ws.path())
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            run.status.success(),
-            "{args:?}: {}{}",
-            String::from_utf8_lossy(&run.stdout),
-            String::from_utf8_lossy(&run.stderr)
-        );
-    }
+            &[
+                "crawl",
+                "demo_merge",
+                "--no-delay",
+                "--quiet",
+                "--resolve",
+                &resolve,
+            ],
+            &["transform", "demo_merge", "--quiet"],
+            &["report", "redirects", "demo_merge", "--format", "json"],
+        ],
+    );
     let content = ws.path().join("out/demo_merge/content");
     let about = std::fs::read_to_string(content.join("about-us.md")).unwrap();
     assert!(
@@ -573,29 +564,20 @@ fn attachments_get_names_publishing_takes_one_per_file() {
     )
     .unwrap();
     let resolve = format!("{HOST}={}", site_server.server.addr());
-    for args in [
+    common::run_each_ok(
+        ws.path(),
         &[
-            "crawl",
-            "demo_files",
-            "--no-delay",
-            "--quiet",
-            "--resolve",
-            &resolve,
-        ][..],
-        &["transform", "demo_files", "--quiet"],
-    ] {
-        let run = phe_migrate()
-            .current_dir(ws.path())
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            run.status.success(),
-            "{args:?}: {}{}",
-            String::from_utf8_lossy(&run.stdout),
-            String::from_utf8_lossy(&run.stderr)
-        );
-    }
+            &[
+                "crawl",
+                "demo_files",
+                "--no-delay",
+                "--quiet",
+                "--resolve",
+                &resolve,
+            ],
+            &["transform", "demo_files", "--quiet"],
+        ],
+    );
     let out = ws.path().join("out/demo_files");
     let item: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("content/indicators-2013.json")).unwrap())

@@ -1177,29 +1177,29 @@ fn finish(
     if rendered.sanitised {
         warnings.push("raw HTML in the body was sanitised".to_owned());
     }
+    // One warning per problem with the files: how many, the first, and what to do.
+    let mut files_warning =
+        |has_problem: &dyn Fn(&Attachment) -> bool, problem: &str, todo: &str| {
+            let mut with = attachments.iter().filter(|a| has_problem(a));
+            if let Some(first) = with.next() {
+                warnings.push(format!(
+                    "{} attachment(s) {problem} (e.g. {}): {todo}",
+                    1 + with.count(),
+                    first.id
+                ));
+            }
+        };
     // Publishing needs a title per file that says what it holds; its name rarely does.
-    let untitled: Vec<&str> = attachments
-        .iter()
-        .filter(|a| a.title == a.id)
-        .map(|a| a.id.as_str())
-        .collect();
-    if let Some(first) = untitled.first() {
-        warnings.push(format!(
-            "{} attachment(s) titled with the file name (e.g. {first}): give each a title that says what it holds",
-            untitled.len()
-        ));
-    }
-    let refused: Vec<&str> = attachments
-        .iter()
-        .filter(|a| !file_names::accepted_by_whitehall(&a.id))
-        .map(|a| a.id.as_str())
-        .collect();
-    if let Some(first) = refused.first() {
-        warnings.push(format!(
-            "{} attachment(s) of a type GOV.UK publishing does not take (e.g. {first}): convert each to an open format (CSV, ODS, PDF) or leave it to the web archive",
-            refused.len()
-        ));
-    }
+    files_warning(
+        &|a| a.title == a.id,
+        "titled with the file name",
+        "give each a title that says what it holds",
+    );
+    files_warning(
+        &|a| !file_names::accepted_by_whitehall(&a.id),
+        "of a type GOV.UK publishing does not take",
+        "convert each to an open format (CSV, ODS, PDF) or leave it to the web archive",
+    );
     for e in &errors {
         warnings.push(format!("schema: {e}"));
     }

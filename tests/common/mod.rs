@@ -279,3 +279,17 @@ pub fn serve_site_with(host: &str, more_yaml: &str, files: Vec<(String, Vec<u8>)
         _estate: estate,
     }
 }
+
+/// Runs phe-migrate in `dir` with each argument list in turn; a run that fails fails the
+/// test with its output.
+pub fn run_each_ok(dir: &std::path::Path, runs: &[&[&str]]) {
+    for args in runs {
+        let run = phe_migrate().current_dir(dir).args(*args).output().unwrap();
+        assert!(
+            run.status.success(),
+            "{args:?}: {}{}",
+            String::from_utf8_lossy(&run.stdout),
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+}
