@@ -825,6 +825,66 @@ fn s3_routing_rules_answer_every_legacy_path_as_the_table_does_or_say_why_not() 
     assert!(written.findings.iter().all(|f| !f.blocking));
 }
 
+/// A path whose escapes are Latin-1 (`%E9`, as old IIS sites wrote `é`) is no S3 key: it is
+/// left out with a reason, and UTF-8 escapes beside it still get their rule.
+#[test]
+fn s3_leaves_out_paths_that_are_not_utf8_once_decoded() {
+    use phe_migrate::redirects::cdn;
+    let site = site(MINITRUE);
+    let canonicalizer = site.canonicalizer(Mode::Govuk);
+    let known = known_urls(
+        &canonicalizer,
+        &[
+            "http://www.minitrue.gov.uk/caf%E9.html",
+            "http://www.minitrue.gov.uk/caf%C3%A9.html",
+        ],
+    );
+    let pages: BTreeMap<String, Rule> = known
+        .iter()
+        .map(|k| {
+            let rule = Rule {
+                outcome: redirect("https://www.gov.uk/cafe"),
+                from: "m.yml:1".into(),
+                suggested_url: None,
+            };
+            (k.key.clone(), rule)
+        })
+        .collect();
+    let table = redirects::resolve(
+        &site,
+        &canonicalizer,
+        Inputs {
+            known,
+            pages,
+            ..Inputs::default()
+        },
+    );
+    let written = cdn::s3(&site, &table, cdn::Gone::LeftOut);
+    let messages: Vec<&str> = written
+        .findings
+        .iter()
+        .map(|f| f.message.as_str())
+        .collect();
+    // The homepage is left out too, as from every S3 table.
+    assert_eq!(
+        messages,
+        [
+            "1 path(s) left out: their escapes do not decode to UTF-8 (Latin-1 `%E9`), and S3 object keys are UTF-8, so no routing rule can match them; serve these from CloudFront Functions, nginx or Apache",
+            "the homepage left out: S3 routing rules cannot name the bucket's root; give its index document an x-amz-website-redirect-location",
+        ]
+    );
+    let rules = routing_rules(&written);
+    assert_eq!(
+        s3_answer(&rules, "café.html").as_deref(),
+        Some("https://www.gov.uk/cafe")
+    );
+    let prefixes: Vec<&str> = rules
+        .iter()
+        .map(|r| r["Condition"]["KeyPrefixEquals"].as_str().unwrap())
+        .collect();
+    assert_eq!(prefixes, ["café.html"]);
+}
+
 #[test]
 fn a_global_redirect_is_one_s3_rule_for_every_key() {
     use phe_migrate::redirects::cdn;

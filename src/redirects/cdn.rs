@@ -578,17 +578,33 @@ fn s3_differences(site: &Site, keys: &[S3Key], rules: &[S3Rule], gone_as: Gone) 
 /// sections 301 to their web-archive copies (a section keeps the rest of the key).
 pub fn s3(site: &Site, table: &Table, gone_as: Gone) -> Written {
     let mut findings = Vec::new();
-    let keys: Vec<S3Key> = table
+    // S3 keys are UTF-8: a path whose escapes decode to anything else (Latin-1 `%E9`) is
+    // no key, and no rule can name it.
+    let (raws, not_utf8): (Vec<_>, Vec<_>) = table
         .entries
         .iter()
-        .flat_map(|entry| {
-            entry.raw_urls.iter().map(move |raw| S3Key {
-                entry,
-                raw,
-                key: s3_key(super::raw_parts(raw).1),
-            })
+        .flat_map(|entry| entry.raw_urls.iter().map(move |raw| (entry, raw)))
+        .partition(|(_, raw)| {
+            let path = super::raw_parts(raw).1;
+            let path = path.split('?').next().unwrap_or(path);
+            percent_encoding::percent_decode_str(path)
+                .decode_utf8()
+                .is_ok()
+        });
+    let keys: Vec<S3Key> = raws
+        .into_iter()
+        .map(|(entry, raw)| S3Key {
+            entry,
+            raw,
+            key: s3_key(super::raw_parts(raw).1),
         })
         .collect();
+    left_out(
+        &mut findings,
+        site,
+        not_utf8.len(),
+        "their escapes do not decode to UTF-8 (Latin-1 `%E9`), and S3 object keys are UTF-8, so no routing rule can match them; serve these from CloudFront Functions, nginx or Apache",
+    );
     let mut rules = s3_rules(site, table, &keys, gone_as);
     let global = table.entries.iter().find_map(|e| match &e.outcome {
         Outcome::Global { rule } => Some(rule.clone()),
