@@ -119,12 +119,16 @@ impl Iterator for Reader {
         };
         self.count += 1;
         if !version.starts_with("WARC/") {
+            let found = truncate(&version, 40);
             return self.error(
                 start,
-                format!(
-                    "expected a WARC/1.x version line, found {:?}",
-                    truncate(&version, 40)
-                ),
+                if self.count == 1 {
+                    format!(
+                        "not a WARC file: it starts with {found:?} where a WARC/1.x version line should be (WARC files come from wget --warc-file, Heritrix or a web archive's export)"
+                    )
+                } else {
+                    format!("expected a WARC/1.x version line, found {found:?}")
+                },
             );
         }
         let mut headers: Vec<(String, String)> = Vec::new();

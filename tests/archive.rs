@@ -258,6 +258,29 @@ fn broken_warc_files_are_reported_with_their_position() {
         ),
         "{text}"
     );
+    // A file that is no WARC at all (an HTML page saved from a browser) says so.
+    let page = work.path().join("page.warc");
+    std::fs::write(
+        &page,
+        "<!DOCTYPE html>\n<html><body>Saved page</body></html>\n",
+    )
+    .unwrap();
+    let output = phe_migrate()
+        .current_dir(repo_root())
+        .args(["import", "warc", "demo_comare"])
+        .arg(&page)
+        .arg("--out")
+        .arg(work.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains(
+            "page.warc: record 1 (at byte 0 of the uncompressed stream): not a WARC file: it starts with \"<!DOCTYPE html>\" where a WARC/1.x version line should be"
+        ),
+        "{text}"
+    );
 }
 
 #[test]
