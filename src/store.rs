@@ -297,8 +297,13 @@ impl Store {
     /// Opens an existing store read-only.
     pub fn open_existing(path: &Path) -> Result<Store> {
         if !path.is_file() {
+            // Stores live at out/<abbr>/crawl.db: the folder names the site.
+            let site = path
+                .parent()
+                .and_then(Path::file_name)
+                .map_or_else(|| "SITE".into(), |n| n.to_string_lossy());
             return Err(Error::Usage(format!(
-                "{} does not exist: crawl the site first",
+                "no crawl for {site} at {}: run `phe-migrate crawl {site}` first",
                 path.display()
             )));
         }

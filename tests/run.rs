@@ -461,6 +461,17 @@ fn every_bad_input_gets_one_clear_message() {
         ),
         (
             vec![
+                "export".into(),
+                "warc".into(),
+                "demo_comare".into(),
+                "--out".into(),
+                "never-crawled".into(),
+            ],
+            2,
+            "no crawl for demo_comare at never-crawled/demo_comare/crawl.db: run `phe-migrate crawl demo_comare` first".into(),
+        ),
+        (
+            vec![
                 "run".into(),
                 "demo_comare".into(),
                 "--resolve".into(),
