@@ -132,7 +132,14 @@ fn an_output_folder_with_a_space_gets_every_hand_over_but_the_server_file() {
         assert!(out.join(site).join("audit/report.html").is_file());
         assert!(!out.join(site).join("redirects.nginx.conf").exists());
     }
-    assert!(!text.contains("redirects.nginx.conf\n"), "{text}");
+    // Where to look lists what is there: no server file.
+    assert!(
+        text.contains(&format!(
+            "  {}/  crawl.db  demo_chobs.warc.gz  content/  transform.csv  redirects.csv  redirects.json  audit/report.html\n",
+            out.join("demo_chobs").display()
+        )),
+        "{text}"
+    );
     // The commands it suggests quote the folder, so they paste as one word.
     assert!(
         text.contains(&format!("serve demo_chobs --out '{}'`", out.display())),

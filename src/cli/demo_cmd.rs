@@ -87,13 +87,23 @@ pub fn run(
             .display()
     ));
     for r in &results {
-        // Only what this run left on disk (a server file can be held back, as said above).
-        for path in batch::site_outputs(out_dir, &r.site)
+        // One line a site: its folder, then what this run left in it (a server file can be
+        // held back, as said above).
+        let folder = out_dir.join(&r.site);
+        let names: Vec<String> = batch::site_outputs(out_dir, &r.site)
             .into_iter()
             .filter(|p| p.exists())
-        {
-            text.push_str(&format!("  {}\n", path.display()));
-        }
+            .filter_map(|p| {
+                let name = p.strip_prefix(&folder).ok()?.display().to_string();
+                Some(if p.is_dir() { name + "/" } else { name })
+            })
+            .collect();
+        text.push_str(&format!(
+            "  {}{}  {}\n",
+            folder.display(),
+            std::path::MAIN_SEPARATOR,
+            names.join("  ")
+        ));
     }
     // The commands to try name the folder this run wrote, wherever `--out` put it.
     let first = sites.first().map_or("demo_hpa", String::as_str);
