@@ -89,6 +89,15 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// The first `max_chars` characters of a piece of input a message quotes, so that a
+/// binary file or an endless line cannot fill the terminal.
+pub fn excerpt(text: &str, max_chars: usize) -> &str {
+    match text.char_indices().nth(max_chars) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
+}
+
 /// Diagnostics in a stable order: by file, then position, then message.
 pub fn sort(diagnostics: &mut [Diagnostic]) {
     diagnostics

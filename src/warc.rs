@@ -119,7 +119,7 @@ impl Iterator for Reader {
         };
         self.count += 1;
         if !version.starts_with("WARC/") {
-            let found = truncate(&version, 40);
+            let found = crate::diagnostic::excerpt(&version, 40);
             return self.error(
                 start,
                 if self.count == 1 {
@@ -146,7 +146,10 @@ impl Iterator for Reader {
                     } else {
                         return self.error(
                             start,
-                            format!("malformed header line {:?}", truncate(&line, 60)),
+                            format!(
+                                "malformed header line {:?}",
+                                crate::diagnostic::excerpt(&line, 60)
+                            ),
                         );
                     }
                 }
@@ -183,10 +186,6 @@ impl Iterator for Reader {
             block,
         }))
     }
-}
-
-fn truncate(s: &str, n: usize) -> String {
-    s.chars().take(n).collect()
 }
 
 /// Writes records, each as its own gzip member.

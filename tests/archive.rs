@@ -14,6 +14,18 @@ use phe_migrate::crawl::{self, CrawlOptions};
 use phe_migrate::fixtures::FixtureServer;
 use phe_migrate::store::Store;
 
+/// `phe-migrate import KIND SITE FILE --out OUT`, run from the repository.
+fn run_import(kind: &str, site: &str, file: &Path, out: &Path) -> std::process::Output {
+    phe_migrate()
+        .current_dir(repo_root())
+        .args(["import", kind, site])
+        .arg(file)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
 fn crawl_site(abbr: &str, out: &Path, server: &FixtureServer) {
     let site = Workspace::new(repo_root()).resolve_site(abbr).unwrap();
     let resolve = server
@@ -126,14 +138,7 @@ fn exported_warc_reads_back_record_for_record_in_warcio() {
 
     // And our WARC, imported into an empty store, gives back every response.
     let fresh = tempfile::tempdir().unwrap();
-    let import = phe_migrate()
-        .current_dir(repo_root())
-        .args(["import", "warc", "demo_hpa"])
-        .arg(&warc)
-        .arg("--out")
-        .arg(fresh.path())
-        .output()
-        .unwrap();
+    let import = run_import("warc", "demo_hpa", &warc, fresh.path());
     assert!(
         import.status.success(),
         "{}",
@@ -179,14 +184,12 @@ fn a_wget_warc_imports_and_a_crawl_completes_it() {
         "wget exited with {status}"
     );
     let out = work.path().join("out");
-    let import = phe_migrate()
-        .current_dir(repo_root())
-        .args(["import", "warc", "demo_comare"])
-        .arg(work.path().join("comare.warc.gz"))
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let import = run_import(
+        "warc",
+        "demo_comare",
+        &work.path().join("comare.warc.gz"),
+        &out,
+    );
     let text = String::from_utf8_lossy(&import.stdout);
     assert!(import.status.success(), "{text}");
     assert!(text.contains("46 responses imported"), "{text}");
@@ -242,14 +245,7 @@ fn broken_warc_files_are_reported_with_their_position() {
     let work = tempfile::tempdir().unwrap();
     let bad = work.path().join("bad.warc");
     std::fs::write(&bad, b"WARC/1.1\r\nWARC-Type: response\r\nContent-Length: 500\r\n\r\nHTTP/1.1 200 OK\r\n\r\nshort").unwrap();
-    let output = phe_migrate()
-        .current_dir(repo_root())
-        .args(["import", "warc", "demo_comare"])
-        .arg(&bad)
-        .arg("--out")
-        .arg(work.path())
-        .output()
-        .unwrap();
+    let output = run_import("warc", "demo_comare", &bad, work.path());
     let text = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(2), "{text}");
     assert!(
@@ -265,14 +261,7 @@ fn broken_warc_files_are_reported_with_their_position() {
         "<!DOCTYPE html>\n<html><body>Saved page</body></html>\n",
     )
     .unwrap();
-    let output = phe_migrate()
-        .current_dir(repo_root())
-        .args(["import", "warc", "demo_comare"])
-        .arg(&page)
-        .arg("--out")
-        .arg(work.path())
-        .output()
-        .unwrap();
+    let output = run_import("warc", "demo_comare", &page, work.path());
     let text = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(2), "{text}");
     assert!(
@@ -294,14 +283,7 @@ fn list_mode_fetches_exactly_the_list() {
     )
     .unwrap();
     let out = work.path().join("out");
-    let import = phe_migrate()
-        .current_dir(repo_root())
-        .args(["import", "urls", "demo_chobs"])
-        .arg(&list)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let import = run_import("urls", "demo_chobs", &list, &out);
     let text =
         String::from_utf8_lossy(&import.stdout).replace(&list.display().to_string(), "urls.txt");
     assert_eq!(import.status.code(), Some(2), "{text}");
@@ -326,14 +308,7 @@ fn list_mode_fetches_exactly_the_list() {
         .map(|n| format!("E0600{n:04},{n},{}\n", "x".repeat(300)))
         .collect();
     std::fs::write(&not_a_list, rows).unwrap();
-    let import = phe_migrate()
-        .current_dir(repo_root())
-        .args(["import", "urls", "demo_chobs"])
-        .arg(&not_a_list)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let import = run_import("urls", "demo_chobs", &not_a_list, &out);
     let text = String::from_utf8_lossy(&import.stdout);
     assert_eq!(import.status.code(), Some(2), "{text}");
     assert_eq!(

@@ -222,13 +222,9 @@ pub fn stars(extension: &str) -> u8 {
     }
 }
 
-fn extension_of(name: &str) -> String {
-    let path = name.split(['?', '#']).next().unwrap_or(name);
-    path.rsplit('/')
-        .next()
-        .and_then(|n| n.rsplit_once('.'))
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .unwrap_or_default()
+/// An attachment's extension as the transform named the file (empty when it has none).
+fn extension_of(filename: &str) -> String {
+    crate::formats::file_names::extension_of(filename).unwrap_or_default()
 }
 
 fn year_of(date: &str) -> Option<u16> {

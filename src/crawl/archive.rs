@@ -245,15 +245,6 @@ impl std::fmt::Display for UrlImportSummary {
     }
 }
 
-/// A line as a message quotes it: its first 100 characters.
-fn shown(line: &str) -> std::borrow::Cow<'_, str> {
-    const LONGEST: usize = 100;
-    match line.char_indices().nth(LONGEST) {
-        Some((end, _)) => format!("{}...", &line[..end]).into(),
-        None => line.into(),
-    }
-}
-
 /// Adds the URLs in a list (one per line; `#` comments and blank lines ignored; paths are
 /// taken as on the site's host) to the site's frontier. `crawl --max-depth 0` then fetches
 /// just them: list mode.
@@ -292,7 +283,10 @@ pub fn import_urls(site: &Site, out_dir: &Path, file: &Path) -> Result<UrlImport
                     Diagnostic::error(
                         file,
                         Position::new(*number, 1),
-                        format!("{:?} is not an http(s) URL or a path", shown(line)),
+                        format!(
+                            "{:?} is not an http(s) URL or a path",
+                            crate::diagnostic::excerpt(line, 100)
+                        ),
                     )
                     .with_help("write one URL (http://...) or path (/...) per line"),
                 );

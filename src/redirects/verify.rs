@@ -3,7 +3,7 @@
 //! pages the web-archive link. Requests go out on a few kept-alive connections, with the
 //! legacy Host header and no redirect following; the comparison itself is pure.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -212,15 +212,24 @@ pub struct UnansweredHost {
     pub got: String,
 }
 
-/// The hosts of `checked` whose URLs all differ, each with the same answer. A host with
-/// fewer than three URLs is left out: two alike answers prove nothing.
-pub fn unanswered_hosts(checked: &[Expectation], mismatches: &[Mismatch]) -> Vec<UnansweredHost> {
-    let mut urls_by_host: std::collections::BTreeMap<&str, usize> = Default::default();
+/// How many URLs each host has among those checked.
+pub fn urls_by_host(checked: &[Expectation]) -> BTreeMap<String, usize> {
+    let mut by_host = BTreeMap::new();
     for e in checked {
-        *urls_by_host.entry(super::raw_parts(&e.url).0).or_default() += 1;
+        *by_host
+            .entry(super::raw_parts(&e.url).0.to_owned())
+            .or_default() += 1;
     }
-    let mut answers: std::collections::BTreeMap<&str, (usize, Option<&str>, bool)> =
-        Default::default();
+    by_host
+}
+
+/// The hosts whose URLs all differ, each with the same answer. A host with fewer than three
+/// URLs is left out: two alike answers prove nothing.
+pub fn unanswered_hosts(
+    urls_by_host: &BTreeMap<String, usize>,
+    mismatches: &[Mismatch],
+) -> Vec<UnansweredHost> {
+    let mut answers: BTreeMap<&str, (usize, Option<&str>, bool)> = BTreeMap::new();
     for m in mismatches {
         let (count, first, alike) = answers
             .entry(super::raw_parts(&m.url).0)
@@ -255,7 +264,8 @@ pub fn run(expectations: Vec<Expectation>, options: &VerifyOptions) -> Result<Re
         .partition(|e| wire(&e.url).is_some());
     let unrequestable: Vec<String> = unsendable.into_iter().map(|e| e.url).collect();
     let checked = expectations.len();
-    let queue = Arc::new(Mutex::new(VecDeque::from(expectations.clone())));
+    let hosts = urls_by_host(&expectations);
+    let queue = Arc::new(Mutex::new(VecDeque::from(expectations)));
     let mismatches = Arc::new(Mutex::new(Vec::new()));
     runtime.block_on(async {
         let mut workers = Vec::new();
@@ -275,7 +285,7 @@ pub fn run(expectations: Vec<Expectation>, options: &VerifyOptions) -> Result<Re
     mismatches.sort_by(|a, b| a.url.cmp(&b.url));
     Ok(Report {
         checked,
-        unanswered_hosts: unanswered_hosts(&expectations, &mismatches),
+        unanswered_hosts: unanswered_hosts(&hosts, &mismatches),
         mismatches,
         unrequestable,
         elapsed_ms: started.elapsed().as_millis(),
@@ -455,7 +465,7 @@ mod tests {
             differs("http://d.org/2", "404"),
         ];
         assert_eq!(
-            unanswered_hosts(&checked, &mismatches),
+            unanswered_hosts(&urls_by_host(&checked), &mismatches),
             [UnansweredHost {
                 host: "a.org".into(),
                 urls: 3,

@@ -814,11 +814,10 @@ impl Context<'_> {
         for link in &conversion.links {
             match &link.target {
                 LinkTarget::Attachment(id) => {
-                    let lower = id.to_ascii_lowercase();
-                    if [".xls", ".xlsx", ".csv", ".ods"]
-                        .iter()
-                        .any(|e| lower.ends_with(e))
-                    {
+                    if matches!(
+                        file_names::extension_of(id).as_deref(),
+                        Some("xls" | "xlsx" | "csv" | "ods")
+                    ) {
                         data_files += 1;
                     }
                 }
