@@ -228,6 +228,16 @@ pub struct HttpResponse {
     pub body: Vec<u8>,
 }
 
+/// An HTTP header's bytes as text: UTF-8 when they are, else ISO-8859-1, byte for char, as
+/// HTTP/1.1 first defined header text (an IIS server sends `filename=caf\xe9.pdf`): every
+/// byte kept, where a lossy decoding would replace the name's letters.
+pub fn header_text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => bytes.iter().map(|&b| char::from(b)).collect(),
+    }
+}
+
 /// Parses the HTTP message in a response record's block, undoing chunked transfer coding.
 pub fn parse_http_response(block: &[u8]) -> Option<HttpResponse> {
     let head_end = block
@@ -240,7 +250,7 @@ pub fn parse_http_response(block: &[u8]) -> Option<HttpResponse> {
                 .position(|w| w == b"\n\n")
                 .map(|i| (i, i + 2))
         })?;
-    let head = String::from_utf8_lossy(&block[..head_end.0]);
+    let head = header_text(&block[..head_end.0]);
     let mut lines = head.lines();
     let status_line = lines.next()?;
     let mut parts = status_line.split_whitespace();
@@ -335,6 +345,26 @@ pub fn reason_phrase(status: u16) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn header_bytes_that_are_not_utf8_are_read_as_latin1() {
+        assert_eq!(
+            header_text("filename=café.pdf".as_bytes()),
+            "filename=café.pdf"
+        );
+        assert_eq!(header_text(b"filename=caf\xe9.pdf"), "filename=café.pdf");
+        let response = parse_http_response(
+            b"HTTP/1.1 200 OK\r\nContent-Disposition: attachment; filename=caf\xe9.csv\r\n\r\nbody",
+        )
+        .unwrap();
+        assert_eq!(
+            response.headers,
+            [(
+                "Content-Disposition".to_owned(),
+                "attachment; filename=café.csv".to_owned()
+            )]
+        );
+    }
 
     #[test]
     fn write_then_read() {

@@ -526,6 +526,8 @@ fn attachments_get_names_publishing_takes_one_per_file() {
         <ul><li><a href=\"/webc/File/1194947395411\">Full guidance</a></li>\
         <li><a href=\"/download.aspx?id=5\">Indicators workbook</a></li>\
         <li><a href=\"/download.aspx?id=6\">Indicators by area</a></li>\
+        <li><a href=\"/download.aspx?id=7\">Indicators by region</a></li>\
+        <li><a href=\"/download.aspx?id=8\">Summary of 2012</a></li>\
         <li><a href=\"/2012/report.pdf\">Report for 2012</a></li>\
         <li><a href=\"/2013/report.pdf\">Report for 2013</a></li>\
         <li><a href=\"/chart.swf\">Interactive chart</a></li></ul></body></html>";
@@ -533,7 +535,9 @@ fn attachments_get_names_publishing_takes_one_per_file() {
         - {match: '/webc/File/*', content_type: application/pdf}\n\
         - {match: '/download.aspx', content_type: application/vnd.ms-excel}\n\
         - {match: '/chart.swf', content_type: application/x-shockwave-flash}\n\
-        content_dispositions:\n  '/download.aspx?id=5': 'attachment; filename=\"Indicators 2013.xls\"'\n";
+        content_dispositions:\n  '/download.aspx?id=5': 'attachment; filename=\"Indicators 2013.xls\"'\n  \
+          '/download.aspx?id=7': 'attachment; filename=\"Données 2013.xls\"'\n  \
+          '/download.aspx?id=8': 'attachment; filename=\"=?UTF-8?B?UsOpc3Vtw6kgMjAxMi54bHM=?=\"'\n";
     let file = |body: &str| body.as_bytes().to_vec();
     let site_server = common::serve_site_with(
         HOST,
@@ -543,6 +547,8 @@ fn attachments_get_names_publishing_takes_one_per_file() {
             ("webc/File/1194947395411".into(), file("%PDF-1.4 guidance")),
             ("download.aspx%3Fid=5".into(), file("workbook")),
             ("download.aspx%3Fid=6".into(), file("by area")),
+            ("download.aspx%3Fid=7".into(), file("by region")),
+            ("download.aspx%3Fid=8".into(), file("summary")),
             ("2012/report.pdf".into(), file("%PDF-1.4 2012")),
             ("2013/report.pdf".into(), file("%PDF-1.4 2013")),
             ("chart.swf".into(), file("FWS")),
@@ -601,6 +607,9 @@ fn attachments_get_names_publishing_takes_one_per_file() {
         ("1194947395411.pdf", "/webc/File/1194947395411"),
         ("Indicators_2013.xls", "/download.aspx?id=5"),
         ("download-6.xls", "/download.aspx?id=6"),
+        // Sent in ISO-8859-1, as IIS does, and as RFC 2047 encoded words.
+        ("Données_2013.xls", "/download.aspx?id=7"),
+        ("Résumé_2012.xls", "/download.aspx?id=8"),
         ("report.pdf", "/2012/report.pdf"),
         ("report-2.pdf", "/2013/report.pdf"),
         ("chart.swf", "/chart.swf"),

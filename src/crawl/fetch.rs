@@ -292,7 +292,7 @@ async fn read(
         .map(|(n, v)| {
             (
                 n.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                crate::warc::header_text(v.as_bytes()),
             )
         })
         .collect();

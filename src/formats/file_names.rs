@@ -128,28 +128,119 @@ fn name_from_url(url: &str) -> Option<String> {
     Some(format!("{stem}-{}.{extension}", values.join("-")))
 }
 
-/// The file name in a `Content-Disposition` header (RFC 6266): `filename*` (RFC 8187,
-/// UTF-8) before `filename`, without any folder a browser once sent with it.
+/// The file name in a `Content-Disposition` header (RFC 6266): `filename*` (RFC 8187, in
+/// UTF-8 or ISO-8859-1) before `filename`, whose value some servers (ASP.NET, Java mail
+/// libraries) send as RFC 2047 encoded words (`=?UTF-8?B?...?=`); without any folder a
+/// browser once sent with it.
 pub fn disposition_file_name(header: &str) -> Option<String> {
     let params = parameters(header);
     let extended = params
         .iter()
         .find(|(k, _)| k == "filename*")
-        .and_then(|(_, v)| {
-            let (charset, rest) = v.split_once('\'')?;
-            let (_, encoded) = rest.split_once('\'')?;
-            charset
-                .eq_ignore_ascii_case("utf-8")
-                .then(|| crate::canonical::percent_decoded(encoded))
-        });
+        .and_then(|(_, v)| extended_value(v));
     let name = extended.or_else(|| {
         params
             .iter()
             .find(|(k, _)| k == "filename")
-            .map(|(_, v)| v.clone())
+            .map(|(_, v)| encoded_words_decoded(v))
     })?;
     let name = name.rsplit(['/', '\\']).next().unwrap_or_default().trim();
     (!name.is_empty() && name != "." && name != "..").then(|| name.to_owned())
+}
+
+/// An RFC 8187 value, `charset'language'escaped-bytes`; `None` for a charset other than
+/// the two the RFC names, or bytes that are not in the charset it gives.
+fn extended_value(value: &str) -> Option<String> {
+    let (charset, rest) = value.split_once('\'')?;
+    let (_, escaped) = rest.split_once('\'')?;
+    let bytes: Vec<u8> = percent_encoding::percent_decode_str(escaped).collect();
+    if charset.eq_ignore_ascii_case("utf-8") {
+        String::from_utf8(bytes).ok()
+    } else if charset.eq_ignore_ascii_case("iso-8859-1") {
+        Some(bytes.iter().map(|&b| char::from(b)).collect())
+    } else {
+        None
+    }
+}
+
+/// Text with its RFC 2047 encoded words (`=?charset?B|Q?text?=`) decoded, the white space
+/// between two adjacent words dropped as the RFC says; a word in an unknown charset, or
+/// that does not decode, stays as written.
+fn encoded_words_decoded(text: &str) -> String {
+    if !text.contains("=?") {
+        return text.to_owned();
+    }
+    let mut out = String::new();
+    let mut rest = text;
+    let mut after_word = false;
+    while let Some(start) = rest.find("=?") {
+        let (before, candidate) = rest.split_at(start);
+        let decoded = encoded_word(candidate);
+        match decoded {
+            Some((word, len)) => {
+                if !(after_word && before.trim().is_empty()) {
+                    out.push_str(before);
+                }
+                out.push_str(&word);
+                rest = &candidate[len..];
+                after_word = true;
+            }
+            None => {
+                out.push_str(before);
+                out.push_str("=?");
+                rest = &candidate[2..];
+                after_word = false;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The encoded word at the start of `text` (`=?charset?B|Q?text?=`), decoded, with the
+/// length it took.
+fn encoded_word(text: &str) -> Option<(String, usize)> {
+    use base64::Engine as _;
+    let inner = text.strip_prefix("=?")?;
+    let (charset, inner) = inner.split_once('?')?;
+    let (encoding, inner) = inner.split_once('?')?;
+    let end = inner.find("?=")?;
+    let payload = &inner[..end];
+    if payload.contains(char::is_whitespace) {
+        return None;
+    }
+    // RFC 2231 lets a language follow the charset: `UTF-8*en`.
+    let charset = charset.split('*').next().unwrap_or_default();
+    let bytes = match encoding {
+        "B" | "b" => base64::engine::general_purpose::STANDARD
+            .decode(payload)
+            .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(payload))
+            .ok()?,
+        "Q" | "q" => q_decoded(payload)?,
+        _ => return None,
+    };
+    let encoding = encoding_rs::Encoding::for_label(charset.as_bytes())?;
+    let (word, _, had_errors) = encoding.decode(&bytes);
+    let taken = text.len() - inner.len() + end + 2;
+    (!had_errors).then(|| (word.into_owned(), taken))
+}
+/// RFC 2047's Q encoding: `_` is a space, `=XX` a byte.
+fn q_decoded(payload: &str) -> Option<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(payload.len());
+    let mut rest = payload.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        rest = tail;
+        match b {
+            b'_' => bytes.push(b' '),
+            b'=' => {
+                let hex = std::str::from_utf8(rest.get(..2)?).ok()?;
+                bytes.push(u8::from_str_radix(hex, 16).ok()?);
+                rest = &rest[2..];
+            }
+            b => bytes.push(b),
+        }
+    }
+    Some(bytes)
 }
 
 /// A header's `;`-separated parameters (after its first value), names lower-cased,
@@ -310,6 +401,46 @@ mod tests {
             disposition_file_name("inline; filename=\"a \\\"q\\\" b.pdf\"; size=3"),
             Some("a \"q\" b.pdf".into())
         );
+        // RFC 8187 in either charset it names; a value not in its charset is passed over.
+        assert_eq!(
+            disposition_file_name("attachment; filename*=ISO-8859-1'fr'caf%E9.pdf"),
+            Some("café.pdf".into())
+        );
+        assert_eq!(
+            disposition_file_name("attachment; filename*=UTF-8''caf%E9.pdf; filename=cafe.pdf"),
+            Some("cafe.pdf".into())
+        );
+        // RFC 2047 encoded words, as ASP.NET and Java mail libraries send them.
+        for (header, wanted) in [
+            (
+                "attachment; filename=\"=?UTF-8?B?w6l0w6kgMjAxMi5wZGY=?=\"",
+                "été 2012.pdf",
+            ),
+            (
+                "attachment; filename=\"=?iso-8859-1?q?caf=E9_report.pdf?=\"",
+                "café report.pdf",
+            ),
+            (
+                "attachment; filename=\"=?UTF-8?Q?a?= =?UTF-8?Q?b.pdf?=\"",
+                "ab.pdf",
+            ),
+            ("attachment; filename=\"x =?UTF-8?Q?a?=.pdf\"", "x a.pdf"),
+            (
+                "attachment; filename=\"=?x-unknown?Q?a?=.pdf\"",
+                "=?x-unknown?Q?a?=.pdf",
+            ),
+            (
+                "attachment; filename=\"=?UTF-8?B?not base64?=\"",
+                "=?UTF-8?B?not base64?=",
+            ),
+            ("attachment; filename=\"1=?2.pdf\"", "1=?2.pdf"),
+        ] {
+            assert_eq!(
+                disposition_file_name(header).as_deref(),
+                Some(wanted),
+                "{header}"
+            );
+        }
         assert_eq!(disposition_file_name("attachment"), None);
         assert_eq!(disposition_file_name("attachment; filename=\"\""), None);
         assert_eq!(
