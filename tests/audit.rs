@@ -305,6 +305,27 @@ fn the_html_report_loads_in_chromium_with_its_charts() {
         hpa.contains("line: share of "),
         "no Pareto chart for demo_hpa"
     );
+    // Under the chart, how few URLs carry most requests, counted from the inventory.
+    let mut hits: Vec<u64> = rows("demo_hpa", "inventory.csv")
+        .iter()
+        .map(|r| r["hits"].parse().unwrap())
+        .collect();
+    hits.sort_unstable_by(|a, b| b.cmp(a));
+    let total: u64 = hits.iter().sum();
+    let carrying_most = 1 + hits
+        .iter()
+        .scan(0, |running, h| {
+            *running += h;
+            Some(*running)
+        })
+        .position(|running| running * 5 >= total * 4)
+        .unwrap();
+    let said = format!(
+        "<p>{carrying_most} of {} URLs carry 80% of the {total} requests; {} had none.</p>",
+        hits.len(),
+        hits.iter().filter(|h| **h == 0).count()
+    );
+    assert!(hpa.contains(&said), "wanted {said:?}");
     assert!(!hpa.contains("No traffic imported"));
     // Counts read as English: one high gap, several high gaps.
     let high = |site: &str| {

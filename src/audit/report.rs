@@ -654,9 +654,12 @@ fn svg_bars(title: &str, rows: &[BarRow]) -> String {
 }
 
 /// The Pareto chart, or, when no site has traffic, what to import (an empty frame would
-/// only suggest nobody visits).
+/// only suggest nobody visits). `hits` holds every URL of the sites with traffic, most
+/// requested first, so that the URLs nobody asked for show as the flat end of the line,
+/// and the sentence under it says how few URLs carry most requests: those redirects
+/// must be right on the day.
 fn svg_pareto(title: &str, hits: &[u64], site: &str) -> String {
-    let (width, height) = (640.0, 220.0);
+    let (width, height) = (640.0, 230.0);
     let total: u64 = hits.iter().sum();
     if total == 0 {
         return format!(
@@ -665,27 +668,69 @@ fn svg_pareto(title: &str, hits: &[u64], site: &str) -> String {
             escape_html(title)
         );
     }
+    let (left, top, plot_width, plot_height) = (48.0, 10.0, 572.0, 180.0);
+    let x_of = |urls: usize| left + urls as f64 / hits.len() as f64 * plot_width;
+    let y_of = |share: f64| top + plot_height - share * plot_height;
     let mut svg = format!(
-        "<figure><svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"{t}\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\"><title>{t}</title><rect x=\"40\" y=\"10\" width=\"580\" height=\"180\" fill=\"none\" stroke=\"#b1b4b6\"/>",
+        "<figure><svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"{t}\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\"><title>{t}</title><rect x=\"{left}\" y=\"{top}\" width=\"{plot_width}\" height=\"{plot_height}\" fill=\"none\" stroke=\"#b1b4b6\"/>",
         t = escape_html(title)
     );
+    for (share, label) in [(0.0, "0%"), (0.5, "50%"), (0.8, "80%"), (1.0, "100%")] {
+        let y = y_of(share);
+        let _ = write!(
+            svg,
+            "<text x=\"{}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\">{label}</text>",
+            left - 4.0,
+            y + 4.0
+        );
+        if share > 0.0 && share < 1.0 {
+            let _ = write!(
+                svg,
+                "<line x1=\"{left}\" y1=\"{y:.1}\" x2=\"{}\" y2=\"{y:.1}\" stroke=\"#dee0e2\" stroke-dasharray=\"4 3\"/>",
+                left + plot_width
+            );
+        }
+    }
     let mut points = String::new();
     let mut running = 0;
+    let mut carrying_most = hits.len();
     for (i, h) in hits.iter().enumerate() {
         running += h;
-        let x = 40.0 + (i + 1) as f64 / hits.len() as f64 * 580.0;
-        let y = 190.0 - running as f64 / total as f64 * 180.0;
-        let _ = write!(points, "{x:.1},{y:.1} ");
+        if carrying_most == hits.len() && running * 5 >= total * 4 {
+            carrying_most = i + 1;
+        }
+        let _ = write!(
+            points,
+            "{:.1},{:.1} ",
+            x_of(i + 1),
+            y_of(running as f64 / total as f64)
+        );
     }
     let _ = write!(
         svg,
-        "<polyline points=\"40,190 {points}\" fill=\"none\" stroke=\"#1d70b8\" stroke-width=\"2\"/>"
+        "<polyline points=\"{left},{} {points}\" fill=\"none\" stroke=\"#1d70b8\" stroke-width=\"2\"/>",
+        top + plot_height
+    );
+    let x = x_of(carrying_most);
+    let _ = write!(
+        svg,
+        "<line x1=\"{x:.1}\" y1=\"{top}\" x2=\"{x:.1}\" y2=\"{}\" stroke=\"#d4351c\" stroke-dasharray=\"4 3\"/>",
+        top + plot_height
+    );
+    let unrequested = hits.iter().filter(|h| **h == 0).count();
+    let _ = write!(
+        svg,
+        "<text x=\"{left}\" y=\"210\" font-size=\"12\">{} URLs, most requested first; line: share of {} requests; red: 80% of them</text></svg>",
+        hits.len(),
+        total
     );
     let _ = write!(
         svg,
-        "<text x=\"40\" y=\"210\" font-size=\"12\">pages, most requested first ({}); line: share of {} requests</text></svg><figcaption>{}</figcaption></figure>",
+        "<p>{} of {} URLs carry 80% of the {} requests; {} had none.</p><figcaption>{}</figcaption></figure>",
+        carrying_most,
         hits.len(),
         total,
+        unrequested,
         escape_html(title)
     );
     svg
@@ -780,8 +825,8 @@ pub fn html(audits: &[SiteAudit]) -> String {
     body.push_str(&svg_bars("Pages by data tier", &tier_rows));
     let mut hits: Vec<u64> = audits
         .iter()
+        .filter(|a| a.inventory.iter().any(|r| r.hits > 0))
         .flat_map(|a| a.inventory.iter().map(|r| r.hits))
-        .filter(|h| *h > 0)
         .collect();
     hits.sort_unstable_by(|a, b| b.cmp(a));
     let site = match audits {
@@ -789,7 +834,7 @@ pub fn html(audits: &[SiteAudit]) -> String {
         _ => "SITE",
     };
     body.push_str(&svg_pareto(
-        "Traffic: share of requests by page (Pareto)",
+        "Traffic: share of requests by URL (Pareto)",
         &hits,
         site,
     ));
