@@ -326,6 +326,23 @@ fn the_html_report_loads_in_chromium_with_its_charts() {
         hits.iter().filter(|h| **h == 0).count()
     );
     assert!(hpa.contains(&said), "wanted {said:?}");
+    // The most requested URLs are listed with what each becomes, an unresolved one
+    // among them called out; a site without traffic has no such table.
+    let mut ranked = rows("demo_hpa", "inventory.csv");
+    ranked.sort_by_key(|r| std::cmp::Reverse(r["hits"].parse::<u64>().unwrap()));
+    for row in &ranked[..3] {
+        let hits: u64 = row["hits"].parse().unwrap();
+        let listed = format!(
+            "<tr><td>{hits}</td><td>{:.1}%</td><td>{}</td><td>{}</td>",
+            hits as f64 * 100.0 / total as f64,
+            row["url"],
+            row["outcome"]
+        );
+        assert!(hpa.contains(&listed), "wanted {listed:?}");
+    }
+    assert!(ranked.iter().take(10).any(|r| r["outcome"] == "unresolved"));
+    assert!(hpa.contains("<strong>no decision yet</strong> (410 at switch-over)"));
+    assert!(!chobs.contains("most requested URLs"));
     assert!(!hpa.contains("No traffic imported"));
     // Counts read as English: one high gap, several high gaps.
     let high = |site: &str| {

@@ -736,6 +736,53 @@ fn svg_pareto(title: &str, hits: &[u64], site: &str) -> String {
     svg
 }
 
+/// The URLs most requested, with what each becomes: the few that carry most traffic must
+/// be right on the day, so an unresolved one among them shows here, not only in gaps.csv.
+/// Empty for a site without traffic.
+fn most_requested(audit: &SiteAudit) -> String {
+    const SHOWN: usize = 10;
+    let total: u64 = audit.inventory.iter().map(|r| r.hits).sum();
+    if total == 0 {
+        return String::new();
+    }
+    let mut ranked: Vec<_> = audit.inventory.iter().filter(|r| r.hits > 0).collect();
+    ranked.sort_by(|a, b| b.hits.cmp(&a.hits).then_with(|| a.url.cmp(&b.url)));
+    let mut html = format!(
+        "<h2>{}: most requested URLs</h2><table><thead><tr><th>hits</th><th>share</th><th>url</th><th>outcome</th><th>goes to</th></tr></thead><tbody>",
+        escape_html(&audit.site)
+    );
+    for row in ranked.iter().take(SHOWN) {
+        let goes_to = match row.outcome {
+            "redirect" => escape_html(&row.new_url),
+            "archive" => "its copy in the UK Government Web Archive (410)".to_owned(),
+            "unresolved" => "<strong>no decision yet</strong> (410 at switch-over)".to_owned(),
+            "not_found" => "404: the legacy site answered that it is no page".to_owned(),
+            "global" if !row.new_url.is_empty() => {
+                format!("{} (the site's global rule)", escape_html(&row.new_url))
+            }
+            other => escape_html(other),
+        };
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{:.1}%</td><td>{}</td><td>{}</td><td>{goes_to}</td></tr>",
+            row.hits,
+            row.hits as f64 * 100.0 / total as f64,
+            escape_html(&row.url),
+            row.outcome,
+        );
+    }
+    html.push_str("</tbody></table>");
+    if ranked.len() > SHOWN {
+        let _ = write!(
+            html,
+            "<p>{SHOWN} of {} requested URLs; all are in {}/audit/inventory.csv (its <code>hits</code> column).</p>",
+            ranked.len(),
+            escape_html(&audit.site)
+        );
+    }
+    html
+}
+
 /// The self-contained HTML report: tiles, charts and the first tables.
 pub fn html(audits: &[SiteAudit]) -> String {
     let title = if audits.len() == 1 {
@@ -878,6 +925,7 @@ pub fn html(audits: &[SiteAudit]) -> String {
     body.push_str(&svg_bars("Attachment formats by openness", &star_rows));
     const SHOWN_GAPS: usize = 40;
     for a in audits {
+        body.push_str(&most_requested(a));
         let _ = write!(
             body,
             "<h2>{}: gaps to act on first</h2>",
@@ -925,7 +973,7 @@ pub fn html(audits: &[SiteAudit]) -> String {
         body.push_str("</tbody></table>");
     }
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title><style>body{{font-family:arial,sans-serif;margin:24px;color:#0b0c0c;max-width:1000px}}.tiles{{display:flex;flex-wrap:wrap;gap:12px}}.tile{{border:1px solid #b1b4b6;padding:8px 14px;min-width:200px}}.tile p{{margin:4px 0}}table{{border-collapse:collapse;margin:12px 0;font-size:14px}}td,th{{border:1px solid #b1b4b6;padding:4px 6px;text-align:left;vertical-align:top}}figure{{margin:18px 0}}</style></head><body>{body}</body></html>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title><style>body{{font-family:arial,sans-serif;margin:24px;color:#0b0c0c;max-width:1000px}}.tiles{{display:flex;flex-wrap:wrap;gap:12px}}.tile{{border:1px solid #b1b4b6;padding:8px 14px;min-width:200px}}.tile p{{margin:4px 0}}table{{border-collapse:collapse;margin:12px 0;font-size:14px}}td,th{{border:1px solid #b1b4b6;padding:4px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere}}figure{{margin:18px 0}}</style></head><body>{body}</body></html>\n",
         escape_html(&title)
     )
 }
