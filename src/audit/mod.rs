@@ -111,6 +111,24 @@ pub struct InventoryRow {
     pub suggestions: Vec<&'static str>,
 }
 
+/// What is known of a requested URL that has no decision, for its G8 gap.
+fn unmapped_demand(row: &InventoryRow) -> String {
+    match row.status {
+        _ if row.kind == "unseen" => "requested, but neither crawled nor mapped".into(),
+        None => "requested, never fetched (robots.txt or a crawl limit), and not mapped".into(),
+        Some(status @ 300..=399) => format!(
+            "requested; the legacy site redirects it ({status}) to no decided page, and it is not mapped"
+        ),
+        Some(status @ 400..) => {
+            format!("requested; the legacy site answers {status}, and it is not mapped")
+        }
+        Some(_) => format!(
+            "requested {} times, but not mapped: a 410 at switch-over",
+            row.hits
+        ),
+    }
+}
+
 /// One gap.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Gap {
@@ -671,15 +689,20 @@ pub fn build(site: &Site, table: &Table, inputs: Inputs) -> SiteAudit {
                 action: "redirect it to a page that meets the same need",
             });
         }
-        if row.kind == "unseen" && row.hits > 0 && row.outcome == "unresolved" {
+        // Demand with no decision: a URL requested that would be a 410 at switch-over. A
+        // page that meets a need is G2's already; any other (never crawled, kept from the
+        // crawl by robots.txt, a legacy redirect that reaches no decision, a page no need
+        // claims) is here, ranked by its requests.
+        let g2 = is_page && !row.needs.is_empty();
+        if row.hits > 0 && row.outcome == "unresolved" && !g2 {
             gaps.push(Gap {
                 code: "G8",
                 severity: severity_by_hits(row.hits),
                 url: row.url.clone(),
                 need: String::new(),
                 hits: row.hits,
-                tier: String::new(),
-                detail: "requested, but neither crawled nor mapped".into(),
+                tier: tier_of(row),
+                detail: unmapped_demand(row),
                 action: "decide: map it or archive it",
             });
         }

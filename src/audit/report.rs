@@ -783,6 +783,12 @@ fn most_requested(audit: &SiteAudit) -> String {
     html
 }
 
+/// A tile's count of high gaps, read as English: "1 high gap", "4 high gaps".
+fn high_gaps(count: &str) -> String {
+    let noun = if count == "1" { "gap" } else { "gaps" };
+    format!("<strong>{count}</strong> high {noun}")
+}
+
 /// The self-contained HTML report: tiles, charts and the first tables.
 pub fn html(audits: &[SiteAudit]) -> String {
     let title = if audits.len() == 1 {
@@ -797,7 +803,7 @@ pub fn html(audits: &[SiteAudit]) -> String {
         let r = summary_row(a);
         let _ = write!(
             body,
-            "<div class=\"tile\"><h2>{}</h2><p><strong>{}</strong> pages</p><p><strong>{}%</strong> of paths decided</p><p><strong>{}</strong> unresolved</p><p>needs met: <strong>{}</strong></p><p><strong>{}%</strong> data-rich ({})</p><p><strong>{}</strong> high {}</p><p>web archive: {}</p></div>",
+            "<div class=\"tile\"><h2>{}</h2><p><strong>{}</strong> pages</p><p><strong>{}%</strong> of paths decided</p><p><strong>{}</strong> unresolved</p><p>needs met: <strong>{}</strong></p><p><strong>{}%</strong> data-rich ({})</p><p>{}</p><p>web archive: {}</p></div>",
             escape_html(&a.site),
             r[2],
             r[16],
@@ -809,8 +815,7 @@ pub fn html(audits: &[SiteAudit]) -> String {
             },
             r[11],
             r[12],
-            r[13],
-            if r[13] == "1" { "gap" } else { "gaps" },
+            high_gaps(&r[13]),
             escape_html(&a.tna_timestamp)
         );
     }
@@ -990,6 +995,13 @@ mod tests {
                 .map(|(name, value, colour)| (name.to_string(), *value, *colour))
                 .collect(),
         )
+    }
+
+    #[test]
+    fn a_tile_counts_gaps_in_english() {
+        assert_eq!(high_gaps("1"), "<strong>1</strong> high gap");
+        assert_eq!(high_gaps("0"), "<strong>0</strong> high gaps");
+        assert_eq!(high_gaps("4"), "<strong>4</strong> high gaps");
     }
 
     #[test]
