@@ -76,6 +76,11 @@ impl SignificantParams {
         kept.join("&")
     }
 
+    /// Whether a parameter of this name makes a different page (names compare lower-cased).
+    pub fn is_significant(&self, name: &str) -> bool {
+        self.keeps(name.to_ascii_lowercase().as_bytes())
+    }
+
     fn keeps(&self, key: &[u8]) -> bool {
         match self {
             SignificantParams::None => false,

@@ -529,3 +529,95 @@ fn kill_dash_nine_then_resume_matches_an_uninterrupted_crawl() {
         clean.count("SELECT COUNT(*) FROM links").unwrap()
     );
 }
+
+/// An observatory's "choose a year and an area" form is the only way to its query pages:
+/// the crawl submits each significant choice as a browser would, once however many pages
+/// carry the form, and leaves alone forms that ask for typed text or are posted.
+#[test]
+fn forms_of_choices_lead_to_the_query_pages_behind_them() {
+    const HOST: &str = "www.forms-demo.org.uk";
+    let form = "<form method=\"get\" action=\"/data/report.aspx\">\
+        <select name=\"Year\"><option>2012</option><option selected>2013</option></select>\
+        <select name=\"area\"><option value=\"E1\">North</option><option value=\"E2\">South</option></select>\
+        <input type=\"submit\" value=\"Show\"></form>\
+        <form action=\"/search.aspx\"><input type=\"text\" name=\"q\"><select name=\"in\"><option value=\"all\">All</option></select></form>\
+        <form method=\"post\" action=\"/subscribe.aspx\"><select name=\"list\"><option value=\"1\">News</option></select></form>";
+    let page = |title: &str, body: &str| {
+        format!(
+            "<html><head><title>{title}</title></head><body><h1>{title}</h1>{body}</body></html>"
+        )
+        .into_bytes()
+    };
+    let site_server = common::serve_site(
+        HOST,
+        vec![
+            (
+                "index.html".into(),
+                page("Data", &format!("{form}<a href=\"/about.html\">About</a>")),
+            ),
+            ("about.html".into(), page("About", form)),
+            (
+                "data/report.aspx%3FYear=2012&area=E1".into(),
+                page("Report 2012", "<p>2012</p>"),
+            ),
+            (
+                "data/report.aspx%3FYear=2013&area=E1".into(),
+                page("Report 2013", "<p>2013</p>"),
+            ),
+        ],
+    );
+    let ws = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(ws.path().join("crawl-configs")).unwrap();
+    std::fs::write(
+        ws.path().join("crawl-configs/demo_forms.yml"),
+        format!(
+            "site: demo_forms\nwhitehall_slug: public-health-england\nhost: {HOST}\ntna_timestamp: 20140101000000\nhomepage: https://www.gov.uk/government/organisations/public-health-england\noptions: --query-string year\n"
+        ),
+    )
+    .unwrap();
+    let resolve = format!("{HOST}={}", site_server.server.addr());
+    common::run_each_ok(
+        ws.path(),
+        &[&[
+            "crawl",
+            "demo_forms",
+            "--no-delay",
+            "--quiet",
+            "--resolve",
+            &resolve,
+        ]],
+    );
+    let store = Store::open(&crawl::store_path(&ws.path().join("out"), "demo_forms")).unwrap();
+    assert_eq!(
+        one(
+            &store,
+            "SELECT group_concat(key || ' ' || status, ', ') FROM (SELECT key, status FROM urls WHERE key LIKE '/data/%' ORDER BY key)"
+        ),
+        "/data/report.aspx?year=2012 200, /data/report.aspx?year=2013 200"
+    );
+    // Each year once; the area (not significant) at the form's first choice.
+    let www = requested(&site_server.server, HOST);
+    let mut reports: Vec<&String> = www.iter().filter(|t| t.starts_with("/data/")).collect();
+    reports.sort();
+    assert_eq!(
+        reports,
+        [
+            "/data/report.aspx?Year=2012&area=E1",
+            "/data/report.aspx?Year=2013&area=E1"
+        ],
+        "{www:?}"
+    );
+    assert!(
+        !www.iter()
+            .any(|t| t.starts_with("/search.aspx") || t.starts_with("/subscribe.aspx")),
+        "{www:?}"
+    );
+    // The link graph says where the form is, once.
+    assert_eq!(
+        one(
+            &store,
+            "SELECT COUNT(*) || ' ' || group_concat(DISTINCT u.url) FROM links l JOIN urls u ON u.id = l.from_id WHERE l.tag = 'form'"
+        ),
+        format!("2 http://{HOST}/")
+    );
+}

@@ -215,6 +215,9 @@ struct TaskContext {
     attachment_limit: Option<u64>,
     attachment_policy: AttachmentPolicy,
     robots: Robots,
+    max_query_variants: usize,
+    /// Forms already turned into URLs: a form in every page's header is expanded once.
+    forms_seen: std::sync::Mutex<HashSet<u128>>,
 }
 
 impl TaskContext {
@@ -250,6 +253,8 @@ struct Prepared {
     refresh: Option<Found>,
     /// One per page link, in order.
     links: Vec<Found>,
+    /// The URLs the page's forms make, for forms not seen before.
+    form_links: Vec<Found>,
     sitemap: Vec<Found>,
 }
 
@@ -281,6 +286,7 @@ fn prepare(outcome: &Outcome, canonical: &Canonicalizer, scope: &Scope) -> Prepa
             .as_ref()
             .map(|p| p.links.iter().map(|l| found(&l.url)).collect())
             .unwrap_or_default(),
+        form_links: Vec::new(),
         sitemap: match &outcome.sitemap {
             Some(Ok(map)) => map
                 .locations
@@ -298,6 +304,7 @@ struct PageInfo {
     canonical: Option<Url>,
     meta_refresh: Option<Url>,
     links: Vec<links::Link>,
+    forms: Vec<links::Form>,
     charset: &'static str,
     charset_source: &'static str,
 }
@@ -364,6 +371,8 @@ pub fn crawl(site: &Site, options: &CrawlOptions) -> Result<CrawlSummary> {
                 .then_some(crawl.attachment_max_bytes.0),
             attachment_policy: crawl.attachments,
             robots: Robots::AllowAll,
+            max_query_variants: crawl.max_query_variants as usize,
+            forms_seen: std::sync::Mutex::default(),
         })
     };
 
@@ -662,7 +671,41 @@ async fn process(ctx: Arc<TaskContext>, job: Job) -> Outcome {
     outcome.sitemap = sitemap;
     outcome.hops = hops;
     outcome.prepared = prepare(&outcome, &ctx.canonical, &ctx.scope);
+    outcome.prepared.form_links = form_links(outcome.page.as_ref(), &ctx);
     outcome
+}
+
+/// The most URLs one form is turned into; past them, the frontier's per-path cap on query
+/// variants (`max_query_variants`) records the rest as a trap.
+const FORM_URLS_LIMIT: usize = 5_000;
+
+/// The URLs the page's GET forms make from their significant choices (see
+/// [`links::form_urls`]), for each form the crawl has not met before.
+fn form_links(page: Option<&PageInfo>, ctx: &TaskContext) -> Vec<Found> {
+    let Some(page) = page else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for form in &page.forms {
+        let signature = xxhash_rust::xxh3::xxh3_128(format!("{form:?}").as_bytes());
+        let first_time = ctx
+            .forms_seen
+            .lock()
+            .map(|mut seen| seen.insert(signature))
+            .unwrap_or(false);
+        if !first_time {
+            continue;
+        }
+        let limit = FORM_URLS_LIMIT.min(ctx.max_query_variants + 1);
+        for url in links::form_urls(
+            form,
+            |name| ctx.canonical.params.is_significant(name),
+            limit,
+        ) {
+            found.push(Found::new(&url, &ctx.canonical, &ctx.scope));
+        }
+    }
+    found
 }
 
 /// What the last response of a fetch holds: a page's links, or a sitemap's locations.
@@ -701,6 +744,7 @@ fn read_final(
         canonical: page.canonical,
         meta_refresh: page.meta_refresh.map(|(u, _)| u),
         links: page.links,
+        forms: page.forms,
         charset: decoded.encoding.name(),
         charset_source: decoded.source.as_str(),
     };
@@ -841,6 +885,18 @@ fn apply(store: &Store, frontier: &mut Frontier, outcome: Outcome) -> Result<()>
                 link.tag.as_str(),
                 internal,
             ));
+        }
+        for found in &prepared.form_links {
+            let (to_id, internal) = frontier.discover(
+                store,
+                found,
+                job.depth + 1,
+                "form",
+                Some(job.id),
+                None,
+                false,
+            )?;
+            page_links.push((to_id, found.url.as_str(), "", "", "form", internal));
         }
         store.set_page_links(job.id, &page_links)?;
     }

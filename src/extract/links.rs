@@ -1,5 +1,7 @@
 //! Links out of a legacy page: anchors, image maps, frames, embedded objects, the canonical
-//! link, and `<meta http-equiv="refresh">` redirects, all resolved against `<base href>`.
+//! link, `<meta http-equiv="refresh">` redirects, and the GET forms whose choices lead to
+//! query-string pages (an observatory's "choose an indicator and an area"), all resolved
+//! against `<base href>`.
 
 use std::convert::Infallible;
 
@@ -17,6 +19,8 @@ pub enum LinkTag {
     Object,
     Canonical,
     MetaRefresh,
+    /// A URL a GET form's choices make.
+    Form,
 }
 
 impl LinkTag {
@@ -30,6 +34,7 @@ impl LinkTag {
             LinkTag::Object => "object",
             LinkTag::Canonical => "canonical",
             LinkTag::MetaRefresh => "meta-refresh",
+            LinkTag::Form => "form",
         }
     }
 }
@@ -51,6 +56,69 @@ pub struct PageLinks {
     pub canonical: Option<Url>,
     /// A `<meta http-equiv="refresh">` target and its delay in seconds.
     pub meta_refresh: Option<(Url, u32)>,
+    /// GET forms a reader completes by choosing (select lists, radio buttons), not typing.
+    pub forms: Vec<Form>,
+}
+
+/// A GET form made of choices: what a browser sends to `action` when it is submitted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Form {
+    /// Absolute, without query or fragment (a GET form's data replaces the query).
+    pub action: Url,
+    /// In document order, as a browser sends them.
+    pub fields: Vec<FormField>,
+}
+
+/// One name a form sends: a fixed value (hidden, checked, pre-filled), or a choice among
+/// `values` (a select list's options, radio buttons), `values[0]` the one chosen at first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FormField {
+    pub name: String,
+    pub values: Vec<String>,
+    pub choice: bool,
+}
+
+/// The URLs a form's choices make, at most `limit`: every combination of the choices
+/// whose name `significant` accepts (the parameters that make a different page), the other
+/// fields at the value the form starts with. Insignificant choices are not varied: GOV.UK
+/// would send every such URL to one place, so fetching each would only cost the site.
+pub fn form_urls(form: &Form, significant: impl Fn(&str) -> bool, limit: usize) -> Vec<Url> {
+    let fields: Vec<(&str, &[String])> = form
+        .fields
+        .iter()
+        .filter(|f| !f.values.is_empty())
+        .map(|f| {
+            let varied = f.choice && significant(&f.name);
+            let values = if varied {
+                &f.values[..]
+            } else {
+                &f.values[..1]
+            };
+            (f.name.as_str(), values)
+        })
+        .collect();
+    let mut urls = Vec::new();
+    // An odometer over the fields' values: the last field turns fastest.
+    let mut at = vec![0usize; fields.len()];
+    while urls.len() < limit {
+        let mut url = form.action.clone();
+        url.query_pairs_mut().extend_pairs(
+            fields
+                .iter()
+                .zip(&at)
+                .map(|((name, values), i)| (name, &values[*i])),
+        );
+        urls.push(url);
+        let Some(turning) = (0..fields.len())
+            .rev()
+            .find(|&f| at[f] + 1 < fields[f].1.len())
+        else {
+            break;
+        };
+        at[turning] += 1;
+        at[turning + 1..].fill(0);
+    }
+    urls
 }
 
 /// Parses `html` (the page at `page_url`) and collects its links.
@@ -100,6 +168,34 @@ pub fn extract(html: &str, page_url: &Url) -> PageLinks {
             });
         }
     }
+    for raw in found.forms {
+        let choices = raw.fields.iter().any(|f| f.choice && !f.values.is_empty());
+        if !raw.get || raw.typed_text || !choices {
+            continue;
+        }
+        // An empty action submits to the page itself; any other is read against the base.
+        let action = match raw.action.as_deref().map(str::trim) {
+            None | Some("") => Some(page_url.clone()),
+            Some(href) => base.join(href).ok(),
+        };
+        let Some(mut action) = action.filter(|u| matches!(u.scheme(), "http" | "https")) else {
+            continue;
+        };
+        action.set_query(None);
+        action.set_fragment(None);
+        let mut fields = raw.fields;
+        // The value chosen at first goes first; of several marked, a browser takes the last.
+        let mut chosen = std::collections::BTreeMap::new();
+        chosen.extend(raw.chosen);
+        for (field, index) in chosen {
+            let values = &mut fields[field].values;
+            if index < values.len() {
+                let value = values.remove(index);
+                values.insert(0, value);
+            }
+        }
+        page.forms.push(Form { action, fields });
+    }
     // Links come out grouped by kind, in document order within each kind.
     page.links.sort_by_key(|l| tag_order(l.tag));
     page
@@ -113,6 +209,7 @@ fn tag_order(tag: LinkTag) -> u8 {
         LinkTag::Object => 3,
         LinkTag::Canonical => 4,
         LinkTag::MetaRefresh => 5,
+        LinkTag::Form => 6,
     }
 }
 
@@ -135,6 +232,24 @@ struct Found {
     open_anchor: Option<(usize, String)>,
     seen_canonical: bool,
     seen_refresh: bool,
+    forms: Vec<RawForm>,
+    /// The open `<form>` (forms do not nest: a browser ignores an inner one).
+    open_form: Option<usize>,
+    /// The open `<select>`: its field's index in the open form.
+    open_select: Option<usize>,
+    /// An `<option>` without a value attribute, whose text is its value.
+    open_option: Option<String>,
+}
+
+/// A form as the tokenizer saw it.
+struct RawForm {
+    action: Option<String>,
+    get: bool,
+    fields: Vec<FormField>,
+    /// A field asks for typed text: no list of URLs can stand for it.
+    typed_text: bool,
+    /// The field index of each choice's chosen value, where one is marked.
+    chosen: Vec<(usize, usize)>,
 }
 
 /// The start tags whose attributes matter, named as the tokenizer lowercases them.
@@ -144,8 +259,12 @@ enum Element {
     Area,
     Base,
     Embed,
+    Form,
     Frame,
     Iframe,
+    Input,
+    Select,
+    SelectOption,
     Img,
     Link,
     Meta,
@@ -167,6 +286,10 @@ impl Element {
             b"area" => Element::Area,
             b"base" => Element::Base,
             b"embed" => Element::Embed,
+            b"form" => Element::Form,
+            b"input" => Element::Input,
+            b"select" => Element::Select,
+            b"option" => Element::SelectOption,
             b"frame" => Element::Frame,
             b"iframe" => Element::Iframe,
             b"img" => Element::Img,
@@ -206,6 +329,12 @@ enum Attribute {
     Value,
     HttpEquiv,
     Content,
+    Action,
+    Method,
+    Type,
+    Selected,
+    Checked,
+    Disabled,
 }
 
 impl Attribute {
@@ -221,13 +350,19 @@ impl Attribute {
             b"value" => Attribute::Value,
             b"http-equiv" => Attribute::HttpEquiv,
             b"content" => Attribute::Content,
+            b"action" => Attribute::Action,
+            b"method" => Attribute::Method,
+            b"type" => Attribute::Type,
+            b"selected" => Attribute::Selected,
+            b"checked" => Attribute::Checked,
+            b"disabled" => Attribute::Disabled,
             _ => return None,
         })
     }
 }
 
 /// The first value of each [`Attribute`] on a start tag, as in a browser.
-type Values = [Option<String>; 10];
+type Values = [Option<String>; 16];
 
 fn get(values: &Values, attribute: Attribute) -> Option<&str> {
     values[attribute as usize].as_deref()
@@ -303,7 +438,9 @@ impl LinkEmitter<'_> {
         }
         let text = String::from_utf8_lossy(&self.text);
         let f = &mut *self.found;
-        if f.in_title {
+        if let Some(option) = f.open_option.as_mut() {
+            option.push_str(&text);
+        } else if f.in_title {
             if let Some(title) = f.title.as_mut() {
                 title.push_str(&text);
             }
@@ -347,7 +484,10 @@ impl Emitter for LinkEmitter<'_> {
     }
 
     fn emit_string(&mut self, text: &[u8]) {
-        if self.found.in_title || self.found.open_anchor.is_some() {
+        if self.found.in_title
+            || self.found.open_anchor.is_some()
+            || self.found.open_option.is_some()
+        {
             self.text.extend_from_slice(text);
         }
     }
@@ -369,6 +509,12 @@ impl Emitter for LinkEmitter<'_> {
             match &self.tag_name[..] {
                 b"a" => finish_anchor(self.found),
                 b"title" => self.found.in_title = false,
+                b"option" => finish_option(self.found),
+                b"select" => finish_select(self.found),
+                b"form" => {
+                    finish_select(self.found);
+                    self.found.open_form = None;
+                }
                 _ => {}
             }
             return None;
@@ -508,6 +654,58 @@ fn start_tag(f: &mut Found, element: Element, values: &Values) {
                 push(f, href, String::new(), LinkTag::Canonical, 0);
             }
         }
+        Element::Form if f.open_form.is_none() => {
+            f.open_form = Some(f.forms.len());
+            f.forms.push(RawForm {
+                action: attr(Action).map(str::to_owned),
+                get: attr(Method).is_none_or(|m| m.trim().eq_ignore_ascii_case("get")),
+                fields: Vec::new(),
+                typed_text: false,
+                chosen: Vec::new(),
+            });
+        }
+        Element::Select => {
+            finish_select(f);
+            if let (Some(form), Some(name), None) = (f.open_form, attr(Name), attr(Disabled)) {
+                let fields = &mut f.forms[form].fields;
+                f.open_select = Some(fields.len());
+                fields.push(FormField {
+                    name: name.to_owned(),
+                    values: Vec::new(),
+                    choice: true,
+                });
+            }
+        }
+        Element::SelectOption => {
+            finish_option(f);
+            if let (Some(form), Some(field)) = (f.open_form, f.open_select) {
+                let raw = &mut f.forms[form];
+                if attr(Selected).is_some() {
+                    raw.chosen.push((field, raw.fields[field].values.len()));
+                }
+                match attr(Value) {
+                    Some(value) => raw.fields[field].values.push(value.to_owned()),
+                    None => f.open_option = Some(String::new()),
+                }
+            }
+        }
+        Element::Input => {
+            if let (Some(form), Some(name), None) = (f.open_form, attr(Name), attr(Disabled)) {
+                form_input(
+                    &mut f.forms[form],
+                    name,
+                    &attr(Type).unwrap_or("text").trim().to_ascii_lowercase(),
+                    attr(Value),
+                    attr(Checked).is_some(),
+                );
+            }
+        }
+        Element::Rcdata => {
+            // A `<textarea>`: typed text.
+            if let (Some(form), Some(_), None) = (f.open_form, attr(Name), attr(Disabled)) {
+                f.forms[form].typed_text = true;
+            }
+        }
         Element::Meta => {
             let refresh = attr(HttpEquiv).is_some_and(|h| h.trim().eq_ignore_ascii_case("refresh"));
             if let (true, false, Some((delay, target))) = (
@@ -521,6 +719,63 @@ fn start_tag(f: &mut Found, element: Element, values: &Values) {
         }
         _ => {}
     }
+}
+
+/// What an `<input>` adds to its form: a fixed value, a radio button's choice, or typed
+/// text (a search box), which no list of URLs can stand for.
+fn form_input(form: &mut RawForm, name: &str, kind: &str, value: Option<&str>, checked: bool) {
+    let fixed = |form: &mut RawForm, value: &str| {
+        form.fields.push(FormField {
+            name: name.to_owned(),
+            values: vec![value.to_owned()],
+            choice: false,
+        });
+    };
+    match kind {
+        "hidden" => fixed(form, value.unwrap_or("")),
+        "checkbox" if checked => fixed(form, value.unwrap_or("on")),
+        "radio" => {
+            let index = match form.fields.iter().position(|f| f.choice && f.name == name) {
+                Some(index) => index,
+                None => {
+                    form.fields.push(FormField {
+                        name: name.to_owned(),
+                        values: Vec::new(),
+                        choice: true,
+                    });
+                    form.fields.len() - 1
+                }
+            };
+            if checked {
+                form.chosen.push((index, form.fields[index].values.len()));
+            }
+            form.fields[index]
+                .values
+                .push(value.unwrap_or("on").to_owned());
+        }
+        "checkbox" | "submit" | "image" | "button" | "reset" | "file" => {}
+        _ => match value.filter(|v| !v.is_empty()) {
+            Some(value) => fixed(form, value),
+            None => form.typed_text = true,
+        },
+    }
+}
+
+/// Closes an `<option>` that had no value attribute: its text, whitespace collapsed, is
+/// its value.
+fn finish_option(f: &mut Found) {
+    if let Some(text) = f.open_option.take()
+        && let (Some(form), Some(field)) = (f.open_form, f.open_select)
+    {
+        f.forms[form].fields[field]
+            .values
+            .push(collapse_whitespace(&text));
+    }
+}
+
+fn finish_select(f: &mut Found) {
+    finish_option(f);
+    f.open_select = None;
 }
 
 /// Closes the open anchor: its text, whitespace collapsed, or its image's alt text.
@@ -696,6 +951,73 @@ fn truncate(mut s: String, max_chars: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn get_forms_of_choices_are_read_as_a_browser_submits_them() {
+        let page = Url::parse("http://obs.example/data/?x=1").unwrap();
+        let html = r#"<base href="/base/">
+            <form method="get" action="indicator.aspx?ignored=1#top">
+              <input type="hidden" name="view" value="table">
+              <select name="QN"><option value="IND_01">One<option value="IND_02" selected>Two</select>
+              <select name="area"><option>  North
+                East </option><option selected>Leeds</option></select>
+              <input type="radio" name="sex" value="m"><input type="radio" name="sex" value="f" checked>
+              <input type="checkbox" name="ci" value="1" checked><input type="checkbox" name="raw">
+              <select name="off" disabled><option value="x"></select>
+              <input type="submit" name="go" value="Show">
+            </form>
+            <form action="/search.aspx"><input type="text" name="q"><select name="in"><option value="all"></select></form>
+            <form method="post" action="/post.aspx"><select name="a"><option value="1"></select></form>
+            <form action="/only-hidden"><input type="hidden" name="a" value="1"></form>
+            <form><select name="year"><option>2012<option>2013</select><textarea name="note"></textarea></form>
+            <form><select name="period"><option>2012<option>2013</select><input name="pre" value="filled"></form>"#;
+        let forms = extract(html, &page).forms;
+        let field = |name: &str, values: &[&str], choice: bool| FormField {
+            name: name.into(),
+            values: values.iter().map(|v| v.to_string()).collect(),
+            choice,
+        };
+        assert_eq!(
+            forms,
+            [
+                Form {
+                    action: Url::parse("http://obs.example/base/indicator.aspx").unwrap(),
+                    fields: vec![
+                        field("view", &["table"], false),
+                        field("QN", &["IND_02", "IND_01"], true),
+                        field("area", &["Leeds", "North East"], true),
+                        field("sex", &["f", "m"], true),
+                        field("ci", &["1"], false),
+                    ],
+                },
+                Form {
+                    action: Url::parse("http://obs.example/data/").unwrap(),
+                    fields: vec![
+                        field("period", &["2012", "2013"], true),
+                        field("pre", &["filled"], false),
+                    ],
+                },
+            ]
+        );
+        // Only the significant choices vary; the others keep the value chosen at first.
+        let urls: Vec<String> = form_urls(&forms[0], |n| n == "QN" || n == "sex", 100)
+            .iter()
+            .map(Url::to_string)
+            .collect();
+        let base = "http://obs.example/base/indicator.aspx?view=table";
+        assert_eq!(
+            urls,
+            [
+                format!("{base}&QN=IND_02&area=Leeds&sex=f&ci=1"),
+                format!("{base}&QN=IND_02&area=Leeds&sex=m&ci=1"),
+                format!("{base}&QN=IND_01&area=Leeds&sex=f&ci=1"),
+                format!("{base}&QN=IND_01&area=Leeds&sex=m&ci=1"),
+            ]
+        );
+        assert_eq!(form_urls(&forms[0], |_| true, 5).len(), 5);
+        assert_eq!(form_urls(&forms[0], |_| true, 100).len(), 8);
+        assert_eq!(form_urls(&forms[0], |_| false, 100).len(), 1);
+    }
 
     #[test]
     fn collapsing_pieces_equals_collapsing_their_concatenation() {
