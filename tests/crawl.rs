@@ -542,6 +542,15 @@ fn forms_of_choices_lead_to_the_query_pages_behind_them() {
         <input type=\"submit\" value=\"Show\"></form>\
         <form action=\"/search.aspx\"><input type=\"text\" name=\"q\"><select name=\"in\"><option value=\"all\">All</option></select></form>\
         <form method=\"post\" action=\"/subscribe.aspx\"><select name=\"list\"><option value=\"1\">News</option></select></form>";
+    // Forty forms of twenty years each: 800 URLs, past what the site lets one path have.
+    let many_forms: String = (0..40)
+        .map(|n| {
+            let years: String = (0..20)
+                .map(|y| format!("<option>{}</option>", 1000 + n * 20 + y))
+                .collect();
+            format!("<form action=\"/many/report.aspx\"><input type=\"hidden\" name=\"v\" value=\"{n}\"><select name=\"year\">{years}</select></form>")
+        })
+        .collect();
     let page = |title: &str, body: &str| {
         format!(
             "<html><head><title>{title}</title></head><body><h1>{title}</h1>{body}</body></html>"
@@ -553,9 +562,15 @@ fn forms_of_choices_lead_to_the_query_pages_behind_them() {
         vec![
             (
                 "index.html".into(),
-                page("Data", &format!("{form}<a href=\"/about.html\">About</a>")),
+                page(
+                    "Data",
+                    &format!(
+                        "{form}<a href=\"/about.html\">About</a><a href=\"/many.html\">Many</a>"
+                    ),
+                ),
             ),
             ("about.html".into(), page("About", form)),
+            ("many.html".into(), page("Many", &many_forms)),
             (
                 "data/report.aspx%3FYear=2012&area=E1".into(),
                 page("Report 2012", "<p>2012</p>"),
@@ -571,7 +586,7 @@ fn forms_of_choices_lead_to_the_query_pages_behind_them() {
     std::fs::write(
         ws.path().join("crawl-configs/demo_forms.yml"),
         format!(
-            "site: demo_forms\nwhitehall_slug: public-health-england\nhost: {HOST}\ntna_timestamp: 20140101000000\nhomepage: https://www.gov.uk/government/organisations/public-health-england\noptions: --query-string year\n"
+            "site: demo_forms\nwhitehall_slug: public-health-england\nhost: {HOST}\ntna_timestamp: 20140101000000\nhomepage: https://www.gov.uk/government/organisations/public-health-england\noptions: --query-string year\ncrawl:\n  max_query_variants: 50\n"
         ),
     )
     .unwrap();
@@ -612,11 +627,20 @@ fn forms_of_choices_lead_to_the_query_pages_behind_them() {
             .any(|t| t.starts_with("/search.aspx") || t.starts_with("/subscribe.aspx")),
         "{www:?}"
     );
+    // A page of many forms gives no more URLs than one path may have, and the one past
+    // the cap is recorded as a trap, not fetched.
+    assert_eq!(
+        one(
+            &store,
+            "SELECT COUNT(*) || ' ' || SUM(skip_reason = 'trap:query_variants') FROM urls WHERE key LIKE '/many/report.aspx?%'"
+        ),
+        "51 1"
+    );
     // The link graph says where the form is, once.
     assert_eq!(
         one(
             &store,
-            "SELECT COUNT(*) || ' ' || group_concat(DISTINCT u.url) FROM links l JOIN urls u ON u.id = l.from_id WHERE l.tag = 'form'"
+            "SELECT COUNT(*) || ' ' || group_concat(DISTINCT u.url) FROM links l JOIN urls u ON u.id = l.from_id WHERE l.tag = 'form' AND l.to_url LIKE '%/data/%'"
         ),
         format!("2 http://{HOST}/")
     );

@@ -675,8 +675,9 @@ async fn process(ctx: Arc<TaskContext>, job: Job) -> Outcome {
     outcome
 }
 
-/// The most URLs one form is turned into; past them, the frontier's per-path cap on query
-/// variants (`max_query_variants`) records the rest as a trap.
+/// The most URLs one page's forms are turned into (a page of a thousand forms cannot
+/// flood the frontier); past the per-path cap on query variants (`max_query_variants`), the
+/// frontier records the rest as a trap, as for links.
 const FORM_URLS_LIMIT: usize = 5_000;
 
 /// The URLs the page's GET forms make from their significant choices (see
@@ -696,7 +697,9 @@ fn form_links(page: Option<&PageInfo>, ctx: &TaskContext) -> Vec<Found> {
         if !first_time {
             continue;
         }
-        let limit = FORM_URLS_LIMIT.min(ctx.max_query_variants + 1);
+        let limit = FORM_URLS_LIMIT
+            .min(ctx.max_query_variants + 1)
+            .saturating_sub(found.len());
         for url in links::form_urls(
             form,
             |name| ctx.canonical.params.is_significant(name),
