@@ -341,7 +341,18 @@ fn the_html_report_loads_in_chromium_with_its_charts() {
         assert!(hpa.contains(&listed), "wanted {listed:?}");
     }
     assert!(ranked.iter().take(10).any(|r| r["outcome"] == "unresolved"));
-    assert!(hpa.contains("<strong>no decision yet</strong> (410 at switch-over)"));
+    assert!(hpa.contains("<strong>no decision yet (410 at switch-over)</strong>"));
+    let hpa_md = std::fs::read_to_string(audit_file("demo_hpa", "report.md")).unwrap();
+    let top = &ranked[0];
+    let listed = format!(
+        "### Most requested URLs\n\n| hits | share | url | goes to |\n| ---: | ---: | --- | --- |\n| {} | {:.1}% | {} | {} |",
+        top["hits"],
+        top["hits"].parse::<f64>().unwrap() * 100.0 / total as f64,
+        top["url"],
+        top["new_url"]
+    );
+    assert!(hpa_md.contains(&listed), "wanted {listed:?}");
+    assert!(hpa_md.contains("| **no decision yet (410 at switch-over)** |"));
     assert!(!chobs.contains("most requested URLs"));
     assert!(!hpa.contains("No traffic imported"));
     // Counts read as English: one high gap, several high gaps.

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use super::{SiteAudit, data::TIERS};
+use super::{InventoryRow, SiteAudit, data::TIERS};
 use crate::redirects::bouncer::escape_html;
 
 /// The files of a site's audit folder, by name.
@@ -506,6 +506,24 @@ pub fn markdown(audits: &[SiteAudit]) -> String {
             .filter(|r| r.outcome == "unresolved")
             .collect();
         unresolved.sort_by(|x, y| y.hits.cmp(&x.hits).then(x.key.cmp(&y.key)));
+        let (ranked, total) = ranked_by_requests(a);
+        if total > 0 {
+            let _ = writeln!(
+                out,
+                "### Most requested URLs\n\n| hits | share | url | goes to |\n| ---: | ---: | --- | --- |"
+            );
+            for r in ranked.iter().take(MOST_REQUESTED_SHOWN) {
+                let _ = writeln!(
+                    out,
+                    "| {} | {:.1}% | {} | {} |",
+                    r.hits,
+                    r.hits as f64 * 100.0 / total as f64,
+                    md_escape(&r.url),
+                    goes_to(r).map_or_else(|| format!("**{NO_DECISION}**"), |to| md_escape(&to))
+                );
+            }
+            let _ = writeln!(out);
+        }
         let _ = writeln!(
             out,
             "### Unresolved URLs by traffic (they become 410s at switch-over)\n"
@@ -523,7 +541,10 @@ pub fn markdown(audits: &[SiteAudit]) -> String {
             ("Broken or missing targets", &["G6"]),
             ("Popular archived pages", &["G7"]),
             ("Data pages without a route", &["G10"]),
-            ("Orphans and requested-but-unknown URLs", &["G8", "G9"]),
+            (
+                "Requested URLs without a decision, and orphans",
+                &["G8", "G9"],
+            ),
             ("Duplicates", &["G5"]),
         ] {
             let rows: Vec<_> = a.gaps.iter().filter(|g| codes.contains(&g.code)).collect();
@@ -736,32 +757,48 @@ fn svg_pareto(title: &str, hits: &[u64], site: &str) -> String {
     svg
 }
 
+/// How many of the most requested URLs the reports list.
+const MOST_REQUESTED_SHOWN: usize = 10;
+
+/// The site's requested URLs, most requested first (ties by URL), and all requests.
+fn ranked_by_requests(audit: &SiteAudit) -> (Vec<&InventoryRow>, u64) {
+    let total: u64 = audit.inventory.iter().map(|r| r.hits).sum();
+    let mut ranked: Vec<_> = audit.inventory.iter().filter(|r| r.hits > 0).collect();
+    ranked.sort_by(|a, b| b.hits.cmp(&a.hits).then_with(|| a.url.cmp(&b.url)));
+    (ranked, total)
+}
+
+/// Where a requested URL goes at switch-over, in words; `None` for no decision yet.
+fn goes_to(row: &InventoryRow) -> Option<String> {
+    Some(match row.outcome {
+        "redirect" => row.new_url.clone(),
+        "archive" => "its copy in the UK Government Web Archive (410)".to_owned(),
+        "unresolved" => return None,
+        "not_found" => "404: the legacy site answered that it is no page".to_owned(),
+        "global" if !row.new_url.is_empty() => format!("{} (the site's global rule)", row.new_url),
+        other => other.to_owned(),
+    })
+}
+
+const NO_DECISION: &str = "no decision yet (410 at switch-over)";
+
 /// The URLs most requested, with what each becomes: the few that carry most traffic must
 /// be right on the day, so an unresolved one among them shows here, not only in gaps.csv.
 /// Empty for a site without traffic.
 fn most_requested(audit: &SiteAudit) -> String {
-    const SHOWN: usize = 10;
-    let total: u64 = audit.inventory.iter().map(|r| r.hits).sum();
+    let (ranked, total) = ranked_by_requests(audit);
     if total == 0 {
         return String::new();
     }
-    let mut ranked: Vec<_> = audit.inventory.iter().filter(|r| r.hits > 0).collect();
-    ranked.sort_by(|a, b| b.hits.cmp(&a.hits).then_with(|| a.url.cmp(&b.url)));
     let mut html = format!(
         "<h2>{}: most requested URLs</h2><table><thead><tr><th>hits</th><th>share</th><th>url</th><th>outcome</th><th>goes to</th></tr></thead><tbody>",
         escape_html(&audit.site)
     );
-    for row in ranked.iter().take(SHOWN) {
-        let goes_to = match row.outcome {
-            "redirect" => escape_html(&row.new_url),
-            "archive" => "its copy in the UK Government Web Archive (410)".to_owned(),
-            "unresolved" => "<strong>no decision yet</strong> (410 at switch-over)".to_owned(),
-            "not_found" => "404: the legacy site answered that it is no page".to_owned(),
-            "global" if !row.new_url.is_empty() => {
-                format!("{} (the site's global rule)", escape_html(&row.new_url))
-            }
-            other => escape_html(other),
-        };
+    for row in ranked.iter().take(MOST_REQUESTED_SHOWN) {
+        let goes_to = goes_to(row).map_or_else(
+            || format!("<strong>{NO_DECISION}</strong>"),
+            |to| escape_html(&to),
+        );
         let _ = write!(
             html,
             "<tr><td>{}</td><td>{:.1}%</td><td>{}</td><td>{}</td><td>{goes_to}</td></tr>",
@@ -772,10 +809,10 @@ fn most_requested(audit: &SiteAudit) -> String {
         );
     }
     html.push_str("</tbody></table>");
-    if ranked.len() > SHOWN {
+    if ranked.len() > MOST_REQUESTED_SHOWN {
         let _ = write!(
             html,
-            "<p>{SHOWN} of {} requested URLs; all are in {}/audit/inventory.csv (its <code>hits</code> column).</p>",
+            "<p>{MOST_REQUESTED_SHOWN} of {} requested URLs; all are in {}/audit/inventory.csv (its <code>hits</code> column).</p>",
             ranked.len(),
             escape_html(&audit.site)
         );
