@@ -250,8 +250,12 @@ pub fn parse_http_response(block: &[u8]) -> Option<HttpResponse> {
                 .position(|w| w == b"\n\n")
                 .map(|i| (i, i + 2))
         })?;
-    let head = header_text(&block[..head_end.0]);
-    let mut lines = head.lines();
+    // Line by line: one header in ISO-8859-1 leaves the others' UTF-8 as it is.
+    let head: Vec<String> = block[..head_end.0]
+        .split(|&b| b == b'\n')
+        .map(|line| header_text(line.strip_suffix(b"\r").unwrap_or(line)))
+        .collect();
+    let mut lines = head.iter().map(String::as_str);
     let status_line = lines.next()?;
     let mut parts = status_line.split_whitespace();
     if !parts.next()?.starts_with("HTTP/") {
@@ -364,6 +368,11 @@ mod tests {
                 "attachment; filename=café.csv".to_owned()
             )]
         );
+        let mut mixed = "HTTP/1.1 200 OK\r\nX-A: café\r\nX-B: ".as_bytes().to_vec();
+        mixed.extend_from_slice(b"caf\xe9\r\n\r\n");
+        let mixed = parse_http_response(&mixed).unwrap();
+        assert_eq!(mixed.headers[0].1, "café");
+        assert_eq!(mixed.headers[1].1, "café");
     }
 
     #[test]

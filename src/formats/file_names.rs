@@ -224,6 +224,7 @@ fn encoded_word(text: &str) -> Option<(String, usize)> {
     let taken = text.len() - inner.len() + end + 2;
     (!had_errors).then(|| (word.into_owned(), taken))
 }
+
 /// RFC 2047's Q encoding: `_` is a space, `=XX` a byte.
 fn q_decoded(payload: &str) -> Option<Vec<u8>> {
     let mut bytes = Vec::with_capacity(payload.len());
