@@ -222,14 +222,17 @@ pub fn visible_dates(text: &str) -> (Option<Date>, Option<Date>) {
 
 /// The date a short line does nothing but give ("Last reviewed: 2010-01-01", "Published on
 /// 9 May 2012."): a phrase of [`visible_dates`] at its start, then a date, then nothing much
-/// (at most the few characters of a weekday or a full stop beyond the date's own).
+/// (at most the few characters of a weekday or a full stop beyond the date's own). In a
+/// line this short, a bare "Published" or "Updated" before the date is as plain.
 pub fn dated_line(line: &str) -> Option<Date> {
     const LONGEST_DATE: usize = 30;
+    const BARE_PHRASES: &[&str] = &["published", "updated", "reviewed"];
     let lower = line.trim().to_ascii_lowercase();
     let lower = lower.strip_prefix("page ").unwrap_or(&lower);
     PUBLISHED_PHRASES
         .iter()
         .chain(UPDATED_PHRASES)
+        .chain(BARE_PHRASES)
         .filter(|phrase| lower.starts_with(*phrase) && lower.len() <= phrase.len() + LONGEST_DATE)
         .find_map(|phrase| date_after(lower, phrase.len()))
 }
@@ -263,8 +266,8 @@ pub fn parse_loose(text: &str) -> Option<Date> {
             words = &words[1..];
         }
     }
-    let first = *words.first()?;
-    // Numeric forms in one word.
+    // Numeric forms in one word, which may end a sentence ("Published 2011-05-06.").
+    let first = words.first()?.trim_end_matches(['.', ';', ')']);
     for separator in ['-', '/', '.'] {
         let parts: Vec<&str> = first.split(separator).collect();
         if parts.len() == 3
@@ -384,6 +387,9 @@ mod tests {
         assert_eq!(parse_loose("March 12, 2013"), d(2013, 3, 12));
         assert_eq!(parse_loose("12/03/2013"), d(2013, 3, 12));
         assert_eq!(parse_loose("2013-03-12"), d(2013, 3, 12));
+        assert_eq!(parse_loose("2011-05-06."), d(2011, 5, 6));
+        assert_eq!(parse_loose("06/05/2011; revised"), d(2011, 5, 6));
+        assert_eq!(dated_line("Published 2011-05-06."), d(2011, 5, 6));
         assert_eq!(parse_loose("Tuesday 12 March 2013"), d(2013, 3, 12));
         assert_eq!(parse_loose("May 2010"), d(2010, 5, 1));
         assert_eq!(parse_loose("may be"), None);

@@ -242,6 +242,29 @@ fn restated_dates<'a>(
         .collect()
 }
 
+/// The body's opening heading when the title already holds its words (a legacy page's
+/// `<h1>` of the site's name over an `<h2>` of the report's, which became the title).
+fn heading_repeating_title<'a>(govspeak: &'a str, title: &str) -> Option<&'a str> {
+    let first = govspeak.lines().find(|l| !l.trim().is_empty())?;
+    let heading = first.trim_start_matches('#');
+    if heading.len() == first.len() || !heading.starts_with(' ') {
+        return None;
+    }
+    let heading = heading.trim();
+    let words = |text: &str| -> String {
+        text.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let (heading_words, title_words) = (words(heading), words(title));
+    // One word ("Summary") is more likely a section's heading than the title again.
+    let within = (heading_words.contains(' ') || heading_words == title_words)
+        && format!(" {title_words} ").contains(&format!(" {heading_words} "));
+    within.then_some(heading)
+}
+
 /// The text of a line written wholly in emphasis (`*Last updated: ...*`, `_..._`).
 fn emphasised(line: &str) -> Option<&str> {
     ["**", "*", "__", "_"].iter().find_map(|mark| {
@@ -852,6 +875,11 @@ impl Context<'_> {
         {
             warnings.push(format!(
                 "the body restates the item's date (\"{line}\"): remove it, as GOV.UK shows an item's dates beside it"
+            ));
+        }
+        if let Some(heading) = heading_repeating_title(&conversion.govspeak, &extracted.title) {
+            warnings.push(format!(
+                "the body opens with a heading the title already says (\"{heading}\"): remove it, as GOV.UK shows the title above the body"
             ));
         }
         if extracted.title.is_empty() {
@@ -1731,7 +1759,10 @@ fn write_tables(
 
 #[cfg(test)]
 mod tests {
-    use super::{SharedTitlePart, attachment_title, restated_dates, shared_title_part};
+    use super::{
+        SharedTitlePart, attachment_title, heading_repeating_title, restated_dates,
+        shared_title_part,
+    };
     use crate::extract::dates::Date;
 
     #[test]
@@ -1764,6 +1795,37 @@ mod tests {
                 &[Some(published)]
             )
             .is_empty()
+        );
+    }
+
+    #[test]
+    fn an_opening_heading_the_title_holds_is_found() {
+        let title = "14th report: Further consideration of leukaemia near nuclear plants";
+        assert_eq!(
+            heading_repeating_title(
+                "\n## Further consideration of leukaemia near nuclear plants\n\nText.\n",
+                title
+            ),
+            Some("Further consideration of leukaemia near nuclear plants")
+        );
+        assert_eq!(
+            heading_repeating_title("## 14th Report\n\nText.\n", title),
+            Some("14th Report")
+        );
+        // A heading with words of its own, a heading later on, or a paragraph: kept quiet.
+        assert_eq!(
+            heading_repeating_title("## Summary\n\nText.\n", title),
+            None
+        );
+        assert_eq!(
+            heading_repeating_title("Text.\n\n## Further consideration\n", title),
+            None
+        );
+        assert_eq!(heading_repeating_title("#hashtag 14th\n", title), None);
+        assert_eq!(heading_repeating_title("## Report\n", title), None);
+        assert_eq!(
+            heading_repeating_title("## Report\n", "Report"),
+            Some("Report")
         );
     }
 
