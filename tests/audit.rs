@@ -333,7 +333,7 @@ fn the_html_report_loads_in_chromium_with_its_charts() {
     for row in &ranked[..3] {
         let hits: u64 = row["hits"].parse().unwrap();
         let listed = format!(
-            "<tr><td>{hits}</td><td>{:.1}%</td><td>{}</td><td>{}</td>",
+            "<tr><td>{hits}</td><td>{:.1}%</td><td class=\"url\">{}</td><td>{}</td>",
             hits as f64 * 100.0 / total as f64,
             row["url"],
             row["outcome"]

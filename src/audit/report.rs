@@ -801,7 +801,7 @@ fn most_requested(audit: &SiteAudit) -> String {
         );
         let _ = write!(
             html,
-            "<tr><td>{}</td><td>{:.1}%</td><td>{}</td><td>{}</td><td>{goes_to}</td></tr>",
+            "<tr><td>{}</td><td>{:.1}%</td><td class=\"url\">{}</td><td>{}</td><td class=\"url\">{goes_to}</td></tr>",
             row.hits,
             row.hits as f64 * 100.0 / total as f64,
             escape_html(&row.url),
@@ -1003,7 +1003,7 @@ pub fn html(audits: &[SiteAudit]) -> String {
             let what = if g.url.is_empty() { &g.need } else { &g.url };
             let _ = write!(
                 body,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td class=\"url\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 g.code,
                 g.severity,
                 escape_html(what),
@@ -1015,7 +1015,7 @@ pub fn html(audits: &[SiteAudit]) -> String {
         body.push_str("</tbody></table>");
     }
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title><style>body{{font-family:arial,sans-serif;margin:24px;color:#0b0c0c;max-width:1000px}}.tiles{{display:flex;flex-wrap:wrap;gap:12px}}.tile{{border:1px solid #b1b4b6;padding:8px 14px;min-width:200px}}.tile p{{margin:4px 0}}table{{border-collapse:collapse;margin:12px 0;font-size:14px}}td,th{{border:1px solid #b1b4b6;padding:4px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere}}figure{{margin:18px 0}}</style></head><body>{body}</body></html>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title><style>body{{font-family:arial,sans-serif;margin:24px;color:#0b0c0c;max-width:1000px}}.tiles{{display:flex;flex-wrap:wrap;gap:12px}}.tile{{border:1px solid #b1b4b6;padding:8px 14px;min-width:200px}}.tile p{{margin:4px 0}}table{{border-collapse:collapse;margin:12px 0;font-size:14px}}td,th{{border:1px solid #b1b4b6;padding:4px 6px;text-align:left;vertical-align:top}}td.url{{overflow-wrap:anywhere;min-width:14em}}figure{{margin:18px 0}}</style></head><body>{body}</body></html>\n",
         escape_html(&title)
     )
 }
