@@ -76,6 +76,8 @@ pub struct FormField {
     pub name: String,
     pub values: Vec<String>,
     pub choice: bool,
+    /// A radio group with no button checked: a browser sends nothing for it until one is.
+    pub unset_at_first: bool,
 }
 
 /// The URLs a form's choices make, at most `limit`: every combination of the choices
@@ -87,6 +89,7 @@ pub fn form_urls(form: &Form, significant: impl Fn(&str) -> bool, limit: usize) 
         .fields
         .iter()
         .filter(|f| !f.values.is_empty())
+        .filter(|f| !f.unset_at_first || f.choice && significant(&f.name))
         .map(|f| {
             let varied = f.choice && significant(&f.name);
             let values = if varied {
@@ -187,6 +190,9 @@ pub fn extract(html: &str, page_url: &Url) -> PageLinks {
         // The value chosen at first goes first; of several marked, a browser takes the last.
         let mut chosen = std::collections::BTreeMap::new();
         chosen.extend(raw.chosen);
+        for &field in &raw.radios {
+            fields[field].unset_at_first = !chosen.contains_key(&field);
+        }
         for (field, index) in chosen {
             let values = &mut fields[field].values;
             if index < values.len() {
@@ -250,6 +256,8 @@ struct RawForm {
     typed_text: bool,
     /// The field index of each choice's chosen value, where one is marked.
     chosen: Vec<(usize, usize)>,
+    /// The fields that are radio groups.
+    radios: Vec<usize>,
 }
 
 /// The start tags whose attributes matter, named as the tokenizer lowercases them.
@@ -662,6 +670,7 @@ fn start_tag(f: &mut Found, element: Element, values: &Values) {
                 fields: Vec::new(),
                 typed_text: false,
                 chosen: Vec::new(),
+                radios: Vec::new(),
             });
         }
         Element::Select => {
@@ -673,6 +682,7 @@ fn start_tag(f: &mut Found, element: Element, values: &Values) {
                     name: name.to_owned(),
                     values: Vec::new(),
                     choice: true,
+                    unset_at_first: false,
                 });
             }
         }
@@ -729,6 +739,7 @@ fn form_input(form: &mut RawForm, name: &str, kind: &str, value: Option<&str>, c
             name: name.to_owned(),
             values: vec![value.to_owned()],
             choice: false,
+            unset_at_first: false,
         });
     };
     match kind {
@@ -742,7 +753,9 @@ fn form_input(form: &mut RawForm, name: &str, kind: &str, value: Option<&str>, c
                         name: name.to_owned(),
                         values: Vec::new(),
                         choice: true,
+                        unset_at_first: false,
                     });
+                    form.radios.push(form.fields.len() - 1);
                     form.fields.len() - 1
                 }
             };
@@ -962,6 +975,7 @@ mod tests {
               <select name="area"><option>  North
                 East </option><option selected>Leeds</option></select>
               <input type="radio" name="sex" value="m"><input type="radio" name="sex" value="f" checked>
+              <input type="radio" name="scale" value="log"><input type="radio" name="scale" value="linear">
               <input type="checkbox" name="ci" value="1" checked><input type="checkbox" name="raw">
               <select name="off" disabled><option value="x"></select>
               <input type="submit" name="go" value="Show">
@@ -976,6 +990,7 @@ mod tests {
             name: name.into(),
             values: values.iter().map(|v| v.to_string()).collect(),
             choice,
+            unset_at_first: false,
         };
         assert_eq!(
             forms,
@@ -987,6 +1002,10 @@ mod tests {
                         field("QN", &["IND_02", "IND_01"], true),
                         field("area", &["Leeds", "North East"], true),
                         field("sex", &["f", "m"], true),
+                        FormField {
+                            unset_at_first: true,
+                            ..field("scale", &["log", "linear"], true)
+                        },
                         field("ci", &["1"], false),
                     ],
                 },
@@ -999,7 +1018,8 @@ mod tests {
                 },
             ]
         );
-        // Only the significant choices vary; the others keep the value chosen at first.
+        // Only the significant choices vary; the others keep the value chosen at first, and
+        // a radio group with nothing checked is not sent.
         let urls: Vec<String> = form_urls(&forms[0], |n| n == "QN" || n == "sex", 100)
             .iter()
             .map(Url::to_string)
@@ -1015,7 +1035,7 @@ mod tests {
             ]
         );
         assert_eq!(form_urls(&forms[0], |_| true, 5).len(), 5);
-        assert_eq!(form_urls(&forms[0], |_| true, 100).len(), 8);
+        assert_eq!(form_urls(&forms[0], |_| true, 100).len(), 16);
         assert_eq!(form_urls(&forms[0], |_| false, 100).len(), 1);
     }
 
