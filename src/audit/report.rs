@@ -517,7 +517,7 @@ pub fn markdown(audits: &[SiteAudit]) -> String {
                     out,
                     "| {} | {:.1}% | {} | {} |",
                     r.hits,
-                    r.hits as f64 * 100.0 / total as f64,
+                    share_percent(r.hits, total),
                     md_escape(&r.url),
                     goes_to(r).map_or_else(|| format!("**{NO_DECISION}**"), |to| md_escape(&to))
                 );
@@ -768,6 +768,11 @@ fn ranked_by_requests(audit: &SiteAudit) -> (Vec<&InventoryRow>, u64) {
     (ranked, total)
 }
 
+/// A URL's share of all requests, in percent.
+fn share_percent(hits: u64, total: u64) -> f64 {
+    hits as f64 * 100.0 / total as f64
+}
+
 /// Where a requested URL goes at switch-over, in words; `None` for no decision yet.
 fn goes_to(row: &InventoryRow) -> Option<String> {
     Some(match row.outcome {
@@ -803,7 +808,7 @@ fn most_requested(audit: &SiteAudit) -> String {
             html,
             "<tr><td>{}</td><td>{:.1}%</td><td class=\"url\">{}</td><td>{}</td><td class=\"url\">{goes_to}</td></tr>",
             row.hits,
-            row.hits as f64 * 100.0 / total as f64,
+            share_percent(row.hits, total),
             escape_html(&row.url),
             row.outcome,
         );

@@ -217,7 +217,7 @@ struct TaskContext {
     robots: Robots,
     max_query_variants: usize,
     /// Forms already turned into URLs: a form in every page's header is expanded once.
-    forms_seen: std::sync::Mutex<HashSet<u128>>,
+    forms_seen: std::sync::Mutex<HashSet<links::Form>>,
 }
 
 impl TaskContext {
@@ -688,11 +688,10 @@ fn form_links(page: Option<&PageInfo>, ctx: &TaskContext) -> Vec<Found> {
     };
     let mut found = Vec::new();
     for form in &page.forms {
-        let signature = xxhash_rust::xxh3::xxh3_128(format!("{form:?}").as_bytes());
         let first_time = ctx
             .forms_seen
             .lock()
-            .map(|mut seen| seen.insert(signature))
+            .map(|mut seen| seen.insert(form.clone()))
             .unwrap_or(false);
         if !first_time {
             continue;

@@ -61,7 +61,7 @@ pub struct PageLinks {
 }
 
 /// A GET form made of choices: what a browser sends to `action` when it is submitted.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Form {
     /// Absolute, without query or fragment (a GET form's data replaces the query).
     pub action: Url,
@@ -71,7 +71,7 @@ pub struct Form {
 
 /// One name a form sends: a fixed value (hidden, checked, pre-filled), or a choice among
 /// `values` (a select list's options, radio buttons), `values[0]` the one chosen at first.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FormField {
     pub name: String,
     pub values: Vec<String>,
