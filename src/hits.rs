@@ -13,6 +13,7 @@ use std::path::Path;
 use crate::canonical::{Canonicalizer, bouncer_lookup_host};
 use crate::config::site::Site;
 use crate::error::{Error, Result};
+use crate::timefmt;
 
 /// The file layouts read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,7 +126,41 @@ fn log_day(stamp: &str) -> Option<String> {
     let day: u32 = parts.next()?.parse().ok()?;
     let month = month(parts.next()?)?;
     let year: u32 = parts.next()?.parse().ok()?;
-    Some(format!("{year:04}-{month:02}-{day:02}"))
+    timefmt::is_civil_date(year.into(), month, day)
+        .then(|| format!("{year:04}-{month:02}-{day:02}"))
+}
+
+/// A hits file's date cell as `YYYY-MM-DD`: Transition's `2013-10-10` (a time after it is
+/// dropped) or an analytics export's `20131010`; empty when the file gives none.
+fn cell_day(text: &str) -> std::result::Result<String, String> {
+    if text.is_empty() {
+        return Ok(String::new());
+    }
+    let digits = |s: &str| -> Option<u32> {
+        s.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| s.parse().ok())?
+    };
+    let bytes = text.as_bytes();
+    let (year, month, day) = if bytes.len() >= 10 && bytes[4] == b'-' && bytes[7] == b'-' {
+        (
+            digits(&text[..4]),
+            digits(&text[5..7]),
+            digits(&text[8..10]),
+        )
+    } else if bytes.len() == 8 {
+        (digits(&text[..4]), digits(&text[4..6]), digits(&text[6..8]))
+    } else {
+        (None, None, None)
+    };
+    match (year, month, day) {
+        (Some(y), Some(m), Some(d)) if timefmt::is_civil_date(y.into(), m, d) => {
+            Ok(format!("{y:04}-{m:02}-{d:02}"))
+        }
+        _ => Err(format!(
+            "date {text:?} is not a day in the form YYYY-MM-DD (or YYYYMMDD)"
+        )),
+    }
 }
 
 /// One access-log line: `[vhost[:port] ]ip ident user [time] "METHOD target PROTO" status ...`.
@@ -152,7 +187,8 @@ pub fn parse_log_line(line: &str) -> std::result::Result<Option<Hit>, String> {
         3 => None,
         _ => return Err("expected `ip ident user [date]` before the request".into()),
     };
-    let day = log_day(&line[open + 1..close]).ok_or("a date not in the log's dd/Mon/yyyy form")?;
+    let day = log_day(&line[open + 1..close])
+        .ok_or("a date that is no day in the log's dd/Mon/yyyy form")?;
     let rest = line[close + 1..].trim_start();
     let rest = rest
         .strip_prefix('"')
@@ -216,7 +252,7 @@ fn detect(first: &str) -> Option<Format> {
         .map(|c| c.trim().trim_matches('"').to_owned())
         .collect();
     let has = |name: &str| cells.iter().any(|c| c == name);
-    if has("date") && has("count") && (has("url") || has("path")) {
+    if (has("date") || has("hit_on")) && has("count") && (has("url") || has("path")) {
         return Some(Format::TransitionCsv);
     }
     if (has("page") || has("path") || has("url") || has("page path"))
@@ -357,10 +393,10 @@ pub fn parse_reader(path: &Path, reader: impl BufRead) -> Result<Parsed> {
     };
     let columns = match format {
         Format::TransitionCsv => [
-            header_index(&header, &["date"]),
+            header_index(&header, &["date", "hit_on"]),
             header_index(&header, &["count"]),
-            header_index(&header, &["status"]),
-            header_index(&header, &["host"]),
+            header_index(&header, &["status", "http_status"]),
+            header_index(&header, &["host", "hostname"]),
             header_index(&header, &["url", "path"]),
         ],
         Format::Pageviews => [
@@ -456,11 +492,7 @@ fn parse_cells(
             .map_err(|_| format!("status {s:?} is not a number"))?,
         _ => 0,
     };
-    let day = cell(0)
-        .unwrap_or_default()
-        .get(..10)
-        .unwrap_or_default()
-        .to_owned();
+    let day = cell_day(cell(0).unwrap_or_default())?;
     let (host, target) = match absolute(target) {
         Some((h, t)) => (Some(h), t),
         None => (

@@ -110,6 +110,13 @@ pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// Whether a year, month and day name a day of the calendar (no 31 June, no 29 February 2013).
+pub fn is_civil_date(year: i64, month: u32, day: u32) -> bool {
+    (1..=12).contains(&month)
+        && (1..=31).contains(&day)
+        && civil_from_days(days_from_civil(year, month, day)) == (year, month, day)
+}
+
 /// The civil date of a day count since 1970-01-01.
 pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;

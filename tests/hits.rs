@@ -112,6 +112,47 @@ fn every_layout_is_read_with_its_problems_named_by_line() {
     assert_eq!(parsed.format, Format::TransitionTsv);
     assert_eq!(parsed.hits.len(), 2);
 
+    // A day the calendar lacks is named, not stored as 2013-10-32; an analytics export's
+    // YYYYMMDD is read as the day it is.
+    let log = "10.0.0.1 - - [10/Oct/2013:13:55:36 +0100] \"GET /a HTTP/1.1\" 200 5\n\
+               10.0.0.1 - - [32/Oct/2013:13:55:36 +0100] \"GET /b HTTP/1.1\" 200 5\n";
+    let parsed = hits::parse_reader(Path::new("access.log"), log.as_bytes()).unwrap();
+    assert_eq!(parsed.hits.len(), 1);
+    assert_eq!(
+        (parsed.problems[0].line, parsed.problems[0].message.as_str()),
+        (2, "a date that is no day in the log's dd/Mon/yyyy form")
+    );
+    let csv = "hit_on,count,http_status,hostname,path\n\
+               2013-02-29,4,200,www.hpa-demo.org.uk,/a\n\
+               20131010,5,200,www.hpa-demo.org.uk,/b\n\
+               2013-10-10T09:00:00Z,6,200,www.hpa-demo.org.uk,/c\n\
+               10/10/2013,7,200,www.hpa-demo.org.uk,/d\n";
+    let parsed = hits::parse_reader(Path::new("hits.csv"), csv.as_bytes()).unwrap();
+    let days: Vec<(&str, &str)> = parsed
+        .hits
+        .iter()
+        .map(|h| (h.target.as_str(), h.day.as_str()))
+        .collect();
+    assert_eq!(days, [("/b", "2013-10-10"), ("/c", "2013-10-10")]);
+    let problems: Vec<(usize, &str)> = parsed
+        .problems
+        .iter()
+        .map(|p| (p.line, p.message.as_str()))
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            (
+                2,
+                "date \"2013-02-29\" is not a day in the form YYYY-MM-DD (or YYYYMMDD)"
+            ),
+            (
+                5,
+                "date \"10/10/2013\" is not a day in the form YYYY-MM-DD (or YYYYMMDD)"
+            )
+        ]
+    );
+
     let junk = dir.path().join("junk.txt");
     std::fs::write(&junk, "\nhello world\n").unwrap();
     let error = hits::parse_file(&junk).unwrap_err().to_string();

@@ -490,8 +490,15 @@ fn a_site_is_named_by_its_abbreviation_as_in_every_other_command() {
     let (code, _, stderr) = validate("crawl-configs/missing.yml");
     assert_eq!(code, Some(2));
     assert!(
-        stderr.contains("crawl-configs/missing.yml: no such file or folder"),
+        stderr.contains("crawl-configs/missing.yml: no such file or folder, nor such a file in"),
         "{stderr}"
+    );
+    // A config's bare file name, as `ls crawl-configs` shows it, is looked for there.
+    let (code, stdout, stderr) = validate("phe_ndawg.yml");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout.contains("crawl-configs/phe_ndawg.yml:6:16: warning"),
+        "{stdout}"
     );
 }
 

@@ -71,8 +71,10 @@ fn validate(args: ValidateArgs, workspace: &Workspace, out: &mut dyn Write) -> R
                     file if file.is_file() => file,
                     _ => {
                         return Err(Error::Usage(format!(
-                            "{}: no such file or folder",
-                            path.display()
+                            "{}: no such file or folder, nor such a file in {}; give a \
+                             config's path, or a site's abbreviation (`phe-migrate sites list`)",
+                            path.display(),
+                            workspace.configs_dir().display()
                         )));
                     }
                 };

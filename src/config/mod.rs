@@ -79,8 +79,18 @@ impl Workspace {
     /// abbreviation in crawl-configs/ (with a suggestion when it is none).
     pub fn config_path(&self, arg: &str) -> Result<PathBuf, Error> {
         let as_path = Path::new(arg);
-        if arg.ends_with(".yml") || arg.ends_with(".yaml") || as_path.is_file() {
+        if as_path.is_file() {
             return Ok(as_path.to_path_buf());
+        }
+        if arg.ends_with(".yml") || arg.ends_with(".yaml") {
+            // A bare file name is looked for where the estate keeps its configs too.
+            let in_configs = self.configs_dir().join(as_path);
+            let bare = as_path.parent() == Some(Path::new(""));
+            return Ok(if bare && in_configs.is_file() {
+                in_configs
+            } else {
+                as_path.to_path_buf()
+            });
         }
         let candidate = self.configs_dir().join(format!("{arg}.yml"));
         if candidate.is_file() {
