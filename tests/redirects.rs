@@ -151,6 +151,26 @@ fn transition_import_vectors() {
         rows("Old URL,Type,New URL,Archive URL,Suggested URL\nhttp://foo.com/x,archive,,,\n")[0].1,
         Outcome::Archive { archive_url: None }
     );
+    // A stray quote would swallow the rows after it into one cell, unchecked: it is named.
+    let legacy = "Old Url,New Url,Status\nhttp://foo.com/x,,410\n\"http://foo.com/a,,410\n\
+                  http://foo.com/b,http://evil.com/,301\n";
+    let stray = read(legacy);
+    assert_eq!(
+        messages(&stray.findings),
+        [
+            "a quote opened on this line is never closed, so lines 3-4 read as one row; \
+          close the quote on this line or remove it"
+        ]
+    );
+    assert!(stray.findings[0].blocking && stray.findings[0].at == "m.csv:3");
+    let closed_late = read(&legacy.replace("evil.com/,301", "evil.com/\",301"));
+    assert!(
+        messages(&closed_late.findings)[0].starts_with(
+            "a quote opened on this line is closed only on line 4, so lines 3-4 read as one row"
+        ),
+        "{:?}",
+        closed_late.findings
+    );
 }
 
 #[test]

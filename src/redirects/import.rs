@@ -124,6 +124,28 @@ pub fn read(file: &Path, text: &str, hosts: &[String], canonicalizer: &Canonical
             }
         }
         let line = record.position().map_or(0, |p| p.line() as usize);
+        if record.iter().any(|cell| cell.contains(['\n', '\r'])) {
+            // No cell of a mappings spreadsheet holds a line break: a stray quote has
+            // swallowed the lines after it, which must not pass unchecked.
+            let start = record.position().map_or(0, |p| p.byte() as usize);
+            let end = (reader.position().byte() as usize).min(text.len());
+            let raw = text.get(start..end).unwrap_or_default();
+            let raw = raw.trim_end_matches(['\n', '\r']);
+            let last = line + raw.matches('\n').count();
+            let closed = if raw.matches('"').count() % 2 == 0 {
+                format!("is closed only on line {last}")
+            } else {
+                "is never closed".to_owned()
+            };
+            out.findings.push(Finding::blocking(
+                at(line),
+                format!(
+                    "a quote opened on this line {closed}, so lines {line}-{last} read as \
+                     one row; close the quote on this line or remove it"
+                ),
+            ));
+            continue;
+        }
         let field = |i: usize| record.get(i).map(str::trim).unwrap_or_default();
         let old = field(0);
         if !(old.starts_with('/') || old.starts_with("http://") || old.starts_with("https://")) {
