@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::{Error, Result};
+use crate::warc::HttpHeader;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -43,7 +44,7 @@ CREATE TABLE IF NOT EXISTS fetches (
     url TEXT NOT NULL,
     method TEXT NOT NULL,
     status INTEGER,                    -- NULL when no response arrived
-    headers TEXT,                      -- JSON [[name, value], ...] as received
+    headers TEXT,                      -- JSON [[name, value(, 'iso-8859-1')], ...] as received
     content_type TEXT,
     location TEXT,                     -- absolute redirect target (HTTP or meta refresh)
     redirect_kind TEXT,                -- http | meta_refresh
@@ -175,7 +176,7 @@ pub struct StoredFetch {
     pub url: String,
     pub method: String,
     pub status: Option<u16>,
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<HttpHeader>,
     pub content_type: Option<String>,
     pub location: Option<String>,
     pub digest: Option<String>,
@@ -971,7 +972,12 @@ fn read_fetch(r: &rusqlite::Row) -> rusqlite::Result<StoredFetch> {
         url: r.get(2)?,
         status: r.get(3)?,
         headers: headers
-            .and_then(|h| serde_json::from_str(&h).ok())
+            .map(|h| {
+                stored_headers(h.as_bytes())
+                    .into_iter()
+                    .map(StoredHeader::into_owned)
+                    .collect()
+            })
             .unwrap_or_default(),
         content_type: r.get(5)?,
         location: r.get(6)?,
@@ -1013,26 +1019,89 @@ pub fn merge_heads(
 /// The first `Content-Encoding` and `Last-Modified` of stored headers (see [`headers_json`]),
 /// without copying the other headers out of the JSON. Unreadable JSON has neither.
 fn transform_headers(json: Option<&[u8]>) -> (Option<String>, Option<String>) {
-    #[derive(serde::Deserialize)]
-    struct Header<'a>(
-        #[serde(borrow)] std::borrow::Cow<'a, str>,
-        #[serde(borrow)] std::borrow::Cow<'a, str>,
-    );
-    let headers: Vec<Header> = json
-        .and_then(|json| serde_json::from_slice(json).ok())
-        .unwrap_or_default();
+    let headers = json.map(stored_headers).unwrap_or_default();
     let first = |name: &str| {
         headers
             .iter()
-            .find(|h| h.0.eq_ignore_ascii_case(name))
-            .map(|h| h.1.clone().into_owned())
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value.clone().into_owned())
     };
     (first("content-encoding"), first("last-modified"))
 }
 
-/// Headers as the store keeps them: JSON `[[name, value], ...]`, in the order received.
-pub fn headers_json(headers: &[(String, String)]) -> String {
-    serde_json::to_string(headers).unwrap_or_else(|_| "[]".into())
+/// The marker of a header value the server sent in ISO-8859-1 (see [`HttpHeader`]).
+const LATIN1: &str = "iso-8859-1";
+
+/// Headers as the store keeps them: JSON `[[name, value], ...]`, in the order received; a
+/// value that came as ISO-8859-1 bytes is `[name, value, "iso-8859-1"]`.
+pub fn headers_json(headers: &[HttpHeader]) -> String {
+    let entries: Vec<Vec<&str>> = headers
+        .iter()
+        .map(|h| {
+            let mut entry = vec![h.name.as_str(), h.value.as_str()];
+            if h.latin1 {
+                entry.push(LATIN1);
+            }
+            entry
+        })
+        .collect();
+    serde_json::to_string(&entries).unwrap_or_else(|_| "[]".into())
+}
+
+/// A stored header read back without copying (see [`headers_json`]).
+pub struct StoredHeader<'a> {
+    pub name: std::borrow::Cow<'a, str>,
+    pub value: std::borrow::Cow<'a, str>,
+    pub latin1: bool,
+}
+
+impl StoredHeader<'_> {
+    pub fn into_owned(self) -> HttpHeader {
+        HttpHeader {
+            name: self.name.into_owned(),
+            value: self.value.into_owned(),
+            latin1: self.latin1,
+        }
+    }
+}
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for StoredHeader<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Entry;
+        impl<'de> serde::de::Visitor<'de> for Entry {
+            type Value = StoredHeader<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("[name, value] or [name, value, encoding]")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                use serde::de::Error;
+                #[derive(serde::Deserialize)]
+                struct Text<'a>(#[serde(borrow)] std::borrow::Cow<'a, str>);
+                let mut next = |i| {
+                    seq.next_element::<Text>()?
+                        .map(|t| t.0)
+                        .ok_or_else(|| A::Error::invalid_length(i, &self))
+                };
+                let (name, value) = (next(0)?, next(1)?);
+                let encoding = seq.next_element::<Text>()?;
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(StoredHeader {
+                    name,
+                    value,
+                    latin1: encoding.is_some_and(|e| e.0 == LATIN1),
+                })
+            }
+        }
+        deserializer.deserialize_seq(Entry)
+    }
+}
+
+/// Stored headers (see [`headers_json`]); unreadable JSON has none.
+pub fn stored_headers(json: &[u8]) -> Vec<StoredHeader<'_>> {
+    serde_json::from_slice(json).unwrap_or_default()
 }
 
 /// A body ready for the store: compressed, with its digest. Built on the fetch
@@ -1252,9 +1321,10 @@ mod tests {
         // A resumed crawl can store a later hop before an earlier one.
         let mut last = fetch("http://x.org/a/", 1, 200);
         last.headers_json = headers_json(&[
-            ("Content-Encoding".into(), "gzip".into()),
-            ("last-modified".into(), "Tue, 1 \"May\" 2012".into()),
-            ("Content-Encoding".into(), "br".into()),
+            HttpHeader::from_bytes(b"Content-Encoding", b"gzip"),
+            HttpHeader::from_bytes(b"X-Name", b"caf\xe9"),
+            HttpHeader::from_bytes(b"last-modified", b"Tue, 1 \"May\" 2012"),
+            HttpHeader::from_bytes(b"Content-Encoding", b"br"),
         ]);
         store.add_fetch(a, &last).unwrap();
         store
@@ -1280,6 +1350,20 @@ mod tests {
             "unreadable headers have neither"
         );
         assert_eq!((heads[&b].hop, heads[&b].status), (0, Some(404)));
+        // A value sent as ISO-8859-1 is marked so, to be written back as it came; stores
+        // written before the mark read as they did.
+        let stored = store.final_fetch(a).unwrap().unwrap();
+        assert_eq!(
+            (stored.headers[1].value.as_str(), stored.headers[1].latin1),
+            ("café", true)
+        );
+        assert!(!stored.headers[0].latin1 && !stored.headers[2].latin1);
+        assert_eq!(&*stored.headers[1].value_bytes(), b"caf\xe9");
+        let old = stored_headers(br#"[["Content-Type","text/html"]]"#);
+        assert_eq!(
+            (old.len(), &*old[0].value, old[0].latin1),
+            (1, "text/html", false)
+        );
         // Read in two parts split anywhere (a URL's hops either side), merged: the same.
         let last = store.last_fetch_id().unwrap();
         assert_eq!(last, 3);

@@ -224,8 +224,47 @@ impl<W: Write> Writer<W> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpResponse {
     pub status: u16,
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<HttpHeader>,
     pub body: Vec<u8>,
+}
+
+/// An HTTP header as received: its value as text (see [`header_text`]), and whether that
+/// text was read from ISO-8859-1 bytes, so that a WARC written from the store gives the
+/// server's own bytes back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpHeader {
+    pub name: String,
+    pub value: String,
+    pub latin1: bool,
+}
+
+impl HttpHeader {
+    /// A header from the bytes of its name and value.
+    pub fn from_bytes(name: &[u8], value: &[u8]) -> HttpHeader {
+        HttpHeader {
+            name: header_text(name),
+            value: header_text(value),
+            latin1: std::str::from_utf8(value).is_err(),
+        }
+    }
+
+    /// The value's bytes as the server sent them.
+    pub fn value_bytes(&self) -> std::borrow::Cow<'_, [u8]> {
+        if self.latin1 {
+            // Every char came from one byte (see `header_text`).
+            self.value.chars().map(|c| c as u32 as u8).collect()
+        } else {
+            self.value.as_bytes().into()
+        }
+    }
+}
+
+/// The first value of header `name` (ASCII case-insensitive).
+pub fn header_value<'a>(headers: &'a [HttpHeader], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case(name))
+        .map(|h| h.value.as_str())
 }
 
 /// An HTTP header's bytes as text: UTF-8 when they are, else ISO-8859-1, byte for char, as
@@ -251,27 +290,28 @@ pub fn parse_http_response(block: &[u8]) -> Option<HttpResponse> {
                 .map(|i| (i, i + 2))
         })?;
     // Line by line: one header in ISO-8859-1 leaves the others' UTF-8 as it is.
-    let head: Vec<String> = block[..head_end.0]
+    let mut lines = block[..head_end.0]
         .split(|&b| b == b'\n')
-        .map(|line| header_text(line.strip_suffix(b"\r").unwrap_or(line)))
-        .collect();
-    let mut lines = head.iter().map(String::as_str);
-    let status_line = lines.next()?;
+        .map(|line| line.strip_suffix(b"\r").unwrap_or(line));
+    let status_line = header_text(lines.next()?);
     let mut parts = status_line.split_whitespace();
     if !parts.next()?.starts_with("HTTP/") {
         return None;
     }
     let status: u16 = parts.next()?.parse().ok()?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| {
-            l.split_once(':')
-                .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+    let headers: Vec<HttpHeader> = lines
+        .filter_map(|line| {
+            let colon = line.iter().position(|&b| b == b':')?;
+            let (name, value) = (&line[..colon], &line[colon + 1..]);
+            Some(HttpHeader::from_bytes(
+                name.trim_ascii(),
+                value.trim_ascii(),
+            ))
         })
         .collect();
     let raw_body = &block[head_end.1..];
-    let chunked = headers.iter().any(|(n, v)| {
-        n.eq_ignore_ascii_case("transfer-encoding") && v.to_ascii_lowercase().contains("chunked")
-    });
+    let chunked = header_value(&headers, "transfer-encoding")
+        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
     let body = if chunked {
         dechunk(raw_body).unwrap_or_else(|| raw_body.to_vec())
     } else {
@@ -363,16 +403,20 @@ mod tests {
         .unwrap();
         assert_eq!(
             response.headers,
-            [(
-                "Content-Disposition".to_owned(),
-                "attachment; filename=café.csv".to_owned()
-            )]
+            [HttpHeader {
+                name: "Content-Disposition".to_owned(),
+                value: "attachment; filename=café.csv".to_owned(),
+                latin1: true,
+            }]
         );
         let mut mixed = "HTTP/1.1 200 OK\r\nX-A: café\r\nX-B: ".as_bytes().to_vec();
         mixed.extend_from_slice(b"caf\xe9\r\n\r\n");
         let mixed = parse_http_response(&mixed).unwrap();
-        assert_eq!(mixed.headers[0].1, "café");
-        assert_eq!(mixed.headers[1].1, "café");
+        assert_eq!(mixed.headers[0].value, "café");
+        assert_eq!(mixed.headers[1].value, "café");
+        // Each is written back as it came: UTF-8 as UTF-8, ISO-8859-1 as ISO-8859-1.
+        assert_eq!(&*mixed.headers[0].value_bytes(), "café".as_bytes());
+        assert_eq!(&*mixed.headers[1].value_bytes(), b"caf\xe9");
     }
 
     #[test]

@@ -635,4 +635,20 @@ fn attachments_get_names_publishing_takes_one_per_file() {
         )),
         "{listed}"
     );
+
+    // The snapshot keeps the server's bytes: the WARC export gives the ISO-8859-1 name back
+    // as ISO-8859-1, not re-encoded as UTF-8.
+    common::run_each_ok(ws.path(), &[&["export", "warc", "demo_files"]]);
+    let mut warc = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::MultiGzDecoder::new(
+            std::fs::File::open(out.join("demo_files.warc.gz")).unwrap(),
+        ),
+        &mut warc,
+    )
+    .unwrap();
+    let has = |needle: &[u8]| warc.windows(needle.len()).any(|w| w == needle);
+    assert!(has(b"filename=\"Donn\xe9es 2013.xls\""));
+    assert!(!has("Données 2013".as_bytes()));
+    assert!(has(b"filename=\"Indicators 2013.xls\""));
 }

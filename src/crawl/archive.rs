@@ -438,9 +438,13 @@ pub fn export_warc(site: &Site, out_dir: &Path, path: Option<&Path>) -> Result<E
             .map_err(io)?;
         let mut block =
             format!("HTTP/1.1 {status} {}\r\n", warc::reason_phrase(status)).into_bytes();
-        for (name, value) in &fetch.headers {
-            if !name.eq_ignore_ascii_case("transfer-encoding") {
-                block.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+        for header in &fetch.headers {
+            if !header.name.eq_ignore_ascii_case("transfer-encoding") {
+                // The server's bytes: an ISO-8859-1 value goes back as ISO-8859-1.
+                block.extend_from_slice(header.name.as_bytes());
+                block.extend_from_slice(b": ");
+                block.extend_from_slice(&header.value_bytes());
+                block.extend_from_slice(b"\r\n");
             }
         }
         block.extend_from_slice(b"\r\n");

@@ -15,6 +15,8 @@ use reqwest::header::{HOST, HeaderValue, RETRY_AFTER};
 use tokio::sync::{Mutex, Semaphore, SemaphorePermit};
 use url::Url;
 
+use crate::warc::{HttpHeader, header_value};
+
 /// Politeness for one host: at most `permits` requests in flight, and request starts at
 /// least `delay` apart.
 pub struct HostGate {
@@ -68,7 +70,7 @@ pub struct Exchange {
     pub url: Url,
     pub method: &'static str,
     pub status: Option<u16>,
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<HttpHeader>,
     pub body: Vec<u8>,
     /// Whether the body was read at all (false for HEAD or a skipped attachment body).
     pub body_read: bool,
@@ -83,10 +85,7 @@ pub struct Exchange {
 
 impl Exchange {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        header_value(&self.headers, name)
     }
 
     /// The absolute target of a 3xx response, if it has a usable Location.
@@ -272,7 +271,7 @@ impl Fetcher {
 struct Attempt {
     method: &'static str,
     status: u16,
-    headers: Vec<(String, String)>,
+    headers: Vec<HttpHeader>,
     body: Vec<u8>,
     body_read: bool,
     truncated: bool,
@@ -286,15 +285,10 @@ async fn read(
     head: bool,
 ) -> Result<Attempt, String> {
     let status = response.status().as_u16();
-    let headers: Vec<(String, String)> = response
+    let headers: Vec<HttpHeader> = response
         .headers()
         .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_owned(),
-                crate::warc::header_text(v.as_bytes()),
-            )
-        })
+        .map(|(n, v)| HttpHeader::from_bytes(n.as_str().as_bytes(), v.as_bytes()))
         .collect();
     let retry_after = response
         .headers()

@@ -313,13 +313,12 @@ fn name_files(files: &mut HashMap<i64, KnownFile>) {
     }
 }
 
-/// The `Content-Disposition` among a fetch's stored headers (`[[name, value], ...]`).
+/// The `Content-Disposition` among a fetch's stored headers (see [`crate::store::headers_json`]).
 fn content_disposition(headers_json: &str) -> Option<String> {
-    let headers: Vec<(String, String)> = serde_json::from_str(headers_json).ok()?;
-    headers
+    crate::store::stored_headers(headers_json.as_bytes())
         .into_iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case("content-disposition"))
-        .map(|(_, value)| value)
+        .find(|h| h.name.eq_ignore_ascii_case("content-disposition"))
+        .map(|h| h.value.into_owned())
 }
 
 /// Pass-1 result.
