@@ -159,7 +159,7 @@ fn every_demo_url_answers_as_the_table_says(kind: WebServer) {
     assert_eq!(status, 301);
     assert_eq!(
         header(&headers, "location"),
-        Some("https://www.gov.uk/government/publications/breastfeeding-2010-11-data-briefing")
+        Some("https://www.gov.uk/government/publications/breastfeeding-2010-11-data-briefing--2")
     );
     assert_eq!(
         header(&headers, "cache-control"),

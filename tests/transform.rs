@@ -200,18 +200,28 @@ fn demo_estate_transforms_into_valid_identical_content() {
             content.join(format!("{stem}--2.json")).is_file(),
             "{stem}--2"
         );
-        // Every page of the three that share the title is told so.
+        // The three share their title and words, other dates: versions of one text, the
+        // newest to publish under the path without a number, the others to send to it,
+        // but for one the mappings already send elsewhere (RID=101705).
         for name in [stem.to_owned(), format!("{stem}--2"), format!("{stem}--3")] {
             let draft = std::fs::read_to_string(content.join(format!("{name}.md"))).unwrap();
-            let warning = format!(
-                "3 pages of this site have this title (slug {stem}): give each a title of its own"
+            let settled = draft.contains("\nsent_elsewhere: ");
+            let newest = draft.contains("versions of one text (this title and these words");
+            assert_eq!(newest, name == stem, "{name}:\n{draft}");
+            assert_eq!(
+                draft.contains("an older version of http://www.chobs-demo.org.uk/resource/"),
+                !newest && !settled,
+                "{name}:\n{draft}"
             );
-            assert!(draft.contains(&warning), "{name}:\n{draft}");
+            assert!(!draft.contains("have this title"), "{name}:\n{draft}");
         }
     }
     // A title used once carries no such warning.
     let single = std::fs::read_to_string(content.join("breastfeeding.md")).unwrap();
-    assert!(!single.contains("have this title"), "{single}");
+    assert!(
+        !single.contains("have this title") && !single.contains("version"),
+        "{single}"
+    );
     // The mappings' `pages:` entry for /atlas/ names the page keyed /atlas: its needs are in
     // the draft, as the audit counts them.
     let atlas = std::fs::read_to_string(content.join("child-health-atlas.md")).unwrap();
@@ -513,6 +523,143 @@ fn a_url_merged_into_the_homepage_goes_where_the_homepage_goes() {
         .expect("/index.html in the table");
     assert_eq!(index["urls"][0]["location"], org);
     assert_eq!(index["because"], format!("with its page http://{HOST}/"));
+}
+
+/// Pages that share a title: versions of one text (the same words, other dates and figures)
+/// are one item to publish, the newest, under the path without a number, and near
+/// duplicates in the audit however short; a different text under the title needs a title of
+/// its own.
+#[test]
+fn versions_of_one_text_are_told_from_pages_that_only_share_a_title() {
+    const HOST: &str = "www.versions-demo.org.uk";
+    let page = |modified: &str, text: &str| {
+        format!(
+            "<!DOCTYPE html><html><head><title>Annual report</title>\
+             <meta name=\"dcterms.modified\" content=\"{modified}\"></head><body>\
+             <h1>Annual report</h1><p>{text}</p></body></html>"
+        )
+        .into_bytes()
+    };
+    let report = |year: u32, areas: u32| {
+        format!(
+            "The annual report for {year} brings together the latest figures on child health \
+             for {areas} local authorities, clinical commissioning groups and their partners, \
+             to help commissioners understand local need and plan services."
+        )
+    };
+    let index = "<!DOCTYPE html><html><head><title>Reports</title></head><body><h1>Reports</h1>\
+        <p>Every report the observatory has published, newest first, with its summary.</p>\
+        <ul><li><a href=\"/a.html\">2012</a></li><li><a href=\"/b.html\">2013</a></li>\
+        <li><a href=\"/c.html\">Other</a></li></ul></body></html>";
+    let other = "The report on the programme's first year describes how the observatory \
+        was set up, who sits on its board, and what it plans for the next three years.";
+    let site_server = common::serve_site_with(
+        HOST,
+        "",
+        vec![
+            ("index.html".into(), index.as_bytes().to_vec()),
+            ("a.html".into(), page("2012-03-01", &report(2011, 150))),
+            ("b.html".into(), page("2013-05-01", &report(2012, 152))),
+            ("c.html".into(), page("2010-01-01", other)),
+        ],
+    );
+    let ws = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(ws.path().join("crawl-configs")).unwrap();
+    std::fs::create_dir_all(ws.path().join("mappings")).unwrap();
+    std::fs::write(
+        ws.path().join("crawl-configs/demo_versions.yml"),
+        format!(
+            "site: demo_versions\nwhitehall_slug: public-health-england\nhost: {HOST}\ntna_timestamp: 20140101000000\nhomepage: https://www.gov.uk/government/organisations/public-health-england\n"
+        ),
+    )
+    .unwrap();
+    let resolve = format!("{HOST}={}", site_server.server.addr());
+    common::run_each_ok(
+        ws.path(),
+        &[
+            &[
+                "crawl",
+                "demo_versions",
+                "--no-delay",
+                "--quiet",
+                "--resolve",
+                &resolve,
+            ],
+            &["transform", "demo_versions", "--quiet"],
+            &["report", "audit", "demo_versions"],
+        ],
+    );
+    let out = ws.path().join("out/demo_versions");
+    let listed = std::fs::read_to_string(out.join("transform.csv")).unwrap();
+    let mut rows = csv::Reader::from_reader(listed.as_bytes());
+    let headers = rows.headers().unwrap().clone();
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (url, base_path, warnings) = (
+        column("legacy_url"),
+        column("base_path"),
+        column("warnings"),
+    );
+    let by_page: std::collections::BTreeMap<String, (String, String)> = rows
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            let page = r[url].replace(&format!("http://{HOST}"), "");
+            (page, (r[base_path].to_owned(), r[warnings].to_owned()))
+        })
+        .collect();
+    let (newest_path, newest) = &by_page["/b.html"];
+    assert!(newest_path.ends_with("/annual-report"), "{newest_path}");
+    assert!(
+        newest.contains(&format!(
+            "the newest of 2 versions of one text (this title and these words, other dates and \
+             figures): publish this one, and send the others (http://{HOST}/a.html, dated \
+             2012-03-01) to it with page decisions in mappings/demo_versions.yml"
+        )),
+        "{newest}"
+    );
+    let (older_path, older) = &by_page["/a.html"];
+    assert!(older_path.ends_with("/annual-report--2"), "{older_path}");
+    assert!(
+        older.contains(&format!(
+            "an older version of http://{HOST}/b.html, dated 2013-05-01"
+        )),
+        "{older}"
+    );
+    let (_, different) = &by_page["/c.html"];
+    assert!(!different.contains("version"), "{different}");
+    for (_, warnings) in by_page
+        .values()
+        .filter(|(p, _)| p.contains("annual-report"))
+    {
+        assert!(
+            warnings.contains(
+                "3 pages of this site have this title (slug annual-report): give each a title of its own"
+            ),
+            "{warnings}"
+        );
+    }
+
+    // The audit groups the two versions as near duplicates, and leaves the other text out.
+    let inventory = std::fs::read_to_string(out.join("audit/inventory.csv")).unwrap();
+    let mut rows = csv::Reader::from_reader(inventory.as_bytes());
+    let headers = rows.headers().unwrap().clone();
+    let (url, group) = (
+        headers.iter().position(|h| h == "url").unwrap(),
+        headers.iter().position(|h| h == "near_dup_group").unwrap(),
+    );
+    let groups: std::collections::BTreeMap<String, String> = rows
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                r[url].replace(&format!("http://{HOST}"), ""),
+                r[group].to_owned(),
+            )
+        })
+        .collect();
+    assert!(!groups["/a.html"].is_empty(), "{groups:?}");
+    assert_eq!(groups["/a.html"], groups["/b.html"], "{groups:?}");
+    assert_eq!(groups["/c.html"], "", "{groups:?}");
 }
 
 /// Files are named as GOV.UK publishing will keep them: the server's own name

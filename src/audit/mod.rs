@@ -100,6 +100,8 @@ pub struct InventoryRow {
     pub exact_dup_group: String,
     pub near_dup_group: String,
     pub near_dup_similarity: f64,
+    /// The near duplicate shares the page's title and words: another version of its text.
+    pub near_dup_version: bool,
     pub data: Option<data::DataScore>,
     pub route: &'static str,
     pub hits: u64,
@@ -357,7 +359,8 @@ pub fn build(site: &Site, table: &Table, inputs: Inputs) -> SiteAudit {
             }
         }
     }
-    let mut near: BTreeMap<usize, (usize, f64)> = BTreeMap::new();
+    // Page index → (group, best similarity, a version of another page's text).
+    let mut near: BTreeMap<usize, (usize, f64, bool)> = BTreeMap::new();
     let mut pairs: HashSet<(usize, usize)> = HashSet::new();
     for members in buckets.values() {
         for (a, &i) in members.iter().enumerate() {
@@ -366,6 +369,27 @@ pub fn build(site: &Site, table: &Table, inputs: Inputs) -> SiteAudit {
             }
         }
     }
+    // Versions of one text, republished with other dates and figures under the same title,
+    // are near duplicates however short the text (five-word shingles of a short text differ
+    // too much for the threshold).
+    let mut versions: HashMap<(String, &str), Vec<usize>> = HashMap::new();
+    for (i, page) in pages.iter().enumerate() {
+        if page.facts.words >= 20 && !page.facts.wording_digest.is_empty() {
+            versions
+                .entry((page.title.to_lowercase(), &page.facts.wording_digest))
+                .or_default()
+                .push(i);
+        }
+    }
+    let same_wording: HashSet<(usize, usize)> = versions
+        .values()
+        .flat_map(|members| {
+            members.iter().enumerate().flat_map(move |(a, &i)| {
+                members[a + 1..].iter().map(move |&j| (i.min(j), i.max(j)))
+            })
+        })
+        .collect();
+    pairs.extend(&same_wording);
     let mut pairs: Vec<(usize, usize)> = pairs.into_iter().collect();
     pairs.sort_unstable();
     for (i, j) in pairs {
@@ -374,18 +398,21 @@ pub fn build(site: &Site, table: &Table, inputs: Inputs) -> SiteAudit {
             continue;
         }
         let sim = facts::similarity(&a.facts.minhash, &b.facts.minhash);
-        if sim >= 0.9 {
+        let version = same_wording.contains(&(i, j));
+        if sim >= 0.9 || version {
             let group = near
                 .get(&i)
                 .map(|g| g.0)
                 .or_else(|| near.get(&j).map(|g| g.0))
                 .unwrap_or(i);
-            near.insert(i, (group, sim.max(near.get(&i).map_or(0.0, |g| g.1))));
-            near.insert(j, (group, sim.max(near.get(&j).map_or(0.0, |g| g.1))));
+            for k in [i, j] {
+                let (best, was_version) = near.get(&k).map_or((0.0, false), |g| (g.1, g.2));
+                near.insert(k, (group, sim.max(best), version || was_version));
+            }
         }
     }
     let mut near_names: BTreeMap<usize, String> = BTreeMap::new();
-    for (group, _) in near.values() {
+    for (group, ..) in near.values() {
         let n = near_names.len() + 1;
         near_names.entry(*group).or_insert_with(|| format!("N{n}"));
     }
@@ -462,7 +489,8 @@ pub fn build(site: &Site, table: &Table, inputs: Inputs) -> SiteAudit {
             row.stale = row
                 .newest_year
                 .is_some_and(|y| reference_year.saturating_sub(y) >= 3);
-            if let Some((group, sim)) = index.and_then(|i| near.get(&i)) {
+            if let Some((group, sim, version)) = index.and_then(|i| near.get(&i)) {
+                row.near_dup_version = *version;
                 row.near_dup_group = near_names[group].clone();
                 row.near_dup_similarity = *sim;
             }
@@ -656,6 +684,13 @@ pub fn build(site: &Site, table: &Table, inputs: Inputs) -> SiteAudit {
                 (
                     row.exact_dup_group.clone(),
                     "the same text as another page".to_owned(),
+                )
+            } else if row.near_dup_version {
+                (
+                    row.near_dup_group.clone(),
+                    "one of several versions of a text (the same title and words, other dates \
+                     and figures)"
+                        .to_owned(),
                 )
             } else {
                 (

@@ -124,6 +124,9 @@ pub struct PageFacts {
     pub newest_year: Option<u16>,
     /// A digest of the main text, words only and lower-cased: equal texts, equal digests.
     pub text_digest: String,
+    /// The same of the words that hold no digit: versions of one text that differ only in
+    /// their dates and figures share it.
+    pub wording_digest: String,
     /// MinHash of the text's five-word shingles, for near-duplicates.
     pub minhash: Vec<u32>,
 }
@@ -371,6 +374,8 @@ struct TextScan {
     syllables: usize,
     longest_sentence: usize,
     word_hashes: Vec<u64>,
+    /// An order-sensitive hash of the hashes of the words without a digit.
+    wording: u64,
     newest_year: Option<u16>,
 }
 
@@ -387,6 +392,7 @@ impl TextScan {
         let mut sentence_words = 0;
         // The alphanumeric run being read (a normalised word) and the ASCII digit run.
         let mut word_start: Option<usize> = None;
+        let mut word_has_digit = false;
         let (mut digits, mut number) = (0usize, 0u32);
         let bytes = text.as_bytes();
         let mut at = 0;
@@ -416,6 +422,7 @@ impl TextScan {
                 }
             };
             if c.is_ascii_digit() {
+                word_has_digit = true;
                 digits += 1;
                 if digits <= 4 {
                     number = number * 10 + u32::from(bytes[at] - b'0');
@@ -427,7 +434,8 @@ impl TextScan {
             if c.is_alphanumeric() {
                 word_start.get_or_insert(at);
             } else if let Some(start) = word_start.take() {
-                scan.push_word(&text[start..at]);
+                scan.push_word(&text[start..at], word_has_digit);
+                word_has_digit = false;
             }
             if c.is_whitespace() {
                 if in_token {
@@ -457,7 +465,7 @@ impl TextScan {
             scan.end_number(digits, number);
         }
         if let Some(start) = word_start {
-            scan.push_word(&text[start..]);
+            scan.push_word(&text[start..], word_has_digit);
         }
         if in_token {
             scan.end_token(&counter, token_is_word, token_last, &mut sentence_words);
@@ -495,7 +503,7 @@ impl TextScan {
         }
     }
 
-    fn push_word(&mut self, word: &str) {
+    fn push_word(&mut self, word: &str, has_digit: bool) {
         let hash = if !word.is_ascii() {
             // Whole words, for the final sigma's sake.
             word_hash(word.to_lowercase().as_bytes())
@@ -510,6 +518,9 @@ impl TextScan {
             word_hash(word.as_bytes())
         };
         self.word_hashes.push(hash);
+        if !has_digit {
+            self.wording = (self.wording ^ hash).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
     }
 }
 
@@ -785,6 +796,7 @@ pub fn page_facts(elements: &PageElements<'_>, main_text: &str, base: Option<&Ur
         let hash = xxhash_rust::xxh3::xxh3_128(&words).to_be_bytes();
         crate::store::hex(&hash[..10])
     };
+    facts.wording_digest = format!("{:016x}", scan.wording);
     facts.minhash = minhash_of_hashes(&scan.word_hashes);
     static TERMS: std::sync::LazyLock<crate::extract::Phrases> =
         std::sync::LazyLock::new(|| crate::extract::Phrases::new(STATISTICAL_TERMS));
@@ -908,12 +920,20 @@ mod tests {
                 .iter()
                 .map(|w| word_hash(w.as_bytes()))
                 .collect();
+            let wording = lower_words
+                .iter()
+                .zip(&hashes)
+                .filter(|(w, _)| !w.bytes().any(|b| b.is_ascii_digit()))
+                .fold(0u64, |acc, (_, h)| {
+                    (acc ^ h).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                });
             let expected = TextScan {
                 words,
                 sentences,
                 syllables,
                 longest_sentence: longest,
                 word_hashes: hashes,
+                wording,
                 newest_year,
             };
             assert_eq!(scan, expected, "{text:?}");
@@ -927,6 +947,26 @@ mod tests {
     /// Words 0..n of a numbered vocabulary.
     fn text(range: std::ops::Range<usize>) -> Vec<String> {
         range.map(|i| format!("word{i}")).collect()
+    }
+
+    #[test]
+    fn versions_differing_only_in_dates_and_figures_share_their_wording() {
+        let wording = |text: &str| TextScan::of(text).wording;
+        let may = "Published: 2012-05-01. The report covers 12 areas in 2011.";
+        let july = "Published: 2012-07-15. The report covers 14 areas in 2011/12.";
+        assert_eq!(wording(may), wording(july));
+        assert_ne!(
+            TextScan::of(may).word_hashes,
+            TextScan::of(july).word_hashes
+        );
+        assert_ne!(
+            wording(may),
+            wording("Published: 2012-05-01. The review covers 12 areas in 2011.")
+        );
+        assert_ne!(
+            wording(may),
+            wording("The report covers 12 areas in 2011. Published: 2012-05-01.")
+        );
     }
 
     #[test]

@@ -321,6 +321,72 @@ fn content_disposition(headers_json: &str) -> Option<String> {
         .map(|h| h.value.into_owned())
 }
 
+/// What an editor needs to know of a draft whose title makes the same path as others'
+/// (`sharing`, the draft among them), and the newest version of its text if it has versions.
+/// Versions of one text (the same words, other dates and figures: a resource republished
+/// under new ids) are one item to publish, the newest; the rest need titles of their own,
+/// since readers and search see only the title.
+fn shared_title_warnings<'a>(
+    draft: &Draft,
+    sharing: impl Iterator<Item = &'a Draft>,
+    stem: &str,
+    abbr: &str,
+) -> (Vec<String>, Option<i64>) {
+    let (versions, others): (Vec<&Draft>, Vec<&Draft>) = sharing.partition(|other| {
+        draft.facts.words > 0 && other.facts.wording_digest == draft.facts.wording_digest
+    });
+    let mut warnings = Vec::new();
+    if !others.is_empty() {
+        warnings.push(format!(
+            "{} pages of this site have this title (slug {stem}): give each a title of its own",
+            versions.len() + others.len()
+        ));
+    }
+    // Versions the mappings already decide for are settled.
+    let versions: Vec<&Draft> = versions
+        .into_iter()
+        .filter(|d| d.decided.is_none())
+        .collect();
+    if versions.len() > 1 && draft.decided.is_none() {
+        let date = |d: &Draft| d.updated.clone().or_else(|| d.published.clone());
+        // The newest; of equal dates, the first in key order (as `sharing` lists them).
+        let newest = versions
+            .iter()
+            .copied()
+            .reduce(|kept, d| if date(d) > date(kept) { d } else { kept })
+            .expect("the draft itself is a version");
+        let when = |d: &Draft| {
+            date(d).map_or(String::new(), |at| {
+                format!(", dated {}", at.get(..10).unwrap_or(&at))
+            })
+        };
+        warnings.push(if newest.id == draft.id {
+            let older: Vec<String> = versions
+                .iter()
+                .filter(|d| d.id != draft.id)
+                .map(|d| format!("{}{}", d.url, when(d)))
+                .collect();
+            format!(
+                "the newest of {} versions of one text (this title and these words, other dates \
+                 and figures): publish this one, and send the others ({}) to it with page \
+                 decisions in mappings/{abbr}.yml",
+                versions.len(),
+                older.join("; ")
+            )
+        } else {
+            format!(
+                "an older version of {}{} (this title and these words, other dates and figures): \
+                 send this page to it with a page decision in mappings/{abbr}.yml rather than \
+                 publish it",
+                newest.url,
+                when(newest)
+            )
+        });
+        return (warnings, Some(newest.id));
+    }
+    (warnings, None)
+}
+
 /// Pass-1 result.
 struct Draft {
     id: i64,
@@ -606,20 +672,37 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
     content_ids.reserve(drafts.len());
     // Pages whose titles make the same path are told apart by `--2`, `--3`: an editor should
     // give each a title of its own, since GOV.UK readers (and search) see only the title.
-    let mut sharing: FxHashMap<&str, usize> = FxHashMap::default();
-    for (_, first_choice, _) in &named {
-        *sharing.entry(first_choice.as_str()).or_insert(0) += 1;
+    let mut sharing: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+    for (i, (_, first_choice, _)) in named.iter().enumerate() {
+        sharing.entry(first_choice.as_str()).or_default().push(i);
     }
-    for (draft, (stem, first_choice, _)) in drafts.iter_mut().zip(&named) {
-        let shared = sharing[first_choice.as_str()];
-        if shared > 1 && !draft.title.is_empty() {
-            draft.warnings.push(format!(
-                "{shared} pages of this site have this title (slug {stem}): give each a title of its own"
-            ));
+    let title_warnings: Vec<(Vec<String>, Option<i64>)> = drafts
+        .iter()
+        .zip(&named)
+        .map(|(draft, (stem, first_choice, _))| {
+            let shared = &sharing[first_choice.as_str()];
+            if shared.len() < 2 || draft.title.is_empty() {
+                return (Vec::new(), None);
+            }
+            shared_title_warnings(draft, shared.iter().map(|&j| &drafts[j]), stem, &site.abbr)
+        })
+        .collect();
+    // The newest of versions of one text gets the path without a number: it is the one to
+    // publish.
+    let mut reserved: FxHashMap<String, i64> = FxHashMap::default();
+    for ((draft, (warnings, newest)), (_, first_choice, _)) in
+        drafts.iter_mut().zip(title_warnings).zip(&named)
+    {
+        draft.warnings.extend(warnings);
+        if let Some(newest) = newest {
+            reserved.insert(first_choice.clone(), newest);
         }
     }
     for (draft, (stem, first_choice, id)) in drafts.iter().zip(named) {
-        let (slug, base_path) = if used.contains(&first_choice) {
+        let kept_for_another = reserved
+            .get(&first_choice)
+            .is_some_and(|&newest| newest != draft.id);
+        let (slug, base_path) = if kept_for_another || used.contains(&first_choice) {
             (2..)
                 .map(|n| {
                     let slug = format!("{stem}--{n}");
