@@ -166,6 +166,26 @@ fn planted_cases_get_their_gap_codes() {
         "G10",
         "/tools/obesity-dashboard.aspx"
     ));
+    // Versions of one data briefing (one title and its words, three dates): each is a
+    // near duplicate, and its data gap says one decision serves them all.
+    let chobs = gaps("demo_chobs");
+    let gap = |code: &str, rid: &str| {
+        chobs
+            .iter()
+            .find(|g| g["gap_code"] == code && g["url"].ends_with(rid))
+            .unwrap_or_else(|| panic!("{code} {rid}: {chobs:#?}"))
+    };
+    for rid in ["RID=101708", "RID=101718", "RID=101728"] {
+        assert!(
+            gap("G10", rid)["detail"].contains("one of several versions of its text (group N"),
+            "{:?}",
+            gap("G10", rid)
+        );
+        assert_eq!(
+            gap("G5", rid)["detail"],
+            "one of several versions of a text (the same title and words, other dates and figures)"
+        );
+    }
     // A mapping to a missing target.
     let g6: Vec<_> = gaps("demo_comare")
         .into_iter()

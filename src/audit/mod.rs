@@ -772,10 +772,19 @@ pub fn build(site: &Site, table: &Table, inputs: Inputs) -> SiteAudit {
                 need: row.needs.join(" "),
                 hits: row.hits,
                 tier: d.tier.to_owned(),
-                detail: format!(
-                    "{} data page with no disposition (score {})",
-                    d.tier, d.score
-                ),
+                detail: if row.near_dup_version {
+                    // One decision serves every version: the newest's.
+                    format!(
+                        "{} data page with no disposition (score {}); one of several versions \
+                         of its text (group {}): decide for the newest, send the others to it",
+                        d.tier, d.score, row.near_dup_group
+                    )
+                } else {
+                    format!(
+                        "{} data page with no disposition (score {})",
+                        d.tier, d.score
+                    )
+                },
                 action: match row.route {
                     "" => "decide its route",
                     r => r,
