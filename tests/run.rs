@@ -361,6 +361,8 @@ fn every_bad_input_gets_one_clear_message() {
     std::fs::write(&misnamed, "# tonight's batch\nsite:\n  - demo_hpa\n").unwrap();
     let spreadsheet = ws.path().join("table.xls");
     std::fs::write(&spreadsheet, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 not json").unwrap();
+    let not_a_table = ws.path().join("other.json");
+    std::fs::write(&not_a_table, "{\"x\": 1}").unwrap();
     let file = ws.path().join("a-file");
     std::fs::write(&file, "").unwrap();
     let out_in_file = file.join("out");
@@ -447,6 +449,20 @@ fn every_bad_input_gets_one_clear_message() {
             format!(
                 "{}: not UTF-8 text, so not a table: verify reads the JSON `phe-migrate report redirects SITE --format json` writes",
                 spreadsheet.display()
+            ),
+        ),
+        (
+            vec![
+                "verify".into(),
+                not_a_table.display().to_string(),
+                "--target".into(),
+                "http://127.0.0.1:9".into(),
+            ],
+            2,
+            // The position once, where a compiler puts it.
+            format!(
+                "{}:1:8: missing field `entries` (verify reads the table",
+                not_a_table.display()
             ),
         ),
         (

@@ -53,10 +53,11 @@ fn read_pages(path: &Path) -> Result<Vec<PageRecord>> {
         }
         let page: PageRecord = serde_json::from_str(&line).map_err(|e| {
             Error::Usage(format!(
-                "{}:{}:{}: {e}; run `phe-migrate transform` again to rewrite it",
+                "{}:{}:{}: {}; run `phe-migrate transform` again to rewrite it",
                 path.display(),
                 i + 1,
-                e.column()
+                e.column(),
+                crate::diagnostic::json_problem(&e)
             ))
         })?;
         pages.push(page);

@@ -71,10 +71,11 @@ pub fn load(path: &Path) -> Result<Vec<Expectation>> {
     })?;
     let table: TableFile = serde_json::from_str(&text).map_err(|e| {
         Error::Usage(format!(
-            "{}:{}:{}: {e} (verify reads the table `phe-migrate report redirects SITE --format json` writes)",
+            "{}:{}:{}: {} (verify reads the table `phe-migrate report redirects SITE --format json` writes)",
             path.display(),
             e.line(),
-            e.column()
+            e.column(),
+            crate::diagnostic::json_problem(&e)
         ))
     })?;
     let mut out: Vec<Expectation> = table
