@@ -581,15 +581,11 @@ fn forms_of_choices_lead_to_the_query_pages_behind_them() {
             ),
         ],
     );
-    let ws = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(ws.path().join("crawl-configs")).unwrap();
-    std::fs::write(
-        ws.path().join("crawl-configs/demo_forms.yml"),
-        format!(
-            "site: demo_forms\nwhitehall_slug: public-health-england\nhost: {HOST}\ntna_timestamp: 20140101000000\nhomepage: https://www.gov.uk/government/organisations/public-health-england\noptions: --query-string year\ncrawl:\n  max_query_variants: 50\n"
-        ),
-    )
-    .unwrap();
+    let ws = common::one_site_workspace(
+        "demo_forms",
+        HOST,
+        "options: --query-string year\ncrawl:\n  max_query_variants: 50\n",
+    );
     let resolve = format!("{HOST}={}", site_server.server.addr());
     common::run_each_ok(
         ws.path(),

@@ -479,16 +479,8 @@ fn a_url_merged_into_the_homepage_goes_where_the_homepage_goes() {
             ("about.html".into(), about.as_bytes().to_vec()),
         ],
     );
-    let ws = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(ws.path().join("crawl-configs")).unwrap();
+    let ws = common::one_site_workspace("demo_merge", HOST, "");
     let org = "https://www.gov.uk/government/organisations/public-health-england";
-    std::fs::write(
-        ws.path().join("crawl-configs/demo_merge.yml"),
-        format!(
-            "site: demo_merge\nwhitehall_slug: public-health-england\nhost: {HOST}\ntna_timestamp: 20140101000000\nhomepage: {org}\n"
-        ),
-    )
-    .unwrap();
     let resolve = format!("{HOST}={}", site_server.server.addr());
     common::run_each_ok(
         ws.path(),
@@ -563,16 +555,7 @@ fn versions_of_one_text_are_told_from_pages_that_only_share_a_title() {
             ("c.html".into(), page("2010-01-01", other)),
         ],
     );
-    let ws = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(ws.path().join("crawl-configs")).unwrap();
-    std::fs::create_dir_all(ws.path().join("mappings")).unwrap();
-    std::fs::write(
-        ws.path().join("crawl-configs/demo_versions.yml"),
-        format!(
-            "site: demo_versions\nwhitehall_slug: public-health-england\nhost: {HOST}\ntna_timestamp: 20140101000000\nhomepage: https://www.gov.uk/government/organisations/public-health-england\n"
-        ),
-    )
-    .unwrap();
+    let ws = common::one_site_workspace("demo_versions", HOST, "");
     let resolve = format!("{HOST}={}", site_server.server.addr());
     common::run_each_ok(
         ws.path(),
@@ -701,16 +684,7 @@ fn attachments_get_names_publishing_takes_one_per_file() {
             ("chart.swf".into(), file("FWS")),
         ],
     );
-    let ws = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(ws.path().join("crawl-configs")).unwrap();
-    std::fs::create_dir_all(ws.path().join("mappings")).unwrap();
-    std::fs::write(
-        ws.path().join("crawl-configs/demo_files.yml"),
-        format!(
-            "site: demo_files\nwhitehall_slug: public-health-england\nhost: {HOST}\ntna_timestamp: 20140101000000\nhomepage: https://www.gov.uk/government/organisations/public-health-england\noptions: --query-string id\n"
-        ),
-    )
-    .unwrap();
+    let ws = common::one_site_workspace("demo_files", HOST, "options: --query-string id\n");
     std::fs::write(
         ws.path().join("mappings/demo_files.yml"),
         "schema: phe-migrate/mappings/v1\nsite: demo_files\nformats:\n  - match: {path: /}\n    schema_name: publication\n    document_type: official_statistics\n",

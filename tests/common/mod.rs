@@ -293,3 +293,21 @@ pub fn run_each_ok(dir: &std::path::Path, runs: &[&[&str]]) {
         );
     }
 }
+
+/// A workspace holding one site, `abbr`, on `host` (with `more` config lines, such as
+/// `options: --query-string id\n`), and an empty mappings folder.
+pub fn one_site_workspace(abbr: &str, host: &str, more: &str) -> tempfile::TempDir {
+    let ws = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(ws.path().join("crawl-configs")).unwrap();
+    std::fs::create_dir_all(ws.path().join("mappings")).unwrap();
+    std::fs::write(
+        ws.path().join(format!("crawl-configs/{abbr}.yml")),
+        format!(
+            "site: {abbr}\nwhitehall_slug: public-health-england\nhost: {host}\n\
+             tna_timestamp: 20140101000000\n\
+             homepage: https://www.gov.uk/government/organisations/public-health-england\n{more}"
+        ),
+    )
+    .unwrap();
+    ws
+}
