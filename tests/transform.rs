@@ -542,7 +542,8 @@ fn versions_of_one_text_are_told_from_pages_that_only_share_a_title() {
     let index = "<!DOCTYPE html><html><head><title>Reports</title></head><body><h1>Reports</h1>\
         <p>Every report the observatory has published, newest first, with its summary.</p>\
         <ul><li><a href=\"/a.html\">2012</a></li><li><a href=\"/b.html\">2013</a></li>\
-        <li><a href=\"/c.html\">Other</a></li></ul></body></html>";
+        <li><a href=\"/c.html\">Other</a></li><li><a href=\"/d.html\">2008</a></li>\
+        <li><a href=\"/e.html\">2009</a></li><li><a href=\"/f.html\">2010</a></li></ul></body></html>";
     let other = "The report on the programme's first year describes how the observatory \
         was set up, who sits on its board, and what it plans for the next three years.";
     let site_server = common::serve_site_with(
@@ -553,6 +554,9 @@ fn versions_of_one_text_are_told_from_pages_that_only_share_a_title() {
             ("a.html".into(), page("2012-03-01", &report(2011, 150))),
             ("b.html".into(), page("2013-05-01", &report(2012, 152))),
             ("c.html".into(), page("2010-01-01", other)),
+            ("d.html".into(), page("2009-03-01", &report(2008, 149))),
+            ("e.html".into(), page("2010-03-01", &report(2009, 149))),
+            ("f.html".into(), page("2011-03-01", &report(2010, 150))),
         ],
     );
     let ws = common::one_site_workspace("demo_versions", HOST, "");
@@ -594,9 +598,10 @@ fn versions_of_one_text_are_told_from_pages_that_only_share_a_title() {
     assert!(newest_path.ends_with("/annual-report"), "{newest_path}");
     assert!(
         newest.contains(&format!(
-            "the newest of 2 versions of one text (this title and these words, other dates and \
+            "the newest of 5 versions of one text (this title and these words, other dates and \
              figures): publish this one, and send the others (http://{HOST}/a.html, dated \
-             2012-03-01) to it with page decisions in mappings/demo_versions.yml"
+             2012-03-01; http://{HOST}/d.html, dated 2009-03-01; http://{HOST}/e.html, dated \
+             2010-03-01; 1 more) to it with page decisions in mappings/demo_versions.yml"
         )),
         "{newest}"
     );
@@ -616,7 +621,7 @@ fn versions_of_one_text_are_told_from_pages_that_only_share_a_title() {
     {
         assert!(
             warnings.contains(
-                "3 pages of this site have this title (slug annual-report): give each a title of its own"
+                "6 pages of this site have this title (slug annual-report): give each a title of its own"
             ),
             "{warnings}"
         );

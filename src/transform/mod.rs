@@ -321,70 +321,98 @@ fn content_disposition(headers_json: &str) -> Option<String> {
         .map(|h| h.value.into_owned())
 }
 
-/// What an editor needs to know of a draft whose title makes the same path as others'
-/// (`sharing`, the draft among them), and the newest version of its text if it has versions.
-/// Versions of one text (the same words, other dates and figures: a resource republished
-/// under new ids) are one item to publish, the newest; the rest need titles of their own,
-/// since readers and search see only the title.
-fn shared_title_warnings<'a>(
-    draft: &Draft,
-    sharing: impl Iterator<Item = &'a Draft>,
+/// What an editor needs to know of drafts whose titles make one path (`group`, in key
+/// order): a warning list for each, and the newest version of a text among them, which
+/// takes the path without a number. Versions of one text (the same words, other dates and
+/// figures: a resource republished under new ids) are one item to publish, the newest;
+/// other texts need titles of their own, since readers and search see only the title.
+fn shared_title_warnings(
+    group: &[&Draft],
     stem: &str,
     abbr: &str,
-) -> (Vec<String>, Option<i64>) {
-    let (versions, others): (Vec<&Draft>, Vec<&Draft>) = sharing.partition(|other| {
-        draft.facts.words > 0 && other.facts.wording_digest == draft.facts.wording_digest
-    });
-    let mut warnings = Vec::new();
-    if !others.is_empty() {
-        warnings.push(format!(
-            "{} pages of this site have this title (slug {stem}): give each a title of its own",
-            versions.len() + others.len()
-        ));
+) -> (Vec<Vec<String>>, Option<i64>) {
+    // Versions by their wording; a draft without words is a text of its own.
+    let mut texts: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, draft) in group.iter().enumerate() {
+        if draft.facts.words > 0 {
+            texts
+                .entry(&draft.facts.wording_digest)
+                .or_default()
+                .push(i);
+        }
     }
-    // Versions the mappings already decide for are settled.
-    let versions: Vec<&Draft> = versions
-        .into_iter()
-        .filter(|d| d.decided.is_none())
-        .collect();
-    if versions.len() > 1 && draft.decided.is_none() {
-        let date = |d: &Draft| d.updated.clone().or_else(|| d.published.clone());
-        // The newest; of equal dates, the first in key order (as `sharing` lists them).
-        let newest = versions
+    let date = |d: &Draft| d.updated.clone().or_else(|| d.published.clone());
+    let when = |d: &Draft| {
+        date(d).map_or(String::new(), |at| {
+            format!(", dated {}", at.get(..10).unwrap_or(&at))
+        })
+    };
+    let mut warnings: Vec<Vec<String>> = vec![Vec::new(); group.len()];
+    let mut newest_of_all = None;
+    for (i, draft) in group.iter().enumerate() {
+        let versions = texts
+            .get(draft.facts.wording_digest.as_str())
+            .filter(|_| draft.facts.words > 0);
+        if versions.map_or(1, Vec::len) < group.len() {
+            warnings[i].push(format!(
+                "{} pages of this site have this title (slug {stem}): give each a title of its own",
+                group.len()
+            ));
+        }
+    }
+    for members in texts.values() {
+        // Versions the mappings already decide for are settled.
+        let open: Vec<&Draft> = members
+            .iter()
+            .map(|&i| group[i])
+            .filter(|d| d.decided.is_none())
+            .collect();
+        if open.len() < 2 {
+            continue;
+        }
+        // The newest; of equal dates, the first in key order.
+        let newest = open
             .iter()
             .copied()
             .reduce(|kept, d| if date(d) > date(kept) { d } else { kept })
-            .expect("the draft itself is a version");
-        let when = |d: &Draft| {
-            date(d).map_or(String::new(), |at| {
-                format!(", dated {}", at.get(..10).unwrap_or(&at))
-            })
-        };
-        warnings.push(if newest.id == draft.id {
-            let older: Vec<String> = versions
-                .iter()
-                .filter(|d| d.id != draft.id)
-                .map(|d| format!("{}{}", d.url, when(d)))
-                .collect();
-            format!(
-                "the newest of {} versions of one text (this title and these words, other dates \
-                 and figures): publish this one, and send the others ({}) to it with page \
-                 decisions in mappings/{abbr}.yml",
-                versions.len(),
-                older.join("; ")
-            )
-        } else {
-            format!(
-                "an older version of {}{} (this title and these words, other dates and figures): \
-                 send this page to it with a page decision in mappings/{abbr}.yml rather than \
-                 publish it",
-                newest.url,
-                when(newest)
-            )
-        });
-        return (warnings, Some(newest.id));
+            .expect("two versions");
+        const LISTED: usize = 3;
+        let older: Vec<&&Draft> = open.iter().filter(|d| d.id != newest.id).collect();
+        let mut listed: Vec<String> = older
+            .iter()
+            .take(LISTED)
+            .map(|d| format!("{}{}", d.url, when(d)))
+            .collect();
+        if older.len() > LISTED {
+            listed.push(format!("{} more", older.len() - LISTED));
+        }
+        let to_newest = format!(
+            "the newest of {} versions of one text (this title and these words, other dates \
+             and figures): publish this one, and send the others ({}) to it with page \
+             decisions in mappings/{abbr}.yml",
+            open.len(),
+            listed.join("; ")
+        );
+        let to_older = format!(
+            "an older version of {}{} (this title and these words, other dates and figures): \
+             send this page to it with a page decision in mappings/{abbr}.yml rather than \
+             publish it",
+            newest.url,
+            when(newest)
+        );
+        for &i in members {
+            let draft = group[i];
+            if draft.decided.is_none() {
+                warnings[i].push(if draft.id == newest.id {
+                    to_newest.clone()
+                } else {
+                    to_older.clone()
+                });
+            }
+        }
+        newest_of_all = Some(newest.id);
     }
-    (warnings, None)
+    (warnings, newest_of_all)
 }
 
 /// Pass-1 result.
@@ -676,31 +704,35 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
     for (i, (_, first_choice, _)) in named.iter().enumerate() {
         sharing.entry(first_choice.as_str()).or_default().push(i);
     }
-    let title_warnings: Vec<(Vec<String>, Option<i64>)> = drafts
-        .iter()
-        .zip(&named)
-        .map(|(draft, (stem, first_choice, _))| {
-            let shared = &sharing[first_choice.as_str()];
-            if shared.len() < 2 || draft.title.is_empty() {
-                return (Vec::new(), None);
-            }
-            shared_title_warnings(draft, shared.iter().map(|&j| &drafts[j]), stem, &site.abbr)
-        })
-        .collect();
-    // The newest of versions of one text gets the path without a number: it is the one to
-    // publish.
+    // Each draft's warnings, and per path the newest version of a text, which takes the path
+    // without a number: it is the one to publish.
+    let mut title_warnings: Vec<Vec<String>> = vec![Vec::new(); drafts.len()];
     let mut reserved: FxHashMap<String, i64> = FxHashMap::default();
-    for ((draft, (warnings, newest)), (_, first_choice, _)) in
-        drafts.iter_mut().zip(title_warnings).zip(&named)
-    {
-        draft.warnings.extend(warnings);
-        if let Some(newest) = newest {
-            reserved.insert(first_choice.clone(), newest);
+    for (first_choice, members) in &sharing {
+        let (stem, _, _) = &named[members[0]];
+        let group: Vec<&Draft> = members
+            .iter()
+            .map(|&i| &drafts[i])
+            .filter(|d| !d.title.is_empty())
+            .collect();
+        if group.len() < 2 {
+            continue;
         }
+        let (warnings, newest) = shared_title_warnings(&group, stem, &site.abbr);
+        let titled = members.iter().filter(|&&i| !drafts[i].title.is_empty());
+        for (&i, warnings) in titled.zip(warnings) {
+            title_warnings[i] = warnings;
+        }
+        if let Some(newest) = newest {
+            reserved.insert(first_choice.to_string(), newest);
+        }
+    }
+    for (draft, warnings) in drafts.iter_mut().zip(title_warnings) {
+        draft.warnings.extend(warnings);
     }
     for (draft, (stem, first_choice, id)) in drafts.iter().zip(named) {
         let kept_for_another = reserved
-            .get(&first_choice)
+            .get(first_choice.as_str())
             .is_some_and(|&newest| newest != draft.id);
         let (slug, base_path) = if kept_for_another || used.contains(&first_choice) {
             (2..)
