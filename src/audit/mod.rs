@@ -359,8 +359,6 @@ pub fn build(site: &Site, table: &Table, inputs: Inputs) -> SiteAudit {
             }
         }
     }
-    // Page index → (group, best similarity, a version of another page's text).
-    let mut near: BTreeMap<usize, (usize, f64, bool)> = BTreeMap::new();
     let mut pairs: HashSet<(usize, usize)> = HashSet::new();
     for members in buckets.values() {
         for (a, &i) in members.iter().enumerate() {
@@ -381,34 +379,52 @@ pub fn build(site: &Site, table: &Table, inputs: Inputs) -> SiteAudit {
                 .push(i);
         }
     }
-    let same_wording: HashSet<(usize, usize)> = versions
-        .values()
-        .flat_map(|members| {
-            members.iter().enumerate().flat_map(move |(a, &i)| {
-                members[a + 1..].iter().map(move |&j| (i.min(j), i.max(j)))
-            })
-        })
-        .collect();
-    pairs.extend(&same_wording);
     let mut pairs: Vec<(usize, usize)> = pairs.into_iter().collect();
     pairs.sort_unstable();
+    // Page index → (group, best similarity, a version of another page's text).
+    let mut near: BTreeMap<usize, (usize, f64, bool)> = BTreeMap::new();
     for (i, j) in pairs {
         let (a, b) = (&pages[i], &pages[j]);
         if a.facts.text_digest == b.facts.text_digest {
             continue;
         }
         let sim = facts::similarity(&a.facts.minhash, &b.facts.minhash);
-        let version = same_wording.contains(&(i, j));
-        if sim >= 0.9 || version {
+        if sim >= 0.9 {
             let group = near
                 .get(&i)
                 .map(|g| g.0)
                 .or_else(|| near.get(&j).map(|g| g.0))
                 .unwrap_or(i);
             for k in [i, j] {
-                let (best, was_version) = near.get(&k).map_or((0.0, false), |g| (g.1, g.2));
-                near.insert(k, (group, sim.max(best), version || was_version));
+                let best = near.get(&k).map_or(0.0, |g| g.1);
+                near.insert(k, (group, sim.max(best), false));
             }
+        }
+    }
+    // Each set of versions joins one group, each member measured against one other text of
+    // the set: linear in the set, however many pages a CMS republished.
+    let mut version_sets: Vec<&Vec<usize>> = versions.values().filter(|m| m.len() > 1).collect();
+    version_sets.sort_unstable();
+    for members in version_sets {
+        let digest = |i: usize| pages[i].facts.text_digest.as_str();
+        let group = members
+            .iter()
+            .find_map(|i| near.get(i).map(|g| g.0))
+            .unwrap_or(members[0]);
+        // Exact copies of one text are exact duplicates, not versions of it.
+        let first = members[0];
+        let Some(&unlike_first) = members.iter().find(|&&j| digest(j) != digest(first)) else {
+            continue;
+        };
+        for &i in members {
+            let other = if digest(i) == digest(first) {
+                unlike_first
+            } else {
+                first
+            };
+            let sim = facts::similarity(&pages[i].facts.minhash, &pages[other].facts.minhash);
+            let best = near.get(&i).map_or(0.0, |g| g.1);
+            near.insert(i, (group, sim.max(best), true));
         }
     }
     let mut near_names: BTreeMap<usize, String> = BTreeMap::new();
