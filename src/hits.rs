@@ -136,20 +136,18 @@ fn cell_day(text: &str) -> std::result::Result<String, String> {
     if text.is_empty() {
         return Ok(String::new());
     }
-    let digits = |s: &str| -> Option<u32> {
+    // By `get`: a cell of other characters has no char boundary where a digit would be.
+    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
+        let s = text.get(range)?;
         s.bytes()
             .all(|b| b.is_ascii_digit())
             .then(|| s.parse().ok())?
     };
     let bytes = text.as_bytes();
     let (year, month, day) = if bytes.len() >= 10 && bytes[4] == b'-' && bytes[7] == b'-' {
-        (
-            digits(&text[..4]),
-            digits(&text[5..7]),
-            digits(&text[8..10]),
-        )
+        (digits(0..4), digits(5..7), digits(8..10))
     } else if bytes.len() == 8 {
-        (digits(&text[..4]), digits(&text[4..6]), digits(&text[6..8]))
+        (digits(0..4), digits(4..6), digits(6..8))
     } else {
         (None, None, None)
     };

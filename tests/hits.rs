@@ -126,7 +126,9 @@ fn every_layout_is_read_with_its_problems_named_by_line() {
                2013-02-29,4,200,www.hpa-demo.org.uk,/a\n\
                20131010,5,200,www.hpa-demo.org.uk,/b\n\
                2013-10-10T09:00:00Z,6,200,www.hpa-demo.org.uk,/c\n\
-               10/10/2013,7,200,www.hpa-demo.org.uk,/d\n";
+               10/10/2013,7,200,www.hpa-demo.org.uk,/d\n\
+               2013-10-1é,8,200,www.hpa-demo.org.uk,/e\n\
+               20131é0,9,200,www.hpa-demo.org.uk,/f\n";
     let parsed = hits::parse_reader(Path::new("hits.csv"), csv.as_bytes()).unwrap();
     let days: Vec<(&str, &str)> = parsed
         .hits
@@ -149,6 +151,15 @@ fn every_layout_is_read_with_its_problems_named_by_line() {
             (
                 5,
                 "date \"10/10/2013\" is not a day in the form YYYY-MM-DD (or YYYYMMDD)"
+            ),
+            // Letters where digits should be, even one of two bytes, are named, not a panic.
+            (
+                6,
+                "date \"2013-10-1é\" is not a day in the form YYYY-MM-DD (or YYYYMMDD)"
+            ),
+            (
+                7,
+                "date \"20131é0\" is not a day in the form YYYY-MM-DD (or YYYYMMDD)"
             )
         ]
     );
