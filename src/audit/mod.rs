@@ -113,6 +113,39 @@ pub struct InventoryRow {
     pub suggestions: Vec<&'static str>,
 }
 
+/// A page's place among near duplicates.
+struct NearDuplicate {
+    /// The group, named by one of its pages' index.
+    group: usize,
+    /// The best similarity to another page of the group.
+    similarity: f64,
+    /// A version of another page's text (its title and words, other dates and figures).
+    version: bool,
+}
+
+impl NearDuplicate {
+    /// Puts page `page` in `group`, keeping its best similarity and whether it is a version.
+    fn record(
+        near: &mut BTreeMap<usize, NearDuplicate>,
+        page: usize,
+        group: usize,
+        similarity: f64,
+        version: bool,
+    ) {
+        let (best, was_version) = near
+            .get(&page)
+            .map_or((0.0, false), |n| (n.similarity, n.version));
+        near.insert(
+            page,
+            NearDuplicate {
+                group,
+                similarity: similarity.max(best),
+                version: version || was_version,
+            },
+        );
+    }
+}
+
 /// What is known of a requested URL that has no decision, for its G8 gap.
 fn unmapped_demand(row: &InventoryRow) -> String {
     match row.status {
@@ -367,6 +400,22 @@ pub fn build(site: &Site, table: &Table, inputs: Inputs) -> SiteAudit {
             }
         }
     }
+    let mut pairs: Vec<(usize, usize)> = pairs.into_iter().collect();
+    pairs.sort_unstable();
+    let mut near: BTreeMap<usize, NearDuplicate> = BTreeMap::new();
+    for (i, j) in pairs {
+        let (a, b) = (&pages[i], &pages[j]);
+        if a.facts.text_digest == b.facts.text_digest {
+            continue;
+        }
+        let sim = facts::similarity(&a.facts.minhash, &b.facts.minhash);
+        if sim >= 0.9 {
+            let group = near.get(&i).or_else(|| near.get(&j)).map_or(i, |n| n.group);
+            for k in [i, j] {
+                NearDuplicate::record(&mut near, k, group, sim, false);
+            }
+        }
+    }
     // Versions of one text, republished with other dates and figures under the same title,
     // are near duplicates however short the text (five-word shingles of a short text differ
     // too much for the threshold).
@@ -379,37 +428,15 @@ pub fn build(site: &Site, table: &Table, inputs: Inputs) -> SiteAudit {
                 .push(i);
         }
     }
-    let mut pairs: Vec<(usize, usize)> = pairs.into_iter().collect();
-    pairs.sort_unstable();
-    // Page index → (group, best similarity, a version of another page's text).
-    let mut near: BTreeMap<usize, (usize, f64, bool)> = BTreeMap::new();
-    for (i, j) in pairs {
-        let (a, b) = (&pages[i], &pages[j]);
-        if a.facts.text_digest == b.facts.text_digest {
-            continue;
-        }
-        let sim = facts::similarity(&a.facts.minhash, &b.facts.minhash);
-        if sim >= 0.9 {
-            let group = near
-                .get(&i)
-                .map(|g| g.0)
-                .or_else(|| near.get(&j).map(|g| g.0))
-                .unwrap_or(i);
-            for k in [i, j] {
-                let best = near.get(&k).map_or(0.0, |g| g.1);
-                near.insert(k, (group, sim.max(best), false));
-            }
-        }
-    }
-    // Each set of versions joins one group, each member measured against one other text of
-    // the set: linear in the set, however many pages a CMS republished.
+    // Each set joins one group, each member measured against one other text of the set:
+    // linear in the set, however many pages a CMS republished.
     let mut version_sets: Vec<&Vec<usize>> = versions.values().filter(|m| m.len() > 1).collect();
     version_sets.sort_unstable();
     for members in version_sets {
         let digest = |i: usize| pages[i].facts.text_digest.as_str();
         let group = members
             .iter()
-            .find_map(|i| near.get(i).map(|g| g.0))
+            .find_map(|i| near.get(i).map(|n| n.group))
             .unwrap_or(members[0]);
         // Exact copies of one text are exact duplicates, not versions of it.
         let first = members[0];
@@ -423,14 +450,15 @@ pub fn build(site: &Site, table: &Table, inputs: Inputs) -> SiteAudit {
                 first
             };
             let sim = facts::similarity(&pages[i].facts.minhash, &pages[other].facts.minhash);
-            let best = near.get(&i).map_or(0.0, |g| g.1);
-            near.insert(i, (group, sim.max(best), true));
+            NearDuplicate::record(&mut near, i, group, sim, true);
         }
     }
     let mut near_names: BTreeMap<usize, String> = BTreeMap::new();
-    for (group, ..) in near.values() {
+    for near_duplicate in near.values() {
         let n = near_names.len() + 1;
-        near_names.entry(*group).or_insert_with(|| format!("N{n}"));
+        near_names
+            .entry(near_duplicate.group)
+            .or_insert_with(|| format!("N{n}"));
     }
 
     let hits_total: Vec<u64> = {
@@ -505,10 +533,10 @@ pub fn build(site: &Site, table: &Table, inputs: Inputs) -> SiteAudit {
             row.stale = row
                 .newest_year
                 .is_some_and(|y| reference_year.saturating_sub(y) >= 3);
-            if let Some((group, sim, version)) = index.and_then(|i| near.get(&i)) {
-                row.near_dup_version = *version;
-                row.near_dup_group = near_names[group].clone();
-                row.near_dup_similarity = *sim;
+            if let Some(near_duplicate) = index.and_then(|i| near.get(&i)) {
+                row.near_dup_version = near_duplicate.version;
+                row.near_dup_group = near_names[&near_duplicate.group].clone();
+                row.near_dup_similarity = near_duplicate.similarity;
             }
             let score = data::score(f, crawl.query_variants, &weights);
             row.route = data::route(f, score.tier, entry.hits, row.stale);

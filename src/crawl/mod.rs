@@ -688,10 +688,11 @@ fn form_links(page: Option<&PageInfo>, ctx: &TaskContext) -> Vec<Found> {
     };
     let mut found = Vec::new();
     for form in &page.forms {
+        // A form in every page's header is met on every page: cloned only the first time.
         let first_time = ctx
             .forms_seen
             .lock()
-            .map(|mut seen| seen.insert(form.clone()))
+            .map(|mut seen| !seen.contains(form) && seen.insert(form.clone()))
             .unwrap_or(false);
         if !first_time {
             continue;
