@@ -23,7 +23,7 @@ use data::Weights;
 use needs::Needs;
 
 /// A page as the transform read it (one line of `pages.jsonl`).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 pub struct PageRecord {
     pub url: String,
     pub key: String,
@@ -143,6 +143,101 @@ impl NearDuplicate {
                 version: version || was_version,
             },
         );
+    }
+}
+
+/// Texts compared in one MinHash bucket before a text unlike all of them stops being kept
+/// for later ones: a bound on the work when thousands of pages share a template's words.
+const BUCKET_LEADERS: usize = 256;
+
+/// Near duplicates (at least 90% alike, not identical), keyed by page index: MinHash banded
+/// into 16 bands of 4, each bucket's texts compared with the texts it already holds that
+/// are unlike each other. Copies of one text are measured once, through their first page,
+/// and joined to its group afterwards; groups are named by their first page. Linear in the
+/// pages when they are copies or near copies, where comparing every pair of a bucket took
+/// quadratic time and memory (20,000 copies of a page did not finish).
+fn near_duplicates(pages: &[PageRecord]) -> BTreeMap<usize, NearDuplicate> {
+    let mut copies: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, page) in pages.iter().enumerate() {
+        if page.facts.minhash.len() == facts::MINHASH_SIZE {
+            copies.entry(&page.facts.text_digest).or_default().push(i);
+        }
+    }
+    let mut buckets: HashMap<(usize, &[u32]), Vec<usize>> = HashMap::new();
+    for &first in copies.values().map(|c| &c[0]) {
+        let minhash = &pages[first].facts.minhash;
+        for band in 0..16 {
+            buckets
+                .entry((band, &minhash[band * 4..band * 4 + 4]))
+                .or_default()
+                .push(first);
+        }
+    }
+    let mut buckets: Vec<Vec<usize>> = buckets
+        .into_values()
+        .filter(|members| members.len() > 1)
+        .collect();
+    for members in &mut buckets {
+        members.sort_unstable();
+    }
+    buckets.sort_unstable();
+    let mut groups = UnionFind::new(pages.len());
+    let mut best: HashMap<usize, f64> = HashMap::new();
+    for members in &buckets {
+        let mut leaders: Vec<usize> = Vec::new();
+        for &page in members {
+            let mut placed = false;
+            for &leader in &leaders {
+                if groups.find(leader) == groups.find(page) {
+                    placed = true;
+                    break;
+                }
+                let sim =
+                    facts::similarity(&pages[leader].facts.minhash, &pages[page].facts.minhash);
+                if sim >= 0.9 {
+                    groups.union(leader, page);
+                    for k in [leader, page] {
+                        let b = best.entry(k).or_default();
+                        *b = b.max(sim);
+                    }
+                    placed = true;
+                    break;
+                }
+            }
+            if !placed && leaders.len() < BUCKET_LEADERS {
+                leaders.push(page);
+            }
+        }
+    }
+    let mut near = BTreeMap::new();
+    for (&first, similarity) in &best {
+        let group = groups.find(first);
+        for &page in &copies[pages[first].facts.text_digest.as_str()] {
+            NearDuplicate::record(&mut near, page, group, *similarity, false);
+        }
+    }
+    near
+}
+
+/// Disjoint sets of page indexes, each named by its smallest member.
+struct UnionFind(Vec<usize>);
+
+impl UnionFind {
+    fn new(len: usize) -> Self {
+        UnionFind((0..len).collect())
+    }
+
+    fn find(&mut self, mut i: usize) -> usize {
+        while self.0[i] != i {
+            self.0[i] = self.0[self.0[i]];
+            i = self.0[i];
+        }
+        i
+    }
+
+    fn union(&mut self, a: usize, b: usize) {
+        let (a, b) = (self.find(a), self.find(b));
+        self.0[a.max(b)] = a.min(b);
     }
 }
 
@@ -380,42 +475,7 @@ pub fn build(site: &Site, table: &Table, inputs: Inputs) -> SiteAudit {
             }
         }
     }
-    // Near duplicates: MinHash banded into 16 bands of 4, then checked at ≥ 90%.
-    let mut buckets: HashMap<(usize, &[u32]), Vec<usize>> = HashMap::new();
-    for (i, page) in pages.iter().enumerate() {
-        if page.facts.minhash.len() == facts::MINHASH_SIZE {
-            for band in 0..16 {
-                buckets
-                    .entry((band, &page.facts.minhash[band * 4..band * 4 + 4]))
-                    .or_default()
-                    .push(i);
-            }
-        }
-    }
-    let mut pairs: HashSet<(usize, usize)> = HashSet::new();
-    for members in buckets.values() {
-        for (a, &i) in members.iter().enumerate() {
-            for &j in &members[a + 1..] {
-                pairs.insert((i.min(j), i.max(j)));
-            }
-        }
-    }
-    let mut pairs: Vec<(usize, usize)> = pairs.into_iter().collect();
-    pairs.sort_unstable();
-    let mut near: BTreeMap<usize, NearDuplicate> = BTreeMap::new();
-    for (i, j) in pairs {
-        let (a, b) = (&pages[i], &pages[j]);
-        if a.facts.text_digest == b.facts.text_digest {
-            continue;
-        }
-        let sim = facts::similarity(&a.facts.minhash, &b.facts.minhash);
-        if sim >= 0.9 {
-            let group = near.get(&i).or_else(|| near.get(&j)).map_or(i, |n| n.group);
-            for k in [i, j] {
-                NearDuplicate::record(&mut near, k, group, sim, false);
-            }
-        }
-    }
+    let mut near = near_duplicates(&pages);
     // Versions of one text, republished with other dates and figures under the same title,
     // are near duplicates however short the text (five-word shingles of a short text differ
     // too much for the threshold).
@@ -954,6 +1014,103 @@ mod tests {
             new_url: new_url.to_owned(),
             ..InventoryRow::default()
         }
+    }
+
+    /// A page whose text has `minhash` as its signature and `digest` as its digest.
+    fn page(minhash: Vec<u32>, digest: &str) -> PageRecord {
+        PageRecord {
+            facts: PageFacts {
+                minhash,
+                text_digest: digest.to_owned(),
+                ..PageFacts::default()
+            },
+            ..PageRecord::default()
+        }
+    }
+
+    /// A signature of distinct values from `seed`, with `changed` slots replaced.
+    fn signature(seed: u32, changed: &[usize]) -> Vec<u32> {
+        (0..facts::MINHASH_SIZE as u32)
+            .map(|slot| {
+                if changed.contains(&(slot as usize)) {
+                    seed * 1000 + slot + 500_000
+                } else {
+                    seed * 1000 + slot
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn copies_and_near_copies_of_one_text_form_one_group_without_pairing_every_page() {
+        // 20,000 copies of a text and 2,000 near copies of it: comparing every pair of a
+        // bucket needed minutes and gigabytes here.
+        let mut pages: Vec<PageRecord> = Vec::new();
+        pages.push(page(signature(7, &[]), "other text"));
+        for _ in 0..20_000 {
+            pages.push(page(signature(1, &[]), "copy"));
+        }
+        for n in 0..2_000 {
+            pages.push(page(
+                signature(1, &[n % 64, (n / 64) % 64]),
+                &format!("near {n}"),
+            ));
+        }
+        let near = near_duplicates(&pages);
+        assert_eq!(
+            near.len(),
+            22_000,
+            "every copy and near copy, not the other text"
+        );
+        assert!(!near.contains_key(&0));
+        assert!(
+            near.values().all(|n| n.group == 1),
+            "one group, named by its first page"
+        );
+        assert!(near.values().all(|n| (0.9..=1.0).contains(&n.similarity)));
+        assert_eq!(
+            near[&1].similarity, near[&20_000].similarity,
+            "copies measured alike"
+        );
+    }
+
+    #[test]
+    fn a_crowded_bucket_still_finds_a_near_copy_of_a_late_text() {
+        // 300 texts unlike each other but for the first band, then a near copy of the last.
+        let mut pages: Vec<PageRecord> = (0..300u32)
+            .map(|n| {
+                let mut minhash = signature(n + 10, &[]);
+                minhash[..4].copy_from_slice(&[1, 2, 3, 4]);
+                page(minhash, &format!("text {n}"))
+            })
+            .collect();
+        let mut late = pages[299].facts.minhash.clone();
+        late[63] = 9;
+        pages.push(page(late, "near copy of text 299"));
+        let near = near_duplicates(&pages);
+        assert_eq!(near.keys().copied().collect::<Vec<_>>(), [299, 300]);
+        assert_eq!(near[&300].group, 299);
+        assert_eq!(near[&300].similarity, 63.0 / 64.0);
+    }
+
+    #[test]
+    fn near_duplicate_groups_join_through_a_shared_page() {
+        // a ~ b and b ~ c, though a and c are less alike than the threshold.
+        let a = signature(3, &[]);
+        let mut b = a.clone();
+        b[..4].copy_from_slice(&[9, 9, 9, 9]);
+        let mut c = b.clone();
+        c[4..8].copy_from_slice(&[8, 8, 8, 8]);
+        assert!(facts::similarity(&a, &c) < 0.9);
+        let pages = [
+            page(a, "a"),
+            page(signature(4, &[]), "unlike"),
+            page(b, "b"),
+            page(c, "c"),
+        ];
+        let near = near_duplicates(&pages);
+        assert_eq!(near.keys().copied().collect::<Vec<_>>(), [0, 2, 3]);
+        assert!(near.values().all(|n| n.group == 0));
     }
 
     #[test]
