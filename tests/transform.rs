@@ -56,6 +56,45 @@ const GOLDEN: &[(&str, &str)] = &[
     ),
 ];
 
+/// Crawls `pages` (file, HTML) from a local server into a new one-site workspace with
+/// `mappings` (YAML, or none), then runs the transform and the redirect table.
+fn crawl_and_transform(
+    abbr: &str,
+    host: &str,
+    pages: &[(&str, String)],
+    mappings: &str,
+) -> tempfile::TempDir {
+    let site_server = common::serve_site_with(
+        host,
+        "",
+        pages
+            .iter()
+            .map(|(file, html)| (file.to_string(), html.as_bytes().to_vec()))
+            .collect(),
+    );
+    let ws = common::one_site_workspace(abbr, host, "");
+    if !mappings.is_empty() {
+        std::fs::write(ws.path().join(format!("mappings/{abbr}.yml")), mappings).unwrap();
+    }
+    let resolve = format!("{host}={}", site_server.server.addr());
+    common::run_each_ok(
+        ws.path(),
+        &[
+            &[
+                "crawl",
+                abbr,
+                "--no-delay",
+                "--quiet",
+                "--resolve",
+                &resolve,
+            ],
+            &["transform", abbr, "--quiet"],
+            &["report", "redirects", abbr],
+        ],
+    );
+    ws
+}
+
 #[test]
 fn demo_estate_transforms_into_valid_identical_content() {
     let out = tempfile::tempdir().unwrap();
@@ -648,6 +687,124 @@ fn versions_of_one_text_are_told_from_pages_that_only_share_a_title() {
     assert!(!groups["/a.html"].is_empty(), "{groups:?}");
     assert_eq!(groups["/a.html"], groups["/b.html"], "{groups:?}");
     assert_eq!(groups["/c.html"], "", "{groups:?}");
+}
+
+/// Two pages with one title in two formats (`/guidance/x` and `/government/publications/x`)
+/// get two slugs: each item's files are named by its slug, and the second page's draft once
+/// overwrote the first's, leaving its legacy URL without a redirect.
+#[test]
+fn one_title_in_two_formats_keeps_both_drafts_and_both_redirects() {
+    const HOST: &str = "www.slugs-demo.org.uk";
+    let page = |text: &str| {
+        format!(
+            "<!DOCTYPE html><html><head><title>Screening figures</title></head><body>\
+             <h1>Screening figures</h1><p>{text}</p></body></html>"
+        )
+    };
+    let index = "<!DOCTYPE html><html><head><title>Screening</title></head><body><h1>Screening</h1>\
+        <p>How the screening programmes work, and the figures they publish each quarter.</p>\
+        <ul><li><a href=\"/guide.html\">Guide</a></li><li><a href=\"/report.html\">Report</a></li>\
+        </ul></body></html>";
+    let pages = [
+        ("index.html", index.to_owned()),
+        (
+            "guide.html",
+            page(
+                "How commissioners read the screening figures for their area, and which \
+                 measures the programme reports each quarter, with notes on method.",
+            ),
+        ),
+        (
+            "report.html",
+            page(
+                "The screening figures for the year, by local authority and by programme, \
+                 with the coverage and uptake of each and the change since last year.",
+            ),
+        ),
+    ];
+    let ws = crawl_and_transform(
+        "demo_slugs",
+        HOST,
+        &pages,
+        "schema: phe-migrate/mappings/v1\nsite: demo_slugs\nformats:\n  \
+         - match: {path: /report.html}\n    schema_name: publication\n    document_type: guidance\n  \
+         - match: {path: /guide.html}\n    schema_name: detailed_guide\n    document_type: detailed_guide\n",
+    );
+    let out = ws.path().join("out/demo_slugs");
+    let redirects = std::fs::read_to_string(out.join("redirects.csv")).unwrap();
+    let target = |page: &str| {
+        let old = format!("http://{HOST}{page},");
+        let line = redirects.lines().find(|l| l.starts_with(&old));
+        line.map(|l| l[old.len()..].to_owned()).unwrap_or_default()
+    };
+    let (guide, report) = (target("/guide.html"), target("/report.html"));
+    assert_eq!(
+        guide, "https://www.gov.uk/guidance/screening-figures",
+        "{redirects}"
+    );
+    assert_eq!(
+        report, "https://www.gov.uk/government/publications/screening-figures--2",
+        "{redirects}"
+    );
+    for (slug, page) in [
+        ("screening-figures", "/guide.html"),
+        ("screening-figures--2", "/report.html"),
+    ] {
+        let draft = std::fs::read_to_string(out.join(format!("content/{slug}.md"))).unwrap();
+        assert!(draft.contains(&format!("http://{HOST}{page}")), "{draft}");
+        assert!(
+            draft.contains("2 pages of this site have this title (slug screening-figures)"),
+            "{draft}"
+        );
+    }
+}
+
+/// Versions of one text that carry the same date (a CMS serving one page under several
+/// ids) are not called older: the first by address is chosen, and the drafts say so.
+#[test]
+fn versions_of_one_date_are_not_called_older() {
+    const HOST: &str = "www.same-date-demo.org.uk";
+    let page = |id: u32| {
+        format!(
+            "<!DOCTYPE html><html><head><title>Uptake by area</title>\
+             <meta name=\"dcterms.modified\" content=\"2013-03-14\"></head><body>\
+             <h1>Uptake by area</h1><p>Uptake of the programme in area {id}, by quarter, with \
+             the national figure beside it and notes on how each quarter was counted and checked.\
+             </p></body></html>"
+        )
+    };
+    let index = "<!DOCTYPE html><html><head><title>Areas</title></head><body><h1>Areas</h1>\
+        <p>Uptake of the programme in each area, by quarter, with the national figure.</p>\
+        <ul><li><a href=\"/a.html\">A</a></li><li><a href=\"/b.html\">B</a></li>\
+        <li><a href=\"/c.html\">C</a></li></ul></body></html>";
+    let pages = [
+        ("index.html", index.to_owned()),
+        ("a.html", page(1)),
+        ("b.html", page(2)),
+        ("c.html", page(3)),
+    ];
+    let ws = crawl_and_transform("demo_same_date", HOST, &pages, "");
+    let out = ws.path().join("out/demo_same_date/content");
+    let first = std::fs::read_to_string(out.join("uptake-by-area.md")).unwrap();
+    assert!(first.contains(&format!("http://{HOST}/a.html")), "{first}");
+    assert!(
+        first.contains(
+            "the first by address, none dated later, of 3 versions of one text (this title and \
+             these words, other dates and figures): publish this one"
+        ),
+        "{first}"
+    );
+    for slug in ["uptake-by-area--2", "uptake-by-area--3"] {
+        let other = std::fs::read_to_string(out.join(format!("{slug}.md"))).unwrap();
+        assert!(
+            other.contains(&format!(
+                "another version of http://{HOST}/a.html, dated 2013-03-14, the same date, \
+                 chosen as the first by address"
+            )),
+            "{other}"
+        );
+        assert!(!other.contains("older"), "{other}");
+    }
 }
 
 /// Files are named as GOV.UK publishing will keep them: the server's own name

@@ -386,27 +386,46 @@ fn shared_title_warnings(
         if older.len() > LISTED {
             listed.push(format!("{} more", older.len() - LISTED));
         }
+        // Versions of equal dates (or none) are not older: the first by address is chosen.
+        let any_older = older.iter().any(|d| date(d) < date(newest));
         let to_newest = format!(
-            "the newest of {} versions of one text (this title and these words, other dates \
+            "the {} of {} versions of one text (this title and these words, other dates \
              and figures): publish this one, and send the others ({}) to it with page \
              decisions in mappings/{abbr}.yml",
+            if any_older {
+                "newest"
+            } else {
+                "first by address, none dated later,"
+            },
             open.len(),
             listed.join("; ")
         );
-        let to_older = format!(
-            "an older version of {}{} (this title and these words, other dates and figures): \
-             send this page to it with a page decision in mappings/{abbr}.yml rather than \
-             publish it",
-            newest.url,
-            when(newest)
-        );
+        let to_other = |d: &Draft| {
+            let (url, dated) = (&newest.url, when(newest));
+            let which = match (date(d), date(newest)) {
+                (Some(at), Some(newest_at)) if at < newest_at => {
+                    format!("an older version of {url}{dated}")
+                }
+                (Some(_), Some(_)) => format!(
+                    "another version of {url}{dated}, the same date, chosen as the first by address"
+                ),
+                (None, Some(_)) => format!("an undated version of {url}{dated}"),
+                _ => format!(
+                    "another version of {url}, neither dated, chosen as the first by address"
+                ),
+            };
+            format!(
+                "{which} (this title and these words, other dates and figures): send this page \
+                 to it with a page decision in mappings/{abbr}.yml rather than publish it"
+            )
+        };
         for &i in members {
             let draft = group[i];
             if draft.decided.is_none() {
                 warnings[i].push(if draft.id == newest.id {
                     to_newest.clone()
                 } else {
-                    to_older.clone()
+                    to_other(draft)
                 });
             }
         }
@@ -698,18 +717,19 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
     base_paths.reserve(drafts.len());
     let mut content_ids: FxHashMap<i64, String> = FxHashMap::default();
     content_ids.reserve(drafts.len());
-    // Pages whose titles make the same path are told apart by `--2`, `--3`: an editor should
+    // Pages whose titles make the same slug are told apart by `--2`, `--3`: an editor should
     // give each a title of its own, since GOV.UK readers (and search) see only the title.
+    // Slugs are unique across formats, not only per path: each item's files are named by its
+    // slug, so `/guidance/x` beside `/government/publications/x` would overwrite `x.md`.
     let mut sharing: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
-    for (i, (_, first_choice, _)) in named.iter().enumerate() {
-        sharing.entry(first_choice.as_str()).or_default().push(i);
+    for (i, (stem, _, _)) in named.iter().enumerate() {
+        sharing.entry(stem.as_str()).or_default().push(i);
     }
     // Each draft's warnings, and per path the newest version of a text, which takes the path
     // without a number: it is the one to publish.
     let mut title_warnings: Vec<Vec<String>> = vec![Vec::new(); drafts.len()];
     let mut reserved: FxHashMap<String, i64> = FxHashMap::default();
-    for (first_choice, members) in &sharing {
-        let (stem, _, _) = &named[members[0]];
+    for (stem, members) in &sharing {
         let group: Vec<&Draft> = members
             .iter()
             .map(|&i| &drafts[i])
@@ -724,7 +744,7 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
             title_warnings[i] = warnings;
         }
         if let Some(newest) = newest {
-            reserved.insert(first_choice.to_string(), newest);
+            reserved.insert(stem.to_string(), newest);
         }
     }
     for (draft, warnings) in drafts.iter_mut().zip(title_warnings) {
@@ -732,21 +752,19 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
     }
     for (draft, (stem, first_choice, id)) in drafts.iter().zip(named) {
         let kept_for_another = reserved
-            .get(first_choice.as_str())
+            .get(stem.as_str())
             .is_some_and(|&newest| newest != draft.id);
-        let (slug, base_path) = if kept_for_another || used.contains(&first_choice) {
-            (2..)
-                .map(|n| {
-                    let slug = format!("{stem}--{n}");
-                    let base_path = formats::base_path(&draft.choice, &slug, &organisation);
-                    (slug, base_path)
-                })
-                .find(|(_, base_path)| !used.contains(base_path))
-                .expect("some numbered slug is free")
+        let (slug, base_path) = if kept_for_another || used.contains(&stem) {
+            let slug = (2..)
+                .map(|n| format!("{stem}--{n}"))
+                .find(|slug| !used.contains(slug))
+                .expect("some numbered slug is free");
+            let base_path = formats::base_path(&draft.choice, &slug, &organisation);
+            (slug, base_path)
         } else {
             (stem, first_choice)
         };
-        used.insert(base_path.clone());
+        used.insert(slug.clone());
         base_paths.insert(draft.id, (slug, base_path));
         content_ids.insert(draft.id, id);
     }
