@@ -87,7 +87,7 @@ pub fn html_to_govspeak(data: &[u8]) {
     let conversion = govspeak::convert(main, &options);
     let text = content::visible_text(main, &skip);
     let elements = facts::PageElements::collect(&document, main, &skip);
-    let _ = facts::page_facts(&elements, &text, Some(&base));
+    let _ = facts::page_facts(&elements, &text, Some(&base), 2026);
     let _ = govspeak::with_attachments_listed(&conversion);
     let _ = govspeak::render(
         &conversion.govspeak,

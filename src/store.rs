@@ -680,8 +680,8 @@ impl Store {
         // In the table's order, keeping each URL's highest hop: sorting every exchange
         // first, by index lookups, made the transform's serial start a fifth longer.
         self.for_each_row_with(
-            "SELECT url_id, hop, url, status, headers, content_type, digest FROM fetches
-             WHERE id BETWEEN ?1 AND ?2",
+            "SELECT url_id, hop, url, status, headers, content_type, digest, fetched_at
+             FROM fetches WHERE id BETWEEN ?1 AND ?2",
             [ids.start(), ids.end()],
             |row| {
                 let url_id: i64 = row.get(0)?;
@@ -699,6 +699,7 @@ impl Store {
                     digest: row.get(6)?,
                     content_encoding,
                     last_modified,
+                    fetched_year: row.get_ref(7)?.as_str().ok().and_then(http_date_year),
                 };
                 heads.insert(url_id, head);
                 Ok(())
@@ -998,6 +999,16 @@ pub struct FinalHead {
     pub digest: Option<String>,
     pub content_encoding: Option<String>,
     pub last_modified: Option<String>,
+    /// The year of the exchange: the latest a date in the page can be.
+    pub fetched_year: Option<u16>,
+}
+
+/// The year of a stored HTTP date (`Mon, 07 Dec 2026 20:10:13 GMT`): its one run of four
+/// digits.
+fn http_date_year(date: &str) -> Option<u16> {
+    date.split(|c: char| !c.is_ascii_digit())
+        .find(|run| run.len() == 4)
+        .and_then(|year| year.parse().ok())
 }
 
 /// Two parts of [`Store::final_fetch_heads_in`] as one: each URL's highest hop.
@@ -1198,6 +1209,12 @@ fn base32(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_year_of_a_stored_http_date_is_its_four_digits() {
+        assert_eq!(http_date_year("Mon, 07 Dec 2026 20:10:13 GMT"), Some(2026));
+        assert_eq!(http_date_year("t"), None);
+    }
 
     #[test]
     fn base32_matches_rfc4648() {

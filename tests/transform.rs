@@ -711,7 +711,8 @@ fn one_title_in_two_formats_keeps_both_drafts_and_both_redirects() {
             "guide.html",
             page(
                 "How commissioners read the screening figures for their area, and which \
-                 measures the programme reports each quarter, with notes on method.",
+                 measures the programme reports each quarter, with notes on method. First \
+                 published in 2012; the programme's targets run to 2050.",
             ),
         ),
         (
@@ -746,6 +747,10 @@ fn one_title_in_two_formats_keeps_both_drafts_and_both_redirects() {
         report, "https://www.gov.uk/government/publications/screening-figures--2",
         "{redirects}"
     );
+    // A year after the page was fetched is a target, not the text's age.
+    let pages = std::fs::read_to_string(out.join("pages.jsonl")).unwrap();
+    let guide = pages.lines().find(|l| l.contains("/guide.html")).unwrap();
+    assert!(guide.contains("\"newest_year\":2012"), "{guide}");
     for (slug, page) in [
         ("screening-figures", "/guide.html"),
         ("screening-figures--2", "/report.html"),

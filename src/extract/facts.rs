@@ -120,7 +120,8 @@ pub struct PageFacts {
     pub images_without_alt: usize,
     pub vague_links: Vec<String>,
     pub links: usize,
-    /// The newest year (1990 to 2030) written in the text.
+    /// The newest year written in the text, from 1990 to the year the page was fetched
+    /// (a later one is a target or a number, not the text's age).
     pub newest_year: Option<u16>,
     /// A digest of the main text, words only and lower-cased: equal texts, equal digests.
     pub text_digest: String,
@@ -367,6 +368,9 @@ fn minhash_of_hashes(hashes: &[u64]) -> Vec<u32> {
 /// [`word_hash`] of each of its words lower-cased (for the digest and the MinHash), and the
 /// newest year written in it. A page's text is read once instead of five
 /// times, a byte at a time where it is ASCII.
+/// The first year read as a date in a page's text; the last is 63 years on.
+const FIRST_YEAR: u32 = 1990;
+
 #[derive(Debug, Default, PartialEq)]
 struct TextScan {
     words: usize,
@@ -376,7 +380,8 @@ struct TextScan {
     word_hashes: Vec<u64>,
     /// An order-sensitive hash of the hashes of the words without a digit.
     wording: u64,
-    newest_year: Option<u16>,
+    /// The years written in the text: bit `y - FIRST_YEAR` for year `y`.
+    years: u64,
 }
 
 impl TextScan {
@@ -498,9 +503,20 @@ impl TextScan {
     }
 
     fn end_number(&mut self, digits: usize, number: u32) {
-        if digits == 4 && (1990..=2030).contains(&number) {
-            self.newest_year = self.newest_year.max(Some(number as u16));
+        if digits == 4 && (FIRST_YEAR..FIRST_YEAR + 64).contains(&number) {
+            self.years |= 1 << (number - FIRST_YEAR);
         }
+    }
+
+    /// The newest year written, no later than `latest`.
+    fn newest_year(&self, latest: u16) -> Option<u16> {
+        let allowed = match u32::from(latest).checked_sub(FIRST_YEAR) {
+            Some(bits) if bits < 63 => (1u64 << (bits + 1)) - 1,
+            Some(_) => u64::MAX,
+            None => 0,
+        };
+        let years = self.years & allowed;
+        (years != 0).then(|| (FIRST_YEAR + 63 - years.leading_zeros()) as u16)
     }
 
     fn push_word(&mut self, word: &str, has_digit: bool) {
@@ -627,7 +643,13 @@ impl<'a> PageElements<'a> {
 
 /// Reads the facts of a page: text statistics, headings and images from the main content
 /// (less its skipped nodes); data and tool signals and links from the whole page.
-pub fn page_facts(elements: &PageElements<'_>, main_text: &str, base: Option<&Url>) -> PageFacts {
+/// The facts of a page fetched in `fetched_year`.
+pub fn page_facts(
+    elements: &PageElements<'_>,
+    main_text: &str,
+    base: Option<&Url>,
+    fetched_year: u16,
+) -> PageFacts {
     let mut facts = PageFacts::default();
     let scan = TextScan::of(main_text);
     let words = scan.words;
@@ -801,13 +823,29 @@ pub fn page_facts(elements: &PageElements<'_>, main_text: &str, base: Option<&Ur
     static TERMS: std::sync::LazyLock<crate::extract::Phrases> =
         std::sync::LazyLock::new(|| crate::extract::Phrases::new(STATISTICAL_TERMS));
     facts.statistical_terms = TERMS.present(main_text).into_iter().filter(|&s| s).count();
-    facts.newest_year = scan.newest_year;
+    facts.newest_year = scan.newest_year(fetched_year);
     facts
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_year_after_the_fetch_is_a_target_or_a_number_not_the_texts_age() {
+        let scan =
+            TextScan::of("Published 2012. Targets for 2020 and 2030; see page 2029 of 1989.");
+        assert_eq!(scan.newest_year(2015), Some(2012));
+        assert_eq!(scan.newest_year(2026), Some(2020));
+        assert_eq!(scan.newest_year(2030), Some(2030));
+        assert_eq!(scan.newest_year(u16::MAX), Some(2030));
+        assert_eq!(scan.newest_year(2011), None);
+        assert_eq!(scan.newest_year(1980), None);
+        assert_eq!(
+            TextScan::of("In 2053 and 2054.").newest_year(u16::MAX),
+            Some(2053)
+        );
+    }
 
     /// The first `<base>` with an `href` counts, wherever the parser put it; one without an
     /// `href` is passed over, as browsers pass it over.
@@ -909,12 +947,12 @@ mod tests {
                 }
                 normalised.push_str(&word.to_lowercase());
             }
-            let newest_year = text
+            let years = text
                 .split(|c: char| !c.is_ascii_digit())
                 .filter(|t| t.len() == 4)
-                .filter_map(|t| t.parse::<u16>().ok())
-                .filter(|y| (1990..=2030).contains(y))
-                .max();
+                .filter_map(|t| t.parse::<u32>().ok())
+                .filter(|y| (1990..2054).contains(y))
+                .fold(0u64, |years, y| years | 1 << (y - 1990));
             let lower_words: Vec<&str> = normalised.split(' ').filter(|w| !w.is_empty()).collect();
             let hashes: Vec<u64> = lower_words
                 .iter()
@@ -934,7 +972,7 @@ mod tests {
                 longest_sentence: longest,
                 word_hashes: hashes,
                 wording,
-                newest_year,
+                years,
             };
             assert_eq!(scan, expected, "{text:?}");
             assert_eq!(

@@ -121,6 +121,8 @@ struct SourcePage {
     body: Vec<u8>,
     content_type: Option<String>,
     last_modified: Option<String>,
+    /// The year the page was fetched (the latest year its text can date it to).
+    fetched_year: Option<u16>,
     variants: Vec<String>,
     /// Other URLs that served exactly this page.
     also_at: Vec<String>,
@@ -962,7 +964,12 @@ impl Context<'_> {
             true => 0,
             false => 1 + memchr::memchr_iter(b' ', text.as_bytes()).count(),
         };
-        let facts = crate::extract::facts::page_facts(&elements, text, base.as_ref());
+        let facts = crate::extract::facts::page_facts(
+            &elements,
+            text,
+            base.as_ref(),
+            page.fetched_year.unwrap_or(u16::MAX),
+        );
         // A link the legacy site itself answered with an error is broken already: the
         // editor's fix is to remove or replace it, not to wait for a decision.
         let (mut broken, mut undecided) = (Vec::new(), Vec::new());
@@ -1694,6 +1701,7 @@ fn read_store_with(
             content_encoding: fetch.content_encoding,
             content_type: fetch.content_type,
             last_modified: fetch.last_modified,
+            fetched_year: fetch.fetched_year,
             variants: variants.remove(&id).unwrap_or_default(),
             also_at: Vec::new(),
         });
