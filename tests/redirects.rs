@@ -1297,3 +1297,80 @@ fn slips_in_a_mappings_file_are_reported_at_their_line() {
         table.findings
     );
 }
+
+/// A legacy site's many folded chains (each a warning of one kind) are shown a few at a
+/// time, with the count of the rest and where every finding is; errors are all shown.
+#[test]
+fn warnings_of_one_kind_are_summarised_and_every_error_shown() {
+    const HOST: &str = "www.chains-demo.org.uk";
+    let ws = common::one_site_workspace("demo_chains", HOST, "");
+    let mut pages = String::from("pages:\n");
+    for n in 0..8 {
+        pages.push_str(&format!(
+            "  - path: /old/{n}.asp\n    type: redirect\n    new_url: http://{HOST}/page/{n}.htm\n  \
+             - path: /page/{n}.htm\n    type: redirect\n    new_url: https://www.gov.uk/guidance/page-{n}\n"
+        ));
+    }
+    for n in 0..7 {
+        pages.push_str(&format!(
+            "  - path: /loop/{n}a\n    type: redirect\n    new_url: http://{HOST}/loop/{n}b\n  \
+             - path: /loop/{n}b\n    type: redirect\n    new_url: http://{HOST}/loop/{n}a\n"
+        ));
+    }
+    std::fs::write(ws.path().join("mappings/demo_chains.yml"), pages).unwrap();
+    let run = phe_migrate()
+        .current_dir(ws.path())
+        .args(["report", "redirects", "demo_chains"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(1), "{stdout}");
+    let lines = |start: &str| stdout.lines().filter(|l| l.starts_with(start)).count();
+    assert_eq!(
+        lines(&format!("  warning: http://{HOST}/old/")),
+        5,
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "  … and 3 more \"chain folded\" warnings: `report redirects demo_chains --format json` lists every finding"
+        ),
+        "{stdout}"
+    );
+    // A loop is one error, not also a folded chain and a target off GOV.UK.
+    assert_eq!(lines("  error: "), 14, "{stdout}");
+    assert_eq!(
+        lines(&format!("  error: http://{HOST}/loop/")),
+        14,
+        "{stdout}"
+    );
+    assert!(!stdout.contains("chain folded: /loop/"), "{stdout}");
+    let json = phe_migrate()
+        .current_dir(ws.path())
+        .args([
+            "report",
+            "redirects",
+            "demo_chains",
+            "--format",
+            "json",
+            "-o",
+            "-",
+        ])
+        .output()
+        .unwrap();
+    // `-o -` gives the table alone on stdout, for a pipe, and the summary on stderr.
+    let table: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let folded = table["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["message"].as_str().unwrap().starts_with("chain folded"))
+        .count();
+    assert_eq!(folded, 8, "{table}");
+    let summary = String::from_utf8_lossy(&json.stderr);
+    assert!(
+        summary.starts_with("demo_chains: 31 legacy paths (redirect 31) -> standard output"),
+        "{summary}"
+    );
+    assert!(!ws.path().join("-").exists());
+}

@@ -1,5 +1,6 @@
 //! `phe-migrate report redirects SITE... --format ...`.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -76,7 +77,8 @@ pub struct RedirectsArgs {
     pub sites: Vec<String>,
     #[arg(long, value_enum, default_value = "transition-csv")]
     pub format: RedirectFormat,
-    /// Write here (one site) instead of <out>/<abbr>/redirects.<ext>.
+    /// Write here (one site) instead of <out>/<abbr>/redirects.<ext>; `-` is standard
+    /// output (the summary then goes to standard error).
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// What the nginx server blocks listen on (`80`, `127.0.0.1:8080`, `443 ssl`, ...), or
@@ -147,6 +149,11 @@ pub fn run(
                     .into(),
             ));
         }
+    }
+    if combined && args.output.as_deref() == Some(Path::new("-")) {
+        return Err(Error::Usage(
+            "-o -: nginx and Apache configurations come with their map files, so they need a file: give its path".into(),
+        ));
     }
     if args.output.is_some() && args.sites.len() > 1 && !combined {
         return Err(Error::Usage(
@@ -271,11 +278,25 @@ fn write_tables(
                     .output
                     .clone()
                     .unwrap_or_else(|| out_dir.join(&site.abbr).join(name));
+                // `-o -` is standard output, for a pipe; the summary then goes to stderr.
+                let to_stdout = path == Path::new("-");
                 if let Some(bytes) = &written.bytes {
-                    crate::atomic::write_file(&path, bytes)?;
+                    if to_stdout {
+                        out.write_all(bytes).map_err(stdout_error)?;
+                    } else {
+                        crate::atomic::write_file(&path, bytes)?;
+                    }
                 }
-                let shown = written.bytes.as_ref().map(|_| path.as_path());
-                summary(out, table, &written.findings, shown).map_err(stdout_error)?;
+                let shown = written.bytes.as_ref().map(|_| match to_stdout {
+                    true => Path::new("standard output"),
+                    false => path.as_path(),
+                });
+                if to_stdout {
+                    summary(&mut std::io::stderr(), table, &written.findings, shown)
+                        .map_err(stdout_error)?;
+                } else {
+                    summary(out, table, &written.findings, shown).map_err(stdout_error)?;
+                }
                 blocking +=
                     table.blocking() + written.findings.iter().filter(|f| f.blocking).count();
             }
@@ -433,6 +454,14 @@ fn write_bundle(
     crate::atomic::write_file(conf, text.as_bytes())
 }
 
+/// Warnings of one kind printed in a summary before the rest are counted.
+const WARNINGS_SHOWN_OF_A_KIND: usize = 5;
+
+/// A warning's kind: its message up to the first colon ("chain folded").
+fn warning_kind(message: &str) -> &str {
+    message.split(':').next().unwrap_or(message).trim()
+}
+
 fn summary(
     out: &mut dyn Write,
     table: &Table,
@@ -473,9 +502,30 @@ fn summary(
         )?;
     }
     let blocking = table.blocking() + writer_findings.iter().filter(|f| f.blocking).count();
+    // Every error is shown; warnings of one kind (a legacy site's 3,000 folded chains) are
+    // shown a few at a time, with the count of the rest.
+    let mut shown_of_kind: BTreeMap<&str, usize> = BTreeMap::new();
     for f in table.findings.iter().chain(writer_findings) {
-        let kind = if f.blocking { "error" } else { "warning" };
-        writeln!(out, "  {kind}: {}: {}", f.at, f.message)?;
+        if f.blocking {
+            writeln!(out, "  error: {}: {}", f.at, f.message)?;
+            continue;
+        }
+        let shown = shown_of_kind.entry(warning_kind(&f.message)).or_default();
+        *shown += 1;
+        if *shown <= WARNINGS_SHOWN_OF_A_KIND {
+            writeln!(out, "  warning: {}: {}", f.at, f.message)?;
+        }
+    }
+    for (kind, count) in shown_of_kind {
+        if count > WARNINGS_SHOWN_OF_A_KIND {
+            writeln!(
+                out,
+                "  … and {} more \"{kind}\" warnings: `report redirects {} --format json` lists \
+                 every finding",
+                count - WARNINGS_SHOWN_OF_A_KIND,
+                table.site
+            )?;
+        }
     }
     if blocking > 0 {
         writeln!(

@@ -687,6 +687,8 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, mut inputs: Inputs) -
         let mut seen: Vec<String> = Vec::new();
         let mut current: std::borrow::Cow<str> = std::borrow::Cow::Borrowed(key);
         let mut because_chain = Vec::new();
+        // A loop is one blocking finding: not also a folded chain and a bad target.
+        let mut looped = false;
         let (outcome, because) = loop {
             let decided = decide(&current).or_else(|| {
                 let (_, status, to) = legacy(&current)?;
@@ -717,6 +719,7 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, mut inputs: Inputs) -
                         raws.first().cloned().unwrap_or_else(|| key.clone()),
                         format!("redirect loop: {}", seen.join(" → ")),
                     ));
+                    looped = true;
                     break (outcome, because);
                 }
                 Some(next) => {
@@ -730,14 +733,17 @@ pub fn resolve(site: &Site, canonicalizer: &Canonicalizer, mut inputs: Inputs) -
         let because = if because_chain.is_empty() {
             because
         } else {
-            findings.push(Finding::warning(
-                raws.first().cloned().unwrap_or_else(|| key.clone()),
-                format!("chain folded: {}", seen.join(" → ")),
-            ));
+            if !looped {
+                findings.push(Finding::warning(
+                    raws.first().cloned().unwrap_or_else(|| key.clone()),
+                    format!("chain folded: {}", seen.join(" → ")),
+                ));
+            }
             let chain: Vec<&str> = because_chain.iter().map(|b| b.as_ref()).collect();
             Cow::Owned(format!("{} then {because}", chain.join(" then ")))
         };
         match &outcome {
+            Outcome::Redirect { .. } if looped => {}
             Outcome::Redirect { new_url } => {
                 // Named by the decision, so a section's bad target is one finding, not one
                 // per URL; a decision without a file is named by its URL.
