@@ -413,6 +413,22 @@ fn a_duplicate_key_is_reported_once_at_its_second_place() {
     );
 }
 
+/// Notepad saves UTF-8 with a byte order mark: the file is read as it shows on screen, and
+/// positions count from the first visible character.
+#[test]
+fn a_byte_order_mark_is_not_part_of_the_first_key() {
+    let body = CHIMAT.trim_start_matches("---\n");
+    let (code, stdout) = validate("phe_chimat.yml", format!("\u{feff}{body}").as_bytes());
+    assert_eq!(code, 0, "{stdout}");
+    let broken = body.replace("site: phe_chimat", "site: phe_chimat\nsitee: x");
+    let (code, stdout) = validate("phe_chimat.yml", format!("\u{feff}{broken}").as_bytes());
+    assert_eq!(code, 2, "{stdout}");
+    assert!(
+        stdout.contains("phe_chimat.yml:2:1: error: unknown key `sitee`"),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn non_utf8_file_is_reported_not_panicked_on() {
     let mut bytes = CHIMAT.as_bytes().to_vec();

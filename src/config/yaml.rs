@@ -111,6 +111,12 @@ pub struct YamlDocument {
 impl YamlDocument {
     /// Parses `source`; a syntax error comes back as a diagnostic at its position.
     pub fn parse(path: &Path, source: String) -> Result<YamlDocument, Diagnostic> {
+        // Windows editors (Notepad) may start a UTF-8 file with a byte order mark, which the
+        // YAML parser would read as the start of the first key.
+        let source = match source.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_owned(),
+            None => source,
+        };
         let mut indexer = Indexer::default();
         let mut parser = Parser::new_from_str(&source);
         if let Err(e) = parser.load(&mut indexer, false) {
