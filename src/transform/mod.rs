@@ -752,15 +752,21 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
     for (draft, warnings) in drafts.iter_mut().zip(title_warnings) {
         draft.warnings.extend(warnings);
     }
+    let mut next_number: FxHashMap<String, usize> = FxHashMap::default();
     for (draft, (stem, first_choice, id)) in drafts.iter().zip(named) {
         let kept_for_another = reserved
             .get(stem.as_str())
             .is_some_and(|&newest| newest != draft.id);
         let (slug, base_path) = if kept_for_another || used.contains(&stem) {
-            let slug = (2..)
-                .map(|n| format!("{stem}--{n}"))
-                .find(|slug| !used.contains(slug))
+            // Each stem's numbers below its counter are taken (slugs are never freed), so the
+            // search starts there: thousands of pages of one title stay linear.
+            let next = next_number.entry(stem.clone()).or_insert(2);
+            let numbered = |n: usize| format!("{stem}--{n}");
+            let n = (*next..)
+                .find(|&n| !used.contains(&numbered(n)))
                 .expect("some numbered slug is free");
+            *next = n + 1;
+            let slug = numbered(n);
             let base_path = formats::base_path(&draft.choice, &slug, &organisation);
             (slug, base_path)
         } else {
