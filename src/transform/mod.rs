@@ -727,7 +727,7 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
     for (i, (stem, _, _)) in named.iter().enumerate() {
         sharing.entry(stem.as_str()).or_default().push(i);
     }
-    // Each draft's warnings, and per path the newest version of a text, which takes the path
+    // Each draft's warnings, and per slug the newest version of a text, which takes the slug
     // without a number: it is the one to publish.
     let mut title_warnings: Vec<Vec<String>> = vec![Vec::new(); drafts.len()];
     let mut reserved: FxHashMap<String, i64> = FxHashMap::default();
