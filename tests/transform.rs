@@ -812,6 +812,50 @@ fn versions_of_one_date_are_not_called_older() {
     }
 }
 
+/// One title over two texts, each republished in versions: the newest version of either
+/// takes the slug without a number, whichever text it is.
+#[test]
+fn of_two_texts_under_one_title_the_newest_version_takes_the_slug() {
+    const HOST: &str = "www.two-texts-demo.org.uk";
+    let page = |modified: &str, text: &str| {
+        format!(
+            "<!DOCTYPE html><html><head><title>Annual report</title>\
+             <meta name=\"dcterms.modified\" content=\"{modified}\"></head><body>\
+             <h1>Annual report</h1><p>{text}</p></body></html>"
+        )
+    };
+    let survey = |year: u32| {
+        format!(
+            "The survey for {year} counts the children measured in each school year, with the \
+             share of each area's children at a healthy weight and the change since last year."
+        )
+    };
+    let screening = |year: u32| {
+        format!(
+            "The screening report for {year} sets out how many newborn babies were offered a \
+             hearing test, how many took it, and how quickly those referred were seen."
+        )
+    };
+    let index = "<!DOCTYPE html><html><head><title>Reports</title></head><body><h1>Reports</h1>\
+        <p>Every annual report of the observatory's two programmes, newest first.</p><ul>\
+        <li><a href=\"/a.html\">A</a></li><li><a href=\"/b.html\">B</a></li>\
+        <li><a href=\"/c.html\">C</a></li><li><a href=\"/d.html\">D</a></li></ul></body></html>";
+    let pages = [
+        ("index.html", index.to_owned()),
+        ("a.html", page("2009-03-01", &screening(2008))),
+        ("b.html", page("2010-03-01", &screening(2009))),
+        ("c.html", page("2012-03-01", &survey(2011))),
+        ("d.html", page("2013-03-01", &survey(2012))),
+    ];
+    let ws = crawl_and_transform("demo_two_texts", HOST, &pages, "");
+    let out = ws.path().join("out/demo_two_texts/content");
+    let unnumbered = std::fs::read_to_string(out.join("annual-report.md")).unwrap();
+    assert!(
+        unnumbered.contains(&format!("- \"http://{HOST}/d.html\"")),
+        "{unnumbered}"
+    );
+}
+
 /// Files are named as GOV.UK publishing will keep them: the server's own name
 /// (`Content-Disposition`) first, a type's extension where the URL has none, a download
 /// script's query in its name, and a repeated name numbered, each name with its own file.

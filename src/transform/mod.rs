@@ -431,9 +431,12 @@ fn shared_title_warnings(
                 });
             }
         }
-        newest_of_all = Some(newest.id);
+        // Of several texts under one title, the newest version of any takes the slug.
+        if newest_of_all.is_none_or(|kept: &Draft| date(newest) > date(kept)) {
+            newest_of_all = Some(newest);
+        }
     }
-    (warnings, newest_of_all)
+    (warnings, newest_of_all.map(|d| d.id))
 }
 
 /// Pass-1 result.
