@@ -100,6 +100,15 @@ fn demo_estate_transforms_into_valid_identical_content() {
     let out = tempfile::tempdir().unwrap();
     let text = run(&["demo", "--quiet"], out.path());
     assert!(text.contains("schema errors 0"), "{text}");
+    // A lead sees which warnings the editors will meet most, not only how many.
+    assert!(
+        text.contains(
+            "  commonest warnings: 40 \"the body restates the item's date\", 20 \"the redirect \
+             table archives this page\", 10 \"table without a heading row\" (each page's in \
+             transform.csv)"
+        ),
+        "{text}"
+    );
     let sites = ["demo_chobs", "demo_hpa", "demo_comare"];
     for site in sites {
         assert!(text.contains(&format!("{site}: ")), "{text}");

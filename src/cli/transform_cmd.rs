@@ -95,6 +95,20 @@ pub fn write_summary(out: &mut dyn Write, s: &TransformSummary) -> std::io::Resu
         s.schema_errors,
         s.failed.len()
     )?;
+    if s.warnings > 0 {
+        let mut kinds: Vec<(&String, &usize)> = s.warning_kinds.iter().collect();
+        kinds.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let commonest: Vec<String> = kinds
+            .iter()
+            .take(3)
+            .map(|(kind, n)| format!("{n} \"{kind}\""))
+            .collect();
+        writeln!(
+            out,
+            "  commonest warnings: {} (each page's in transform.csv)",
+            commonest.join(", ")
+        )?;
+    }
     if s.sent_elsewhere > 0 {
         let (drafts, their) = match s.sent_elsewhere {
             1 => ("draft is of a page", "its"),

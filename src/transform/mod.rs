@@ -53,6 +53,8 @@ pub struct TransformSummary {
     pub failed: Vec<(String, String)>,
     pub schema_errors: usize,
     pub warnings: usize,
+    /// The warnings by kind (their opening words, numbers and addresses generalised).
+    pub warning_kinds: BTreeMap<String, usize>,
     pub content_dir: String,
     /// Where the files changed since the last transform were copied, when there were any.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1218,7 +1220,8 @@ struct Output {
     page_line: String,
     attachment_uses: Vec<(String, String)>,
     schema_errors: usize,
-    warnings: usize,
+    /// The kind of each warning, for the summary.
+    warning_kinds: Vec<String>,
     schema_name: String,
     /// Of the .md and the .json as written, for the manifest.
     digests: [u64; 2],
@@ -1435,9 +1438,53 @@ fn finish(
             .map(|a| (a.clone(), base_path.clone()))
             .collect(),
         schema_errors: errors.len(),
-        warnings: warnings.len(),
+        warning_kinds: warnings.iter().map(|w| warning_kind(w)).collect(),
         schema_name: draft.choice.schema_name.clone(),
     }
+}
+
+/// A warning's kind, for counting: its opening words up to the first `:`, `(` or `,`, with
+/// addresses as URL and numbers as N ("N broken link(s) kept as they are", "an older
+/// version of URL").
+fn warning_kind(warning: &str) -> String {
+    let mut kind = String::new();
+    for word in warning.split(' ') {
+        if !kind.is_empty() {
+            kind.push(' ');
+        }
+        if word.starts_with("http://") || word.starts_with("https://") {
+            kind.push_str("URL");
+            if word.ends_with([',', ':']) {
+                break;
+            }
+            continue;
+        }
+        // A plural's "(s)" belongs to its word; any other bracket, colon or comma ends it.
+        let end = word
+            .char_indices()
+            .find(|&(i, c)| match c {
+                ':' | ',' => true,
+                '(' => !word[i..].starts_with("(s)"),
+                _ => false,
+            })
+            .map(|(i, _)| i);
+        let mut in_number = false;
+        for c in word[..end.unwrap_or(word.len())].chars() {
+            if c.is_ascii_digit() {
+                if !in_number {
+                    kind.push('N');
+                }
+                in_number = true;
+            } else {
+                kind.push(c);
+                in_number = false;
+            }
+        }
+        if end.is_some() {
+            break;
+        }
+    }
+    kind.trim_end().to_owned()
 }
 
 fn yaml_string(s: &str) -> String {
@@ -1857,7 +1904,10 @@ fn write_tables(
             .entry(output.schema_name.clone())
             .or_insert(0) += 1;
         summary.schema_errors += output.schema_errors;
-        summary.warnings += output.warnings;
+        summary.warnings += output.warning_kinds.len();
+        for kind in &output.warning_kinds {
+            *summary.warning_kinds.entry(kind.clone()).or_default() += 1;
+        }
         summary.sent_elsewhere += usize::from(output.sent_elsewhere);
         for (name, base_path) in &output.attachment_uses {
             uses.entry(name.clone())
@@ -1910,9 +1960,42 @@ fn write_tables(
 mod tests {
     use super::{
         SharedTitlePart, attachment_title, heading_repeating_title, restated_dates,
-        shared_title_part,
+        shared_title_part, warning_kind,
     };
     use crate::extract::dates::Date;
+
+    #[test]
+    fn warnings_are_counted_by_their_opening_words() {
+        for (warning, kind) in [
+            (
+                "9399 pages of this site have this title (slug x): give each a title",
+                "N pages of this site have this title",
+            ),
+            (
+                "an older version of http://www.a.org.uk/b.html, dated 2013-05-01 (this title)",
+                "an older version of URL",
+            ),
+            (
+                "the redirect table sends this page's URLs to https://www.gov.uk/x, as the page",
+                "the redirect table sends this page's URLs to URL",
+            ),
+            (
+                "3 attachment(s) titled with the file name (e.g. a.csv): give each a title",
+                "N attachment(s) titled with the file name",
+            ),
+            ("no summary found: write one", "no summary found"),
+            (
+                "the body restates the item's date (\"Published\"): remove it",
+                "the body restates the item's date",
+            ),
+            (
+                "a publication needs at least one attachment",
+                "a publication needs at least one attachment",
+            ),
+        ] {
+            assert_eq!(warning_kind(warning), kind, "{warning}");
+        }
+    }
 
     #[test]
     fn paragraphs_that_restate_the_items_dates_are_found() {
