@@ -457,8 +457,8 @@ fn write_bundle(
 /// Warnings of one kind printed in a summary before the rest are counted.
 const WARNINGS_SHOWN_OF_A_KIND: usize = 5;
 
-/// A warning's kind: its message up to the first colon ("chain folded").
-fn warning_kind(message: &str) -> &str {
+/// A finding's kind: its message up to the first colon ("chain folded").
+fn finding_kind(message: &str) -> &str {
     message.split(':').next().unwrap_or(message).trim()
 }
 
@@ -510,7 +510,7 @@ fn summary(
             writeln!(out, "  error: {}: {}", f.at, f.message)?;
             continue;
         }
-        let shown = shown_of_kind.entry(warning_kind(&f.message)).or_default();
+        let shown = shown_of_kind.entry(finding_kind(&f.message)).or_default();
         *shown += 1;
         if *shown <= WARNINGS_SHOWN_OF_A_KIND {
             writeln!(out, "  warning: {}: {}", f.at, f.message)?;
