@@ -1003,12 +1003,10 @@ pub struct FinalHead {
     pub fetched_year: Option<u16>,
 }
 
-/// The year of a stored HTTP date (`Mon, 07 Dec 2026 20:10:13 GMT`): its one run of four
-/// digits.
+/// The year of a stored HTTP date (`Mon, 07 Dec 2026 20:10:13 GMT`).
 fn http_date_year(date: &str) -> Option<u16> {
-    date.split(|c: char| !c.is_ascii_digit())
-        .find(|run| run.len() == 4)
-        .and_then(|year| year.parse().ok())
+    let time = httpdate::parse_http_date(date).ok()?;
+    u16::try_from(crate::timefmt::DateTime::from_system(time).year).ok()
 }
 
 /// Two parts of [`Store::final_fetch_heads_in`] as one: each URL's highest hop.

@@ -291,12 +291,9 @@ fn write_tables(
                     true => Path::new("standard output"),
                     false => path.as_path(),
                 });
-                if to_stdout {
-                    summary(&mut std::io::stderr(), table, &written.findings, shown)
-                        .map_err(stdout_error)?;
-                } else {
-                    summary(out, table, &written.findings, shown).map_err(stdout_error)?;
-                }
+                let mut stderr = std::io::stderr();
+                let told: &mut dyn Write = if to_stdout { &mut stderr } else { &mut *out };
+                summary(told, table, &written.findings, shown).map_err(stdout_error)?;
                 blocking +=
                     table.blocking() + written.findings.iter().filter(|f| f.blocking).count();
             }
