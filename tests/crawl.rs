@@ -641,3 +641,59 @@ fn forms_of_choices_lead_to_the_query_pages_behind_them() {
         format!("2 http://{HOST}/")
     );
 }
+
+#[test]
+fn a_crawl_run_again_tries_what_failed_and_a_site_that_was_down_starts_again() {
+    let site = demo_site("demo_comare");
+    let out = tempfile::tempdir().unwrap();
+    // The host down: robots.txt cannot be read, so everything else is disallowed.
+    let closed: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    let down = CrawlOptions {
+        out_dir: out.path().to_path_buf(),
+        resolve: site.hosts().map(|h| (h.to_owned(), closed)).collect(),
+        no_delay: true,
+        retry_base: Some(Duration::from_millis(5)),
+        ..CrawlOptions::default()
+    };
+    let summary = crawl::crawl(&site, &down).unwrap();
+    assert_eq!(summary.pages, 0);
+    assert!(summary.unreachable(&site.host).is_some());
+
+    // The host back, with one page reset for its first four requests (the crawl tries
+    // each URL four times).
+    let estate = Estate::load(&repo_root().join("fixtures/estate")).unwrap();
+    let server = FixtureServer::start(
+        estate,
+        "127.0.0.1:0".parse().unwrap(),
+        ServerOptions {
+            faults: vec![phe_migrate::fixtures::FaultRule::parse("/reports.html=reset*4").unwrap()],
+            ..ServerOptions::default()
+        },
+    )
+    .unwrap();
+    let summary = crawl::crawl(&site, &options(out.path(), &server)).unwrap();
+    assert!(summary.pages > 20, "{summary:?}");
+    assert_eq!(summary.failed, 1, "{summary:?}");
+    let store_path = crawl::store_path(out.path(), "demo_comare");
+    let state = |key: &str| {
+        let store = Store::open(&store_path).unwrap();
+        one(
+            &store,
+            &format!("SELECT state || ' ' || COALESCE(status, '-') FROM urls WHERE key = '{key}'"),
+        )
+    };
+    assert_eq!(state("/reports.html"), "failed -");
+    let first = server.requests().len();
+
+    // Run again: only what failed is requested, and it is recorded this time.
+    let summary = crawl::crawl(&site, &options(out.path(), &server)).unwrap();
+    assert_eq!(summary.failed, 0, "{summary:?}");
+    assert_eq!(state("/reports.html"), "done 200");
+    let again: Vec<String> = server.requests()[first..]
+        .iter()
+        .map(|r| r.target.clone())
+        .collect();
+    assert!(again.contains(&"/reports.html".to_owned()), "{again:?}");
+    assert!(!again.contains(&"/".to_owned()), "{again:?}");
+    assert!(!again.contains(&"/robots.txt".to_owned()), "{again:?}");
+}

@@ -460,24 +460,9 @@ fn crawl_stage(
     resolve: &[(String, SocketAddr)],
     ctx: &Context<'_>,
 ) -> Result<(&'static str, String)> {
-    // What failed last time is tried again: the network or the site may be back. A crawl
-    // that could not read robots.txt fetched nothing (everything was disallowed), so it
-    // starts again.
-    let store = crawl::store_path(ctx.out_dir, &site.abbr);
-    let mut fresh = false;
-    if store.is_file() {
-        let store = crate::store::Store::open_existing(&store)?;
-        fresh = store
-            .count("SELECT COUNT(*) FROM urls WHERE kind = 'robots' AND state = 'failed'")?
-            > 0;
-        if !fresh {
-            store.requeue_failed()?;
-        }
-    }
     let options = CrawlOptions {
         out_dir: ctx.out_dir.to_path_buf(),
         resolve: resolve.to_vec(),
-        fresh,
         max_pages: spec.max_pages,
         max_depth: spec.max_depth,
         concurrency: spec.concurrency,

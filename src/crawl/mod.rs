@@ -299,6 +299,12 @@ fn prepare(outcome: &Outcome, canonical: &Canonicalizer, scope: &Scope) -> Prepa
     }
 }
 
+/// Whether the store's robots.txt could not be fetched at all (no answer, only errors).
+fn robots_failed(path: &Path) -> Result<bool> {
+    let store = Store::open_existing(path)?;
+    Ok(store.count("SELECT COUNT(*) FROM urls WHERE kind = 'robots' AND state = 'failed'")? > 0)
+}
+
 struct PageInfo {
     title: Option<String>,
     canonical: Option<Url>,
@@ -322,7 +328,10 @@ pub fn crawl(site: &Site, options: &CrawlOptions) -> Result<CrawlSummary> {
         None => site,
     };
     let path = store_path(&options.out_dir, &site.abbr);
-    if options.fresh {
+    // A crawl that could not read robots.txt fetched nothing (everything was disallowed),
+    // so it starts again rather than resuming a frontier of skipped URLs.
+    let fresh = options.fresh || (path.is_file() && robots_failed(&path)?);
+    if fresh {
         for suffix in ["", "-wal", "-shm"] {
             let file = PathBuf::from(format!("{}{suffix}", path.display()));
             if file.exists() {
@@ -332,6 +341,8 @@ pub fn crawl(site: &Site, options: &CrawlOptions) -> Result<CrawlSummary> {
     }
     let store = open_site_store(site, &options.out_dir)?;
     store.requeue_in_flight()?;
+    // What failed last time is tried again: the network or the site may be back.
+    store.requeue_failed()?;
     store.skip_reference_checks()?;
     store.set_meta("user_agent", &site.crawl.user_agent)?;
 
