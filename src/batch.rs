@@ -7,7 +7,7 @@ use crate::config::{Site, Workspace};
 use crate::crawl::archive::{self, ExportSummary};
 use crate::crawl::{self, CrawlOptions, CrawlSummary};
 use crate::error::{Error, Result};
-use crate::fixtures::{self, Estate, FixtureServer, ServerOptions};
+use crate::fixtures::{self, FixtureServer, ServerOptions};
 
 /// What a batch produced for one site.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -40,8 +40,7 @@ pub fn demo(
     fresh: bool,
     progress: bool,
 ) -> Result<Vec<SiteResult>> {
-    let estate_dir = fixtures::estate_dir(workspace);
-    let estate = Estate::load(&estate_dir)?;
+    let estate = fixtures::workspace_estate(workspace)?;
     let server = FixtureServer::start(
         estate,
         "127.0.0.1:0".parse().expect("literal address"),
@@ -63,7 +62,7 @@ pub fn demo(
         return Err(Error::Usage(format!(
             "no site in {} is served by the demo estate in {}",
             workspace.configs_dir().display(),
-            estate_dir.display()
+            fixtures::estate_dir(workspace).display()
         )));
     }
     let options = CrawlOptions {

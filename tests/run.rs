@@ -367,6 +367,21 @@ fn every_bad_input_gets_one_clear_message() {
     std::fs::write(&file, "").unwrap();
     let out_in_file = file.join("out");
     let cases: Vec<(Vec<String>, i32, String)> = vec![
+        // A site team's own workspace has no demo estate: say where it lives.
+        (
+            vec!["demo".into()],
+            2,
+            format!(
+                "the workspace {} has no demo estate ({}/fixtures/estate is missing): run this in the phe-migrate folder, or point --workspace at it",
+                ws.path().display(),
+                ws.path().display()
+            ),
+        ),
+        (
+            vec!["fixtures".into(), "serve".into()],
+            2,
+            "or name an estate with --estate DIR".into(),
+        ),
         (
             vec!["run".into(), "demo_nope".into()],
             2,
