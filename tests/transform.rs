@@ -115,6 +115,24 @@ fn demo_estate_transforms_into_valid_identical_content() {
     }
     // The demo's configs strip their site names from titles: no hint.
     assert!(!text.contains("titles have"), "{text}");
+    // A page the site's main-content selectors miss (an embedded tool's shell) is named,
+    // and its draft says so.
+    assert!(
+        text.contains(
+            "  `content: main:` matched 86 of 87 pages: the other 1 page's main content was \
+             found without it (its draft warns; check the selectors against the HTML)"
+        ),
+        "{text}"
+    );
+    let atlas = std::fs::read_to_string(
+        out.path()
+            .join("demo_chobs/content/instantatlas-child-health-atlas.md"),
+    )
+    .unwrap();
+    assert!(
+        atlas.contains("none of the site's `content: main:` selectors matched this page"),
+        "{atlas}"
+    );
     // --jobs 1 and --jobs 4 write the same bytes.
     let one = tempfile::tempdir().unwrap();
     let four = tempfile::tempdir().unwrap();

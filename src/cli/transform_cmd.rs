@@ -120,6 +120,18 @@ pub fn write_summary(out: &mut dyn Write, s: &TransformSummary) -> std::io::Resu
             s.sent_elsewhere
         )?;
     }
+    if let Some(matched) = s.main_selector_matched.filter(|&m| m < s.pages) {
+        let missed = s.pages - matched;
+        let (pages, their) = match missed {
+            1 => ("page's", "its draft warns"),
+            _ => ("pages'", "their drafts warn"),
+        };
+        writeln!(
+            out,
+            "  `content: main:` matched {matched} of {} pages: the other {missed} {pages} main content was found without it ({their}; check the selectors against the HTML)",
+            s.pages
+        )?;
+    }
     if let Some(shared) = &s.shared_title_part {
         writeln!(
             out,

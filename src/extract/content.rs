@@ -44,6 +44,12 @@ impl ContentRules {
             language: settings.language.clone(),
         }
     }
+
+    /// Whether the site names its main content; when it does and no selector matches a
+    /// page, the heuristic's choice is worth an editor's look.
+    pub fn has_main_selectors(&self) -> bool {
+        !self.main.is_empty()
+    }
 }
 
 impl Default for ContentRules {

@@ -68,6 +68,10 @@ pub struct TransformSummary {
     /// many titles have it: for `title_strip` in the site's config.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shared_title_part: Option<SharedTitlePart>,
+    /// How many pages the site's `content.main` selectors found the main content of, when
+    /// it has any: a selector that matches nothing is valid CSS, and only this shows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub main_selector_matched: Option<usize>,
 }
 
 /// A start or end most of a site's titles share.
@@ -450,6 +454,8 @@ struct Draft {
     title: String,
     /// The page's `<title>` less the configured site name, for [`shared_title_part`].
     written_title: String,
+    /// Whether one of the site's `content.main` selectors found the main content.
+    main_by_selector: bool,
     description: Option<String>,
     language: String,
     published: Option<String>,
@@ -697,6 +703,8 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
             .map(ToString::to_string)
             .collect(),
         shared_title_part: shared_title_part(drafts.iter().map(|d| d.written_title.as_str())),
+        main_selector_matched: (!site.content.main.is_empty())
+            .then(|| drafts.iter().filter(|d| d.main_by_selector).count()),
         ..TransformSummary::default()
     };
     drafts.sort_by(|a, b| a.key.cmp(&b.key));
@@ -1032,6 +1040,12 @@ impl Context<'_> {
                 "the body opens with a heading the title already says (\"{heading}\"): remove it, as GOV.UK shows the title above the body"
             ));
         }
+        if self.rules.has_main_selectors() && extracted.method != "selector" {
+            warnings.push(
+                "none of the site's `content: main:` selectors matched this page, so its main content was found without them: check the draft for menus or missing parts, or add a selector"
+                    .to_owned(),
+            );
+        }
         if extracted.title.is_empty() {
             warnings.push("no title found: write one".to_owned());
         } else if extracted.title.chars().count() > 65 {
@@ -1085,6 +1099,7 @@ impl Context<'_> {
             variants: page.variants.clone(),
             title: extracted.title.clone(),
             written_title: std::mem::take(&mut extracted.written_title),
+            main_by_selector: extracted.method == "selector",
             description: extracted.description.clone(),
             language: extracted.language.clone(),
             published: extracted.published.map(|d| d.iso8601()),
