@@ -1374,3 +1374,51 @@ fn warnings_of_one_kind_are_summarised_and_every_error_shown() {
     );
     assert!(!ws.path().join("-").exists());
 }
+
+#[test]
+fn unresolved_paths_are_named_the_most_requested_first() {
+    const HOST: &str = "www.undecided-demo.org.uk";
+    let ws = common::one_site_workspace("demo_undecided", HOST, "");
+    let mut hits = String::from("date,count,status,host,url\n");
+    for (n, count) in [(0, 2), (1, 2), (2, 2), (3, 40), (4, 2), (5, 3), (6, 2)] {
+        hits.push_str(&format!("2014-03-01,{count},200,{HOST},/u/{n}.htm\n"));
+    }
+    // Two requests on the page's second URL join its first: one path, 3 + 2 requests.
+    hits.push_str(&format!("2014-03-02,2,200,{HOST},/U/5.htm\n"));
+    let file = ws.path().join("hits.csv");
+    std::fs::write(&file, hits).unwrap();
+    common::run_each_ok(
+        ws.path(),
+        &[&["import", "hits", "demo_undecided", file.to_str().unwrap()]],
+    );
+    let run = phe_migrate()
+        .current_dir(ws.path())
+        .args(["report", "redirects", "demo_undecided"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        stdout.contains(
+            "  unresolved, served as 410 until decided under `pages:` or `sections:` in \
+             mappings/demo_undecided.yml: /u/3.htm (40 requests), /u/5.htm (5 requests), \
+             /u/0.htm (2 requests), /u/1.htm (2 requests), /u/2.htm (2 requests) and 2 more\n"
+        ),
+        "{stdout}"
+    );
+    // Decided, a path leaves the list.
+    std::fs::write(
+        ws.path().join("mappings/demo_undecided.yml"),
+        "pages:\n  - path: /u/3.htm\n    type: archive\n",
+    )
+    .unwrap();
+    let run = phe_migrate()
+        .current_dir(ws.path())
+        .args(["report", "redirects", "demo_undecided"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        stdout.contains("mappings/demo_undecided.yml: /u/5.htm (5 requests), /u/0.htm"),
+        "{stdout}"
+    );
+}

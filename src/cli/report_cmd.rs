@@ -10,7 +10,7 @@ use super::stdout_error;
 use crate::config::Workspace;
 use crate::config::site::Site;
 use crate::error::{Error, Result};
-use crate::redirects::{Finding, Table, apache, cdn, nginx, sources, writers};
+use crate::redirects::{Entry, Finding, Outcome, Table, apache, cdn, nginx, sources, writers};
 
 #[derive(Debug, Subcommand)]
 pub enum ReportCommand {
@@ -459,6 +459,42 @@ fn finding_kind(message: &str) -> &str {
     message.split(':').next().unwrap_or(message).trim()
 }
 
+/// Unresolved paths named in a summary, the most requested first.
+const UNRESOLVED_SHOWN: usize = 5;
+
+/// Names the paths nobody has decided yet, the most requested first, and where to decide
+/// them: they are the lead's to-do list, and a count alone does not say which.
+fn unresolved_summary(out: &mut dyn Write, table: &Table) -> std::io::Result<()> {
+    let mut unresolved: Vec<&Entry> = table
+        .entries
+        .iter()
+        .filter(|e| matches!(e.outcome, Outcome::Unresolved))
+        .collect();
+    if unresolved.is_empty() {
+        return Ok(());
+    }
+    unresolved.sort_by(|a, b| b.hits.cmp(&a.hits).then_with(|| a.key.cmp(&b.key)));
+    let named: Vec<String> = unresolved
+        .iter()
+        .take(UNRESOLVED_SHOWN)
+        .map(|e| match e.hits {
+            0 => e.key.clone(),
+            1 => format!("{} (1 request)", e.key),
+            n => format!("{} ({n} requests)", e.key),
+        })
+        .collect();
+    let more = match unresolved.len().saturating_sub(UNRESOLVED_SHOWN) {
+        0 => String::new(),
+        n => format!(" and {n} more"),
+    };
+    writeln!(
+        out,
+        "  unresolved, served as 410 until decided under `pages:` or `sections:` in mappings/{}.yml: {}{more}",
+        table.site,
+        named.join(", ")
+    )
+}
+
 fn summary(
     out: &mut dyn Write,
     table: &Table,
@@ -498,6 +534,7 @@ fn summary(
             decided as f64 * 100.0 / total as f64
         )?;
     }
+    unresolved_summary(out, table)?;
     let blocking = table.blocking() + writer_findings.iter().filter(|f| f.blocking).count();
     // Every error is shown; warnings of one kind (a legacy site's 3,000 folded chains) are
     // shown a few at a time, with the count of the rest.
