@@ -145,6 +145,18 @@ fn planted_cases_get_their_gap_codes() {
         "G5",
         "/resource/view.aspx?RID=101701"
     ));
+    // Two press releases most of whose words are the same: each gap names the other page.
+    let measles = gaps("demo_hpa")
+        .into_iter()
+        .find(|g| g["gap_code"] == "G5" && g["url"].ends_with("/110314MeaslesCasesRise/"))
+        .expect("a near-duplicate gap");
+    assert!(
+        measles["detail"].ends_with(
+            "% the same as http://www.hpa-demo.org.uk/NewsCentre/NationalPressReleases/\
+             2012PressReleases/120301MeaslesFigures/"
+        ),
+        "{measles:?}"
+    );
     // An exact pair already merged: the committee homepage and /index.html are one item
     // and redirect to one page, so the inventory groups them and no gap asks to merge them.
     let inventory = rows("demo_comare", "inventory.csv");
@@ -181,9 +193,20 @@ fn planted_cases_get_their_gap_codes() {
             "{:?}",
             gap("G10", rid)
         );
+    }
+    // Each names another version, so that the lead can open both.
+    for (rid, other) in [
+        ("RID=101708", "RID=101718"),
+        ("RID=101718", "RID=101708"),
+        ("RID=101728", "RID=101708"),
+    ] {
         assert_eq!(
             gap("G5", rid)["detail"],
-            "one of several versions of a text (the same title and words, other dates and figures)"
+            format!(
+                "one of several versions of a text (the same title and words, other dates and \
+                 figures), with http://www.chobs-demo.org.uk/resource/view.aspx?{other} and 1 \
+                 other page"
+            )
         );
     }
     // A mapping to a missing target.
@@ -481,4 +504,35 @@ fn hostile_text_cannot_become_a_formula_or_markup() {
     assert_eq!(cell("@SUM(A1)"), "'@SUM(A1)");
     assert_eq!(cell("-12"), "-12");
     assert_eq!(cell("Measles"), "Measles");
+}
+
+#[test]
+fn the_estate_report_is_the_same_whatever_order_the_sites_are_named_in() {
+    let copy = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(audited().join("out"))
+        .arg(copy.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = copy.path().join("out");
+    let audit = phe_migrate()
+        .args(["report", "audit", "--workspace"])
+        .arg(audited())
+        .arg("--out")
+        .arg(&out)
+        .args(["demo_hpa", "demo_comare", "demo_chobs"])
+        .output()
+        .unwrap();
+    assert!(
+        audit.status.success(),
+        "{}",
+        String::from_utf8_lossy(&audit.stderr)
+    );
+    for file in ["site_summary.csv", "report.md", "report.html"] {
+        let named_in_order = std::fs::read(audited().join("out/estate/audit").join(file)).unwrap();
+        let named_reversed = std::fs::read(out.join("estate/audit").join(file)).unwrap();
+        assert!(named_in_order == named_reversed, "{file} differs");
+    }
 }

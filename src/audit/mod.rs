@@ -393,6 +393,19 @@ impl InventoryRow {
     }
 }
 
+/// Each duplicate group's pages (exact and near groups alike), in inventory order.
+fn duplicate_group_members(inventory: &[InventoryRow]) -> HashMap<&str, Vec<&str>> {
+    let mut members: HashMap<&str, Vec<&str>> = HashMap::new();
+    for row in inventory {
+        for group in [&row.exact_dup_group, &row.near_dup_group] {
+            if !group.is_empty() {
+                members.entry(group).or_default().push(&row.url);
+            }
+        }
+    }
+    members
+}
+
 /// Duplicate groups whose copies all redirect to one page already (a page merged with its
 /// `/default.aspx` copy, copies mapped to one target): nothing is left to merge.
 fn settled_duplicate_groups(inventory: &[InventoryRow]) -> HashSet<&str> {
@@ -743,6 +756,7 @@ pub fn build(site: &Site, table: &Table, inputs: Inputs) -> SiteAudit {
     };
     let tier_of = |r: &InventoryRow| r.data.as_ref().map_or(String::new(), |d| d.tier.to_owned());
     let settled = settled_duplicate_groups(&inventory);
+    let copies = duplicate_group_members(&inventory);
     for row in &inventory {
         let is_page = row.facts.is_some();
         if is_page && !row.needs.is_empty() && row.outcome == "unresolved" {
@@ -784,24 +798,39 @@ pub fn build(site: &Site, table: &Table, inputs: Inputs) -> SiteAudit {
             .duplicate_group()
             .is_some_and(|group| !settled.contains(group))
         {
+            // Named, so that the lead can open both pages and choose which one stays.
+            let others = |group: &str| -> String {
+                // The row is one of its group's members: the others are the rest.
+                let members = copies.get(group).map_or(&[][..], Vec::as_slice);
+                let first_other = members.iter().take(2).find(|u| **u != row.url);
+                match (first_other, members.len().saturating_sub(2)) {
+                    (None, _) => "another page".to_owned(),
+                    (Some(url), 0) => (*url).to_owned(),
+                    (Some(url), 1) => format!("{url} and 1 other page"),
+                    (Some(url), n) => format!("{url} and {n} other pages"),
+                }
+            };
             let (group, detail) = if !row.exact_dup_group.is_empty() {
                 (
                     row.exact_dup_group.clone(),
-                    "the same text as another page".to_owned(),
+                    format!("the same text as {}", others(&row.exact_dup_group)),
                 )
             } else if row.near_dup_version {
                 (
                     row.near_dup_group.clone(),
-                    "one of several versions of a text (the same title and words, other dates \
-                     and figures)"
-                        .to_owned(),
+                    format!(
+                        "one of several versions of a text (the same title and words, other \
+                         dates and figures), with {}",
+                        others(&row.near_dup_group)
+                    ),
                 )
             } else {
                 (
                     row.near_dup_group.clone(),
                     format!(
-                        "{:.0}% the same as another page",
-                        row.near_dup_similarity * 100.0
+                        "{:.0}% the same as {}",
+                        row.near_dup_similarity * 100.0,
+                        others(&row.near_dup_group)
                     ),
                 )
             };
