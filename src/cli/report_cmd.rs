@@ -410,6 +410,9 @@ fn audit_tables(
         audits.push(audit);
     }
     if audits.len() > 1 {
+        // In site order, whatever order the sites were named in, so that two runs'
+        // estate reports differ only where the sites do.
+        audits.sort_by(|a, b| a.site.cmp(&b.site));
         let dir = out_dir.join("estate").join("audit");
         crate::atomic::write_folder(&dir, &crate::audit::report::estate_files(&audits))?;
         writeln!(
