@@ -361,6 +361,13 @@ fn every_bad_input_gets_one_clear_message() {
     std::fs::write(&misnamed, "# tonight's batch\nsite:\n  - demo_hpa\n").unwrap();
     let spreadsheet = ws.path().join("table.xls");
     std::fs::write(&spreadsheet, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 not json").unwrap();
+    let transition_csv = ws.path().join("out/demo_hpa/redirects.csv");
+    std::fs::create_dir_all(transition_csv.parent().unwrap()).unwrap();
+    std::fs::write(
+        &transition_csv,
+        "old url,new url\nhttp://www.hpa-demo.org.uk/a,\n",
+    )
+    .unwrap();
     let not_a_table = ws.path().join("other.json");
     std::fs::write(&not_a_table, "{\"x\": 1}").unwrap();
     let file = ws.path().join("a-file");
@@ -464,6 +471,21 @@ fn every_bad_input_gets_one_clear_message() {
             format!(
                 "{}: not UTF-8 text, so not a table: verify reads the JSON `phe-migrate report redirects SITE --format json` writes",
                 spreadsheet.display()
+            ),
+        ),
+        // The table `report redirects` writes by default: the JSON one is named.
+        (
+            vec![
+                "verify".into(),
+                transition_csv.display().to_string(),
+                "--target".into(),
+                "http://127.0.0.1:9".into(),
+            ],
+            2,
+            format!(
+                "{}: this is a Transition CSV; verify reads the JSON table, which holds each URL's expected answer: write it with `phe-migrate report redirects demo_hpa --format json -o {}` and verify that",
+                transition_csv.display(),
+                transition_csv.with_extension("json").display()
             ),
         ),
         (

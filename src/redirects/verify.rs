@@ -69,6 +69,27 @@ pub fn load(path: &Path) -> Result<Vec<Expectation>> {
             path.display()
         ))
     })?;
+    let header = text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .next()
+        .unwrap_or("");
+    if header.to_ascii_lowercase().starts_with("old url,") {
+        // Transition's CSV says where each URL goes, not what a server must answer (the
+        // archive link of a 410 is built from the site config): the JSON has both.
+        let site = path
+            .parent()
+            .and_then(Path::file_name)
+            .and_then(|n| n.to_str())
+            .unwrap_or("SITE");
+        return Err(Error::Usage(format!(
+            "{}: this is a Transition CSV; verify reads the JSON table, which holds each URL's \
+             expected answer: write it with `phe-migrate report redirects {site} --format json \
+             -o {}` and verify that",
+            path.display(),
+            path.with_extension("json").display()
+        )));
+    }
     let table: TableFile = serde_json::from_str(&text).map_err(|e| {
         Error::Usage(format!(
             "{}:{}:{}: {} (verify reads the table `phe-migrate report redirects SITE --format json` writes)",
