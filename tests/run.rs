@@ -591,3 +591,61 @@ fn completions_and_manual_pages_are_generated() {
         assert!(text.starts_with(".ie") || text.contains(".TH"), "{page}");
     }
 }
+
+#[test]
+fn blocking_findings_are_shown_on_every_run_until_fixed() {
+    let server = demo_server();
+    let ws = copy_workspace();
+    let mappings = ws.path().join("mappings/demo_comare.yml");
+    let text = std::fs::read_to_string(&mappings).unwrap();
+    let at = text.find("\npages:\n").expect("a pages: list") + "\npages:\n".len();
+    let mut planted = text.clone();
+    planted.insert_str(
+        at,
+        "  - path: /news.html\n    type: redirect\n    new_url: https://www.gov.uk/government/publications/comare-news-that-was-never-written\n",
+    );
+    std::fs::write(&mappings, planted).unwrap();
+    let batch = |extra: &[&str]| {
+        phe_migrate()
+            .args(["run", "demo_comare"])
+            .args(resolve_args(&server))
+            .arg("--workspace")
+            .arg(ws.path())
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let message = "demo_comare: 1 blocking finding, fix them before the hand-over";
+    for _ in 0..2 {
+        let output = batch(&[]);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(1), "{stdout}");
+        assert!(stdout.contains(message), "{stdout}");
+        assert!(
+            stdout.contains("comare-news-that-was-never-written"),
+            "{stdout}"
+        );
+    }
+    // The second run skipped what had not changed, but not the report that blocked.
+    let output = batch(&["--json"]);
+    let stages = &site_run(&output, "demo_comare")["stages"];
+    let status = |stage: &str| {
+        stages
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["stage"] == stage)
+            .map(|s| s["status"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(status("transform").as_deref(), Some("skipped"));
+    assert_eq!(status("report").as_deref(), Some("ran"));
+    // Fixed, it is skipped again.
+    std::fs::write(&mappings, text).unwrap();
+    assert_eq!(batch(&[]).status.code(), Some(0));
+    let output = batch(&["--json"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        site_run(&output, "demo_comare")["stages"][2]["status"],
+        "skipped"
+    );
+}

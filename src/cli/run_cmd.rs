@@ -110,6 +110,8 @@ pub struct SiteRun {
     pub seconds: f64,
     pub error: Option<String>,
     pub blocking: bool,
+    /// How many findings block the hand-over (schema errors, the redirect table's errors).
+    pub blocking_findings: usize,
 }
 
 fn load_batch(path: &Path) -> Result<Vec<SiteSpec>> {
@@ -390,6 +392,7 @@ fn run_site(
                     .is_file(),
             };
         let stage_started = Instant::now();
+        let blocking_before = run.blocking;
         let outcome = if up_to_date {
             say(&format!("{name}: unchanged, skipped"));
             Ok(("skipped", String::new()))
@@ -419,6 +422,13 @@ fn run_site(
         let failed = stage.status == "failed";
         if failed {
             run.error = Some(format!("{name}: {}", stage.detail));
+        } else if run.blocking && !blocking_before {
+            // A stage that left blocking findings runs again next time, so that they are
+            // shown (and the exit code says so) until fixed, not skipped as unchanged.
+            state.stages.remove(name);
+            if let Err(e) = state.save(ctx.out_dir, &site.abbr) {
+                run.error = Some(e.to_string());
+            }
         } else {
             state.stages.insert(name.to_owned(), digest);
             // A stage that ran makes the later ones stale.
@@ -497,6 +507,7 @@ fn transform_stage(
     let summary = crate::transform::transform_site(site, &options)?;
     if summary.schema_errors > 0 {
         run.blocking = true;
+        run.blocking_findings += summary.schema_errors;
     }
     let mut detail = format!(
         "{} content items, {} schema errors, {} pages not converted",
@@ -530,12 +541,15 @@ fn report_stage(
     if code == 1 {
         run.blocking = true;
         let text = String::from_utf8_lossy(&printed);
-        detail = text
+        let mut errors = text
             .lines()
-            .find(|l| l.trim_start().starts_with("error:"))
+            .map(str::trim)
+            .filter(|l| l.starts_with("error:"));
+        detail = errors
+            .next()
             .unwrap_or("blocking findings in the redirect table")
-            .trim()
             .to_owned();
+        run.blocking_findings += 1 + errors.count();
     }
     Ok(("ran", detail))
 }
@@ -566,7 +580,8 @@ fn read_results(out_dir: &Path, run: &mut SiteRun) {
     if let Ok(bytes) = std::fs::read(site_dir.join("redirects.json"))
         && let Ok(table) = serde_json::from_slice::<serde_json::Value>(&bytes)
     {
-        let count = |k: &str| table["counts"][k].as_u64();
+        // The table counts only the outcomes it has: a site with none unresolved has 0.
+        let count = |k: &str| Some(table["counts"][k].as_u64().unwrap_or(0));
         run.redirects = count("redirect");
         run.archives = count("archive");
         run.unresolved = count("unresolved");
@@ -665,9 +680,13 @@ fn write_table(out: &mut dyn Write, runs: &[SiteRun], out_dir: &Path) -> std::io
                 .map(|s| s.detail.as_str())
                 .find(|d| d.starts_with("error:"))
                 .unwrap_or("");
+            let findings = match r.blocking_findings {
+                1 => "1 blocking finding".to_owned(),
+                n => format!("{n} blocking findings"),
+            };
             writeln!(
                 out,
-                "{}: blocking findings, fix them before the hand-over (all of them: `phe-migrate report redirects {}`)\n  {first}",
+                "{}: {findings}, fix them before the hand-over (all of them: `phe-migrate report redirects {}`)\n  {first}",
                 r.site, r.site
             )?;
         }
@@ -682,6 +701,33 @@ fn write_table(out: &mut dyn Write, runs: &[SiteRun], out_dir: &Path) -> std::io
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_outcome_the_table_does_not_count_is_zero_not_unknown() {
+        let out_dir = tempfile::tempdir().unwrap();
+        let site_dir = out_dir.path().join("demo_x");
+        std::fs::create_dir_all(&site_dir).unwrap();
+        std::fs::write(
+            site_dir.join("redirects.json"),
+            r#"{"counts": {"redirect": 3, "archive": 1}, "entries": []}"#,
+        )
+        .unwrap();
+        let mut run = SiteRun {
+            site: "demo_x".into(),
+            stages: vec![StageRun {
+                stage: "report",
+                status: "ran",
+                seconds: 0.0,
+                detail: String::new(),
+            }],
+            ..SiteRun::default()
+        };
+        read_results(out_dir.path(), &mut run);
+        assert_eq!(
+            (run.redirects, run.archives, run.unresolved),
+            (Some(3), Some(1), Some(0))
+        );
+    }
 
     #[test]
     fn a_failed_transform_shows_no_counts_from_an_earlier_run() {
