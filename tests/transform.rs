@@ -714,6 +714,19 @@ fn versions_of_one_text_are_told_from_pages_that_only_share_a_title() {
     assert!(!groups["/a.html"].is_empty(), "{groups:?}");
     assert_eq!(groups["/a.html"], groups["/b.html"], "{groups:?}");
     assert_eq!(groups["/c.html"], "", "{groups:?}");
+    // The site records no user needs: its report says how to, not an empty chart.
+    let report = std::fs::read_to_string(out.join("audit/report.html")).unwrap();
+    assert!(
+        report.contains(
+            "No user needs recorded: add <code>needs:</code> (role, goal, benefit) to \
+             <code>mappings/demo_versions.yml</code>"
+        ),
+        "{report}"
+    );
+    assert!(
+        !report.contains("<title>User needs met</title>"),
+        "{report}"
+    );
 }
 
 /// Two pages with one title in two formats (`/guidance/x` and `/government/publications/x`)

@@ -894,7 +894,19 @@ pub fn html(audits: &[SiteAudit]) -> String {
             )
         })
         .collect();
-    body.push_str(&svg_bars("User needs met", &needs_rows));
+    if audits.iter().all(|a| a.needs.is_empty()) {
+        // An empty chart would only suggest that no need is met.
+        let mappings: Vec<String> = audits
+            .iter()
+            .map(|a| format!("<code>mappings/{}.yml</code>", escape_html(&a.site)))
+            .collect();
+        body.push_str(&format!(
+            "<figure><p>No user needs recorded: add <code>needs:</code> (role, goal, benefit) to {} and name them on pages and sections, and the next audit shows which are met.</p><figcaption>User needs met</figcaption></figure>",
+            mappings.join(", ")
+        ));
+    } else {
+        body.push_str(&svg_bars("User needs met", &needs_rows));
+    }
     let tier_colours = ["#b1b4b6", "#5694ca", "#1d70b8", "#003078"];
     let tier_rows: Vec<_> = audits
         .iter()
