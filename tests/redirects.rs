@@ -174,6 +174,35 @@ fn transition_import_vectors() {
 }
 
 #[test]
+fn findings_name_the_line_of_a_windows_spreadsheet() {
+    // Excel ends lines with CRLF, and spreadsheets have blank rows: each finding still
+    // names the line a text editor shows.
+    let text = "old url,new url\r\nhttp://foo.com/a,https://www.gov.uk/a\r\n\r\n\
+                not a url,\r\nhttp://foo.com/c,https://www.gov.uk/c\r\n\
+                \"http://foo.com/d,https://www.gov.uk/d\r\nhttp://foo.com/e,https://www.gov.uk/e\r\n";
+    let imported = read(text);
+    let at: Vec<&str> = imported.findings.iter().map(|f| f.at.as_str()).collect();
+    assert_eq!(at, ["m.csv:4", "m.csv:6"], "{:?}", imported.findings);
+    assert!(
+        imported.findings[1].message.starts_with(
+            "a quote opened on this line is never closed, so lines 6-7 read as one row"
+        ),
+        "{:?}",
+        imported.findings
+    );
+    let rows: Vec<(String, usize)> = imported
+        .rows
+        .iter()
+        .map(|r| (r.key.clone(), r.line))
+        .collect();
+    assert_eq!(rows, [("/a".to_owned(), 2), ("/c".to_owned(), 5)]);
+    // The same file with LF line ends gives the same lines.
+    let unix = read(&text.replace("\r\n", "\n"));
+    let unix_at: Vec<&str> = unix.findings.iter().map(|f| f.at.as_str()).collect();
+    assert_eq!(unix_at, at);
+}
+
+#[test]
 fn targets_are_checked_as_transition_and_bouncer_do() {
     let allowed = redirects::sources::allowed_hosts(Path::new("/nonexistent")).unwrap();
     // I23, I33: off the allow-list.

@@ -85,6 +85,48 @@ fn rank(outcome: &Outcome) -> u8 {
     }
 }
 
+/// Line numbers from records' byte offsets. The csv crate's own count is one short after
+/// CRLF line ends, which Excel writes, and after blank lines (BurntSushi/rust-csv#395 and
+/// #208); its offsets can point at the line end before a record, which is skipped here.
+struct LineCounter<'a> {
+    text: &'a [u8],
+    /// Where the last record started, and its line.
+    byte: usize,
+    line: usize,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a str) -> Self {
+        LineCounter {
+            text: text.as_bytes(),
+            byte: 0,
+            line: 1,
+        }
+    }
+
+    /// Where the record the reader placed at `byte` starts, and its line. Records come in
+    /// order, so each call counts only the bytes since the last.
+    fn start_of(&mut self, byte: usize) -> (usize, usize) {
+        let mut start = byte.min(self.text.len());
+        while self
+            .text
+            .get(start)
+            .is_some_and(|b| matches!(b, b'\r' | b'\n'))
+        {
+            start += 1;
+        }
+        if start < self.byte {
+            (self.byte, self.line) = (0, 1);
+        }
+        self.line += self.text[self.byte..start]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        self.byte = start;
+        (start, self.line)
+    }
+}
+
 /// Reads a spreadsheet for a site with `hosts`, keyed by `canonicalizer`.
 pub fn read(file: &Path, text: &str, hosts: &[String], canonicalizer: &Canonicalizer) -> Imported {
     let mut out = Imported::default();
@@ -110,12 +152,15 @@ pub fn read(file: &Path, text: &str, hosts: &[String], canonicalizer: &Canonical
         .from_reader(text.as_bytes());
     let mut candidates: Vec<Row> = Vec::new();
     let mut record = csv::StringRecord::new();
+    let mut lines = LineCounter::new(text);
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line() as usize);
+                let line = e
+                    .position()
+                    .map_or(0, |p| lines.start_of(p.byte() as usize).1);
                 out.findings.push(Finding::blocking(
                     at(line),
                     format!("not a readable CSV line ({e}); check its quotes"),
@@ -123,11 +168,12 @@ pub fn read(file: &Path, text: &str, hosts: &[String], canonicalizer: &Canonical
                 continue;
             }
         }
-        let line = record.position().map_or(0, |p| p.line() as usize);
+        let (start, line) = record
+            .position()
+            .map_or((0, 0), |p| lines.start_of(p.byte() as usize));
         if record.iter().any(|cell| cell.contains(['\n', '\r'])) {
             // No cell of a mappings spreadsheet holds a line break: a stray quote has
             // swallowed the lines after it, which must not pass unchecked.
-            let start = record.position().map_or(0, |p| p.byte() as usize);
             let end = (reader.position().byte() as usize).min(text.len());
             let raw = text.get(start..end).unwrap_or_default();
             let raw = raw.trim_end_matches(['\n', '\r']);
