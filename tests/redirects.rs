@@ -733,6 +733,36 @@ fn a_spreadsheet_saved_by_excel_as_windows_1252_is_read_with_a_warning() {
     );
 }
 
+#[test]
+fn a_spreadsheet_saved_by_excel_as_unicode_text_is_read_as_utf_16() {
+    let ws = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(ws.path().join("crawl-configs")).unwrap();
+    std::fs::create_dir_all(ws.path().join("mappings")).unwrap();
+    std::fs::write(ws.path().join("crawl-configs/minitrue.yml"), MINITRUE).unwrap();
+    // Excel's "Unicode Text": UTF-16LE with its byte order mark, tabs, CRLF.
+    let text = "old url\tnew url\r\n/café–menu.html\tTNA\r\nnot a url\t\r\n";
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    std::fs::write(ws.path().join("mappings/minitrue.csv"), bytes).unwrap();
+    let table = ws.path().join("minitrue.csv");
+    let report = phe_migrate()
+        .args(["report", "redirects", "minitrue", "--workspace"])
+        .arg(ws.path())
+        .arg("-o")
+        .arg(&table)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&report.stdout);
+    assert_eq!(report.status.code(), Some(0), "{stdout}");
+    assert!(!stdout.contains("not UTF-8"), "{stdout}");
+    assert!(stdout.contains("minitrue.csv:3: ignored"), "{stdout}");
+    let written = std::fs::read_to_string(&table).unwrap();
+    assert!(
+        written.contains("\nhttp://www.minitrue.gov.uk/café–menu.html,TNA\n"),
+        "{written}"
+    );
+}
+
 /// The routing rules an S3 writer wrote.
 fn routing_rules(written: &phe_migrate::redirects::cdn::Written) -> Vec<serde_json::Value> {
     let json: serde_json::Value =

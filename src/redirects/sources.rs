@@ -291,8 +291,15 @@ fn read_spreadsheets(
 
 /// A spreadsheet's text. Excel's plain "CSV" on Windows is Windows-1252, not UTF-8: such a
 /// file is read as Windows-1252 rather than refused, with a warning at its first byte that
-/// is not UTF-8.
+/// is not UTF-8. A file with a UTF-16 byte order mark is read as UTF-16.
 fn spreadsheet_text(file: &Path, bytes: Vec<u8>) -> (String, Option<Finding>) {
+    // Excel's "Unicode Text" is UTF-16 with a byte order mark: read as it says.
+    if let Some((encoding, bom)) = encoding_rs::Encoding::for_bom(&bytes)
+        && encoding != encoding_rs::UTF_8
+    {
+        let text = encoding.decode_without_bom_handling(&bytes[bom..]).0;
+        return (text.into_owned(), None);
+    }
     match String::from_utf8(bytes) {
         Ok(text) => (text, None),
         Err(e) => {
