@@ -100,16 +100,22 @@ pub fn is_ignored(target: &str) -> bool {
         || PROBES.iter().any(|p| lower.contains(p))
 }
 
-/// Opens a file, gunzipping it when it starts with gzip's magic bytes.
+/// Opens a file, gunzipping it when it starts with gzip's magic bytes, and reading it as
+/// UTF-16 when it starts with that byte order mark (a spreadsheet saved as "Unicode Text";
+/// such files are small, so it is decoded whole).
 fn open(path: &Path) -> Result<Box<dyn BufRead>> {
     let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut magic = [0u8; 2];
     let n = file.read(&mut magic).map_err(|e| Error::io(path, e))?;
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    Ok(if n == 2 && magic == [0x1f, 0x8b] {
-        Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(file)))
-    } else {
-        Box::new(BufReader::new(file))
+    Ok(match (n, magic) {
+        (2, [0x1f, 0x8b]) => Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(file))),
+        (2, [0xff, 0xfe] | [0xfe, 0xff]) => {
+            let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            let (text, _, _) = encoding_rs::UTF_16LE.decode(&bytes);
+            Box::new(std::io::Cursor::new(text.into_owned().into_bytes()))
+        }
+        _ => Box::new(BufReader::new(file)),
     })
 }
 

@@ -37,6 +37,20 @@ fn every_layout_is_read_with_its_problems_named_by_line() {
     assert_eq!(csv.problems[0].line, 7);
     assert!(csv.problems[0].message.contains("\"x\""));
 
+    // The same export saved by a spreadsheet as "Unicode Text" (UTF-16 with its byte order
+    // mark) reads the same.
+    let text = std::fs::read_to_string(traffic("demo_hpa-hits.csv")).unwrap();
+    let utf16 = tempfile::NamedTempFile::new().unwrap();
+    let mut bytes = vec![0xFF, 0xFE];
+    bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    std::fs::write(utf16.path(), bytes).unwrap();
+    let wide = hits::parse_file(utf16.path()).unwrap();
+    assert_eq!(
+        (wide.format, &wide.hits),
+        (Format::TransitionCsv, &csv.hits)
+    );
+    assert_eq!(wide.problems.len(), csv.problems.len());
+
     // A line with a byte that is not UTF-8 costs that line only, named with its column;
     // the lines after it are read (the file used to end there).
     let mut bytes = std::fs::read(traffic("demo_hpa-access.log")).unwrap();
