@@ -430,6 +430,19 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// Queues again the URLs a cap held back (`max_pages`, and `max_depth` for those within
+    /// `max_depth` now), so that a crawl run again with a higher cap goes on from where the
+    /// last one stopped; under the same caps they are held back again.
+    pub fn requeue_capped(&self, max_depth: u32) -> Result<usize> {
+        self.conn
+            .execute(
+                "UPDATE urls SET state = 'queued', skip_reason = NULL WHERE state = 'skipped' \
+                 AND (skip_reason = 'max_pages' OR (skip_reason = 'max_depth' AND depth <= ?1))",
+                [max_depth],
+            )
+            .map_err(|e| self.err(e))
+    }
+
     /// Inserts a new key (the caller knows it is new) and returns its id.
     pub fn insert_url(&self, url: &NewUrl) -> Result<i64> {
         let state = if url.skip_reason.is_some() {

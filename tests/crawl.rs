@@ -697,3 +697,53 @@ fn a_crawl_run_again_tries_what_failed_and_a_site_that_was_down_starts_again() {
     assert!(!again.contains(&"/".to_owned()), "{again:?}");
     assert!(!again.contains(&"/robots.txt".to_owned()), "{again:?}");
 }
+
+#[test]
+fn a_crawl_run_again_with_a_higher_cap_goes_on_from_where_it_stopped() {
+    let server = demo_server();
+    let site = demo_site("demo_comare");
+    let full_out = tempfile::tempdir().unwrap();
+    let full = crawl::crawl(&site, &options(full_out.path(), &server)).unwrap();
+
+    let out = tempfile::tempdir().unwrap();
+    let capped = |max_pages, max_depth| CrawlOptions {
+        max_pages,
+        max_depth,
+        ..options(out.path(), &server)
+    };
+    let summary = crawl::crawl(&site, &capped(Some(5), None)).unwrap();
+    assert!(summary.pages + summary.attachments <= 5, "{summary:?}");
+    assert!(
+        summary.skipped.iter().any(|(r, _)| r == "max_pages"),
+        "{summary:?}"
+    );
+    // The same cap again holds the same URLs back.
+    let again = crawl::crawl(&site, &capped(Some(5), None)).unwrap();
+    assert_eq!(again.fetched_this_run, 0, "{again:?}");
+    let summary = crawl::crawl(&site, &capped(None, Some(0))).unwrap();
+    assert!(
+        summary.skipped.iter().any(|(r, _)| r == "max_depth"),
+        "{summary:?}"
+    );
+    let before = server.requests().len();
+    let summary = crawl::crawl(&site, &capped(None, None)).unwrap();
+    assert_eq!(
+        (
+            &summary.pages_by_status,
+            summary.attachments,
+            &summary.skipped
+        ),
+        (&full.pages_by_status, full.attachments, &full.skipped),
+        "{summary:?}"
+    );
+    // Nothing fetched before was fetched again.
+    let mut targets: Vec<String> = server.requests()[before..]
+        .iter()
+        .map(|r| format!("{} {}", r.host, r.target))
+        .collect();
+    let count = targets.len();
+    targets.sort();
+    targets.dedup();
+    assert_eq!(targets.len(), count, "{targets:?}");
+    assert!(!targets.iter().any(|t| t.ends_with(" /")), "{targets:?}");
+}

@@ -343,6 +343,8 @@ pub fn crawl(site: &Site, options: &CrawlOptions) -> Result<CrawlSummary> {
     store.requeue_in_flight()?;
     // What failed last time is tried again: the network or the site may be back.
     store.requeue_failed()?;
+    // A cap raised since the last run lets through what it held back.
+    store.requeue_capped(site.crawl.max_depth)?;
     store.skip_reference_checks()?;
     store.set_meta("user_agent", &site.crawl.user_agent)?;
 
