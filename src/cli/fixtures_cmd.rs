@@ -70,18 +70,20 @@ pub fn run(cmd: FixturesCommand, workspace: &Workspace, out: &mut dyn Write) -> 
 }
 
 fn serve(args: ServeArgs, workspace: &Workspace, out: &mut dyn Write) -> Result<i32> {
-    let dir = args
-        .estate
-        .clone()
-        .unwrap_or_else(|| fixtures::estate_dir(workspace));
-    let estate = match &args.estate {
-        Some(dir) => Estate::load(dir)?,
-        None => fixtures::workspace_estate(workspace).map_err(|e| match e {
-            Error::Usage(message) => {
-                Error::Usage(format!("{message}, or name an estate with --estate DIR"))
-            }
-            other => other,
-        })?,
+    let (dir, estate) = match args.estate {
+        Some(dir) => {
+            let estate = Estate::load(&dir)?;
+            (dir, estate)
+        }
+        None => {
+            let estate = fixtures::workspace_estate(workspace).map_err(|e| match e {
+                Error::Usage(message) => {
+                    Error::Usage(format!("{message}, or name an estate with --estate DIR"))
+                }
+                other => other,
+            })?;
+            (fixtures::estate_dir(workspace), estate)
+        }
     };
     let faults = args
         .faults
