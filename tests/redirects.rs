@@ -700,18 +700,14 @@ fn keys_that_collide_once_canonicalised_are_reported_with_both_sources() {
     );
 }
 
-#[test]
-fn a_spreadsheet_saved_by_excel_as_windows_1252_is_read_with_a_warning() {
+/// The redirect table of the minitrue site made from `spreadsheet` alone, as
+/// `mappings/minitrue.csv`: the summary, after exit 0, and the table written.
+fn table_from_spreadsheet(spreadsheet: &[u8]) -> (String, String) {
     let ws = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(ws.path().join("crawl-configs")).unwrap();
     std::fs::create_dir_all(ws.path().join("mappings")).unwrap();
     std::fs::write(ws.path().join("crawl-configs/minitrue.yml"), MINITRUE).unwrap();
-    // "café" and an en dash as Excel's plain "CSV" writes them on Windows.
-    std::fs::write(
-        ws.path().join("mappings/minitrue.csv"),
-        b"old url,new url\n/about,TNA\n/caf\xe9\x96menu.html,TNA\n".as_slice(),
-    )
-    .unwrap();
+    std::fs::write(ws.path().join("mappings/minitrue.csv"), spreadsheet).unwrap();
     let table = ws.path().join("minitrue.csv");
     let report = phe_migrate()
         .args(["report", "redirects", "minitrue", "--workspace"])
@@ -720,13 +716,20 @@ fn a_spreadsheet_saved_by_excel_as_windows_1252_is_read_with_a_warning() {
         .arg(&table)
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&report.stdout);
+    let stdout = String::from_utf8_lossy(&report.stdout).into_owned();
     assert_eq!(report.status.code(), Some(0), "{stdout}");
+    (stdout, std::fs::read_to_string(&table).unwrap())
+}
+
+#[test]
+fn a_spreadsheet_saved_by_excel_as_windows_1252_is_read_with_a_warning() {
+    // "café" and an en dash as Excel's plain "CSV" writes them on Windows.
+    let (stdout, written) =
+        table_from_spreadsheet(b"old url,new url\n/about,TNA\n/caf\xe9\x96menu.html,TNA\n");
     assert!(
         stdout.contains("minitrue.csv:3:5: not UTF-8 (byte 0xE9): read as Windows-1252"),
         "{stdout}"
     );
-    let written = std::fs::read_to_string(&table).unwrap();
     assert!(
         written.contains("\nhttp://www.minitrue.gov.uk/café–menu.html,TNA\n"),
         "{written}"
@@ -735,28 +738,13 @@ fn a_spreadsheet_saved_by_excel_as_windows_1252_is_read_with_a_warning() {
 
 #[test]
 fn a_spreadsheet_saved_by_excel_as_unicode_text_is_read_as_utf_16() {
-    let ws = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(ws.path().join("crawl-configs")).unwrap();
-    std::fs::create_dir_all(ws.path().join("mappings")).unwrap();
-    std::fs::write(ws.path().join("crawl-configs/minitrue.yml"), MINITRUE).unwrap();
     // Excel's "Unicode Text": UTF-16LE with its byte order mark, tabs, CRLF.
     let text = "old url\tnew url\r\n/café–menu.html\tTNA\r\nnot a url\t\r\n";
     let mut bytes = vec![0xFF, 0xFE];
     bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
-    std::fs::write(ws.path().join("mappings/minitrue.csv"), bytes).unwrap();
-    let table = ws.path().join("minitrue.csv");
-    let report = phe_migrate()
-        .args(["report", "redirects", "minitrue", "--workspace"])
-        .arg(ws.path())
-        .arg("-o")
-        .arg(&table)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&report.stdout);
-    assert_eq!(report.status.code(), Some(0), "{stdout}");
+    let (stdout, written) = table_from_spreadsheet(&bytes);
     assert!(!stdout.contains("not UTF-8"), "{stdout}");
     assert!(stdout.contains("minitrue.csv:3: ignored"), "{stdout}");
-    let written = std::fs::read_to_string(&table).unwrap();
     assert!(
         written.contains("\nhttp://www.minitrue.gov.uk/café–menu.html,TNA\n"),
         "{written}"
