@@ -119,7 +119,7 @@ fn demo_estate_transforms_into_valid_identical_content() {
     // and its draft says so.
     assert!(
         text.contains(
-            "  `content: main:` matched 86 of 87 pages: the other 1 page's main content was \
+            "  `content.main` matched 86 of 87 pages: the other 1 page's main content was \
              found without it (its draft warns; check the selectors against the HTML)"
         ),
         "{text}"
@@ -130,7 +130,7 @@ fn demo_estate_transforms_into_valid_identical_content() {
     )
     .unwrap();
     assert!(
-        atlas.contains("none of the site's `content: main:` selectors matched this page"),
+        atlas.contains("none of the site's `content.main` selectors matched this page"),
         "{atlas}"
     );
     // --jobs 1 and --jobs 4 write the same bytes.

@@ -128,7 +128,7 @@ pub fn write_summary(out: &mut dyn Write, s: &TransformSummary) -> std::io::Resu
         };
         writeln!(
             out,
-            "  `content: main:` matched {matched} of {} pages: the other {missed} {pages} main content was found without it ({their}; check the selectors against the HTML)",
+            "  `content.main` matched {matched} of {} pages: the other {missed} {pages} main content was found without it ({their}; check the selectors against the HTML)",
             s.pages
         )?;
     }

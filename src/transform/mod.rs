@@ -703,7 +703,8 @@ pub fn transform_site(site: &Site, options: &TransformOptions) -> Result<Transfo
             .map(ToString::to_string)
             .collect(),
         shared_title_part: shared_title_part(drafts.iter().map(|d| d.written_title.as_str())),
-        main_selector_matched: (!site.content.main.is_empty())
+        main_selector_matched: rules
+            .has_main_selectors()
             .then(|| drafts.iter().filter(|d| d.main_by_selector).count()),
         ..TransformSummary::default()
     };
@@ -1042,7 +1043,7 @@ impl Context<'_> {
         }
         if self.rules.has_main_selectors() && extracted.method != "selector" {
             warnings.push(
-                "none of the site's `content: main:` selectors matched this page, so its main content was found without them: check the draft for menus or missing parts, or add a selector"
+                "none of the site's `content.main` selectors matched this page, so its main content was found without them: check the draft for menus or missing parts, or add a selector"
                     .to_owned(),
             );
         }
