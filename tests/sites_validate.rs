@@ -430,6 +430,19 @@ fn a_byte_order_mark_is_not_part_of_the_first_key() {
 }
 
 #[test]
+fn an_empty_file_is_named_with_what_to_write() {
+    let (code, stdout) = validate("phe_chimat.yml", b"\n");
+    assert_eq!(code, 2, "{stdout}");
+    assert!(
+        stdout.contains(
+            "phe_chimat.yml:1:1: error: file is empty\n    help: write its settings as a YAML \
+             mapping (`key: value` lines)"
+        ),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn non_utf8_file_is_reported_not_panicked_on() {
     let mut bytes = CHIMAT.as_bytes().to_vec();
     bytes.extend_from_slice(b"homepage_title: Caf\xe9\n");

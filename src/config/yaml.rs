@@ -154,7 +154,7 @@ impl YamlDocument {
         if self.source.trim().is_empty() || self.nodes.is_empty() {
             return Err(
                 Diagnostic::error(&self.path, Position::new(1, 1), "file is empty")
-                    .with_help("write the site's settings as a YAML mapping"),
+                    .with_help("write its settings as a YAML mapping (`key: value` lines)"),
             );
         }
         serde_norway::from_str(&self.source).map_err(|e| {
