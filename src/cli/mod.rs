@@ -122,3 +122,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<i32> {
 pub(crate) fn stdout_error(e: std::io::Error) -> crate::Error {
     crate::Error::io(std::path::Path::new("<stdout>"), e)
 }
+
+/// The same for standard error, where a summary goes when stdout carries data.
+pub(crate) fn stderr_error(e: std::io::Error) -> crate::Error {
+    crate::Error::io(std::path::Path::new("<stderr>"), e)
+}

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use super::stdout_error;
+use super::{stderr_error, stdout_error};
 use crate::config::Workspace;
 use crate::config::site::Site;
 use crate::error::{Error, Result};
@@ -292,8 +292,12 @@ fn write_tables(
                     false => path.as_path(),
                 });
                 let mut stderr = std::io::stderr();
-                let told: &mut dyn Write = if to_stdout { &mut stderr } else { &mut *out };
-                summary(told, table, &written.findings, shown).map_err(stdout_error)?;
+                let (told, failed): (&mut dyn Write, fn(std::io::Error) -> Error) = if to_stdout {
+                    (&mut stderr, stderr_error)
+                } else {
+                    (&mut *out, stdout_error)
+                };
+                summary(told, table, &written.findings, shown).map_err(failed)?;
                 blocking +=
                     table.blocking() + written.findings.iter().filter(|f| f.blocking).count();
             }
