@@ -1348,7 +1348,7 @@ fn slips_in_a_mappings_file_are_reported_at_their_line() {
 /// A legacy site's many folded chains (each a warning of one kind) are shown a few at a
 /// time, with the count of the rest and where every finding is; errors are all shown.
 #[test]
-fn warnings_of_one_kind_are_summarised_and_every_error_shown() {
+fn findings_of_one_kind_are_summarised() {
     const HOST: &str = "www.chains-demo.org.uk";
     let ws = common::one_site_workspace("demo_chains", HOST, "");
     let mut pages = String::from("pages:\n");
@@ -1358,7 +1358,7 @@ fn warnings_of_one_kind_are_summarised_and_every_error_shown() {
              - path: /page/{n}.htm\n    type: redirect\n    new_url: https://www.gov.uk/guidance/page-{n}\n"
         ));
     }
-    for n in 0..7 {
+    for n in 0..12 {
         pages.push_str(&format!(
             "  - path: /loop/{n}a\n    type: redirect\n    new_url: http://{HOST}/loop/{n}b\n  \
              - path: /loop/{n}b\n    type: redirect\n    new_url: http://{HOST}/loop/{n}a\n"
@@ -1384,13 +1384,21 @@ fn warnings_of_one_kind_are_summarised_and_every_error_shown() {
         ),
         "{stdout}"
     );
-    // A loop is one error, not also a folded chain and a target off GOV.UK.
-    assert_eq!(lines("  error: "), 14, "{stdout}");
+    // A loop is one error, not also a folded chain and a target off GOV.UK; twenty errors of
+    // one kind are shown, then counted.
+    assert_eq!(lines("  error: "), 20, "{stdout}");
     assert_eq!(
         lines(&format!("  error: http://{HOST}/loop/")),
-        14,
+        20,
         "{stdout}"
     );
+    assert!(
+        stdout.contains(
+            "  … and 4 more \"redirect loop\" errors: `report redirects demo_chains --format json` lists every finding"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("  24 blocking finding(s)"), "{stdout}");
     assert!(!stdout.contains("chain folded: /loop/"), "{stdout}");
     let json = phe_migrate()
         .current_dir(ws.path())
@@ -1416,7 +1424,7 @@ fn warnings_of_one_kind_are_summarised_and_every_error_shown() {
     assert_eq!(folded, 8, "{table}");
     let summary = String::from_utf8_lossy(&json.stderr);
     assert!(
-        summary.starts_with("demo_chains: 31 legacy paths (redirect 31) -> standard output"),
+        summary.starts_with("demo_chains: 41 legacy paths (redirect 41) -> standard output"),
         "{summary}"
     );
     assert!(!ws.path().join("-").exists());

@@ -599,11 +599,16 @@ fn blocking_findings_are_shown_on_every_run_until_fixed() {
     let mappings = ws.path().join("mappings/demo_comare.yml");
     let text = std::fs::read_to_string(&mappings).unwrap();
     let at = text.find("\npages:\n").expect("a pages: list") + "\npages:\n".len();
+    // More findings of one kind than the summary shows: the count is still all of them.
     let mut planted = text.clone();
-    planted.insert_str(
-        at,
-        "  - path: /news.html\n    type: redirect\n    new_url: https://www.gov.uk/government/publications/comare-news-that-was-never-written\n",
-    );
+    for n in 0..22 {
+        planted.insert_str(
+            at,
+            &format!(
+                "  - path: /news-{n}.html\n    type: redirect\n    new_url: https://www.gov.uk/government/publications/comare-news-that-was-never-written-{n}\n"
+            ),
+        );
+    }
     std::fs::write(&mappings, planted).unwrap();
     let batch = |extra: &[&str]| {
         phe_migrate()
@@ -615,7 +620,7 @@ fn blocking_findings_are_shown_on_every_run_until_fixed() {
             .output()
             .unwrap()
     };
-    let message = "demo_comare: 1 blocking finding, fix them before the hand-over";
+    let message = "demo_comare: 22 blocking findings, fix them before the hand-over";
     for _ in 0..2 {
         let output = batch(&[]);
         let stdout = String::from_utf8_lossy(&output.stdout);

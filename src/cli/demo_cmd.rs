@@ -75,7 +75,7 @@ pub fn run(
     text.push('\n');
     let sites: Vec<String> = results.iter().map(|r| r.site.clone()).collect();
     let mut report_text = Vec::new();
-    let code = super::report_cmd::hand_over(&sites, workspace, out_dir, &mut report_text)?;
+    let (code, _) = super::report_cmd::hand_over(&sites, workspace, out_dir, &mut report_text)?;
     text.push_str(&String::from_utf8_lossy(&report_text));
     text.push_str("\nWhere to look:\n");
     text.push_str(&format!(

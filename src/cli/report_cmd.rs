@@ -186,15 +186,16 @@ fn build_tables(
 
 /// The hand-over `demo` and `run` make: each site's table for Transition, for scripts and
 /// `verify`, and for nginx, then the audits, all from one build of the tables. The
-/// redirect summary is printed once, for the Transition CSV. Exit 1 on blocking findings.
+/// redirect summary is printed once, for the Transition CSV. Exit 1 on blocking findings;
+/// also returns how many the Transition table has (the summary shows only some).
 pub fn hand_over(
     sites: &[String],
     workspace: &Workspace,
     out_dir: &Path,
     out: &mut dyn Write,
-) -> Result<i32> {
+) -> Result<(i32, usize)> {
     let tables = build_tables(sites, workspace, out_dir)?;
-    let mut blocking = 0;
+    let (mut blocking, mut in_transition_table) = (0, 0);
     for format in [
         RedirectFormat::TransitionCsv,
         RedirectFormat::Json,
@@ -219,11 +220,15 @@ pub fn hand_over(
         } else {
             &mut printed
         };
-        blocking += write_tables(&args, &tables, out_dir, sink)?;
+        let found = write_tables(&args, &tables, out_dir, sink)?;
+        if format == RedirectFormat::TransitionCsv {
+            in_transition_table = found;
+        }
+        blocking += found;
     }
     writeln!(out).map_err(stdout_error)?;
     let audit = audit_tables(tables, workspace, out_dir, out)?;
-    Ok(if blocking > 0 { 1 } else { audit })
+    Ok((if blocking > 0 { 1 } else { audit }, in_transition_table))
 }
 
 /// Writes the tables in one format; returns the number of blocking findings.
@@ -461,9 +466,29 @@ fn write_bundle(
 /// Warnings of one kind printed in a summary before the rest are counted.
 const WARNINGS_SHOWN_OF_A_KIND: usize = 5;
 
-/// A finding's kind: its message up to the first colon ("chain folded").
+/// Errors of one kind printed in a summary before the rest are counted: enough to see what
+/// is wrong, not 200,000 lines for a spreadsheet whose every target is missing.
+const ERRORS_SHOWN_OF_A_KIND: usize = 20;
+
+/// A finding's kind: its message up to the first colon ("chain folded"), after the URL a
+/// message may open with ("https://… is not in the batch's output: …").
 fn finding_kind(message: &str) -> &str {
-    message.split(':').next().unwrap_or(message).trim()
+    let words = match message.split_once(' ') {
+        Some((first, rest)) if first.starts_with("http://") || first.starts_with("https://") => {
+            rest
+        }
+        _ => message,
+    };
+    words.split(':').next().unwrap_or(words).trim()
+}
+
+/// How a finding is labelled in a summary, and how many of one kind are shown.
+fn severity(blocking: bool) -> (&'static str, usize) {
+    if blocking {
+        ("error", ERRORS_SHOWN_OF_A_KIND)
+    } else {
+        ("warning", WARNINGS_SHOWN_OF_A_KIND)
+    }
 }
 
 /// Unresolved paths named in a summary, the most requested first.
@@ -543,27 +568,27 @@ fn summary(
     }
     unresolved_summary(out, table)?;
     let blocking = table.blocking() + writer_findings.iter().filter(|f| f.blocking).count();
-    // Every error is shown; warnings of one kind (a legacy site's 3,000 folded chains) are
-    // shown a few at a time, with the count of the rest.
-    let mut shown_of_kind: BTreeMap<&str, usize> = BTreeMap::new();
+    // Findings of one kind (a legacy site's 3,000 folded chains, a spreadsheet's every
+    // missing target) are shown a few at a time, with the count of the rest.
+    let mut shown_of_kind: BTreeMap<(bool, &str), usize> = BTreeMap::new();
     for f in table.findings.iter().chain(writer_findings) {
-        if f.blocking {
-            writeln!(out, "  error: {}: {}", f.at, f.message)?;
-            continue;
-        }
-        let shown = shown_of_kind.entry(finding_kind(&f.message)).or_default();
+        let shown = shown_of_kind
+            .entry((f.blocking, finding_kind(&f.message)))
+            .or_default();
         *shown += 1;
-        if *shown <= WARNINGS_SHOWN_OF_A_KIND {
-            writeln!(out, "  warning: {}: {}", f.at, f.message)?;
+        let (label, limit) = severity(f.blocking);
+        if *shown <= limit {
+            writeln!(out, "  {label}: {}: {}", f.at, f.message)?;
         }
     }
-    for (kind, count) in shown_of_kind {
-        if count > WARNINGS_SHOWN_OF_A_KIND {
+    for ((blocking, kind), count) in shown_of_kind {
+        let (label, limit) = severity(blocking);
+        if count > limit {
             writeln!(
                 out,
-                "  … and {} more \"{kind}\" warnings: `report redirects {} --format json` lists \
+                "  … and {} more \"{kind}\" {label}s: `report redirects {} --format json` lists \
                  every finding",
-                count - WARNINGS_SHOWN_OF_A_KIND,
+                count - limit,
                 table.site
             )?;
         }
@@ -575,4 +600,29 @@ fn summary(
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::finding_kind;
+
+    #[test]
+    fn a_finding_that_opens_with_its_url_is_of_the_kind_its_words_say() {
+        assert_eq!(
+            finding_kind("chain folded: /a → /b → /c becomes /a → /c"),
+            "chain folded"
+        );
+        assert_eq!(
+            finding_kind(
+                "https://www.gov.uk/guidance/x is not in the batch's output: no draft has base path /guidance/x"
+            ),
+            "is not in the batch's output"
+        );
+        assert_eq!(
+            finding_kind(
+                "http://example.com/news: the URL to redirect to must be on a whitelisted domain"
+            ),
+            "the URL to redirect to must be on a whitelisted domain"
+        );
+    }
 }

@@ -531,7 +531,7 @@ fn report_stage(
     run: &mut SiteRun,
 ) -> Result<(&'static str, String)> {
     let mut printed = Vec::new();
-    let code = super::report_cmd::hand_over(
+    let (code, blocking_findings) = super::report_cmd::hand_over(
         std::slice::from_ref(&site.abbr),
         ctx.workspace,
         ctx.out_dir,
@@ -541,15 +541,13 @@ fn report_stage(
     if code == 1 {
         run.blocking = true;
         let text = String::from_utf8_lossy(&printed);
-        let mut errors = text
+        detail = text
             .lines()
             .map(str::trim)
-            .filter(|l| l.starts_with("error:"));
-        detail = errors
-            .next()
+            .find(|l| l.starts_with("error:"))
             .unwrap_or("blocking findings in the redirect table")
             .to_owned();
-        run.blocking_findings += 1 + errors.count();
+        run.blocking_findings += blocking_findings.max(1);
     }
     Ok(("ran", detail))
 }
