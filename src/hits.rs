@@ -112,6 +112,7 @@ fn open(path: &Path) -> Result<Box<dyn BufRead>> {
         (2, [0x1f, 0x8b]) => Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(file))),
         (2, [0xff, 0xfe] | [0xfe, 0xff]) => {
             let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            // `decode` follows the byte order mark, big-endian included.
             let (text, _, _) = encoding_rs::UTF_16LE.decode(&bytes);
             Box::new(std::io::Cursor::new(text.into_owned().into_bytes()))
         }

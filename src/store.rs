@@ -430,14 +430,15 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// Queues again the URLs a cap held back (`max_pages`, and `max_depth` for those within
-    /// `max_depth` now), so that a crawl run again with a higher cap goes on from where the
-    /// last one stopped; under the same caps they are held back again.
+    /// Queues again the URLs a cap (`max_pages`, `max_depth`) held back that are within
+    /// `max_depth` now, so that a crawl run again with a higher cap goes on from where the
+    /// last one stopped; under the same caps they are held back again, and a lower depth
+    /// (`--max-depth 0` for an imported list alone) keeps the deeper ones back.
     pub fn requeue_capped(&self, max_depth: u32) -> Result<usize> {
         self.conn
             .execute(
                 "UPDATE urls SET state = 'queued', skip_reason = NULL WHERE state = 'skipped' \
-                 AND (skip_reason = 'max_pages' OR (skip_reason = 'max_depth' AND depth <= ?1))",
+                 AND skip_reason IN ('max_pages', 'max_depth') AND depth <= ?1",
                 [max_depth],
             )
             .map_err(|e| self.err(e))

@@ -720,7 +720,12 @@ fn a_crawl_run_again_with_a_higher_cap_goes_on_from_where_it_stopped() {
     // The same cap again holds the same URLs back.
     let again = crawl::crawl(&site, &capped(Some(5), None)).unwrap();
     assert_eq!(again.fetched_this_run, 0, "{again:?}");
-    let summary = crawl::crawl(&site, &capped(None, Some(0))).unwrap();
+    // A lower depth keeps the deeper ones back (`--max-depth 0` fetches an imported list
+    // alone); a higher one lets those within it through, and holds the next level back.
+    let shallow = crawl::crawl(&site, &capped(None, Some(0))).unwrap();
+    assert_eq!(shallow.fetched_this_run, 0, "{shallow:?}");
+    let summary = crawl::crawl(&site, &capped(None, Some(1))).unwrap();
+    assert!(summary.fetched_this_run > 0, "{summary:?}");
     assert!(
         summary.skipped.iter().any(|(r, _)| r == "max_depth"),
         "{summary:?}"
