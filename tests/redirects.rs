@@ -1446,12 +1446,15 @@ fn unresolved_paths_are_named_the_most_requested_first() {
         ws.path(),
         &[&["import", "hits", "demo_undecided", file.to_str().unwrap()]],
     );
-    let run = phe_migrate()
-        .current_dir(ws.path())
-        .args(["report", "redirects", "demo_undecided"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&run.stdout);
+    let summary = || {
+        let run = phe_migrate()
+            .current_dir(ws.path())
+            .args(["report", "redirects", "demo_undecided"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&run.stdout).into_owned()
+    };
+    let stdout = summary();
     assert!(
         stdout.contains(
             "  unresolved, served as 410 until decided under `pages:` or `sections:` in \
@@ -1466,12 +1469,7 @@ fn unresolved_paths_are_named_the_most_requested_first() {
         "pages:\n  - path: /u/3.htm\n    type: archive\n",
     )
     .unwrap();
-    let run = phe_migrate()
-        .current_dir(ws.path())
-        .args(["report", "redirects", "demo_undecided"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&run.stdout);
+    let stdout = summary();
     assert!(
         stdout.contains("mappings/demo_undecided.yml: /u/5.htm (5 requests), /u/0.htm"),
         "{stdout}"
