@@ -55,6 +55,9 @@ fn demo_runs_the_pipeline_on_the_bundled_estate() {
     let text = String::from_utf8_lossy(&again.stdout);
     assert!(again.status.success());
     assert_eq!(text.matches("this run     0 requests").count(), 3, "{text}");
+    // What the store holds is every run's download, apart from this run's line.
+    assert_eq!(text.matches("\n  downloaded   ").count(), 3, "{text}");
+    assert!(!text.contains("downloaded in total"), "{text}");
 }
 
 #[test]

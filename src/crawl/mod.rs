@@ -180,12 +180,13 @@ impl fmt::Display for CrawlSummary {
         } else {
             0.0
         };
+        // The store's bytes are every run's: a resumed crawl's own line would otherwise
+        // seem to have downloaded them all.
+        writeln!(f, "  downloaded   {} (every run)", human_bytes(self.bytes))?;
         write!(
             f,
-            "  this run     {} requests, {} downloaded in total, {:.1} s ({rate:.0}/s)",
-            self.fetched_this_run,
-            human_bytes(self.bytes),
-            self.elapsed_secs
+            "  this run     {} requests, {:.1} s ({rate:.0}/s)",
+            self.fetched_this_run, self.elapsed_secs
         )
     }
 }
