@@ -280,3 +280,59 @@ fn legacy_text_that_looks_like_a_nation_marker_stays_text() {
         assert!(!body.contains("devolved"), "{nation}: {body}");
     }
 }
+
+#[test]
+fn a_cell_pushed_past_the_widest_row_by_a_rowspan_is_kept() {
+    // Browsers show "2" in a third column: a rowspan above moves the row's cells right.
+    let html = "<table><tr><th>Area</th><th>Rate</th></tr>\
+        <tr><td rowspan=2>North</td><td>1</td></tr><tr><td>North east</td><td>2</td></tr></table>";
+    let conversion = convert(html);
+    assert_eq!(
+        conversion.govspeak,
+        "| Area | Rate |  |\n| --- | --- | --- |\n| North | 1 |  |\n|  | North east | 2 |\n"
+    );
+    assert_eq!(
+        conversion.warnings,
+        ["table with merged cells: split into plain cells, check the layout"]
+    );
+}
+
+#[test]
+fn columns_that_exist_only_inside_a_colspan_are_dropped() {
+    // `colspan="100"` is how many legacy pages made a title row span "everything".
+    let html = "<table><tr><th colspan=100>Rates by year</th></tr><tr><th>Area</th><th>2012</th></tr>\
+        <tr><td>North</td><td>1.5</td></tr></table>";
+    assert_eq!(
+        convert(html).govspeak,
+        "| Rates by year |  |\n| --- | --- |\n|# Area | 2012 |\n| North | 1.5 |\n"
+    );
+    // One real column, however wide its cells say they are, is not a table.
+    let one_column =
+        "<table><tr><td colspan=2>One</td></tr><tr><td colspan=2>Two</td></tr></table>";
+    assert_eq!(convert(one_column).govspeak, "One\n\nTwo\n");
+}
+
+#[test]
+fn a_table_of_wide_spans_over_many_rows_cannot_blow_up_into_padding() {
+    // 40 kB of markup that, padded into a grid, was 100 million cells and gigabytes of draft.
+    let html = format!(
+        "<table><tr>{}</tr>{}</table>",
+        "<td colspan=100>x</td>".repeat(1000),
+        "<tr><td>y</td></tr>".repeat(1000)
+    );
+    let conversion = convert(&html);
+    assert!(
+        conversion.govspeak.len() < 20_000,
+        "{}",
+        conversion.govspeak.len()
+    );
+    assert_eq!(conversion.govspeak.matches('x').count(), 1000);
+    assert_eq!(conversion.govspeak.matches('y').count(), 1000);
+    assert_eq!(
+        conversion.warnings,
+        [
+            "table of 1001 rows and 1000 columns, mostly empty: its cells are kept as paragraphs; \
+          rebuild it as a table, or publish its data as a CSV attachment"
+        ]
+    );
+}

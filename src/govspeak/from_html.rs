@@ -1007,22 +1007,84 @@ fn callout_kind(el: &scraper::node::Element) -> Option<char> {
     None
 }
 
+/// Where a cell sits in its table's grid: its row, its first column and the column after its
+/// last.
+struct Placed {
+    row: usize,
+    start: usize,
+    end: usize,
+}
+
+/// Places each cell as a browser lays out a table: after the columns a cell above still
+/// covers with its rowspan, the row growing as wide as its cells need.
+fn place_cells(rows: &[Row]) -> (Vec<Placed>, Vec<bool>) {
+    let mut placed = Vec::new();
+    // Per column, the first row a rowspan above no longer covers.
+    let mut covered_until: Vec<usize> = Vec::new();
+    // Columns some cell starts in; the others exist only inside a colspan.
+    let mut starts: Vec<bool> = Vec::new();
+    for (row, cells) in rows.iter().enumerate() {
+        let mut col = 0;
+        for cell in &cells.cells {
+            while covered_until.get(col).is_some_and(|&until| until > row) {
+                col += 1;
+            }
+            let end = col + cell.colspan;
+            if covered_until.len() < end {
+                covered_until.resize(end, 0);
+                starts.resize(end, false);
+            }
+            starts[col] = true;
+            if cell.rowspan > 1 {
+                for until in &mut covered_until[col..end] {
+                    *until = (*until).max(row + cell.rowspan);
+                }
+            }
+            placed.push(Placed {
+                row,
+                start: col,
+                end,
+            });
+            col = end;
+        }
+    }
+    (placed, starts)
+}
+
+/// A pipe table may hold this many cells, or four times its page's cells if more, before a
+/// table made mostly of padding (one row of wide spans over many short rows) is unwrapped:
+/// otherwise a few kilobytes of markup could become gigabytes of empty cells.
+const MAX_PADDED_CELLS: usize = 100_000;
+
 /// Decides between a data table (a Govspeak pipe table) and a layout table (its cells'
 /// content, in reading order).
 fn build_table(rows: Vec<Row>, loose: Vec<Block>, presentation: bool) -> (Vec<Block>, Vec<String>) {
     let mut warnings = Vec::new();
-    let width = rows
-        .iter()
-        .map(|r| r.cells.iter().map(|c| c.colspan).sum::<usize>())
-        .max()
-        .unwrap_or(0);
+    let (placed, starts) = place_cells(&rows);
+    // A column no cell starts in (a title row's `colspan="100"`) is dropped, not padded.
+    let mut column_of = Vec::with_capacity(starts.len() + 1);
+    let mut width = 0;
+    for &start in &starts {
+        column_of.push(width);
+        width += usize::from(start);
+    }
+    column_of.push(width);
     let rich_cell = rows.iter().flat_map(|r| &r.cells).any(|c| {
         c.blocks.len() > 3
             || c.blocks
                 .iter()
                 .any(|b| !matches!(b, Block::Para(_) | Block::Attachment(_) | Block::Image(_)))
     });
-    let layout = presentation || rich_cell || width < 2 || rows.len() < 2;
+    let padded = width.saturating_mul(rows.len());
+    let too_sparse = padded > MAX_PADDED_CELLS.max(placed.len().saturating_mul(4));
+    if too_sparse && !presentation && !rich_cell {
+        warnings.push(format!(
+            "table of {} rows and {width} columns, mostly empty: its cells are kept as paragraphs; \
+             rebuild it as a table, or publish its data as a CSV attachment",
+            rows.len()
+        ));
+    }
+    let layout = presentation || rich_cell || too_sparse || width < 2 || rows.len() < 2;
     if layout {
         let mut blocks = loose;
         for row in rows {
@@ -1033,51 +1095,22 @@ fn build_table(rows: Vec<Row>, loose: Vec<Block>, presentation: bool) -> (Vec<Bl
         return (blocks, warnings);
     }
     // Expand merged cells so that every row has the same number of cells.
-    let mut grid: Vec<(bool, Vec<(bool, String)>)> = Vec::new();
-    let mut carried: Vec<usize> = vec![0; width]; // rows still covered by a rowspan, per column
+    let mut grid: Vec<(bool, Vec<(bool, String)>)> = rows
+        .iter()
+        .map(|row| (row.in_head, vec![(false, String::new()); width]))
+        .collect();
     let mut merged = false;
     let mut aligns: Vec<Option<&'static str>> = vec![None; width];
-    for row in &rows {
-        let mut out: Vec<(bool, String)> = Vec::with_capacity(width);
-        let mut cells = row.cells.iter();
-        let mut col = 0;
-        while col < width {
-            if carried[col] > 0 {
-                carried[col] -= 1;
-                out.push((false, String::new()));
-                col += 1;
-                continue;
-            }
-            let Some(cell) = cells.next() else {
-                out.push((false, String::new()));
-                col += 1;
-                continue;
-            };
-            let text = flatten(&cell.blocks);
-            if aligns.get(col).is_some_and(Option::is_none) {
-                aligns[col] = cell.align;
-            }
-            out.push((cell.header, text));
-            if cell.rowspan > 1 {
-                merged = true;
-                let end = (col + cell.colspan).min(width);
-                for covered in &mut carried[col..end] {
-                    *covered = (*covered).max(cell.rowspan - 1);
-                }
-            }
-            for _ in 1..cell.colspan {
-                merged = true;
-                col += 1;
-                if col < width {
-                    out.push((false, String::new()));
-                }
-            }
-            col += 1;
+    let cells = rows.iter().flat_map(|r| &r.cells);
+    for (at, cell) in placed.iter().zip(cells) {
+        let column = column_of[at.start];
+        merged |= cell.rowspan > 1 || column_of[at.end] - column > 1;
+        if aligns[column].is_none() {
+            aligns[column] = cell.align;
         }
-        if out.iter().any(|(_, t)| !t.is_empty()) {
-            grid.push((row.in_head, out));
-        }
+        grid[at.row].1[column] = (cell.header, flatten(&cell.blocks));
     }
+    grid.retain(|(_, out)| out.iter().any(|(_, t)| !t.is_empty()));
     if merged {
         warnings
             .push("table with merged cells: split into plain cells, check the layout".to_owned());
