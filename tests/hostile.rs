@@ -278,3 +278,118 @@ fn hostile_text_stays_text_in_every_output() {
         "the requested URL is listed, escaped"
     );
 }
+
+/// Pages whose markup is built to exhaust the converter: each nests or spans what a browser
+/// takes in its stride, thousands deep.
+fn blow_up_pages() -> Vec<(&'static str, String)> {
+    let n = 3_000;
+    vec![
+        (
+            "divs",
+            format!(
+                "{}deep text{}",
+                "<div>".repeat(20 * n),
+                "</div>".repeat(20 * n)
+            ),
+        ),
+        // An unclosed `<ul><li>` per line, as some legacy menus were written.
+        ("lists", format!("{}deep item", "<ul><li>item ".repeat(n))),
+        (
+            "quotes",
+            format!("{}deep quote", "<blockquote><p>quote</p>".repeat(n)),
+        ),
+        (
+            "tables",
+            format!("{}deep cell", "<table><tr><td>cell</td><td>".repeat(n)),
+        ),
+        ("inline", format!("{}deep words", "<b><i><span>".repeat(n))),
+        (
+            "spans",
+            format!(
+                "<table><tr>{}</tr>{}</table>",
+                "<td colspan=100>wide</td>".repeat(1_000),
+                "<tr><td>narrow</td></tr>".repeat(1_000)
+            ),
+        ),
+    ]
+}
+
+#[test]
+fn pages_built_to_blow_up_are_converted_to_drafts_no_bigger_than_they_are() {
+    const HOST: &str = "www.blowup-demo.org.uk";
+    let pages = blow_up_pages();
+    let mut files: Vec<(String, Vec<u8>)> = pages
+        .iter()
+        .map(|(name, body)| {
+            let html = format!(
+                "<!DOCTYPE html><html><head><title>Blow-up {name}</title></head><body><h1>Blow-up {name}</h1>\
+                 <p>A page built to exhaust a converter, with enough words to be read as the page's main content.</p>\
+                 {body}</body></html>"
+            );
+            (format!("{name}.html"), html.into_bytes())
+        })
+        .collect();
+    let links: String = pages
+        .iter()
+        .map(|(name, _)| format!("<li><a href=\"/{name}.html\">{name}</a></li>"))
+        .collect();
+    files.push((
+        "index.html".into(),
+        format!(
+            "<html><head><title>Blow-up demo</title></head><body><ul>{links}</ul></body></html>"
+        )
+        .into_bytes(),
+    ));
+    let site = common::serve_site(HOST, files);
+    let ws_dir = common::one_site_workspace("demo_blowup", HOST, "");
+    let ws = ws_dir.path();
+    let resolve = format!("{HOST}={}", site.server.addr());
+    common::run_each_ok(
+        ws,
+        &[
+            &[
+                "crawl",
+                "demo_blowup",
+                "--no-delay",
+                "--quiet",
+                "--resolve",
+                &resolve,
+            ],
+            // Two jobs: the pages are converted on rayon's threads, not the main one.
+            &["transform", "demo_blowup", "--jobs", "2", "--quiet"],
+            &["report", "audit", "demo_blowup"],
+        ],
+    );
+    let content = ws.join("out/demo_blowup/content");
+    for (name, body) in &pages {
+        let slug = format!("blow-up-{name}");
+        let draft = std::fs::read_to_string(content.join(format!("{slug}.md")))
+            .unwrap_or_else(|e| panic!("{slug}.md: {e}"));
+        assert!(
+            draft.contains("deep") || *name == "spans",
+            "{name}: the deepest text is lost"
+        );
+        assert!(
+            draft.len() < 4 * body.len() + 4_000,
+            "{name}: a draft of {} bytes from {} bytes of markup",
+            draft.len(),
+            body.len()
+        );
+        let item = std::fs::read(content.join(format!("{slug}.json"))).unwrap();
+        assert!(
+            item.len() < 6 * body.len() + 8_000,
+            "{name}: an item of {} bytes",
+            item.len()
+        );
+    }
+    let lists = std::fs::read_to_string(content.join("blow-up-lists.md")).unwrap();
+    assert!(
+        lists.contains("lists or quotes nested more than 8 deep"),
+        "{lists}"
+    );
+    let spans = std::fs::read_to_string(content.join("blow-up-spans.md")).unwrap();
+    assert!(
+        spans.contains("table of 1001 rows and 1000 columns, mostly empty"),
+        "{spans}"
+    );
+}

@@ -230,9 +230,17 @@ struct Converter<'o, 'a> {
     framed: NodeSet,
     pre_depth: usize,
     code_depth: usize,
+    /// Lists and quotes open around the current node.
+    nesting: usize,
     out: Conversion,
     abbreviations: Vec<(String, String)>,
 }
+
+/// Lists and quotes nest this deep in a draft; deeper ones join the deepest. Their blocks
+/// are written recursively and indented per level, so an unclosed `<ul>` on every line of a
+/// legacy page must not make a draft that overflows the stack or grows with the square of
+/// the page.
+const MAX_NESTING: usize = 8;
 
 /// Converts the element's content to Govspeak.
 pub fn convert(root: ElementRef<'_>, options: &Options<'_>) -> Conversion {
@@ -242,6 +250,7 @@ pub fn convert(root: ElementRef<'_>, options: &Options<'_>) -> Conversion {
         framed: NodeSet::default(),
         pre_depth: 0,
         code_depth: 0,
+        nesting: 0,
         out: Conversion::default(),
         abbreviations: Vec::new(),
     };
@@ -374,6 +383,21 @@ impl Converter<'_, '_> {
         self.stack.push(Frame::new(kind));
     }
 
+    /// Opens a list or quote, or, past [`MAX_NESTING`], a plain container whose items join
+    /// the enclosing ones.
+    fn push_nested(&mut self, id: NodeId, kind: Kind) {
+        if self.nesting < MAX_NESTING {
+            self.nesting += 1;
+            self.push(id, kind, true);
+        } else {
+            self.warn(format!(
+                "lists or quotes nested more than {MAX_NESTING} deep: the deeper ones are kept \
+                 as paragraphs of the deepest; check the structure"
+            ));
+            self.push(id, Kind::Container, true);
+        }
+    }
+
     /// Ends the paragraph being built in the top frame.
     fn flush_inline(&mut self) {
         let frame = self.top();
@@ -410,14 +434,11 @@ impl Converter<'_, '_> {
                     .attribute("start")
                     .and_then(|s| s.trim().parse().ok())
                     .unwrap_or(1);
-                self.push(
-                    id,
-                    Kind::List {
-                        ordered: name == "ol",
-                        start,
-                    },
-                    true,
-                );
+                let kind = Kind::List {
+                    ordered: name == "ol",
+                    start,
+                };
+                self.push_nested(id, kind);
             }
             "li" => self.push(id, Kind::Item, true),
             "table" => {
@@ -466,7 +487,7 @@ impl Converter<'_, '_> {
                 self.pre_depth += 1;
                 self.push(id, Kind::Pre, true);
             }
-            "blockquote" => self.push(id, Kind::Quote, true),
+            "blockquote" => self.push_nested(id, Kind::Quote),
             "address" => self.push(id, Kind::Address, true),
             "p" | "div" => {
                 if let Some((level, ordered)) = word_list_item(element) {
@@ -535,6 +556,9 @@ impl Converter<'_, '_> {
             return;
         }
         let mut frame = self.stack.pop().expect("a frame per framed element");
+        if matches!(frame.kind, Kind::List { .. } | Kind::Quote) {
+            self.nesting -= 1;
+        }
         if !matches!(
             frame.kind,
             Kind::Link { .. } | Kind::Abbr { .. } | Kind::Code | Kind::Pre
