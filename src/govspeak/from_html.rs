@@ -6,6 +6,8 @@
 //! decisions that need the whole element (is this table a layout table? is this list item
 //! only a heading?) are taken once the element has closed.
 
+use std::collections::HashSet;
+
 use ego_tree::NodeId;
 use ego_tree::iter::Edge;
 use scraper::{ElementRef, Node};
@@ -234,6 +236,19 @@ struct Converter<'o, 'a> {
     nesting: usize,
     out: Conversion,
     abbreviations: Vec<(String, String)>,
+    /// Images in order of first use, with their alt text, for one warning at the end.
+    images: Vec<(String, String)>,
+    /// What the lists above and `out`'s already hold, so that a page of 50,000 images or
+    /// acronyms is not compared item by item (it took 17 s).
+    seen: Seen,
+}
+
+#[derive(Default)]
+struct Seen {
+    warnings: HashSet<String>,
+    images: HashSet<String>,
+    attachments: HashSet<String>,
+    abbreviations: HashSet<String>,
 }
 
 /// Lists and quotes nest this deep in a draft; deeper ones join the deepest. Their blocks
@@ -253,6 +268,8 @@ pub fn convert(root: ElementRef<'_>, options: &Options<'_>) -> Conversion {
         nesting: 0,
         out: Conversion::default(),
         abbreviations: Vec::new(),
+        images: Vec::new(),
+        seen: Seen::default(),
     };
     let mut skipping: Option<NodeId> = None;
     for edge in root.traverse() {
@@ -298,7 +315,7 @@ impl Converter<'_, '_> {
     }
 
     fn warn(&mut self, warning: String) {
-        if !self.out.warnings.contains(&warning) {
+        if self.seen.warnings.insert(warning.clone()) {
             self.out.warnings.push(warning);
         }
     }
@@ -530,12 +547,10 @@ impl Converter<'_, '_> {
         let id = file_name(src).unwrap_or_else(|| "image".to_owned());
         self.flush_inline();
         self.emit([Block::Image(id.clone())]);
-        if !self.out.images.contains(&id) {
+        if self.seen.images.insert(id.clone()) {
             self.out.images.push(id.clone());
+            self.images.push((id, alt));
         }
-        self.warn(format!(
-            "image {id} (alt {alt:?}) must be uploaded with the draft"
-        ));
     }
 
     /// Adds finished blocks to the enclosing frame. Content sitting straight inside a list
@@ -660,7 +675,7 @@ impl Converter<'_, '_> {
             Kind::Abbr { title } => {
                 let text = frame.inline.trim().to_owned();
                 let plain = text.replace('\\', "");
-                if !plain.is_empty() && !self.abbreviations.iter().any(|(a, _)| *a == plain) {
+                if !plain.is_empty() && self.seen.abbreviations.insert(plain.clone()) {
                     self.abbreviations.push((plain, title));
                 }
                 self.append_inline(&frame.inline);
@@ -804,7 +819,7 @@ impl Converter<'_, '_> {
         });
         let written = match &target {
             LinkTarget::Attachment(id) => {
-                if !self.out.attachments.contains(id) {
+                if self.seen.attachments.insert(id.clone()) {
                     self.out.attachments.push(id.clone());
                 }
                 format!("[AttachmentLink: {id}]")
@@ -842,6 +857,10 @@ impl Converter<'_, '_> {
         self.out.headings = renderer.headings;
         if renderer.skipped_levels {
             self.warn("heading levels skipped in the original: renumbered from ##".to_owned());
+        }
+        if !self.images.is_empty() {
+            let warning = images_to_upload(&self.images);
+            self.warn(warning);
         }
         self.out
     }
@@ -902,6 +921,29 @@ fn lone_attachment(text: &str) -> Option<String> {
                 .chars()
                 .any(|c| c.is_ascii_digit() || c.is_ascii_uppercase()));
     describes_file.then(|| id.to_owned())
+}
+
+/// Images an editor must upload with the draft shown in this many, then counted.
+const IMAGES_NAMED: usize = 10;
+
+/// One warning for all of a page's images, naming the first few with their alt text.
+fn images_to_upload(images: &[(String, String)]) -> String {
+    let mut named: Vec<String> = images
+        .iter()
+        .take(IMAGES_NAMED)
+        .map(|(id, alt)| format!("{id} (alt {alt:?})"))
+        .collect();
+    if images.len() > IMAGES_NAMED {
+        named.push(format!("{} more", images.len() - IMAGES_NAMED));
+    }
+    let list = match named.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => named.concat(),
+    };
+    format!(
+        "{} image(s) must be uploaded with the draft: {list}",
+        images.len()
+    )
 }
 
 fn markdown_link(text: &str, plain_text: &str, url: &str) -> String {
