@@ -1336,17 +1336,15 @@ fn finish(
             auto_numbered_headings: false,
         },
     );
-    let documents: Vec<String> = draft
+    // The linked pages' content ids in order of first link (an A to Z page links thousands).
+    let mut seen = std::collections::HashSet::new();
+    let documents_unique: Vec<String> = draft
         .linked_pages
         .iter()
-        .filter_map(|id| content_ids.get(id).cloned())
+        .filter_map(|id| content_ids.get(id))
+        .filter(|d| seen.insert(*d))
+        .cloned()
         .collect();
-    let mut documents_unique = Vec::new();
-    for d in documents {
-        if !documents_unique.contains(&d) {
-            documents_unique.push(d);
-        }
-    }
     let item = item::build(&ItemInput {
         choice: &draft.choice,
         base_path: &base_path,
