@@ -87,7 +87,14 @@ pub fn find_with_pattern(text: &str, pattern: &str) -> Option<Date> {
         ) {
             return Some(date);
         }
-        from += at + prefix.len().max(1);
+        from += at + prefix.len();
+        if prefix.is_empty() {
+            // Without a prefix every character is a start; step over one whole character.
+            match lower[from..].chars().next() {
+                Some(c) => from += c.len_utf8(),
+                None => break,
+            }
+        }
         if from >= lower.len() {
             break;
         }
@@ -354,6 +361,16 @@ mod tests {
         assert_eq!(parse_any("ffff-ff-ff\u{ff}"), None);
         assert_eq!(parse_any("2013-03-1\u{ff}"), None);
         assert_eq!(parse_any("2013-03-12\u{ff}"), d(2013, 3, 12));
+    }
+
+    #[test]
+    fn a_pattern_that_starts_with_a_field_is_tried_at_each_character() {
+        // Tried byte by byte, a pattern without a prefix cut "é" in two and panicked.
+        assert_eq!(
+            find_with_pattern("Café menu, revu le 12 March 2013", "%d %B %Y"),
+            d(2013, 3, 12)
+        );
+        assert_eq!(find_with_pattern("éé ü", "%d %B %Y"), None);
     }
 
     #[test]
