@@ -468,6 +468,10 @@ fn language(document: &Html) -> Option<String> {
 
 /// Removes the site's name from a title (configured strings first, then a trailing
 /// "| Site" part when what remains is long enough to stand alone).
+/// What stands between a title and the site name a `title_strip` entry removes: the
+/// separators Readability knows, en and em dashes among them.
+const TITLE_SEPARATORS: [char; 9] = [' ', '-', '|', ':', '–', '—', '»', '·', '\u{a0}'];
+
 pub fn clean_title(title: &str, strip: &[String]) -> String {
     let mut title = collapse(title);
     for s in strip {
@@ -476,9 +480,9 @@ pub fn clean_title(title: &str, strip: &[String]) -> String {
             continue;
         }
         if let Some(rest) = title.strip_prefix(s) {
-            title = rest.trim_start_matches([' ', '-', '|', ':']).to_owned();
+            title = rest.trim_start_matches(TITLE_SEPARATORS).to_owned();
         } else if let Some(rest) = title.strip_suffix(s) {
-            title = rest.trim_end_matches([' ', '-', '|', ':']).to_owned();
+            title = rest.trim_end_matches(TITLE_SEPARATORS).to_owned();
         }
     }
     title
@@ -1584,6 +1588,20 @@ fn remove_conditionally(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn title_strip_takes_the_separator_with_the_site_name() {
+        let strip = ["Health Protection Agency".to_owned(), "HPA".to_owned()];
+        for title in [
+            "Anthrax – Health Protection Agency",
+            "Anthrax — Health Protection Agency",
+            "HPA » Anthrax",
+            "HPA · Anthrax",
+            "Anthrax | HPA",
+        ] {
+            assert_eq!(clean_title(title, &strip), "Anthrax", "{title}");
+        }
+    }
 
     #[test]
     fn text_counts_count_as_their_definitions() {
