@@ -292,7 +292,7 @@ fn cases() -> Vec<(&'static str, &'static str, String, i32, &'static str)> {
             "phe_chimat.yml",
             with("aliases:\n- chimat.org.uk", "aliases: chimat.org.uk"),
             2,
-            "phe_chimat.yml:7:10: error: aliases: invalid type: string \"chimat.org.uk\", expected a sequence",
+            "phe_chimat.yml:7:10: error: aliases: invalid type: string \"chimat.org.uk\", expected a list (`- item` lines or `[a, b]`)",
         ),
         (
             "special redirect strategy",
@@ -355,7 +355,7 @@ fn cases() -> Vec<(&'static str, &'static str, String, i32, &'static str)> {
             "phe_chimat.yml",
             format!("{CHIMAT}crawl:\n  max_pages: lots\n"),
             2,
-            "phe_chimat.yml:11:14: error: crawl.max_pages: invalid type: string \"lots\", expected u64",
+            "phe_chimat.yml:11:14: error: crawl.max_pages: invalid type: string \"lots\", expected a whole number, 0 or more",
         ),
         (
             "content: bad selector",

@@ -167,7 +167,7 @@ impl YamlDocument {
                 Some(i) => message[..i].to_owned(),
                 None => message,
             };
-            Diagnostic::error(&self.path, position, message)
+            Diagnostic::error(&self.path, position, plain_types(&message))
                 .with_help("give this setting a value of the expected type")
         })
     }
@@ -398,9 +398,51 @@ impl MarkedEventReceiver for Indexer {
     }
 }
 
+/// serde's Rust type names in a message, as the person editing the YAML knows them:
+/// "expected u64" is "expected a whole number, 0 or more".
+fn plain_types(message: &str) -> String {
+    const NAMES: [(&str, &str); 9] = [
+        ("expected u64", "expected a whole number, 0 or more"),
+        ("expected u32", "expected a whole number, 0 or more"),
+        ("expected u16", "expected a whole number, 0 or more"),
+        ("expected usize", "expected a whole number, 0 or more"),
+        ("expected i64", "expected a whole number"),
+        ("expected i32", "expected a whole number"),
+        ("expected f64", "expected a number"),
+        (
+            "expected a sequence",
+            "expected a list (`- item` lines or `[a, b]`)",
+        ),
+        ("expected a boolean", "expected true or false"),
+    ];
+    let mut plain = message.to_owned();
+    for (rust, yaml) in NAMES {
+        if let Some(at) = plain.find(rust)
+            && !plain[at + rust.len()..].starts_with(|c: char| c.is_ascii_alphanumeric())
+        {
+            plain.replace_range(at..at + rust.len(), yaml);
+        }
+    }
+    plain
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn serde_type_names_read_as_yaml_values() {
+        assert_eq!(
+            plain_types("crawl.delay_ms: invalid value: integer `-5`, expected u64"),
+            "crawl.delay_ms: invalid value: integer `-5`, expected a whole number, 0 or more"
+        );
+        assert_eq!(
+            plain_types("x: invalid type: string \"y\", expected a boolean"),
+            "x: invalid type: string \"y\", expected true or false"
+        );
+        // Only a whole name: a struct called `u64x` stays as it is.
+        assert_eq!(plain_types("expected u64x"), "expected u64x");
+    }
 
     fn doc(src: &str) -> YamlDocument {
         YamlDocument::parse(Path::new("t.yml"), src.to_owned()).unwrap()
