@@ -1277,7 +1277,7 @@ fn slips_in_a_mappings_file_are_reported_at_their_line() {
     std::fs::create_dir_all(&mappings).unwrap();
     std::fs::write(
         mappings.join("minitrue.yml"),
-        "pages:\n  - path: /news/2084.html\n    type: redirect\n    new_url: https://www.gov.uk/government/news/2084\nsections:\n  - prefix: news\n    type: archive\n  - prefix: /newz/\n    type: archive\n  - prefix: /News/\n    type: archive\n  - prefix: /press/\n    new_url: https://www.gov.uk/government/news\n",
+        "pages:\n  - path: /news/2084.html\n    type: redirect\n    new_url: https://www.gov.uk/government/news/2084\nsections:\n  - prefix: news\n    type: archive\n  - prefix: /newz/\n    type: archive\n  - prefix: /News/\n    type: archive\n  - prefix: /press/\n    new_url: https://www.gov.uk/government/news\n  - prefix: /pr/\n    type: redirect\n",
     )
     .unwrap();
     let out = ws.path().join("out");
@@ -1316,6 +1316,14 @@ fn slips_in_a_mappings_file_are_reported_at_their_line() {
         [(
             true,
             "/press/ has new_url but no type: add `type: redirect`".to_owned()
+        )]
+    );
+    // A redirect with nowhere to go, refused with what to add.
+    assert_eq!(
+        said("minitrue.yml:14"),
+        [(
+            true,
+            "/pr/ has type redirect but no new_url: add the GOV.UK page to send it to (`new_url: https://www.gov.uk/...`)".to_owned()
         )]
     );
     // A misspelt key is no key at all: the file is refused at its place.

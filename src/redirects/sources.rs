@@ -615,9 +615,13 @@ fn read_yaml(canonicalizer: &Canonicalizer, path: &Path, inputs: &mut Inputs) ->
             "redirect" => match &decision.new_url {
                 Some(u) => Outcome::Redirect { new_url: u.clone() },
                 None => {
-                    inputs
-                        .findings
-                        .push(Finding::blocking(from, "a redirect needs new_url"));
+                    inputs.findings.push(Finding::blocking(
+                        from,
+                        format!(
+                            "{target} has type redirect but no new_url: add the GOV.UK page to send it to \
+                             (`new_url: https://www.gov.uk/...`)"
+                        ),
+                    ));
                     continue;
                 }
             },
