@@ -120,6 +120,20 @@ fn open(path: &Path) -> Result<Box<dyn BufRead>> {
     })
 }
 
+/// A read that failed; a gzip file that ends before its stream does was cut short, and
+/// importing its first part would count that part twice once the whole file comes.
+fn read_error(path: &Path, e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+        return Error::Usage(format!(
+            "{}: the gzip file ends early, cut short (a copy or download interrupted?): none of \
+             it was imported (files named before it were, and are skipped when run again); copy \
+             the whole file again and import that",
+            path.display()
+        ));
+    }
+    Error::io(path, e)
+}
+
 fn month(name: &str) -> Option<u32> {
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -348,7 +362,7 @@ pub fn parse_reader(path: &Path, reader: impl BufRead) -> Result<Parsed> {
     let mut first_not_utf8 = None;
     for line in lines.by_ref() {
         number += 1;
-        let line = match line.map_err(|e| Error::io(path, e))? {
+        let line = match line.map_err(|e| read_error(path, e))? {
             Ok(line) => line,
             Err(mut bad) => {
                 let lossy = std::mem::take(&mut bad.lossy);
@@ -375,7 +389,7 @@ pub fn parse_reader(path: &Path, reader: impl BufRead) -> Result<Parsed> {
         Some(format) => Some(format),
         None => {
             for line in lines.by_ref().take(LOG_LINES_TO_SNIFF) {
-                read_ahead.push(line.map_err(|e| Error::io(path, e))?);
+                read_ahead.push(line.map_err(|e| read_error(path, e))?);
             }
             read_ahead
                 .iter()
@@ -618,7 +632,7 @@ fn file_digest(path: &Path) -> Result<String> {
     let mut hasher = sha1::Sha1::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
-        let n = file.read(&mut buf).map_err(|e| Error::io(path, e))?;
+        let n = file.read(&mut buf).map_err(|e| read_error(path, e))?;
         if n == 0 {
             break;
         }

@@ -306,3 +306,36 @@ fn traffic_folds_by_page_counts_once_and_measures_coverage() {
         "{printed}"
     );
 }
+
+#[test]
+fn a_gzip_log_cut_short_is_refused_whole_so_that_the_full_file_counts_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = std::fs::read(traffic("demo_hpa-access.log.gz")).unwrap();
+    let cut = dir.path().join("access.log.gz");
+    std::fs::write(&cut, &whole[..whole.len() - 20]).unwrap();
+    let out = dir.path().join("out");
+    let run = phe_migrate()
+        .current_dir(repo_root())
+        .args(["import", "hits", "demo_hpa", "--out"])
+        .arg(&out)
+        .arg(traffic("demo_hpa-hits.csv"))
+        .arg(&cut)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2), "{run:?}");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains("access.log.gz: the gzip file ends early, cut short (a copy or download interrupted?): none of it was imported"),
+        "{stderr}"
+    );
+    // The whole file later counts in full, and the file named before the cut one, once.
+    let printed = import(&out, &["demo_hpa-hits.csv", "demo_hpa-access.log.gz"]);
+    assert!(
+        printed.contains("imported before (same content): skipped"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("10 hits kept, 4 ignored (Transition's ignore list), 1 for other hosts"),
+        "{printed}"
+    );
+}
