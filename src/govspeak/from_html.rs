@@ -1117,7 +1117,7 @@ fn place_cells(rows: &[Row]) -> (Vec<Placed>, Vec<bool>) {
     (placed, starts)
 }
 
-/// A pipe table may hold this many cells, or four times its page's cells if more, before a
+/// A pipe table may hold this many cells, or four times the cells its markup has if more, before a
 /// table made mostly of padding (one row of wide spans over many short rows) is unwrapped:
 /// otherwise a few kilobytes of markup could become gigabytes of empty cells.
 const MAX_PADDED_CELLS: usize = 100_000;
