@@ -357,6 +357,12 @@ fn every_bad_input_gets_one_clear_message() {
     .unwrap();
     let broken = ws.path().join("broken.yml");
     std::fs::write(&broken, "sites: [demo_hpa\n").unwrap();
+    let mistyped = ws.path().join("mistyped.yml");
+    std::fs::write(
+        &mistyped,
+        "sites:\n  - demo_hpa\n  - {site: demo_chobs, max_pages: lots}\n",
+    )
+    .unwrap();
     let misnamed = ws.path().join("misnamed.yml");
     std::fs::write(&misnamed, "# tonight's batch\nsite:\n  - demo_hpa\n").unwrap();
     let spreadsheet = ws.path().join("table.xls");
@@ -403,6 +409,14 @@ fn every_bad_input_gets_one_clear_message() {
             format!(
                 "{}:3:24: error: unknown key `max_pagez`\n    help: did you mean `max_pages`? A site in a batch takes site, max_pages, max_depth, concurrency, resolve",
                 batch.display()
+            ),
+        ),
+        (
+            vec!["run".into(), "--batch".into(), mistyped.display().to_string()],
+            2,
+            format!(
+                "{}:3:5: sites entry 2: invalid type: string \"lots\", expected a whole number, 0 or more",
+                mistyped.display()
             ),
         ),
         (

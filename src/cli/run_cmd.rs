@@ -149,11 +149,12 @@ fn load_batch(path: &Path) -> Result<Vec<SiteSpec>> {
                 }
                 serde_norway::from_value::<SiteSpec>(other).map_err(|e| {
                     Error::Usage(format!(
-                        "{}:{}:{}: sites entry {}: {e}\n  {BATCH_EXAMPLE}",
+                        "{}:{}:{}: sites entry {}: {}\n  {BATCH_EXAMPLE}",
                         path.display(),
                         at.line,
                         at.column,
-                        i + 1
+                        i + 1,
+                        crate::config::yaml::plain_types(&e.to_string())
                     ))
                 })?
             }

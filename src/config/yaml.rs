@@ -400,7 +400,7 @@ impl MarkedEventReceiver for Indexer {
 
 /// serde's Rust type names in a message, as the person editing the YAML knows them:
 /// "expected u64" is "expected a whole number, 0 or more".
-fn plain_types(message: &str) -> String {
+pub fn plain_types(message: &str) -> String {
     const NAMES: [(&str, &str); 9] = [
         ("expected u64", "expected a whole number, 0 or more"),
         ("expected u32", "expected a whole number, 0 or more"),
