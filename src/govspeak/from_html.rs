@@ -236,7 +236,8 @@ struct Converter<'o, 'a> {
     nesting: usize,
     out: Conversion,
     abbreviations: Vec<(String, String)>,
-    /// Images in order of first use, with their alt text, for one warning at the end.
+    /// Images in order of first use, with their alt text: `out.images` and one warning at
+    /// the end.
     images: Vec<(String, String)>,
     /// What the lists above and `out`'s already hold, so that a page of 50,000 images or
     /// acronyms is not compared item by item (it took 17 s).
@@ -548,7 +549,6 @@ impl Converter<'_, '_> {
         self.flush_inline();
         self.emit([Block::Image(id.clone())]);
         if self.seen.images.insert(id.clone()) {
-            self.out.images.push(id.clone());
             self.images.push((id, alt));
         }
     }
@@ -862,6 +862,7 @@ impl Converter<'_, '_> {
             let warning = images_to_upload(&self.images);
             self.warn(warning);
         }
+        self.out.images = self.images.into_iter().map(|(id, _)| id).collect();
         self.out
     }
 }

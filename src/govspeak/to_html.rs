@@ -227,12 +227,11 @@ impl State<'_, '_> {
             .map(|extension| self.extension(extension))
             .collect();
         let html = fill_placeholders(&html, PLACEHOLDER, &blocks, true);
-        let inline: Vec<String> = inline.into_iter().map(|(_, rendered)| rendered).collect();
         fill_placeholders(&html, INLINE_PLACEHOLDER, &inline, false)
     }
 
     /// Cuts the extension blocks out of `source`, leaving placeholders.
-    fn cut_extensions(&mut self, source: &str) -> (String, Vec<Extension>, Vec<(String, String)>) {
+    fn cut_extensions(&mut self, source: &str) -> (String, Vec<Extension>, Vec<String>) {
         let mut lines: Vec<&str> = Vec::with_capacity(source.len() / 64);
         let mut start = 0;
         for end in memchr::memchr_iter(b'\n', source.as_bytes()) {
@@ -242,7 +241,8 @@ impl State<'_, '_> {
         lines.push(&source[start..]);
         let mut out = String::with_capacity(source.len());
         let mut extensions: Vec<Extension> = Vec::new();
-        let mut inline: Vec<(String, String)> = Vec::new();
+        // Inline extensions' HTML, each standing in the Markdown as the token of its index.
+        let mut inline: Vec<String> = Vec::new();
         let mut i = 0;
         let push_block = |out: &mut String, extensions: &mut Vec<Extension>, ext: Extension| {
             out.push_str("\n\n");
@@ -413,11 +413,7 @@ impl State<'_, '_> {
     }
 
     /// `[AttachmentLink: id]` and `x[text](url)x` within a line.
-    fn inline_extensions<'l>(
-        &self,
-        line: &'l str,
-        inline: &mut Vec<(String, String)>,
-    ) -> Cow<'l, str> {
+    fn inline_extensions<'l>(&self, line: &'l str, inline: &mut Vec<String>) -> Cow<'l, str> {
         // Both extensions open with a bracket; most lines have none.
         if memchr::memchr(b'[', line.as_bytes()).is_none() {
             return Cow::Borrowed(line);
@@ -442,7 +438,7 @@ impl State<'_, '_> {
                 None => String::new(),
             };
             let token = format!("{INLINE_PLACEHOLDER}{}X", inline.len());
-            inline.push((token.clone(), html));
+            inline.push(html);
             line.replace_range(at..at + end + 1, &token);
         }
         // x[text](url)x: the x markers only force rel="external", which every off-GOV.UK
